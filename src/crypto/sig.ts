@@ -1,0 +1,208 @@
+/**
+ * Signature schemes of TLS 1.3 (RFC 8446 4.2.3) and of the certificates it carries:
+ * ECDSA P-256/SHA-256 and P-384/SHA-384 (DER signatures; verification accepts high-S, as
+ * OpenSSL produces it half the time), Ed25519 (strict RFC 8032 decoding), RSA-PSS-RSAE with
+ * SHA-256/384/512 (salt = hash length), and RSA PKCS#1 v1.5 (verification, for certificates).
+ *
+ * Verification never throws for a bad signature, it returns false; a malformed key is an
+ * `InvalidKeyError`. Signing draws its hedging and blinding randomness from the Platform.
+ * @module
+ */
+import type { CurveSet, WeierstrassCurveName } from './curves.js';
+import { CryptoParameterError, InvalidKeyError } from './errors.js';
+import { hash, type HashName } from './hash.js';
+import { isPlatformFailure, type RandomSource } from './random.js';
+import {
+  rsaPkcs1v15Sign,
+  rsaPkcs1v15Verify,
+  rsaPssSign,
+  rsaPssVerify,
+  rsaPublicKey,
+  type RsaPrivateKey,
+} from './rsa.js';
+
+/** Signature schemes by their IANA names. */
+export type SignatureScheme =
+  | 'ecdsa_secp256r1_sha256'
+  | 'ecdsa_secp384r1_sha384'
+  | 'ed25519'
+  | 'rsa_pss_rsae_sha256'
+  | 'rsa_pss_rsae_sha384'
+  | 'rsa_pss_rsae_sha512'
+  | 'rsa_pkcs1_sha256'
+  | 'rsa_pkcs1_sha384'
+  | 'rsa_pkcs1_sha512';
+
+export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = Object.freeze([
+  'ecdsa_secp256r1_sha256',
+  'ecdsa_secp384r1_sha384',
+  'ed25519',
+  'rsa_pss_rsae_sha256',
+  'rsa_pss_rsae_sha384',
+  'rsa_pss_rsae_sha512',
+  'rsa_pkcs1_sha256',
+  'rsa_pkcs1_sha384',
+  'rsa_pkcs1_sha512',
+]);
+
+/** A public key as it appears in a SubjectPublicKeyInfo. */
+export type PublicKey =
+  | { readonly kind: 'ec'; readonly curve: WeierstrassCurveName; readonly point: Uint8Array }
+  | { readonly kind: 'ed25519'; readonly publicKey: Uint8Array }
+  | { readonly kind: 'rsa'; readonly n: bigint; readonly e: bigint };
+
+/** A private key ready for signing. */
+export type PrivateKey =
+  | { readonly kind: 'ec'; readonly curve: WeierstrassCurveName; readonly secret: Uint8Array }
+  | { readonly kind: 'ed25519'; readonly seed: Uint8Array }
+  | { readonly kind: 'rsa'; readonly key: RsaPrivateKey };
+
+type SchemeInfo =
+  | { kind: 'ecdsa'; curve: WeierstrassCurveName; hash: HashName }
+  | { kind: 'ed25519' }
+  | { kind: 'rsa-pss' | 'rsa-pkcs1'; hash: HashName };
+
+const SCHEMES: Readonly<Record<SignatureScheme, SchemeInfo>> = Object.freeze({
+  ecdsa_secp256r1_sha256: { kind: 'ecdsa', curve: 'secp256r1', hash: 'SHA-256' },
+  ecdsa_secp384r1_sha384: { kind: 'ecdsa', curve: 'secp384r1', hash: 'SHA-384' },
+  ed25519: { kind: 'ed25519' },
+  rsa_pss_rsae_sha256: { kind: 'rsa-pss', hash: 'SHA-256' },
+  rsa_pss_rsae_sha384: { kind: 'rsa-pss', hash: 'SHA-384' },
+  rsa_pss_rsae_sha512: { kind: 'rsa-pss', hash: 'SHA-512' },
+  rsa_pkcs1_sha256: { kind: 'rsa-pkcs1', hash: 'SHA-256' },
+  rsa_pkcs1_sha384: { kind: 'rsa-pkcs1', hash: 'SHA-384' },
+  rsa_pkcs1_sha512: { kind: 'rsa-pkcs1', hash: 'SHA-512' },
+});
+
+function schemeInfo(scheme: SignatureScheme): SchemeInfo {
+  const info = SCHEMES[scheme];
+  if (!info) throw new CryptoParameterError(`unsupported signature scheme: ${String(scheme)}`);
+  return info;
+}
+
+export interface Signatures {
+  /** Signs `message` (the whole message; hashing is part of the scheme). */
+  sign(scheme: SignatureScheme, key: PrivateKey, message: Uint8Array): Uint8Array;
+  /** True only for a valid signature by `key` over `message` under `scheme`. */
+  verify(scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array): boolean;
+  /** ECDSA with any supported curve/hash pairing (certificates may sign P-256 keys with SHA-384). */
+  ecdsaVerify(curve: WeierstrassCurveName, hashName: HashName, point: Uint8Array, message: Uint8Array, derSignature: Uint8Array): boolean;
+  /** The public half of a private key. */
+  publicKeyOf(key: PrivateKey): PublicKey;
+  /** The TLS 1.3 schemes a key can sign with, most preferred first. */
+  schemesFor(key: PrivateKey | PublicKey): SignatureScheme[];
+}
+
+/**
+ * Signature operations bound to one engine's curves and RandomSource.
+ * @example
+ * const sigs = createSignatures(curves, random);
+ * const sig = sigs.sign('ed25519', { kind: 'ed25519', seed }, message);
+ * sigs.verify('ed25519', sigs.publicKeyOf({ kind: 'ed25519', seed }), message, sig); // true
+ */
+export function createSignatures(curves: CurveSet, random: RandomSource): Signatures {
+  const ecdsaCurve = (curve: WeierstrassCurveName) => {
+    const instance = curves[curve];
+    if (!instance) throw new InvalidKeyError(`unsupported ECDSA curve: ${String(curve)}`);
+    return instance;
+  };
+
+  const ecdsaVerify: Signatures['ecdsaVerify'] = (curve, hashName, point, message, derSignature) => {
+    const instance = ecdsaCurve(curve);
+    if (!instance.utils.isValidPublicKey(point, false)) throw new InvalidKeyError(`invalid ${curve} public key`);
+    try {
+      // The message is hashed here, so noble must not hash again (prehash: false); SEC 1 4.1.4
+      // truncates the digest to the order's bit length either way.
+      const digest = hash(hashName).digest(message);
+      return instance.verify(derSignature, digest, point, { prehash: false, format: 'der', lowS: false });
+    } catch (error) {
+      if (isPlatformFailure(error)) throw error;
+      return false; // malformed DER, r or s out of range
+    }
+  };
+
+  const checkKeyKind = (scheme: SignatureScheme, info: SchemeInfo, kind: string) => {
+    const wanted = info.kind === 'ecdsa' ? 'ec' : info.kind === 'ed25519' ? 'ed25519' : 'rsa';
+    if (kind !== wanted) throw new InvalidKeyError(`a ${kind} key cannot be used with ${scheme}`);
+  };
+
+  const schemesFor: Signatures['schemesFor'] = (key) => {
+    switch (key.kind) {
+      case 'ec':
+        return [key.curve === 'secp256r1' ? 'ecdsa_secp256r1_sha256' : 'ecdsa_secp384r1_sha384'];
+      case 'ed25519':
+        return ['ed25519'];
+      case 'rsa':
+        return ['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pss_rsae_sha512'];
+    }
+  };
+
+  return {
+    sign(scheme, key, message) {
+      const info = schemeInfo(scheme);
+      checkKeyKind(scheme, info, key.kind);
+      if (info.kind === 'ecdsa' && key.kind === 'ec') {
+        if (key.curve !== info.curve) throw new InvalidKeyError(`a ${key.curve} key cannot be used with ${scheme}`);
+        const instance = ecdsaCurve(key.curve);
+        const digest = hash(info.hash).digest(message);
+        // RFC 6979 nonces hedged with fresh entropy (RFC 6979 3.6): deterministic if the RNG
+        // fails, unpredictable if a fault hits the deterministic derivation.
+        const hedge = random(instance.lengths.secretKey!, `ecdsa_hedge:${key.curve}`);
+        return instance.sign(digest, key.secret, { prehash: false, format: 'der', extraEntropy: hedge });
+      }
+      if (info.kind === 'ed25519' && key.kind === 'ed25519') return curves.ed25519.sign(message, key.seed);
+      if (key.kind === 'rsa' && (info.kind === 'rsa-pss' || info.kind === 'rsa-pkcs1')) {
+        return info.kind === 'rsa-pss'
+          ? rsaPssSign(key.key, info.hash, message, random)
+          : rsaPkcs1v15Sign(key.key, info.hash, message, random);
+      }
+      throw new InvalidKeyError(`a ${key.kind} key cannot be used with ${scheme}`);
+    },
+
+    verify(scheme, key, message, signature) {
+      const info = schemeInfo(scheme);
+      checkKeyKind(scheme, info, key.kind);
+      if (info.kind === 'ecdsa' && key.kind === 'ec') {
+        // RFC 8446 4.2.3: the scheme fixes the curve as well as the hash.
+        if (key.curve !== info.curve) return false;
+        return ecdsaVerify(key.curve, info.hash, key.point, message, signature);
+      }
+      if (info.kind === 'ed25519' && key.kind === 'ed25519') {
+        if (key.publicKey.length !== 32) throw new InvalidKeyError('Ed25519 public key must be 32 bytes');
+        if (signature.length !== 64) return false;
+        try {
+          return curves.ed25519.verify(signature, message, key.publicKey, { zip215: false });
+        } catch (error) {
+          if (isPlatformFailure(error)) throw error;
+          return false; // non-canonical R or A encodings, s >= L
+        }
+      }
+      if (key.kind === 'rsa' && (info.kind === 'rsa-pss' || info.kind === 'rsa-pkcs1')) {
+        const pub = rsaPublicKey(key.n, key.e);
+        return info.kind === 'rsa-pss'
+          ? rsaPssVerify(pub, info.hash, message, signature)
+          : rsaPkcs1v15Verify(pub, info.hash, message, signature);
+      }
+      return false;
+    },
+
+    ecdsaVerify,
+
+    publicKeyOf(key) {
+      switch (key.kind) {
+        case 'ec': {
+          const instance = ecdsaCurve(key.curve);
+          if (!instance.utils.isValidSecretKey(key.secret)) throw new InvalidKeyError(`invalid ${key.curve} private key`);
+          return { kind: 'ec', curve: key.curve, point: instance.getPublicKey(key.secret, false) };
+        }
+        case 'ed25519':
+          if (key.seed.length !== 32) throw new InvalidKeyError('Ed25519 private key must be 32 bytes');
+          return { kind: 'ed25519', publicKey: curves.ed25519.getPublicKey(key.seed) };
+        case 'rsa':
+          return { kind: 'rsa', n: key.key.n, e: key.key.e };
+      }
+    },
+
+    schemesFor,
+  };
+}

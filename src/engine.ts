@@ -1,0 +1,58 @@
+/**
+ * `init()`: the one place sandtls does one-time work, eagerly, so that nothing happens lazily
+ * once a sandbox is entered (the s2n-tls and AWS-LC lesson).
+ * @module
+ */
+import { createCryptoProvider, type CryptoProvider } from './crypto/provider.js';
+import { platformRandom } from './crypto/random.js';
+import { runSelfTests, warmUp } from './crypto/selftest.js';
+import type { Platform } from './os/platform.js';
+
+export interface InitOptions {
+  platform: Platform;
+}
+
+/** An initialised engine: the platform it was given and the crypto provider bound to it. */
+export interface Engine {
+  readonly platform: Platform;
+  readonly crypto: CryptoProvider;
+}
+
+/**
+ * Thrown by `init()` when the engine cannot be made safe: the platform gives no entropy, or a
+ * self-test fails. `cause` carries the underlying error (e.g. a `CapabilityDeniedError`).
+ */
+export class InitError extends Error {
+  override readonly name = 'InitError';
+}
+
+/**
+ * Initialises an engine on `platform`: draws entropy once (failing loudly if the platform
+ * cannot give it), builds this engine's own curve instances, runs the known-answer self-test of
+ * every primitive, and runs each real operation once, which builds every base-point table.
+ * Only entropy is used; init never reads the clock, takes a lock or writes stderr.
+ * @example
+ * const engine = init({ platform: defaultPlatform() });
+ */
+export function init(options: InitOptions): Engine {
+  const platform = options?.platform;
+  if (!platform || !platform.entropy || !platform.clock || !platform.locks || !platform.stderr) {
+    throw new InitError('init() needs { platform } with entropy, clock, locks and stderr');
+  }
+  const random = platformRandom(platform);
+  try {
+    random(32, 'init:entropy_check');
+  } catch (cause) {
+    throw new InitError('init(): the platform cannot provide entropy', { cause });
+  }
+  let provider: CryptoProvider;
+  try {
+    provider = createCryptoProvider(random);
+    runSelfTests(provider);
+    warmUp(provider);
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new InitError(`init() failed: ${why}`, { cause });
+  }
+  return Object.freeze({ platform, crypto: provider });
+}

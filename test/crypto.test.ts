@@ -1,0 +1,241 @@
+import * as nodeCrypto from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CapabilityDeniedError,
+  CryptoParameterError,
+  EntropyError,
+  denyingPlatform,
+  init,
+  InitError,
+  InvalidKeyError,
+  InvalidKeyShareError,
+  NAMED_GROUPS,
+  recordingPlatform,
+  scriptedPlatform,
+  type Engine,
+  type PrivateKey,
+} from '../src/index.js';
+
+let engine: Engine;
+beforeAll(() => {
+  engine = init({ platform: denyingPlatform({ entropy: true }) }); // crypto needs nothing but entropy
+});
+
+const counterEntropy = (start: number) => {
+  let x = start;
+  return (n: number) => new Uint8Array(n).map(() => (x = (x * 73 + 41) & 0xff));
+};
+
+describe('init()', () => {
+  it('fails loudly, with a typed error naming the capability, when there is no entropy', () => {
+    try {
+      init({ platform: denyingPlatform({ clock: true, locks: true, stderr: true }) });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InitError);
+      const cause = (error as InitError).cause;
+      expect(cause).toBeInstanceOf(CapabilityDeniedError);
+      expect((cause as CapabilityDeniedError).capability).toBe('entropy');
+    }
+  });
+
+  it('fails loudly when entropy stops partway, including inside noble\'s RNG probe (no silent unblinded fallback)', () => {
+    // Draw 2 is the first curve's probe, 3 the ECDSA nonce-blinding probe; 40 is in the self-tests.
+    for (const allowed of [1, 2, 3, 40]) {
+      let budget = allowed;
+      const platform = scriptedPlatform({
+        entropy: (n) => {
+          if (budget-- <= 0) throw new CapabilityDeniedError('entropy', 'fill');
+          return new Uint8Array(n).fill(3);
+        },
+      });
+      try {
+        init({ platform });
+        expect.unreachable(`init succeeded with ${allowed} draws`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InitError);
+        expect((error as InitError).cause).toBeInstanceOf(CapabilityDeniedError);
+      }
+    }
+  });
+
+  it('rejects a missing platform', () => {
+    expect(() => init({} as never)).toThrow(InitError);
+  });
+
+  it('gives two engines on two platforms nothing in common: each draws only from its own', () => {
+    const a = recordingPlatform(scriptedPlatform({ entropy: counterEntropy(1) }));
+    const b = recordingPlatform(scriptedPlatform({ entropy: counterEntropy(1) }));
+    const engineA = init({ platform: a });
+    const engineB = init({ platform: b });
+    a.take();
+    b.take();
+    const shareA = engineA.crypto.kx.generate('x25519');
+    expect(b.events).toEqual([]);
+    expect(a.events.length).toBeGreaterThan(0);
+    const shareB = engineB.crypto.kx.generate('x25519');
+    // Same scripted entropy, same history: same key share. Proves the randomness is the platform's.
+    expect(shareB.publicShare).toEqual(shareA.publicShare);
+    const c = init({ platform: scriptedPlatform({ entropy: counterEntropy(2) }) });
+    expect(c.crypto.kx.generate('x25519').publicShare).not.toEqual(shareA.publicShare);
+  });
+});
+
+describe('key exchange', () => {
+  for (const group of NAMED_GROUPS) {
+    it(`${group}: both sides agree; a share is single-use`, () => {
+      const share = engine.crypto.kx.generate(group);
+      const answer = engine.crypto.kx.respond(group, share.publicShare);
+      expect(share.complete(answer.publicShare)).toEqual(answer.sharedSecret);
+      expect(() => share.complete(answer.publicShare)).toThrow(CryptoParameterError);
+    });
+  }
+
+  it('shapes on the wire: sizes of shares and secrets', () => {
+    const sizes = Object.fromEntries(NAMED_GROUPS.map((group) => {
+      const share = engine.crypto.kx.generate(group);
+      const answer = engine.crypto.kx.respond(group, share.publicShare);
+      return [group, [share.publicShare.length, answer.publicShare.length, answer.sharedSecret.length]];
+    }));
+    expect(sizes).toEqual({
+      X25519MLKEM768: [1184 + 32, 1088 + 32, 64],
+      x25519: [32, 32, 32],
+      secp256r1: [65, 65, 32],
+      secp384r1: [97, 97, 48],
+    });
+  });
+
+  it('rejects invalid peer shares with InvalidKeyShareError', () => {
+    const kx = engine.crypto.kx;
+    const p256 = kx.generate('secp256r1').publicShare;
+    const offCurve = p256.slice();
+    offCurve[64]! ^= 1;
+    const compressed = new Uint8Array(33);
+    compressed.set(p256.subarray(0, 33));
+    compressed[0] = 2;
+    const bad: [Parameters<typeof kx.respond>[0], Uint8Array][] = [
+      ['x25519', new Uint8Array(31)],
+      ['x25519', new Uint8Array(32)], // u = 0, low order: all-zero secret
+      ['x25519', Uint8Array.from([1, ...new Uint8Array(31)])], // u = 1, low order
+      ['secp256r1', offCurve],
+      ['secp256r1', compressed],
+      ['secp256r1', new Uint8Array(65)],
+      ['secp384r1', p256],
+      ['X25519MLKEM768', new Uint8Array(1184)],
+      ['X25519MLKEM768', new Uint8Array(1184 + 32).fill(0xff)], // fails the ML-KEM modulus check
+    ];
+    for (const [group, share] of bad) {
+      expect(() => kx.respond(group, share), `${group} ${share.length}`).toThrow(InvalidKeyShareError);
+    }
+    const client = kx.generate('X25519MLKEM768');
+    expect(() => client.complete(new Uint8Array(1088))).toThrow(InvalidKeyShareError);
+    const ecClient = kx.generate('secp384r1');
+    expect(() => ecClient.complete(offCurve)).toThrow(InvalidKeyShareError);
+  });
+
+  it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', () => {
+    for (const [group, curve] of [['secp256r1', 'prime256v1'], ['secp384r1', 'secp384r1']] as const) {
+      const ecdh = nodeCrypto.createECDH(curve);
+      const nodePublic = ecdh.generateKeys();
+      const answer = engine.crypto.kx.respond(group, nodePublic);
+      expect(Buffer.from(answer.sharedSecret)).toEqual(ecdh.computeSecret(answer.publicShare));
+    }
+    const node = nodeCrypto.generateKeyPairSync('x25519');
+    const rawPublic = node.publicKey.export({ format: 'jwk' }).x!;
+    const answer = engine.crypto.kx.respond('x25519', Buffer.from(rawPublic, 'base64url'));
+    const ours = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(answer.publicShare).toString('base64url') }, format: 'jwk' });
+    expect(Buffer.from(answer.sharedSecret)).toEqual(nodeCrypto.diffieHellman({ privateKey: node.privateKey, publicKey: ours }));
+  });
+});
+
+describe('a platform failure is never blamed on the peer', () => {
+  it('denied entropy during ECDH or signing surfaces as CapabilityDeniedError, not as an invalid share or signature', () => {
+    let deny = false;
+    const inner = scriptedPlatform({ entropy: counterEntropy(9) });
+    const platform = { ...inner, entropy: { fill: (out: Uint8Array, purpose: string) => {
+      if (deny) throw new CapabilityDeniedError('entropy', 'fill');
+      inner.entropy.fill(out, purpose);
+    } } };
+    const e = init({ platform });
+    const peer = e.crypto.kx.generate('secp256r1');
+    const pending = e.crypto.kx.generate('secp384r1');
+    const answer384 = e.crypto.kx.respond('secp384r1', pending.publicShare);
+    deny = true;
+    expect(() => e.crypto.kx.respond('secp256r1', peer.publicShare)).toThrow(CapabilityDeniedError);
+    expect(() => pending.complete(answer384.publicShare)).toThrow(CapabilityDeniedError);
+    expect(() => e.crypto.kx.generate('x25519')).toThrow(CapabilityDeniedError);
+    expect(() => e.crypto.signatures.sign('ed25519', { kind: 'ed25519', seed: new Uint8Array(32) }, new Uint8Array(1))).toThrow(CapabilityDeniedError);
+    deny = false;
+    expect(e.crypto.kx.respond('secp256r1', peer.publicShare).sharedSecret).toHaveLength(32); // still usable
+  });
+
+  it('an entropy source that throws something else becomes a typed EntropyError', () => {
+    let broken = false;
+    const inner = scriptedPlatform({ entropy: counterEntropy(5) });
+    const e = init({ platform: { ...inner, entropy: { fill: (out: Uint8Array, purpose: string) => {
+      if (broken) throw new Error('device gone');
+      inner.entropy.fill(out, purpose);
+    } } } });
+    broken = true;
+    expect(() => e.crypto.kx.generate('x25519')).toThrow(EntropyError);
+  });
+});
+
+describe('signatures interoperate with node:crypto (OpenSSL)', () => {
+  const message = Buffer.from('interop message');
+
+  it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', () => {
+    for (const [curve, named, scheme, hash] of [
+      ['secp256r1', 'P-256', 'ecdsa_secp256r1_sha256', 'sha256'],
+      ['secp384r1', 'P-384', 'ecdsa_secp384r1_sha384', 'sha384'],
+    ] as const) {
+      const pair = nodeCrypto.generateKeyPairSync('ec', { namedCurve: named });
+      const jwk = pair.privateKey.export({ format: 'jwk' });
+      const key: PrivateKey = { kind: 'ec', curve, secret: Buffer.from(jwk.d!, 'base64url') };
+      const ours = engine.crypto.signatures.sign(scheme, key, message);
+      expect(nodeCrypto.verify(hash, message, pair.publicKey, ours)).toBe(true);
+      const publicKey = engine.crypto.signatures.publicKeyOf(key);
+      let sawHighS = false;
+      for (let i = 0; i < 16; i++) {
+        const theirs = nodeCrypto.sign(hash, message, pair.privateKey);
+        sawHighS ||= isHighS(theirs, curve);
+        expect(engine.crypto.signatures.verify(scheme, publicKey, message, theirs)).toBe(true);
+      }
+      expect(sawHighS).toBe(true); // OpenSSL does not normalise s; sandtls must accept it
+      expect(engine.crypto.signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
+    }
+  });
+
+  it('Ed25519 both ways', () => {
+    const pair = nodeCrypto.generateKeyPairSync('ed25519');
+    const key: PrivateKey = { kind: 'ed25519', seed: Buffer.from(pair.privateKey.export({ format: 'jwk' }).d!, 'base64url') };
+    const ours = engine.crypto.signatures.sign('ed25519', key, message);
+    expect(Buffer.from(ours)).toEqual(nodeCrypto.sign(null, message, pair.privateKey)); // deterministic: byte-equal
+    expect(nodeCrypto.verify(null, message, pair.publicKey, ours)).toBe(true);
+    const publicKey = engine.crypto.signatures.publicKeyOf(key);
+    expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
+  });
+
+  it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', () => {
+    const p256Key: PrivateKey = { kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32).fill(1) };
+    expect(() => engine.crypto.signatures.sign('ed25519', p256Key, message)).toThrow(InvalidKeyError);
+    expect(() => engine.crypto.signatures.sign('ecdsa_secp384r1_sha384', p256Key, message)).toThrow(InvalidKeyError);
+    const sig = engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', p256Key, message);
+    const pub = engine.crypto.signatures.publicKeyOf(p256Key);
+    expect(engine.crypto.signatures.verify('ecdsa_secp384r1_sha384', { ...pub, curve: 'secp256r1' } as never, message, sig)).toBe(false);
+    expect(() => engine.crypto.signatures.publicKeyOf({ kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32) })).toThrow(InvalidKeyError);
+    expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', pub, message, new Uint8Array([0x30, 0x00]))).toBe(false);
+  });
+});
+
+/** Whether a DER ECDSA signature's s is above n/2. */
+function isHighS(der: Uint8Array, curve: 'secp256r1' | 'secp384r1'): boolean {
+  const n = curve === 'secp256r1'
+    ? 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+    : 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
+  let offset = der[1]! & 0x80 ? 3 : 2;
+  offset += 2 + der[offset + 1]!; // skip r
+  const sLength = der[offset + 1]!;
+  const s = BigInt('0x' + Buffer.from(der.subarray(offset + 2, offset + 2 + sLength)).toString('hex'));
+  return s > n / 2n;
+}
