@@ -596,9 +596,13 @@ describe('parseSpki over the Wycheproof ECDH peer public keys', () => {
   // name what was done to it; what a strict DER, named-curve-only, uncompressed-only parser
   // should do with each:
   // - valid (Normal, EdgeCase*, AdditionChain, CVE-2017-8932): parse, on the group's curve.
-  // - acceptable InvalidAsn: BER-isms and mangled DER; rejected (DerError), except the ones
-  //   whose change keeps canonical DER (a modified point byte, a changed OID arc, unused bits
-  //   declared): those parse or fail as SpkiError, and anything that parses is canonical.
+  // - acceptable InvalidAsn: BER-isms and mangled DER (long-form or leading-zero lengths,
+  //   indefinite lengths, wrong tags, garbage, non-minimal OIDs, non-zero unused bits) are
+  //   DerErrors. The edits that leave canonical DER are SpkiErrors (an OID changed, removed,
+  //   lengthened or replaced by NULL; a point of the wrong length) except one that parses:
+  //   "modifying last byte of bit string" changes only the point's last byte, so it is a
+  //   well-formed key whose point is off the curve, for the crypto layer to reject. Anything
+  //   that parses is checked to be the canonical encoding of what came out.
   // - acceptable UnnamedCurve/UnusedParam: explicit curve parameters; rejected (SpkiError,
   //   RFC 5480 2.1.1).
   // - acceptable CompressedPublic: compressed point; rejected (SpkiError) by design.

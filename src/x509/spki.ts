@@ -62,6 +62,11 @@ export interface AlgorithmIdentifier {
   parameters?: DerElement;
 }
 
+/** An OID for an error message, cut short: hostile OIDs can run to thousands of arcs. */
+function _oidForMessage(oid: string): string {
+  return oid.length <= 64 ? oid : `${oid.slice(0, 64)}...`;
+}
+
 /** Field-element sizes in bytes of the supported curves. */
 const _FIELD_BYTES = Object.freeze({ secp256r1: 32, secp384r1: 48 } as const);
 
@@ -149,7 +154,7 @@ export function readSpki(reader: DerReader): SpkiPublicKey {
     }
 
     default:
-      throw new SpkiError(`unsupported public key algorithm ${algorithm}`);
+      throw new SpkiError(`unsupported public key algorithm ${_oidForMessage(algorithm)}`);
   }
 }
 
@@ -171,7 +176,7 @@ function _namedCurve(parameters: DerElement | undefined): 'secp256r1' | 'secp384
   const curve = decodeOid(parameters.contents, parameters.offset + parameters.header);
   if (curve === OID.secp256r1) return 'secp256r1';
   if (curve === OID.secp384r1) return 'secp384r1';
-  throw new SpkiError(`unsupported named curve ${curve}`);
+  throw new SpkiError(`unsupported named curve ${_oidForMessage(curve)}`);
 }
 
 /**
