@@ -7,6 +7,7 @@ import { createCryptoProvider, type CryptoProvider } from './crypto/provider.js'
 import { platformRandom } from './crypto/random.js';
 import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
+import { verifyCertificateChain, type VerifiedChain, type VerifyCertificateChainOptions } from './x509/verify.js';
 
 export interface InitOptions {
   platform: Platform;
@@ -16,6 +17,12 @@ export interface InitOptions {
 export interface Engine {
   readonly platform: Platform;
   readonly crypto: CryptoProvider;
+  /**
+   * Verifies a certificate chain against trust anchors (RFC 5280 path validation, web-PKI rules,
+   * RFC 9525 name checks). Reads the Platform clock once unless `now` is given; draws no entropy.
+   * Throws `CertificateError` (with `.reason` and the TLS `.alert`).
+   */
+  verifyCertificateChain(options: VerifyCertificateChainOptions): VerifiedChain;
 }
 
 /**
@@ -54,5 +61,10 @@ export function init(options: InitOptions): Engine {
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new InitError(`init() failed: ${why}`, { cause });
   }
-  return Object.freeze({ platform, crypto: provider });
+  const engine: Engine = Object.freeze({
+    platform,
+    crypto: provider,
+    verifyCertificateChain: (options: VerifyCertificateChainOptions) => verifyCertificateChain(engine, options),
+  });
+  return engine;
 }

@@ -7,3 +7,4 @@ export { init, InitError } from './engine.js';
 export type { Engine, InitOptions } from './engine.js';
 export * from './os/index.js';
 export * from './crypto/index.js';
+export * from './x509/index.js';

@@ -402,7 +402,9 @@ describe('key validation', () => {
   it('public key checks', () => {
     const { n } = components();
     expectKeyError(() => rsaPublicKey(n + 1n, 65537n), /odd/);
-    expectKeyError(() => rsaPublicKey((1n << 1023n) | 1n, 65537n), /1024 bits/);
+    expectKeyError(() => rsaPublicKey((1n << 1023n) | 1n, 65537n), /1024 bits/); // default policy: 2048
+    expect(rsaPublicKey((1n << 1023n) | 1n, 65537n, { minBits: 1024 }).bits).toBe(1024); // RFC 8448's key size
+    expectKeyError(() => rsaPublicKey((1n << 1022n) | 1n, 65537n, { minBits: 512 }), /1023 bits/); // hard floor
     expectKeyError(() => rsaPublicKey((1n << 8192n) | 1n, 65537n), /8193 bits/);
     expectKeyError(() => rsaPublicKey(n, 65536n), /e must be odd/);
     expectKeyError(() => rsaPublicKey(n, 1n), /3 <= e < n/);
@@ -411,8 +413,8 @@ describe('key validation', () => {
     expect(rsaPublicKey(n, 3n).e).toBe(3n);
   });
 
-  it('verify refuses a hand-built public key outside the bounds', () => {
-    const bogus = { n: (1n << 1023n) | 1n, e: 65537n, bits: 1024 };
+  it('verify refuses a hand-built public key outside the hard bounds', () => {
+    const bogus = { n: (1n << 1022n) | 1n, e: 65537n, bits: 1023 };
     expect(() => rsaPssVerify(bogus, 'SHA-256', message, new Uint8Array(128))).toThrow(InvalidKeyError);
   });
 

@@ -54,11 +54,17 @@ export interface RsaPrivateKeyComponents {
   qInv?: bigint;
 }
 
-/** Smallest and largest modulus accepted for verification; the upper bound caps the work a peer can cause. */
-const VERIFY_MIN_BITS = 2048;
+/**
+ * Modulus sizes. Peers' keys must have at least 2048 bits by default (web PKI, rustls-webpki);
+ * a caller can lower that policy to 1024 (e.g. to replay the RFC 8448 transcripts, whose key
+ * has 1024 bits). 1024 is the hard floor everywhere, as in Go's crypto/rsa; the 8192 ceiling
+ * caps the work a peer's key can cause. Keys sandtls signs with may have 1024..4096 bits: an
+ * operator's own key is their choice, but nothing below Go's floor.
+ */
+export const RSA_DEFAULT_MIN_BITS = 2048;
+const ABSOLUTE_MIN_BITS = 1024;
 const VERIFY_MAX_BITS = 8192;
-/** Sizes sandtls signs with. */
-const SIGN_MIN_BITS = 2048;
+const SIGN_MIN_BITS = ABSOLUTE_MIN_BITS;
 const SIGN_MAX_BITS = 4096;
 /** Extra bytes drawn for the blinding factor so that reducing mod n leaves a bias below 2^-64. */
 const BLINDING_EXTRA_BYTES = 8;
@@ -222,20 +228,22 @@ function _publicKeyProblem(n: bigint, e: bigint, minBits: number, maxBits: numbe
 }
 
 /**
- * A validated RSA public key: n odd with 2048..8192 bits (the upper bound limits how much work a
- * peer's certificate can cause), e odd with 3 <= e < n. Throws InvalidKeyError otherwise.
+ * A validated RSA public key: n odd with `minBits` (default 2048, never below 1024) to 8192 bits
+ * (the upper bound limits how much work a peer's certificate can cause), e odd with 3 <= e < n.
+ * Throws InvalidKeyError otherwise.
  * @example
  * const key = rsaPublicKey(bytesToBigInt(modulusBytes), 65537n);
  * rsaPssVerify(key, 'SHA-256', message, signature);
  */
-export function rsaPublicKey(n: bigint, e: bigint): RsaPublicKey {
-  const problem = _publicKeyProblem(n, e, VERIFY_MIN_BITS, VERIFY_MAX_BITS);
+export function rsaPublicKey(n: bigint, e: bigint, options: { minBits?: number } = {}): RsaPublicKey {
+  const minBits = Math.max(ABSOLUTE_MIN_BITS, options.minBits ?? RSA_DEFAULT_MIN_BITS);
+  const problem = _publicKeyProblem(n, e, minBits, VERIFY_MAX_BITS);
   if (problem !== undefined) throw new InvalidKeyError(problem);
   return Object.freeze({ n, e, bits: bitLength(n) });
 }
 
 /**
- * A validated RSA private key for signing (2048..4096 bits). Checks that p * q = n,
+ * A validated RSA private key for signing (1024..4096 bits). Checks that p * q = n,
  * e * d ≡ 1 (mod lcm(p - 1, q - 1)), and that any given CRT values are right; computes the
  * missing ones. Throws InvalidKeyError naming the failed check, never the values.
  * Primality of p and q is not tested; a composite factor would make signing fail its
@@ -499,7 +507,7 @@ export function rsaPssSign(key: RsaPrivateKey, hashName: HashName, message: Uint
  * if (!rsaPssVerify(key, 'SHA-256', content, signature)) throw new Error('bad CertificateVerify');
  */
 export function rsaPssVerify(key: RsaPublicKey, hashName: HashName, message: Uint8Array, signature: Uint8Array): boolean {
-  const problem = _publicKeyProblem(key.n, key.e, VERIFY_MIN_BITS, VERIFY_MAX_BITS);
+  const problem = _publicKeyProblem(key.n, key.e, ABSOLUTE_MIN_BITS, VERIFY_MAX_BITS);
   if (problem !== undefined) throw new InvalidKeyError(problem);
   const modBits = bitLength(key.n);
   const k = Math.ceil(modBits / 8);
@@ -541,7 +549,7 @@ export function rsaPkcs1v15Sign(key: RsaPrivateKey, hashName: HashName, message:
  * rsaPkcs1v15Verify(issuerKey, 'SHA-256', tbsCertificate, signatureValue); // true or false
  */
 export function rsaPkcs1v15Verify(key: RsaPublicKey, hashName: HashName, message: Uint8Array, signature: Uint8Array): boolean {
-  const problem = _publicKeyProblem(key.n, key.e, VERIFY_MIN_BITS, VERIFY_MAX_BITS);
+  const problem = _publicKeyProblem(key.n, key.e, ABSOLUTE_MIN_BITS, VERIFY_MAX_BITS);
   if (problem !== undefined) throw new InvalidKeyError(problem);
   const k = _byteLength(key.n);
   // RFC 8017 8.2.2 step 1: the signature must be exactly k octets.

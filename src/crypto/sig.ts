@@ -80,11 +80,19 @@ function schemeInfo(scheme: SignatureScheme): SchemeInfo {
   return info;
 }
 
+export interface VerifyOptions {
+  /** Smallest RSA modulus accepted, in bits (default 2048, the web PKI floor; 1024 at the lowest). */
+  minRsaBits?: number;
+}
+
 export interface Signatures {
   /** Signs `message` (the whole message; hashing is part of the scheme). */
   sign(scheme: SignatureScheme, key: PrivateKey, message: Uint8Array): Uint8Array;
-  /** True only for a valid signature by `key` over `message` under `scheme`. */
-  verify(scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * True only for a valid signature by `key` over `message` under `scheme`. RSA keys below
+   * `minRsaBits` (default 2048; never below 1024) are refused with InvalidKeyError.
+   */
+  verify(scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array, options?: VerifyOptions): boolean;
   /** ECDSA with any supported curve/hash pairing (certificates may sign P-256 keys with SHA-384). */
   ecdsaVerify(curve: WeierstrassCurveName, hashName: HashName, point: Uint8Array, message: Uint8Array, derSignature: Uint8Array): boolean;
   /** The public half of a private key. */
@@ -159,7 +167,7 @@ export function createSignatures(curves: CurveSet, random: RandomSource): Signat
       throw new InvalidKeyError(`a ${key.kind} key cannot be used with ${scheme}`);
     },
 
-    verify(scheme, key, message, signature) {
+    verify(scheme, key, message, signature, options = {}) {
       const info = schemeInfo(scheme);
       checkKeyKind(scheme, info, key.kind);
       if (info.kind === 'ecdsa' && key.kind === 'ec') {
@@ -178,7 +186,7 @@ export function createSignatures(curves: CurveSet, random: RandomSource): Signat
         }
       }
       if (key.kind === 'rsa' && (info.kind === 'rsa-pss' || info.kind === 'rsa-pkcs1')) {
-        const pub = rsaPublicKey(key.n, key.e);
+        const pub = rsaPublicKey(key.n, key.e, options.minRsaBits === undefined ? {} : { minBits: options.minRsaBits });
         return info.kind === 'rsa-pss'
           ? rsaPssVerify(pub, info.hash, message, signature)
           : rsaPkcs1v15Verify(pub, info.hash, message, signature);

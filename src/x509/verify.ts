@@ -1,0 +1,806 @@
+/**
+ * Certification path building and validation for TLS (RFC 5280 6.1, as the web PKI profiles it
+ * in rustls-webpki and browsers).
+ *
+ * Building is depth-first from the leaf. A certificate's candidate issuers are the trust
+ * anchors and then the other presented certificates whose subject Name has exactly the DER of
+ * its issuer Name (RFC 5280 4.1.2.4 and 7.1, with the binary comparison RFC 5280 6.1 permits
+ * for names that were copied); the authority/subject key identifiers (RFC 5280 4.2.1.1, 4.2.1.2)
+ * only order the candidates. Each candidate is tried in turn: its signature over the child, then
+ * its own checks, then its issuers; on failure the builder backtracks and tries the next one, so
+ * an expired cross-signed certificate does not hide a good alternative. When no path works,
+ * the error reported is the one found deepest in the tree (a signature that does not verify
+ * counts at the depth of the certificate it is on; ties go to the more specific reason, and
+ * "no issuer found" is the least specific).
+ *
+ * Decisions, for the record:
+ * - A trust anchor is a name and a key (RFC 5280 6.1.1 (d)): its validity period,
+ *   basicConstraints, keyUsage, extKeyUsage and pathLenConstraint are not checked, as in
+ *   rustls-webpki and browsers for roots; its nameConstraints are applied (as webpki does).
+ *   A v1 root is therefore a fine anchor, while a v1 certificate presented as an intermediate
+ *   is refused (it cannot assert cA).
+ * - The leaf must not be a CA (webpki's CaUsedAsEndEntity), its keyUsage, if present, must allow
+ *   digitalSignature (it signs CertificateVerify in TLS 1.3), and its key must be one sandtls
+ *   can use.
+ * - extKeyUsage, if present on the leaf or on an intermediate, must list id-kp-serverAuth
+ *   (or id-kp-clientAuth); anyExtendedKeyUsage does not count (as in webpki).
+ * - Name constraints cover dNSName and iPAddress. A constraint of any other form fails closed
+ *   as soon as a certificate below it has a name of that form (the subject counts as a
+ *   directoryName, its emailAddress attributes as rfc822Names). The server name is checked too.
+ * - Work is bounded: at most {@link VERIFY_LIMITS}.maxIntermediates intermediates per path,
+ *   maxSignatureChecks signature verifications and maxNameConstraintComparisons name
+ *   comparisons per verification; running out of budget ends the search ('too_much_work').
+ * - Time is read once per verification (or taken from `options.now`); no randomness is used.
+ * @module
+ */
+import { InvalidKeyError } from '../crypto/errors.js';
+import type { HashName } from '../crypto/hash.js';
+import { bitLength } from '../crypto/rsa.js';
+import type { Signatures } from '../crypto/sig.js';
+import type { Platform } from '../os/platform.js';
+import { parseCertificate } from './cert.js';
+import { matchesServerName, parseServerName, type ServerNameReference } from './hostname.js';
+import { toDerList } from './pem.js';
+import type { Certificate, GeneralSubtrees } from './types.js';
+
+/**
+ * Why a certificate chain was refused; {@link CertificateError.alert} maps each to a TLS alert.
+ * @example
+ * if (error.reason === 'name_mismatch') showWrongHostPage();
+ */
+export type CertificateErrorReason =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'unknown_issuer'
+  | 'bad_signature'
+  | 'unsupported_signature_algorithm'
+  | 'name_mismatch'
+  | 'not_a_ca'
+  | 'ca_used_as_end_entity'
+  | 'path_len_exceeded'
+  | 'bad_key_usage'
+  | 'bad_extended_key_usage'
+  | 'unsupported_critical_extension'
+  | 'name_constraint_violation'
+  | 'bad_encoding'
+  | 'path_too_long'
+  | 'too_much_work'
+  | 'empty_chain'
+  | 'unsupported_key';
+
+/**
+ * The TLS alerts (RFC 8446 6.2) a certificate failure is reported with.
+ * @example
+ * const alert: CertificateAlert = error.alert; // 'unknown_ca'
+ */
+export type CertificateAlert = 'certificate_expired' | 'unknown_ca' | 'unsupported_certificate' | 'bad_certificate';
+
+/**
+ * RFC 8446 6.2: certificate_expired "has expired or is not currently valid"; unknown_ca "the CA
+ * certificate could not be located or could not be matched with a known trust anchor";
+ * unsupported_certificate "of an unsupported type"; bad_certificate "corrupt, contained
+ * signatures that did not verify correctly, etc.". rustls sends decrypt_error for bad
+ * signatures; RFC 8446 names bad_certificate for them, which is what is used here.
+ */
+const _ALERTS: Readonly<Record<CertificateErrorReason, CertificateAlert>> = Object.freeze({
+  expired: 'certificate_expired',
+  not_yet_valid: 'certificate_expired',
+  unknown_issuer: 'unknown_ca',
+  bad_signature: 'bad_certificate',
+  unsupported_signature_algorithm: 'unsupported_certificate',
+  name_mismatch: 'bad_certificate',
+  not_a_ca: 'bad_certificate',
+  ca_used_as_end_entity: 'bad_certificate',
+  path_len_exceeded: 'bad_certificate',
+  bad_key_usage: 'bad_certificate',
+  bad_extended_key_usage: 'unsupported_certificate',
+  unsupported_critical_extension: 'bad_certificate',
+  name_constraint_violation: 'bad_certificate',
+  bad_encoding: 'bad_certificate',
+  path_too_long: 'bad_certificate',
+  too_much_work: 'bad_certificate',
+  empty_chain: 'bad_certificate',
+  unsupported_key: 'unsupported_certificate',
+});
+
+/**
+ * A certificate chain failed verification. `reason` says why, `alert` which TLS alert to send,
+ * and `certificate` which certificate (0 = the leaf, 1 = its issuer, ... along the path being
+ * built; for a parse failure, the position in the chain as received) when one is to blame.
+ * @example
+ * try { verifyChain(deps, options); } catch (e) {
+ *   if (e instanceof CertificateError) queueAlert(e.alert); // e.g. 'certificate_expired'
+ * }
+ */
+export class CertificateError extends Error {
+  override readonly name = 'CertificateError';
+  readonly reason: CertificateErrorReason;
+  readonly certificate: number | undefined;
+  constructor(reason: CertificateErrorReason, message: string, options: { certificate?: number; cause?: unknown } = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.reason = reason;
+    this.certificate = options.certificate;
+  }
+
+  /** The TLS alert description for this failure (RFC 8446 6.2). */
+  get alert(): CertificateAlert {
+    return _ALERTS[this.reason];
+  }
+}
+
+/**
+ * The bounds on one verification's work.
+ * @example
+ * if (error.reason === 'too_much_work') log(`gave up after ${VERIFY_LIMITS.maxSignatureChecks} signature checks`);
+ */
+export const VERIFY_LIMITS = Object.freeze({
+  /** Intermediates between the leaf and the anchor (rustls-webpki allows 6, Go and browsers more). */
+  maxIntermediates: 8,
+  /** Signature verifications per verification, across every path tried. */
+  maxSignatureChecks: 100,
+  /** Name-versus-constraint comparisons per verification (webpki uses the same bound). */
+  maxNameConstraintComparisons: 250_000,
+});
+
+/** id-kp-serverAuth and id-kp-clientAuth (RFC 5280 4.2.1.12). */
+const _EKU = Object.freeze({ server: '1.3.6.1.5.5.7.3.1', client: '1.3.6.1.5.5.7.3.2' } as const);
+/** pkcs-9 emailAddress (RFC 5280 4.1.2.6, 4.2.1.10). */
+const _EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+/** GeneralName tag numbers (RFC 5280 4.2.1.6) of the forms checked or failed closed here. */
+const _GN_RFC822 = 1;
+const _GN_DIRECTORY = 4;
+/** RSA modulus sizes the crypto layer verifies with (2048..8192 bits). */
+const _RSA_MIN_BITS = 2048;
+const _RSA_MAX_BITS = 8192;
+
+const _HASH_SUFFIX: Readonly<Record<HashName, 'sha256' | 'sha384' | 'sha512'>> = Object.freeze({
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+});
+
+/**
+ * What verifyChain needs from an engine: signature verification and (maybe) the time.
+ * @example
+ * const deps: VerifyDeps = { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() };
+ */
+export interface VerifyDeps {
+  readonly signatures: Signatures;
+  /** Milliseconds since the epoch; called once per verification unless `options.now` is given. */
+  readonly now: () => number;
+}
+
+/**
+ * What to verify.
+ * @example
+ * const options: VerifyChainOptions = { chain: [leaf, intermediate], trustAnchors: roots, serverName: 'example.com', usage: 'server' };
+ */
+export interface VerifyChainOptions {
+  /** The leaf first; the rest are untrusted candidate intermediates in any order. */
+  readonly chain: readonly Certificate[];
+  readonly trustAnchors: readonly Certificate[];
+  /** The reference identity for usage 'server' (a DNS name or an IP literal). */
+  readonly serverName?: string;
+  /** Which extended key usage the leaf must allow: id-kp-serverAuth or id-kp-clientAuth. */
+  readonly usage: 'server' | 'client';
+  /** Verification time in milliseconds since the epoch; default: `deps.now()`. */
+  readonly now?: number;
+}
+
+/**
+ * A validated path.
+ * @example
+ * const { path, anchor } = verifyChain(deps, options); // path[0] is the leaf, path.at(-1) === anchor
+ */
+export interface VerifiedChain {
+  /** The leaf, the intermediates used, and the anchor last. */
+  readonly path: Certificate[];
+  readonly anchor: Certificate;
+}
+
+/** Per-verification search state: budgets and the best error so far. */
+interface _Search {
+  readonly now: number;
+  readonly signatures: Signatures;
+  readonly usage: 'server' | 'client';
+  /** The server name, for name constraints (RFC 5280 4.2.1.10 is about the names we rely on). */
+  readonly reference: ServerNameReference | undefined;
+  readonly intermediates: readonly Certificate[];
+  readonly anchors: readonly Certificate[];
+  signatureChecks: number;
+  nameComparisons: number;
+  best: { error: CertificateError; depth: number } | undefined;
+}
+
+/**
+ * Finds and validates a certification path from `options.chain[0]` (the leaf) to one of
+ * `options.trustAnchors`, using the other chain entries as candidate intermediates in any order,
+ * and checks the leaf against `serverName` (usage 'server'). Returns the path; throws
+ * {@link CertificateError} naming the reason and the TLS alert otherwise.
+ * @example
+ * const { path, anchor } = verifyChain(
+ *   { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
+ *   { chain: [leaf, intermediate], trustAnchors: [root], serverName: 'example.com', usage: 'server' },
+ * );
+ */
+export function verifyChain(deps: VerifyDeps, options: VerifyChainOptions): VerifiedChain {
+  const leaf = options.chain[0];
+  if (leaf === undefined) throw new CertificateError('empty_chain', 'no certificate was presented');
+  // One clock read per verification, and none when the caller fixed the time.
+  const now = options.now ?? deps.now();
+  const reference =
+    options.usage === 'server' && options.serverName !== undefined ? parseServerName(options.serverName) : undefined;
+  const search: _Search = {
+    now,
+    signatures: deps.signatures,
+    usage: options.usage,
+    reference,
+    intermediates: options.chain.slice(1),
+    anchors: options.trustAnchors,
+    signatureChecks: 0,
+    nameComparisons: 0,
+    best: undefined,
+  };
+
+  _checkLeaf(search, leaf);
+  const path = _extend(search, [leaf]);
+  if (path === undefined) {
+    throw search.best?.error ?? new CertificateError('unknown_issuer', `no issuer found for ${_describe(leaf, 0)}`, { certificate: 0 });
+  }
+
+  // RFC 9525 6: the leaf must name the server the client meant to reach. Checked once a path is
+  // known, so an untrusted certificate reports unknown_ca rather than a name problem.
+  if (options.usage === 'server' && options.serverName !== undefined && !matchesServerName(leaf, options.serverName)) {
+    throw new CertificateError(
+      'name_mismatch',
+      `${_describe(leaf, 0)} is not valid for ${JSON.stringify(options.serverName)}` +
+        ` (it names ${_presentedNames(leaf)}; RFC 9525 6: subjectAltName only)`,
+      { certificate: 0 },
+    );
+  }
+  return { path, anchor: path[path.length - 1]! };
+}
+
+/** Options of `verifyCertificateChain`: certificates as DER or PEM (PEM strings may hold many). */
+export interface VerifyCertificateChainOptions {
+  /** Leaf first; the rest are untrusted intermediates in any order. */
+  readonly chain: readonly (Uint8Array | string)[] | string;
+  readonly trustAnchors: readonly (Uint8Array | string)[] | string;
+  readonly serverName?: string;
+  readonly usage: 'server' | 'client';
+  /** Verification time in epoch ms; when absent the Platform clock is read once. */
+  readonly now?: number;
+}
+
+/**
+ * Parses a presented chain and trust anchors (PEM text with any number of CERTIFICATE blocks,
+ * DER, or a mix) and verifies them with {@link verifyChain} on the engine's signatures and
+ * clock. A chain that does not parse is a 'bad_encoding' {@link CertificateError} with the
+ * parser's error as `cause`; trust anchors that do not parse are the caller's configuration
+ * error and throw the parser's error unchanged.
+ * @example
+ * const engine = init({ platform: defaultPlatform() });
+ * const { path } = verifyCertificateChain(engine, {
+ *   chain: serverPem, trustAnchors: rootsPem, serverName: 'example.com', usage: 'server',
+ * });
+ */
+export function verifyCertificateChain(
+  engine: { readonly platform: Platform; readonly crypto: { readonly signatures: Signatures } },
+  options: VerifyCertificateChainOptions,
+): VerifiedChain {
+  const chain = _parseChain(options.chain);
+  const trustAnchors = toDerList(options.trustAnchors, 'CERTIFICATE').map((der) => parseCertificate(der));
+  return verifyChain(
+    { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
+    {
+      chain,
+      trustAnchors,
+      usage: options.usage,
+      ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    },
+  );
+}
+
+function _parseChain(input: readonly (Uint8Array | string)[] | string): Certificate[] {
+  let ders: Uint8Array[];
+  try {
+    ders = toDerList(input, 'CERTIFICATE');
+  } catch (cause) {
+    throw new CertificateError('bad_encoding', 'the certificate chain is neither DER nor PEM certificates', { cause });
+  }
+  return ders.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (cause) {
+      const why = cause instanceof Error ? `: ${cause.message}` : '';
+      throw new CertificateError('bad_encoding', `certificate ${i} of the chain does not parse${why}`, { certificate: i, cause });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Path building.
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Extends `path` (leaf first; its last certificate already checked) to a trust anchor, trying
+ * every candidate issuer depth-first. Returns the complete path, or undefined after recording
+ * why nothing worked. Budget exhaustion ('too_much_work') is thrown straight out.
+ */
+function _extend(s: _Search, path: readonly Certificate[]): Certificate[] | undefined {
+  const childIndex = path.length - 1;
+  const child = path[childIndex]!;
+  const issuerIndex = path.length;
+  let tried = 0;
+  for (const { cert: issuer, anchor } of _candidates(s, child)) {
+    // A certificate, or the same subject and key under another serial, never appears twice
+    // in a path: that is how loops (A signs B signs A) end.
+    if (!anchor && path.some((p) => _sameCertificate(p, issuer))) continue;
+    tried++;
+    try {
+      if (!anchor && issuerIndex > VERIFY_LIMITS.maxIntermediates) {
+        throw new CertificateError(
+          'path_too_long',
+          `no path within ${VERIFY_LIMITS.maxIntermediates} intermediates (reached ${_describe(child, childIndex)})`,
+          { certificate: issuerIndex },
+        );
+      }
+      _checkSignature(s, child, childIndex, issuer, issuerIndex);
+      if (!anchor) _checkIntermediate(s, path, issuer, issuerIndex);
+      _checkNameConstraints(s, path, issuer, issuerIndex);
+    } catch (error) {
+      if (!(error instanceof CertificateError) || error.reason === 'too_much_work') throw error;
+      // A signature that does not verify says the candidate is not the child's issuer: it
+      // ranks at the child's depth, below a real issuer's own failure one level up.
+      const link = error.reason === 'bad_signature' || error.reason === 'unsupported_signature_algorithm';
+      _record(s, error, link ? childIndex : issuerIndex);
+      continue;
+    }
+    if (anchor) return [...path, issuer];
+    const found = _extend(s, [...path, issuer]);
+    if (found !== undefined) return found;
+  }
+  if (tried === 0) {
+    // RFC 5280 6.1: no certificate whose subject is this issuer (or only ones already used).
+    _record(
+      s,
+      new CertificateError('unknown_issuer', `no trusted issuer found for ${_describe(child, childIndex)} (issuer ${child.issuer.text})`, {
+        certificate: childIndex,
+      }),
+      childIndex,
+    );
+  }
+  return undefined;
+}
+
+/** Keeps the error from the deepest attempt; at equal depth the more specific reason. */
+function _record(s: _Search, error: CertificateError, depth: number): void {
+  const best = s.best;
+  if (best === undefined || depth > best.depth || (depth === best.depth && _specificity(error) > _specificity(best.error))) {
+    s.best = { error, depth };
+  }
+}
+
+function _specificity(error: CertificateError): number {
+  if (error.reason === 'unknown_issuer') return 0;
+  if (error.reason === 'path_too_long') return 1;
+  return 2;
+}
+
+/**
+ * Candidate issuers of `child`: trust anchors first (the shortest paths), then intermediates,
+ * each group ordered by the key identifier hint: a matching SKI first, an absent one next, a
+ * different one last (RFC 5280 4.2.1.1: the AKI helps find the issuer, it does not decide).
+ */
+function _candidates(s: _Search, child: Certificate): { cert: Certificate; anchor: boolean }[] {
+  const issuerName = child.issuer.raw;
+  const byHint = (list: readonly Certificate[], anchor: boolean) =>
+    list
+      .filter((c) => _bytesEqual(c.subject.raw, issuerName))
+      .map((cert, order) => ({ cert, anchor, order, hint: _keyIdHint(child, cert) }))
+      .sort((a, b) => a.hint - b.hint || a.order - b.order)
+      .map(({ cert: c, anchor: a }) => ({ cert: c, anchor: a }));
+  return [...byHint(s.anchors, true), ...byHint(s.intermediates, false)];
+}
+
+function _keyIdHint(child: Certificate, candidate: Certificate): number {
+  const aki = child.authorityKeyIdentifier;
+  const ski = candidate.subjectKeyIdentifier;
+  if (aki === undefined || ski === undefined) return 1;
+  return _bytesEqual(aki, ski) ? 0 : 2;
+}
+
+function _sameCertificate(a: Certificate, b: Certificate): boolean {
+  return _bytesEqual(a.raw, b.raw) || (_bytesEqual(a.subject.raw, b.subject.raw) && _bytesEqual(a.spki, b.spki));
+}
+
+/** RFC 5280 6.1: self-issued means issuer and subject are the same name. */
+function _selfIssued(cert: Certificate): boolean {
+  return _bytesEqual(cert.issuer.raw, cert.subject.raw);
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-certificate checks.
+// ---------------------------------------------------------------------------------------
+
+/** Checks that do not depend on the path: the leaf's own (RFC 5280 6.1.3, 6.1.5; RFC 8446 4.4.2.2). */
+function _checkLeaf(s: _Search, leaf: Certificate): void {
+  _checkCriticalExtensions(leaf, 0);
+  _checkValidity(s, leaf, 0);
+  // webpki's CaUsedAsEndEntity: a CA certificate is not a server or client identity.
+  if (leaf.basicConstraints?.ca === true) {
+    throw new CertificateError('ca_used_as_end_entity', `${_describe(leaf, 0)} is a CA certificate (basicConstraints cA) used as an end entity`, {
+      certificate: 0,
+    });
+  }
+  // RFC 5280 4.2.1.3 and RFC 8446 4.4.2.2: the key signs CertificateVerify, so if keyUsage is
+  // present it must assert digitalSignature.
+  if (leaf.keyUsage !== undefined && !leaf.keyUsage.has('digitalSignature')) {
+    throw new CertificateError('bad_key_usage', `${_describe(leaf, 0)} keyUsage does not allow digitalSignature (RFC 5280 4.2.1.3)`, {
+      certificate: 0,
+    });
+  }
+  _checkExtendedKeyUsage(s, leaf, 0);
+  // The leaf's key verifies CertificateVerify later; refuse now what could never be used.
+  _checkKeyUsable(leaf, 0);
+}
+
+/** An intermediate CA's own checks, given the certificates below it (RFC 5280 6.1.3, 6.1.4). */
+function _checkIntermediate(s: _Search, below: readonly Certificate[], ca: Certificate, index: number): void {
+  _checkCriticalExtensions(ca, index);
+  _checkValidity(s, ca, index);
+  // RFC 5280 6.1.4 (k): the certificate must be a CA: basicConstraints present with cA TRUE
+  // (so a v1 or v2 certificate, which cannot carry extensions, is never an intermediate).
+  if (ca.basicConstraints?.ca !== true) {
+    const why = ca.version < 3 ? `a v${ca.version} certificate` : 'basicConstraints cA is not TRUE';
+    throw new CertificateError('not_a_ca', `${_describe(ca, index)} issued a certificate but is not a CA (${why}; RFC 5280 6.1.4 (k))`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 6.1.4 (n) and 4.2.1.3: keyUsage, if present, must assert keyCertSign.
+  if (ca.keyUsage !== undefined && !ca.keyUsage.has('keyCertSign')) {
+    throw new CertificateError('bad_key_usage', `${_describe(ca, index)} keyUsage does not allow keyCertSign (RFC 5280 6.1.4 (n))`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 6.1.4 (l), (m) and 4.2.1.9: pathLenConstraint bounds the non-self-issued
+  // intermediates that follow this certificate in the path (the leaf does not count).
+  const pathLen = ca.basicConstraints.pathLen;
+  if (pathLen !== undefined) {
+    let count = 0;
+    for (let i = 1; i < below.length; i++) if (!_selfIssued(below[i]!)) count++;
+    if (count > pathLen) {
+      throw new CertificateError(
+        'path_len_exceeded',
+        `${_describe(ca, index)} has pathLenConstraint ${pathLen} but ${count} intermediate(s) follow it (RFC 5280 4.2.1.9)`,
+        { certificate: index },
+      );
+    }
+  }
+  // extKeyUsage on a CA restricts what it may issue for (as webpki and Chrome enforce it).
+  _checkExtendedKeyUsage(s, ca, index);
+}
+
+/** RFC 5280 4.2: "A certificate-using system MUST reject the certificate if it encounters a
+ * critical extension it does not recognize". */
+function _checkCriticalExtensions(cert: Certificate, index: number): void {
+  if (cert.unsupportedCriticalExtensions.length > 0) {
+    throw new CertificateError(
+      'unsupported_critical_extension',
+      `${_describe(cert, index)} has unsupported critical extension(s) ${cert.unsupportedCriticalExtensions.join(', ')} (RFC 5280 4.2)`,
+      { certificate: index },
+    );
+  }
+}
+
+/** RFC 5280 6.1.3 (a)(2) and 4.1.2.5: the time must lie within notBefore..notAfter, inclusive. */
+function _checkValidity(s: _Search, cert: Certificate, index: number): void {
+  if (s.now > cert.notAfter) {
+    throw new CertificateError('expired', `${_describe(cert, index)} expired at ${_isoTime(cert.notAfter)} (now ${_isoTime(s.now)})`, {
+      certificate: index,
+    });
+  }
+  if (s.now < cert.notBefore) {
+    throw new CertificateError('not_yet_valid', `${_describe(cert, index)} is not valid before ${_isoTime(cert.notBefore)} (now ${_isoTime(s.now)})`, {
+      certificate: index,
+    });
+  }
+}
+
+/**
+ * RFC 5280 4.2.1.12: if extKeyUsage is present, the certificate may be used only for the
+ * purposes listed. anyExtendedKeyUsage is not accepted in place of the TLS purpose (webpki).
+ */
+function _checkExtendedKeyUsage(s: _Search, cert: Certificate, index: number): void {
+  const eku = cert.extKeyUsage;
+  if (eku === undefined || eku.includes(_EKU[s.usage])) return;
+  const wanted = s.usage === 'server' ? 'id-kp-serverAuth' : 'id-kp-clientAuth';
+  throw new CertificateError(
+    'bad_extended_key_usage',
+    `${_describe(cert, index)} extKeyUsage [${eku.join(', ')}] does not include ${wanted} (RFC 5280 4.2.1.12)`,
+    { certificate: index },
+  );
+}
+
+/** A key sandtls cannot use: unknown algorithm or curve, or an RSA modulus out of range. */
+function _checkKeyUsable(cert: Certificate, index: number): void {
+  const key = cert.publicKey;
+  if (key === undefined) {
+    throw new CertificateError('unsupported_key', `${_describe(cert, index)} has a public key algorithm sandtls does not support`, {
+      certificate: index,
+    });
+  }
+  if (key.kind === 'rsa') {
+    const bits = bitLength(key.n);
+    if (bits < _RSA_MIN_BITS || bits > _RSA_MAX_BITS) {
+      throw new CertificateError(
+        'unsupported_key',
+        `${_describe(cert, index)} has a ${bits}-bit RSA key; ${_RSA_MIN_BITS} to ${_RSA_MAX_BITS} bits are supported`,
+        { certificate: index },
+      );
+    }
+  }
+}
+
+/**
+ * RFC 5280 6.1.3 (a)(1): the child's signature verifies with the issuer's key, under the
+ * child's signatureAlgorithm (RFC 4055 for RSA-PSS, RFC 5758 for ECDSA, RFC 8410 for Ed25519).
+ */
+function _checkSignature(s: _Search, child: Certificate, childIndex: number, issuer: Certificate, issuerIndex: number): void {
+  const alg = child.signatureAlgorithm;
+  if (alg.kind === 'unsupported') {
+    throw new CertificateError(
+      'unsupported_signature_algorithm',
+      `${_describe(child, childIndex)} is signed with an unsupported algorithm ${alg.oid} (${alg.reason})`,
+      { certificate: childIndex },
+    );
+  }
+  _checkKeyUsable(issuer, issuerIndex);
+  const key = issuer.publicKey!;
+  const expectedKey = alg.kind === 'ecdsa' ? 'ec' : alg.kind === 'ed25519' ? 'ed25519' : 'rsa';
+  if (key.kind !== expectedKey) {
+    throw new CertificateError(
+      'bad_signature',
+      `${_describe(child, childIndex)} is signed with ${alg.kind}, which a ${key.kind} key of ${_describe(issuer, issuerIndex)} cannot make`,
+      { certificate: childIndex },
+    );
+  }
+  if (alg.kind === 'ecdsa' && alg.hash === 'SHA-512') {
+    // Like webpki: P-256 and P-384 pair with SHA-256 or SHA-384 only.
+    throw new CertificateError('unsupported_signature_algorithm', `${_describe(child, childIndex)} is signed with ECDSA and SHA-512 on ${key.kind === 'ec' ? key.curve : key.kind}`, {
+      certificate: childIndex,
+    });
+  }
+  if (++s.signatureChecks > VERIFY_LIMITS.maxSignatureChecks) {
+    throw new CertificateError('too_much_work', `path building gave up after ${VERIFY_LIMITS.maxSignatureChecks} signature checks`, {
+      certificate: childIndex,
+    });
+  }
+  let valid: boolean;
+  try {
+    switch (alg.kind) {
+      case 'ecdsa':
+        // ECDSA in certificates may pair either curve with either hash (RFC 5758 3.2).
+        valid = key.kind === 'ec' && s.signatures.ecdsaVerify(key.curve, alg.hash, key.point, child.tbs, child.signature);
+        break;
+      case 'ed25519':
+        valid = s.signatures.verify('ed25519', key, child.tbs, child.signature);
+        break;
+      case 'rsa-pss':
+        // RFC 4055 3.1 parameters were narrowed by the parser to MGF1 with the same hash and a
+        // salt as long as the hash: exactly TLS's rsa_pss_rsae_* schemes.
+        valid = s.signatures.verify(`rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature);
+        break;
+      case 'rsa-pkcs1':
+        valid = s.signatures.verify(`rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature);
+        break;
+    }
+  } catch (cause) {
+    // An issuer key that is not a valid point (or otherwise malformed): the issuer is corrupt.
+    if (!(cause instanceof InvalidKeyError)) throw cause;
+    throw new CertificateError('bad_encoding', `${_describe(issuer, issuerIndex)} has an invalid public key: ${cause.message}`, {
+      certificate: issuerIndex,
+      cause,
+    });
+  }
+  if (!valid) {
+    throw new CertificateError('bad_signature', `the signature on ${_describe(child, childIndex)} does not verify with the key of ${_describe(issuer, issuerIndex)}`, {
+      certificate: childIndex,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Name constraints (RFC 5280 4.2.1.10, 6.1.3 (b), (c)).
+// ---------------------------------------------------------------------------------------
+
+/** The names of one certificate that name constraints apply to. */
+interface _Names {
+  readonly dns: readonly string[];
+  readonly ip: readonly Uint8Array[];
+  /** GeneralName tag numbers of every other name form present. */
+  readonly otherForms: ReadonlySet<number>;
+}
+
+/**
+ * Applies `ca`'s nameConstraints to every certificate below it in `path`: RFC 5280 6.1.3 (b),
+ * (c) skip self-issued intermediates, but never the leaf. The leaf's names include the server
+ * name being verified.
+ */
+function _checkNameConstraints(s: _Search, path: readonly Certificate[], ca: Certificate, caIndex: number): void {
+  const constraints = ca.nameConstraints;
+  if (constraints === undefined) return;
+  for (let i = 0; i < path.length; i++) {
+    const cert = path[i]!;
+    if (i > 0 && _selfIssued(cert)) continue;
+    const names = _namesOf(cert, i === 0 ? s.reference : undefined);
+    const fail = (what: string) =>
+      new CertificateError('name_constraint_violation', `${_describe(cert, i)}: ${what}, under the name constraints of ${_describe(ca, caIndex)} (RFC 5280 4.2.1.10)`, {
+        certificate: i,
+      });
+    const { permitted, excluded } = constraints;
+    if (permitted !== undefined) {
+      _failClosedOnOtherForms(permitted, names, fail);
+      if (permitted.dns.length > 0) {
+        for (const name of names.dns) {
+          if (!permitted.dns.some((c) => _count(s) && _dnsWithin(name, c))) throw fail(`DNS name ${name} is outside the permitted subtrees`);
+        }
+      }
+      if (permitted.ip.length > 0) {
+        for (const ip of names.ip) {
+          if (!permitted.ip.some((c) => _count(s) && _ipWithin(ip, c))) throw fail(`IP address ${_ipText(ip)} is outside the permitted subtrees`);
+        }
+      }
+    }
+    if (excluded !== undefined) {
+      _failClosedOnOtherForms(excluded, names, fail);
+      for (const name of names.dns) {
+        if (excluded.dns.some((c) => _count(s) && _dnsMayFallWithin(name, c))) throw fail(`DNS name ${name} is in an excluded subtree`);
+      }
+      for (const ip of names.ip) {
+        if (excluded.ip.some((c) => _count(s) && _ipMayFallWithin(ip, c))) throw fail(`IP address ${_ipText(ip)} is in an excluded subtree`);
+      }
+    }
+  }
+}
+
+/** Counts one comparison; throws 'too_much_work' past the budget. Always true otherwise. */
+function _count(s: _Search): boolean {
+  if (++s.nameComparisons > VERIFY_LIMITS.maxNameConstraintComparisons) {
+    throw new CertificateError('too_much_work', `name constraint checking gave up after ${VERIFY_LIMITS.maxNameConstraintComparisons} comparisons`);
+  }
+  return true;
+}
+
+/**
+ * A constraint of a form this verifier does not evaluate (otherName, rfc822Name, x400Address,
+ * directoryName, ediPartyName, URI, registeredID) applies whenever the certificate has a name
+ * of that form ("restrictions apply only when the specified name form is present"), and then
+ * the verifier cannot show the name is allowed: fail closed.
+ */
+function _failClosedOnOtherForms(subtrees: GeneralSubtrees, names: _Names, fail: (what: string) => CertificateError): void {
+  for (const constraint of subtrees.other) {
+    const form = constraint.tag & 0x1f;
+    if (names.otherForms.has(form)) throw fail(`it has a name of form [${form}], whose constraints sandtls cannot evaluate`);
+  }
+}
+
+function _namesOf(cert: Certificate, reference: ServerNameReference | undefined): _Names {
+  const dns: string[] = [];
+  const ip: Uint8Array[] = [];
+  const otherForms = new Set<number>();
+  const san = cert.subjectAltName;
+  if (san !== undefined) {
+    // DNS names compare case-insensitively (RFC 5280 7.2); the parser admits only ASCII.
+    for (const name of san.dns) dns.push(_asciiLower(name));
+    ip.push(...san.ip);
+    for (const other of san.other) otherForms.add(other.tag & 0x1f);
+  }
+  // RFC 5280 4.2.1.10: directoryName constraints apply to the subject name; rfc822Name
+  // constraints apply to emailAddress attributes of the subject (the RFC says when there is no
+  // SAN; counting them always only fails closed more often).
+  if (cert.subject.rdns.length > 0) otherForms.add(_GN_DIRECTORY);
+  if (cert.subject.rdns.some((rdn) => rdn.some((attr) => attr.type === _EMAIL_ADDRESS))) otherForms.add(_GN_RFC822);
+  if (reference?.kind === 'dns') dns.push(reference.name);
+  if (reference?.kind === 'ip') ip.push(reference.address);
+  return { dns, ip, otherForms };
+}
+
+/** Folds A-Z only (String.prototype.toLowerCase would also fold non-ASCII look-alikes). */
+function _asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x20));
+}
+
+/**
+ * RFC 5280 4.2.1.10: "Any DNS name that can be constructed by simply adding zero or more labels
+ * to the left-hand side of the name satisfies the name constraint." A leading '.' (a common
+ * extension, as in Go and webpki) means subdomains only; the empty constraint matches all.
+ * A wildcard name `*.x` is within a subtree when `x`'s subdomains are.
+ */
+function _dnsWithin(name: string, constraint: string): boolean {
+  const c = _asciiLower(constraint);
+  if (c === '' || c === '.') return true;
+  if (c.startsWith('.')) return name.endsWith(c) && name.length > c.length;
+  return name === c || name.endsWith(`.${c}`);
+}
+
+/**
+ * Excluded subtrees must also catch wildcards that could match an excluded host: `*.example.com`
+ * would be presented for bad.example.com, so it falls within an exclusion of bad.example.com.
+ */
+function _dnsMayFallWithin(name: string, constraint: string): boolean {
+  if (_dnsWithin(name, constraint)) return true;
+  if (!name.startsWith('*.')) return false;
+  const base = _asciiLower(constraint);
+  if (base.startsWith('.')) return false; // subdomains of one host are two labels below the wildcard's reach
+  const dot = base.indexOf('.');
+  return dot > 0 && base.slice(dot + 1) === name.slice(2);
+}
+
+/** RFC 5280 4.2.1.10: an address is within address/mask when it agrees on the mask's bits. */
+function _ipWithin(ip: Uint8Array, constraint: { readonly address: Uint8Array; readonly mask: Uint8Array }): boolean {
+  const { address, mask } = constraint;
+  if (ip.length !== address.length || mask.length !== address.length) return false;
+  for (let i = 0; i < ip.length; i++) if ((ip[i]! & mask[i]!) !== (address[i]! & mask[i]!)) return false;
+  return true;
+}
+
+/** For exclusions, a constraint too malformed to evaluate counts as a match (fail closed). */
+function _ipMayFallWithin(ip: Uint8Array, constraint: { readonly address: Uint8Array; readonly mask: Uint8Array }): boolean {
+  const { address, mask } = constraint;
+  if (mask.length !== address.length || (address.length !== 4 && address.length !== 16)) return true;
+  return _ipWithin(ip, constraint);
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers.
+// ---------------------------------------------------------------------------------------
+
+function _bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function _describe(cert: Certificate, index: number): string {
+  const subject = cert.subject.text.length > 120 ? `${cert.subject.text.slice(0, 120)}...` : cert.subject.text;
+  return `certificate ${index} (${subject || 'empty subject'})`;
+}
+
+function _presentedNames(cert: Certificate): string {
+  const san = cert.subjectAltName;
+  if (san === undefined) return 'no subjectAltName';
+  const names = [...san.dns.slice(0, 8), ...san.ip.slice(0, 8).map(_ipText)];
+  return names.length === 0 ? 'no DNS or IP names' : names.join(', ');
+}
+
+function _ipText(ip: Uint8Array): string {
+  if (ip.length === 4) return Array.from(ip).join('.');
+  const groups: string[] = [];
+  for (let i = 0; i + 1 < ip.length; i += 2) groups.push(((ip[i]! << 8) | ip[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
+/** ISO 8601 UTC text for messages, without the ambient Date (days-from-civil inverted). */
+function _isoTime(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const totalSeconds = Math.floor(ms / 1000);
+  const days = Math.floor(totalSeconds / 86_400);
+  const secondsOfDay = totalSeconds - days * 86_400;
+  // Civil date from days since 1970-01-01 in the proleptic Gregorian calendar, by 400-year eras.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const hh = Math.floor(secondsOfDay / 3600);
+  const mm = Math.floor((secondsOfDay % 3600) / 60);
+  const ss = secondsOfDay % 60;
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(hh)}:${pad(mm)}:${pad(ss)}Z`;
+}
