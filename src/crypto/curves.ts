@@ -90,7 +90,11 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
 
   const edBlinding = labelledRandom(random, 'edwards25519');
   const edFields = wrap ? { Fp: wrap(fieldOf(edwards(EDWARDS25519, {}))) } : {};
-  const edwards25519 = edwards(EDWARDS25519, { ...edFields, randomBytes: edBlinding.source });
+  const edwards25519 = edwards(EDWARDS25519, {
+    ...edFields,
+    uvRatio: ed25519UvRatio,
+    randomBytes: edBlinding.source,
+  });
   edBlinding.probed();
   const ed25519 = eddsa(edwards25519, sha512, {
     adjustScalarBytes: clampScalar25519,
@@ -101,11 +105,14 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
   const Fp = edwards25519.Fp;
   const P = EDWARDS25519.p;
   const n = EDWARDS25519.n;
+  // Fermat inversion: a fixed exponent, so its running time does not depend on the (secret-derived)
+  // input, unlike the extended-Euclid Fp.inv.
+  const invertConstantTime = (x: bigint) => Fp.pow(x, P - 2n);
   const x25519 = montgomery({
     P,
     type: 'x25519',
     adjustScalarBytes: clampScalar25519,
-    powPminus2: (x: bigint) => Fp.pow(x, P - 2n),
+    powPminus2: invertConstantTime,
     randomBytes: (len = 32) => random(len, 'x25519_random'),
     // [k]B on the birationally equivalent Edwards curve (its cached, blinded base table) is
     // about 3x faster than the ladder; u = (Z + Y) / (Z - Y) maps the result back (RFC 7748 4.1).
@@ -113,10 +120,71 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
       const kn = k % n;
       if (kn === 0n) return 0n;
       const point = edwards25519.BASE.multiply(kn);
-      return Fp.mul(Fp.add(point.Z, point.Y), Fp.inv(Fp.sub(point.Z, point.Y)));
+      return Fp.mul(Fp.add(point.Z, point.Y), invertConstantTime(Fp.sub(point.Z, point.Y)));
     },
   });
   return Object.freeze({ secp256r1, secp384r1, ed25519, edwards25519, x25519 });
+}
+
+const P25519 = EDWARDS25519.p;
+/** sqrt(-1) mod p = 2^((p-1)/4) (RFC 8032 5.1.3). */
+const SQRT_M1_25519 = modPow25519(2n, (P25519 - 1n) / 4n);
+
+function modPow25519(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = base % P25519;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % P25519;
+    b = (b * b) % P25519;
+  }
+  return result;
+}
+
+/** x^(2^k) mod p: k squarings. */
+function squareTimes(x: bigint, k: number): bigint {
+  let r = x;
+  for (let i = 0; i < k; i++) r = (r * r) % P25519;
+  return r;
+}
+
+/**
+ * x^((p-5)/8) = x^(2^252 - 3) by the usual addition chain (254 squarings, 11 multiplications),
+ * about half the work of square-and-multiply over this mostly-ones exponent.
+ */
+function pow22523(x: bigint): bigint {
+  const p = P25519;
+  const x2 = (x * x) % p;
+  const x3 = (x2 * x) % p; // 2^2 - 1
+  const x15 = (squareTimes(x3, 2) * x3) % p; // 2^4 - 1
+  const x31 = (squareTimes(x15, 1) * x) % p; // 2^5 - 1
+  const b10 = (squareTimes(x31, 5) * x31) % p; // 2^10 - 1
+  const b20 = (squareTimes(b10, 10) * b10) % p;
+  const b40 = (squareTimes(b20, 20) * b20) % p;
+  const b80 = (squareTimes(b40, 40) * b40) % p;
+  const b160 = (squareTimes(b80, 80) * b80) % p;
+  const b240 = (squareTimes(b160, 80) * b80) % p;
+  const b250 = (squareTimes(b240, 10) * b10) % p; // 2^250 - 1
+  return (squareTimes(b250, 2) * x) % p; // 2^252 - 4 + 1 = 2^252 - 3
+}
+
+/**
+ * RFC 8032 5.1.3 step 3: x = sqrt(u/v) as x = u v^3 (u v^7)^((p-5)/8), then fix up by sqrt(-1)
+ * when v x^2 = -u. One exponentiation instead of the generic field square root of u/v.
+ * Returns the root with even sign bit left to the caller (noble applies the encoded x_0).
+ */
+function ed25519UvRatio(u: bigint, v: bigint): { isValid: boolean; value: bigint } {
+  const p = P25519;
+  const v3 = (((v * v) % p) * v) % p;
+  const v7 = (((v3 * v3) % p) * v) % p;
+  let x = (((u * v3) % p) * pow22523((u * v7) % p)) % p;
+  const vx2 = (((v * x) % p) * x) % p;
+  const negU = (p - (u % p)) % p;
+  const rootIsX = vx2 === u % p;
+  const rootIsXi = vx2 === negU;
+  if (rootIsXi) x = (x * SQRT_M1_25519) % p;
+  // Choose the non-negative (even) root; noble negates it if the encoding's sign bit asks.
+  if (x & 1n) x = p - x;
+  return { isValid: rootIsX || rootIsXi, value: x };
 }
 
 function fieldOf(Point: { Fp: IField<bigint> }): IField<bigint> {

@@ -42,11 +42,11 @@ export interface RsaPrivateKey extends RsaPublicKey {
   readonly qInv: bigint;
 }
 
-/** The components {@link rsaPrivateKey} accepts; missing CRT values are computed. */
+/** The components {@link rsaPrivateKey} accepts; a missing d and missing CRT values are computed. */
 export interface RsaPrivateKeyComponents {
   n: bigint;
   e: bigint;
-  d: bigint;
+  d?: bigint;
   p: bigint;
   q: bigint;
   dp?: bigint;
@@ -253,21 +253,23 @@ export function rsaPublicKey(n: bigint, e: bigint, options: { minBits?: number }
  * const signature = rsaPssSign(key, 'SHA-256', message, platformRandom(platform));
  */
 export function rsaPrivateKey(c: RsaPrivateKeyComponents): RsaPrivateKey {
-  const { n, e, d, p, q } = c;
+  const { n, e, p, q } = c;
   const problem = _publicKeyProblem(n, e, SIGN_MIN_BITS, SIGN_MAX_BITS);
   if (problem !== undefined) throw new InvalidKeyError(problem);
-  for (const value of [d, p, q, c.dp, c.dq, c.qInv]) {
+  for (const value of [c.d, p, q, c.dp, c.dq, c.qInv]) {
     if (value !== undefined && typeof value !== 'bigint') throw new InvalidKeyError('RSA private key: components must be bigints');
   }
   // RFC 8017 3.2: n = r_1 * r_2 with primes r_i > 1 (two-prime keys only).
   if (p <= 1n || q <= 1n) throw new InvalidKeyError('RSA private key: p and q must be greater than 1');
   if (p === q) throw new InvalidKeyError('RSA private key: p and q must be distinct');
   if (p * q !== n) throw new InvalidKeyError('RSA private key: p * q != n');
-  // RFC 8017 3.2: d is a positive integer less than n with e * d ≡ 1 (mod λ(n)).
-  if (d <= 0n || d >= n) throw new InvalidKeyError('RSA private key: d out of range');
   const pMinus1 = p - 1n;
   const qMinus1 = q - 1n;
   const lambda = (pMinus1 / _gcd(pMinus1, qMinus1)) * qMinus1;
+  // RFC 8017 3.2: d is a positive integer less than n with e * d ≡ 1 (mod λ(n)).
+  const d = c.d ?? _invert(e, lambda);
+  if (d === undefined) throw new InvalidKeyError('RSA private key: e is not invertible mod lcm(p - 1, q - 1)');
+  if (d <= 0n || d >= n) throw new InvalidKeyError('RSA private key: d out of range');
   if ((e * d) % lambda !== 1n) throw new InvalidKeyError('RSA private key: e * d != 1 mod lcm(p - 1, q - 1)');
   // RFC 8017 3.2: e * dP ≡ 1 (mod p - 1), i.e. dP = d mod (p - 1); likewise dQ.
   const dp = d % pMinus1;

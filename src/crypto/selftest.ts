@@ -10,7 +10,7 @@ import { SelfTestError } from './errors.js';
 import { NAMED_GROUPS } from './kx.js';
 import { mlKem768Decapsulate, mlKem768Encapsulate, mlKem768KeyGen } from './mlkem.js';
 import type { CryptoProvider } from './provider.js';
-import { modInverse, rsaPrivateKey } from './rsa.js';
+import { rsaPrivateKey } from './rsa.js';
 import { SIGNATURE_SCHEMES, type PrivateKey, type SignatureScheme } from './sig.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -36,13 +36,7 @@ function katRsaKey() {
   const p = BigInt('0x' + KAT_KEYS.rsa.p);
   const q = BigInt('0x' + KAT_KEYS.rsa.q);
   const e = BigInt('0x' + KAT_KEYS.rsa.e);
-  const lambda = ((p - 1n) / gcd(p - 1n, q - 1n)) * (q - 1n); // Carmichael's lcm(p-1, q-1)
-  return rsaPrivateKey({ n: p * q, e, d: modInverse(e, lambda), p, q });
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b) [a, b] = [b, a % b];
-  return a;
+  return rsaPrivateKey({ n: p * q, e, p, q }); // d and the CRT values are derived
 }
 
 /** The private keys the self-tests and warm-up sign with. */

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { concatBytes } from '../crypto/bytes.js';
+
 /** Deepest nesting of constructed elements a reader descends into. */
 export const DER_MAX_DEPTH = 32;
 
@@ -581,18 +583,6 @@ function _readNode(r: DerReader): DerNode {
 // Encoders. They produce DER and throw RangeError when asked for something DER cannot say.
 // ---------------------------------------------------------------------------------------
 
-function _concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
 /**
  * Encodes a definite length in its shortest form (X.690 8.1.3, 10.1).
  * @example encodeLength(5) // [0x05]; encodeLength(300) // [0x82, 0x01, 0x2c]
@@ -615,7 +605,7 @@ export function encodeTlv(tag: number, contents: Uint8Array): Uint8Array {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & 0x1f) === 0x1f) {
     throw new RangeError(`identifier octet ${tag} is not a low-tag-number identifier`);
   }
-  return _concat([Uint8Array.of(tag), encodeLength(contents.length), contents]);
+  return concatBytes(Uint8Array.of(tag), encodeLength(contents.length), contents);
 }
 
 /**
@@ -623,7 +613,7 @@ export function encodeTlv(tag: number, contents: Uint8Array): Uint8Array {
  * @example encodeSequence(encodeInteger(1n), encodeNull())
  */
 export function encodeSequence(...elements: Uint8Array[]): Uint8Array {
-  return encodeTlv(Tag.SEQUENCE, _concat(elements));
+  return encodeTlv(Tag.SEQUENCE, concatBytes(...elements));
 }
 
 /**
@@ -632,7 +622,7 @@ export function encodeSequence(...elements: Uint8Array[]): Uint8Array {
  */
 export function encodeSetOf(elements: readonly Uint8Array[]): Uint8Array {
   const sorted = [...elements].sort(_compareBytes);
-  return encodeTlv(Tag.SET, _concat(sorted));
+  return encodeTlv(Tag.SET, concatBytes(...sorted));
 }
 
 function _compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -698,7 +688,7 @@ export function encodeBitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
   if (unusedBits !== 0 && (bytes[bytes.length - 1]! & ((1 << unusedBits) - 1)) !== 0) {
     throw new RangeError('unused bits of a DER BIT STRING must be zero');
   }
-  return encodeTlv(Tag.BIT_STRING, _concat([Uint8Array.of(unusedBits), bytes]));
+  return encodeTlv(Tag.BIT_STRING, concatBytes(Uint8Array.of(unusedBits), bytes));
 }
 
 /**
