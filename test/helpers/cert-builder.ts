@@ -20,15 +20,9 @@ import {
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { concatBytes as concat } from '../../src/crypto/bytes.js';
+
+export { concat };
 
 export const OIDS = {
   cn: '2.5.4.3',
