@@ -26,7 +26,6 @@ import {
 } from '../src/tls/key-schedule.js';
 import {
   AEAD_RECORD_LIMITS,
-  CONTENT_TYPE,
   encodePlaintextRecord,
   MAX_CIPHERTEXT_LENGTH,
   MAX_PLAINTEXT_LENGTH,
@@ -40,6 +39,7 @@ import {
   type TlsRecord,
 } from '../src/tls/record.js';
 import { CIPHER_SUITE_NAMES, CIPHER_SUITES, cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
+import { CONTENT_TYPE } from '../src/tls/enums.js';
 import { loadRfc8448, rfc8448Bytes } from './helpers/rfc8448.js';
 
 let engine: Engine;
@@ -228,10 +228,10 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
     const cEarly = early.clientEarlyTrafficSecret(transcript.digest());
     const earlyRead = RecordProtection.fromSecret(suite, cEarly);
     const opened = earlyRead.open(v.hex('Record_Client_EarlyAppData'));
-    expect(opened.contentType).toBe(CONTENT_TYPE.applicationData);
+    expect(opened.contentType).toBe(CONTENT_TYPE.application_data);
     expect(opened.content).toEqual(v.hex('Client_EarlyAppData'));
     earlyWrite = RecordProtection.fromSecret(suite, cEarly);
-    expect(earlyWrite.seal(CONTENT_TYPE.applicationData, v.hex('Client_EarlyAppData'))).toEqual(v.hex('Record_Client_EarlyAppData'));
+    expect(earlyWrite.seal(CONTENT_TYPE.application_data, v.hex('Client_EarlyAppData'))).toEqual(v.hex('Record_Client_EarlyAppData'));
   }
 
   transcript.update(serverHello);
@@ -250,7 +250,7 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   const serverRead = RecordProtection.fromSecret(suite, sHs);
   const serverFlight: Uint8Array[] = [];
   for (const record of records(v.hex('Record_ServerHandshakeMessages'))) {
-    if (record.type === CONTENT_TYPE.changeCipherSpec) {
+    if (record.type === CONTENT_TYPE.change_cipher_spec) {
       expect(record.fragment).toEqual(Uint8Array.of(1));
       continue;
     }
@@ -304,8 +304,8 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   const rebuilt: Uint8Array[] = [];
   let sawFinished = false;
   for (const record of clientFlight) {
-    if (record.type === CONTENT_TYPE.changeCipherSpec) {
-      rebuilt.push(encodePlaintextRecord(CONTENT_TYPE.changeCipherSpec, Uint8Array.of(1)));
+    if (record.type === CONTENT_TYPE.change_cipher_spec) {
+      rebuilt.push(encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)));
       continue;
     }
     if (earlyWrite && rebuilt.length === 0) {
@@ -341,7 +341,7 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   const clientApp = RecordProtection.fromSecret(suite, cAp);
   const clientAppRead = RecordProtection.fromSecret(suite, cAp);
   if (v.has('Client_AppData')) {
-    expect(clientApp.seal(CONTENT_TYPE.applicationData, v.hex('Client_AppData'))).toEqual(v.hex('Record_Client_AppData'));
+    expect(clientApp.seal(CONTENT_TYPE.application_data, v.hex('Client_AppData'))).toEqual(v.hex('Record_Client_AppData'));
     expect(clientAppRead.open(v.hex('Record_Client_AppData')).content).toEqual(v.hex('Client_AppData'));
   }
   expect(clientApp.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0))).toEqual(v.hex('Record_Client_CloseNotify'));
@@ -362,7 +362,7 @@ function checkServerAppRecords(name: string, run: HandshakeRun) {
   }
   if (v.has('Server_AppData')) {
     expect(serverRead.open(v.hex('Record_Server_AppData')).content).toEqual(v.hex('Server_AppData'));
-    expect(serverWrite.seal(CONTENT_TYPE.applicationData, v.hex('Server_AppData'))).toEqual(v.hex('Record_Server_AppData'));
+    expect(serverWrite.seal(CONTENT_TYPE.application_data, v.hex('Server_AppData'))).toEqual(v.hex('Record_Server_AppData'));
   }
   expect(serverRead.open(v.hex('Record_Server_CloseNotify'))).toEqual({ contentType: CONTENT_TYPE.alert, content: Uint8Array.of(1, 0) });
   expect(serverWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0))).toEqual(v.hex('Record_Server_CloseNotify'));
@@ -583,17 +583,17 @@ describe('key schedule', () => {
     let write = RecordProtection.fromSecret(AES128, s0);
     let read = RecordProtection.fromSecret(AES128, s0);
     const old = write;
-    read.open(write.seal(CONTENT_TYPE.applicationData, ascii('generation 0')));
+    read.open(write.seal(CONTENT_TYPE.application_data, ascii('generation 0')));
     write = write.updateKeys();
-    expect(() => old.seal(CONTENT_TYPE.applicationData, ascii('x'))).toThrow(RecordError); // destroyed
+    expect(() => old.seal(CONTENT_TYPE.application_data, ascii('x'))).toThrow(RecordError); // destroyed
     expect(write.sequenceNumber).toBe(0n);
-    const record = write.seal(CONTENT_TYPE.applicationData, ascii('generation 1'));
-    expect(record).toEqual(RecordProtection.fromSecret(AES128, s1).seal(CONTENT_TYPE.applicationData, ascii('generation 1')));
+    const record = write.seal(CONTENT_TYPE.application_data, ascii('generation 1'));
+    expect(record).toEqual(RecordProtection.fromSecret(AES128, s1).seal(CONTENT_TYPE.application_data, ascii('generation 1')));
     expectRecordError(() => RecordProtection.fromSecret(AES128, s0, { sequenceNumber: 1n }).open(record), 'bad_record_mac');
     read = read.updateKeys();
     expect(read.open(record).content).toEqual(ascii('generation 1'));
-    expect(write.updateKeys().seal(CONTENT_TYPE.applicationData, ascii('2'))).toEqual(
-      RecordProtection.fromSecret(AES128, s2).seal(CONTENT_TYPE.applicationData, ascii('2')),
+    expect(write.updateKeys().seal(CONTENT_TYPE.application_data, ascii('2'))).toEqual(
+      RecordProtection.fromSecret(AES128, s2).seal(CONTENT_TYPE.application_data, ascii('2')),
     );
   });
 
@@ -633,11 +633,11 @@ describe('record protection', () => {
       const cases: [RecordContentType, Uint8Array, number][] = [
         [CONTENT_TYPE.handshake, ascii('handshake message'), 0],
         [CONTENT_TYPE.alert, Uint8Array.of(1, 0), 5],
-        [CONTENT_TYPE.applicationData, new Uint8Array(0), 0],
-        [CONTENT_TYPE.applicationData, new Uint8Array(0), 100],
-        [CONTENT_TYPE.applicationData, new Uint8Array(MAX_PLAINTEXT_LENGTH).fill(0xab), 0],
-        [CONTENT_TYPE.applicationData, new Uint8Array(1000).fill(0), 1000], // zero content bytes, then padding
-        [CONTENT_TYPE.applicationData, ascii('x'), MAX_PLAINTEXT_LENGTH - 1],
+        [CONTENT_TYPE.application_data, new Uint8Array(0), 0],
+        [CONTENT_TYPE.application_data, new Uint8Array(0), 100],
+        [CONTENT_TYPE.application_data, new Uint8Array(MAX_PLAINTEXT_LENGTH).fill(0xab), 0],
+        [CONTENT_TYPE.application_data, new Uint8Array(1000).fill(0), 1000], // zero content bytes, then padding
+        [CONTENT_TYPE.application_data, ascii('x'), MAX_PLAINTEXT_LENGTH - 1],
       ];
       for (const [type, content, padding] of cases) {
         const record = write.seal(type, content, padding);
@@ -651,7 +651,7 @@ describe('record protection', () => {
       expect(write.sequenceNumber).toBe(BigInt(cases.length));
       expect(read.sequenceNumber).toBe(BigInt(cases.length));
       write.destroy();
-      expectRecordError(() => write.seal(CONTENT_TYPE.applicationData, ascii('x')), 'internal_error');
+      expectRecordError(() => write.seal(CONTENT_TYPE.application_data, ascii('x')), 'internal_error');
     }
   });
 
@@ -675,8 +675,8 @@ describe('record protection', () => {
   it('size limits: 2^14 + 1 bytes of content, 2^14 + 256 bytes of ciphertext (RFC 8446 5.2, 5.4)', () => {
     const secret = secretFor(AES128);
     const write = RecordProtection.fromSecret(AES128, secret);
-    expectRecordError(() => write.seal(CONTENT_TYPE.applicationData, new Uint8Array(MAX_PLAINTEXT_LENGTH + 1)), 'record_overflow');
-    expectRecordError(() => write.seal(CONTENT_TYPE.applicationData, new Uint8Array(10), MAX_PLAINTEXT_LENGTH - 9), 'record_overflow');
+    expectRecordError(() => write.seal(CONTENT_TYPE.application_data, new Uint8Array(MAX_PLAINTEXT_LENGTH + 1)), 'record_overflow');
+    expectRecordError(() => write.seal(CONTENT_TYPE.application_data, new Uint8Array(10), MAX_PLAINTEXT_LENGTH - 9), 'record_overflow');
     expect(write.sequenceNumber).toBe(0n); // refused records use no sequence number
     // A peer's record whose inner plaintext is 2^14 + 2 bytes (within the ciphertext limit).
     const tooBig = concatBytes(new Uint8Array(MAX_PLAINTEXT_LENGTH + 1).fill(1), Uint8Array.of(23));
@@ -691,7 +691,7 @@ describe('record protection', () => {
 
   it('authentication failures are bad_record_mac (RFC 8446 5.2)', () => {
     const secret = secretFor(AES128);
-    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.applicationData, ascii('payload'));
+    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
     const flipped = (at: number) => {
       const copy = record.slice();
       copy[at]! ^= 0x01;
@@ -705,14 +705,14 @@ describe('record protection', () => {
     const short = Uint8Array.of(23, 3, 3, 0, 5, 1, 2, 3, 4, 5);
     expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(short), 'bad_record_mac');
     const chacha = CIPHER_SUITES.TLS_CHACHA20_POLY1305_SHA256;
-    const chachaRecord = RecordProtection.fromSecret(chacha, secretFor(chacha)).seal(CONTENT_TYPE.applicationData, ascii('payload'));
+    const chachaRecord = RecordProtection.fromSecret(chacha, secretFor(chacha)).seal(CONTENT_TYPE.application_data, ascii('payload'));
     chachaRecord[chachaRecord.length - 1]! ^= 0x80;
     expectRecordError(() => RecordProtection.fromSecret(chacha, secretFor(chacha)).open(chachaRecord), 'bad_record_mac');
   });
 
   it('malformed protected records: wrong outer type, length mismatch', () => {
     const secret = secretFor(AES128);
-    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.applicationData, ascii('payload'));
+    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
     const asHandshake = record.slice();
     asHandshake[0] = 22;
     expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(asHandshake), 'unexpected_message');
@@ -724,8 +724,8 @@ describe('record protection', () => {
     const write = RecordProtection.fromSecret(AES128, secretFor(AES128));
     expectRecordError(() => write.seal(CONTENT_TYPE.handshake, new Uint8Array(0)), 'internal_error');
     expectRecordError(() => write.seal(CONTENT_TYPE.alert, new Uint8Array(0), 10), 'internal_error');
-    expectRecordError(() => write.seal(CONTENT_TYPE.changeCipherSpec, Uint8Array.of(1)), 'internal_error');
-    expectRecordError(() => write.seal(CONTENT_TYPE.applicationData, ascii('x'), -1), 'internal_error');
+    expectRecordError(() => write.seal(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)), 'internal_error');
+    expectRecordError(() => write.seal(CONTENT_TYPE.application_data, ascii('x'), -1), 'internal_error');
     expectRecordError(() => RecordProtection.fromSecret(AES128, new Uint8Array(48)), 'internal_error');
   });
 
@@ -733,11 +733,11 @@ describe('record protection', () => {
     const limits = AEAD_RECORD_LIMITS['AES-128-GCM'];
     const write = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.keyUpdateAt - 1n });
     expect(write.needsKeyUpdate).toBe(false);
-    write.seal(CONTENT_TYPE.applicationData, ascii('x'));
+    write.seal(CONTENT_TYPE.application_data, ascii('x'));
     expect(write.needsKeyUpdate).toBe(true);
     const last = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
-    const record = last.seal(CONTENT_TYPE.applicationData, ascii('last'));
-    expectRecordError(() => last.seal(CONTENT_TYPE.applicationData, ascii('one too many')), 'internal_error');
+    const record = last.seal(CONTENT_TYPE.application_data, ascii('last'));
+    expectRecordError(() => last.seal(CONTENT_TYPE.application_data, ascii('one too many')), 'internal_error');
     // The receiving side still opens (the limit binds the sender) but asks for a KeyUpdate.
     const read = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
     expect(read.open(record).content).toEqual(ascii('last'));
@@ -752,9 +752,9 @@ describe('record protection', () => {
     const write = RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: lastSeq });
     const read = RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: lastSeq });
     expect(write.needsKeyUpdate).toBe(true);
-    const record = write.seal(CONTENT_TYPE.applicationData, ascii('the very last record'));
+    const record = write.seal(CONTENT_TYPE.application_data, ascii('the very last record'));
     expect(write.sequenceNumber).toBe(2n ** 64n);
-    expectRecordError(() => write.seal(CONTENT_TYPE.applicationData, ascii('wrap')), 'internal_error');
+    expectRecordError(() => write.seal(CONTENT_TYPE.application_data, ascii('wrap')), 'internal_error');
     expect(read.open(record).content).toEqual(ascii('the very last record'));
     expectRecordError(() => read.open(record), 'unexpected_message');
     expectRecordError(() => RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: 2n ** 64n }), 'internal_error');
@@ -769,9 +769,9 @@ describe('plaintext records and the deframer', () => {
     expect(parts.map((r) => r.fragment.length)).toEqual([MAX_PLAINTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, 5]);
     expect(parts.every((r) => r.type === CONTENT_TYPE.handshake && r.legacyVersion === 0x0303)).toBe(true);
     expect(concatBytes(...parts.map((r) => r.fragment))).toEqual(payload);
-    expect(h(encodePlaintextRecord(CONTENT_TYPE.changeCipherSpec, Uint8Array.of(1)))).toBe('140303000101');
+    expect(h(encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)))).toBe('140303000101');
     expect(h(encodePlaintextRecord(CONTENT_TYPE.alert, Uint8Array.of(2, 40), 0x0301))).toBe('15030100020228');
-    expectRecordError(() => encodePlaintextRecord(CONTENT_TYPE.applicationData, ascii('x')), 'internal_error');
+    expectRecordError(() => encodePlaintextRecord(CONTENT_TYPE.application_data, ascii('x')), 'internal_error');
     expectRecordError(() => encodePlaintextRecord(CONTENT_TYPE.handshake, new Uint8Array(0)), 'internal_error');
     expectRecordError(() => encodePlaintextRecord(CONTENT_TYPE.handshake, ascii('x'), 0x0302), 'internal_error');
   });
@@ -781,9 +781,9 @@ describe('plaintext records and the deframer', () => {
     const write = RecordProtection.fromSecret(AES128, secretFor(AES128));
     return concatBytes(
       encodePlaintextRecord(CONTENT_TYPE.handshake, new Uint8Array(MAX_PLAINTEXT_LENGTH + 300).fill(0x16)),
-      encodePlaintextRecord(CONTENT_TYPE.changeCipherSpec, Uint8Array.of(1)),
+      encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)),
       write.seal(CONTENT_TYPE.handshake, ascii('encrypted extensions')),
-      write.seal(CONTENT_TYPE.applicationData, new Uint8Array(MAX_PLAINTEXT_LENGTH).fill(0x17), 0),
+      write.seal(CONTENT_TYPE.application_data, new Uint8Array(MAX_PLAINTEXT_LENGTH).fill(0x17), 0),
       Uint8Array.of(23, 3, 3, 0, 0), // an empty opaque record frames (it will fail to open, not to frame)
       encodePlaintextRecord(CONTENT_TYPE.alert, Uint8Array.of(1, 0)),
       // The largest ciphertext the framer may accept: 2^14 + 256 bytes.
@@ -882,7 +882,7 @@ describe('plaintext records and the deframer', () => {
   });
 
   it('a record split across chunks is copied once into its own buffer', () => {
-    const record = RecordProtection.fromSecret(AES128, secretFor(AES128)).seal(CONTENT_TYPE.applicationData, ascii('split record'));
+    const record = RecordProtection.fromSecret(AES128, secretFor(AES128)).seal(CONTENT_TYPE.application_data, ascii('split record'));
     const reader = new RecordReader();
     const first = record.slice(0, 10);
     const second = record.slice(10);

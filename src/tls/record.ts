@@ -20,25 +20,18 @@
  * Every failure is a `RecordError` naming the alert to send (RFC 8446 6.2).
  * @module
  */
+import { CONTENT_TYPE } from './enums.js';
 import { aeadKey, type AeadKey, type AeadName } from '../crypto/aead.js';
 import { AeadTagError } from '../crypto/errors.js';
 import { nextTrafficSecret, trafficKeys } from './key-schedule.js';
 import type { CipherSuite } from './suites.js';
 
-/**
- * ContentType (RFC 8446 5.1). Values other than these four are unknown to TLS 1.3.
- * @example
- * encodePlaintextRecord(CONTENT_TYPE.handshake, clientHello);
- */
-export const CONTENT_TYPE = Object.freeze({
-  changeCipherSpec: 20,
-  alert: 21,
-  handshake: 22,
-  applicationData: 23,
-} as const);
-
-/** A ContentType code point TLS 1.3 knows. */
-export type RecordContentType = (typeof CONTENT_TYPE)[keyof typeof CONTENT_TYPE];
+/** A ContentType code point TLS 1.3 carries in records (RFC 8446 5.1): 20, 21, 22 or 23. */
+export type RecordContentType =
+  | typeof CONTENT_TYPE.change_cipher_spec
+  | typeof CONTENT_TYPE.alert
+  | typeof CONTENT_TYPE.handshake
+  | typeof CONTENT_TYPE.application_data;
 
 /** The alerts the record layer fails with (RFC 8446 6.2). */
 export type RecordAlert = 'unexpected_message' | 'bad_record_mac' | 'record_overflow' | 'decode_error' | 'internal_error';
@@ -89,7 +82,7 @@ export interface OpenedRecord {
 }
 
 function _isContentType(type: number): type is RecordContentType {
-  return type >= CONTENT_TYPE.changeCipherSpec && type <= CONTENT_TYPE.applicationData;
+  return type >= CONTENT_TYPE.change_cipher_spec && type <= CONTENT_TYPE.application_data;
 }
 
 function _writeHeader(out: Uint8Array, offset: number, type: number, legacyVersion: number, length: number): void {
@@ -107,10 +100,10 @@ function _writeHeader(out: Uint8Array, offset: number, type: number, legacyVersi
  * may be 0x0301 for an initial ClientHello only (5.1).
  * @example
  * const bytes = encodePlaintextRecord(CONTENT_TYPE.handshake, clientHello, 0x0301);
- * encodePlaintextRecord(CONTENT_TYPE.changeCipherSpec, Uint8Array.of(1)); // 14 03 03 00 01 01
+ * encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)); // 14 03 03 00 01 01
  */
 export function encodePlaintextRecord(type: RecordContentType, fragment: Uint8Array, legacyVersion: number = LEGACY_RECORD_VERSION): Uint8Array {
-  if (type === CONTENT_TYPE.applicationData) {
+  if (type === CONTENT_TYPE.application_data) {
     throw new RecordError('internal_error', 'application data is never sent unprotected in TLS 1.3 (RFC 8446 5.1)');
   }
   if (!_isContentType(type)) throw new RecordError('internal_error', `cannot send a record of unknown content type ${String(type)}`);
@@ -137,7 +130,7 @@ function _checkHeader(type: number, length: number): RecordContentType {
   // RFC 8446 5: "If a TLS implementation receives an unexpected record type, it MUST terminate
   // the connection with an "unexpected_message" alert."
   if (!_isContentType(type)) throw new RecordError('unexpected_message', `unknown record content type ${type} (RFC 8446 5)`);
-  if (type === CONTENT_TYPE.applicationData) {
+  if (type === CONTENT_TYPE.application_data) {
     // Every protected record is opaque_type 23 (5.2); plaintext application data does not exist.
     if (length > MAX_CIPHERTEXT_LENGTH) {
       throw new RecordError('record_overflow', `TLSCiphertext.length ${length} exceeds 2^14 + 256 (RFC 8446 5.2)`);
@@ -410,16 +403,16 @@ export class RecordProtection {
    * AAD = the record header (RFC 8446 5.2). Returns the whole TLSCiphertext record.
    * @example
    * write.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)); // close_notify
-   * write.seal(CONTENT_TYPE.applicationData, data, 32);  // with 32 bytes of padding
+   * write.seal(CONTENT_TYPE.application_data, data, 32);  // with 32 bytes of padding
    */
   seal(contentType: RecordContentType, content: Uint8Array, paddingLength = 0): Uint8Array {
     const aead = this.#key();
-    if (contentType !== CONTENT_TYPE.handshake && contentType !== CONTENT_TYPE.alert && contentType !== CONTENT_TYPE.applicationData) {
+    if (contentType !== CONTENT_TYPE.handshake && contentType !== CONTENT_TYPE.alert && contentType !== CONTENT_TYPE.application_data) {
       throw new RecordError('internal_error', `cannot protect a record of content type ${String(contentType)}`);
     }
     // RFC 8446 5.4: "Implementations MUST NOT send Handshake and Alert records that have a
     // zero-length TLSInnerPlaintext.content".
-    if (content.length === 0 && contentType !== CONTENT_TYPE.applicationData) {
+    if (content.length === 0 && contentType !== CONTENT_TYPE.application_data) {
       throw new RecordError('internal_error', 'cannot send an empty handshake or alert record (RFC 8446 5.4)');
     }
     if (!Number.isSafeInteger(paddingLength) || paddingLength < 0) {
@@ -438,7 +431,7 @@ export class RecordProtection {
     inner.set(content);
     inner[content.length] = contentType;
     const record = new Uint8Array(RECORD_HEADER_LENGTH + innerLength + aead.info.tagLength);
-    _writeHeader(record, 0, CONTENT_TYPE.applicationData, LEGACY_RECORD_VERSION, innerLength + aead.info.tagLength);
+    _writeHeader(record, 0, CONTENT_TYPE.application_data, LEGACY_RECORD_VERSION, innerLength + aead.info.tagLength);
     const header = record.subarray(0, RECORD_HEADER_LENGTH);
     record.set(aead.seal(perRecordNonce(this.#iv, this.#sequence), inner, header), RECORD_HEADER_LENGTH);
     inner.fill(0);
@@ -459,7 +452,7 @@ export class RecordProtection {
     if (raw.length < RECORD_HEADER_LENGTH) throw new RecordError('decode_error', 'truncated record header');
     // RFC 8446 5.2: protected records carry opaque_type application_data; a record of another
     // type arriving under protection is unexpected.
-    if (raw[0] !== CONTENT_TYPE.applicationData) {
+    if (raw[0] !== CONTENT_TYPE.application_data) {
       throw new RecordError('unexpected_message', `record of content type ${raw[0]!} where a protected record was expected`);
     }
     const length = (raw[3]! << 8) | raw[4]!;
@@ -496,11 +489,11 @@ export class RecordProtection {
     if (end < 0) throw new RecordError('unexpected_message', 'protected record has no non-zero content type (RFC 8446 5.4)');
     const contentType = inner[end]!;
     // RFC 8446 5: a protected change_cipher_spec, like any unknown type, is unexpected_message.
-    if (contentType !== CONTENT_TYPE.handshake && contentType !== CONTENT_TYPE.alert && contentType !== CONTENT_TYPE.applicationData) {
+    if (contentType !== CONTENT_TYPE.handshake && contentType !== CONTENT_TYPE.alert && contentType !== CONTENT_TYPE.application_data) {
       throw new RecordError('unexpected_message', `protected record of content type ${contentType} (RFC 8446 5)`);
     }
     // RFC 8446 5.4: zero-length Handshake or Alert content MUST be answered with unexpected_message.
-    if (end === 0 && contentType !== CONTENT_TYPE.applicationData) {
+    if (end === 0 && contentType !== CONTENT_TYPE.application_data) {
       throw new RecordError('unexpected_message', 'zero-length protected handshake or alert record (RFC 8446 5.4)');
     }
     return { contentType, content: inner.subarray(0, end) };

@@ -1,0 +1,161 @@
+/**
+ * Handshake message framing (RFC 8446 4) and the limits every decoder enforces.
+ *
+ * Convention for every message codec in this folder: `encodeX(msg)` returns the whole
+ * handshake message (4-byte header and body), and `decodeX(bytes)` takes the whole message and
+ * returns it with `raw`, the exact bytes received, for the transcript hash (RFC 8446 4.4.1).
+ * @module
+ */
+import { Reader, TlsDecodeError, Writer } from '../codec.js';
+import { HANDSHAKE_TYPE, handshakeTypeName, type HandshakeTypeName } from '../enums.js';
+
+/**
+ * Resource limits for decoding peer messages. Every vector is bounded by its RFC ceiling and by
+ * the message size; these limits keep work and allocation small well below those ceilings.
+ * Exceeding one is a decode_error.
+ */
+export interface CodecLimits {
+  /** Largest handshake message body other than Certificate (default 65,536 bytes). */
+  readonly maxHandshakeMessageSize: number;
+  /** Largest Certificate message body (default 262,144 bytes: long chains, big RSA keys). */
+  readonly maxCertificateMessageSize: number;
+  /** Most extensions in one extension block (default 64). */
+  readonly maxExtensions: number;
+  /** Most entries in a code-point list: cipher suites, groups, signature schemes, versions (default 512). */
+  readonly maxCodePoints: number;
+  /** Most KeyShareEntry values in a ClientHello (default 16). */
+  readonly maxKeyShares: number;
+  /** Most PSK identities offered in a ClientHello (default 16). */
+  readonly maxPskIdentities: number;
+  /** Most ALPN protocol names (default 64). */
+  readonly maxAlpnProtocols: number;
+  /** Most CertificateEntry values in a Certificate message (default 32). */
+  readonly maxCertificateEntries: number;
+  /** Most distinguished names in certificate_authorities (default 256). */
+  readonly maxCertificateAuthorities: number;
+}
+
+/**
+ * The default {@link CodecLimits}.
+ * @example
+ * DEFAULT_CODEC_LIMITS.maxHandshakeMessageSize; // 65536
+ */
+export const DEFAULT_CODEC_LIMITS: CodecLimits = Object.freeze({
+  maxHandshakeMessageSize: 0x10000,
+  maxCertificateMessageSize: 0x40000,
+  maxExtensions: 64,
+  maxCodePoints: 512,
+  maxKeyShares: 16,
+  maxPskIdentities: 16,
+  maxAlpnProtocols: 64,
+  maxCertificateEntries: 32,
+  maxCertificateAuthorities: 256,
+});
+
+/** Options every decoder accepts. */
+export interface DecodeOptions {
+  /** Overrides of {@link DEFAULT_CODEC_LIMITS}. */
+  readonly limits?: Partial<CodecLimits>;
+}
+
+/**
+ * The limits in force: the defaults with `overrides` applied.
+ * @example
+ * codecLimits({ maxExtensions: 32 }).maxExtensions; // 32
+ */
+export function codecLimits(overrides?: Partial<CodecLimits>): CodecLimits {
+  return overrides === undefined ? DEFAULT_CODEC_LIMITS : { ...DEFAULT_CODEC_LIMITS, ...overrides };
+}
+
+/** A decoded message with the exact bytes it was decoded from (header included). */
+export type Decoded<T> = T & {
+  /** The whole handshake message as received: what goes into the transcript hash. */
+  readonly raw: Uint8Array;
+};
+
+/** The 4-byte handshake header. */
+export interface HandshakeHeader {
+  /** HandshakeType code point (possibly unknown). */
+  readonly msgType: number;
+  /** Length of the body that follows. */
+  readonly length: number;
+}
+
+/** Bytes in the handshake header: msg_type (1) and length (3). */
+export const HANDSHAKE_HEADER_LENGTH = 4;
+
+/**
+ * The largest body this decoder accepts for a message type.
+ * @example
+ * maxHandshakeBodyLength(HANDSHAKE_TYPE.certificate); // 262144 by default
+ */
+export function maxHandshakeBodyLength(msgType: number, limits: CodecLimits = DEFAULT_CODEC_LIMITS): number {
+  return msgType === HANDSHAKE_TYPE.certificate || msgType === HANDSHAKE_TYPE.compressed_certificate
+    ? limits.maxCertificateMessageSize
+    : limits.maxHandshakeMessageSize;
+}
+
+/**
+ * ```
+ * struct {
+ *     HandshakeType msg_type;    /* handshake type *\/
+ *     uint24 length;             /* remaining bytes in message *\/
+ *     select (Handshake.msg_type) { ... };
+ * } Handshake;
+ * ```
+ * Wraps a body in its header.
+ * @example
+ * encodeHandshake(HANDSHAKE_TYPE.end_of_early_data, new Uint8Array(0)); // 05 00 00 00
+ */
+export function encodeHandshake(msgType: number, body: Uint8Array): Uint8Array {
+  return new Writer().u8(msgType).u24(body.length).bytes(body).finish();
+}
+
+/**
+ * Reads the 4-byte header at the start of `bytes` (which may hold more, or less, than one
+ * message body). A deframer calls it once 4 bytes have arrived, to learn how many more to wait
+ * for; a declared length above the limit for that type is refused before anything is buffered.
+ * @example
+ * const { msgType, length } = decodeHandshakeHeader(buffered);
+ * if (buffered.length >= 4 + length) handle(buffered.subarray(0, 4 + length));
+ */
+export function decodeHandshakeHeader(bytes: Uint8Array, options: DecodeOptions = {}): HandshakeHeader {
+  const r = new Reader(bytes, 'handshake header');
+  const msgType = r.u8('msg_type');
+  const length = r.u24('length');
+  const max = maxHandshakeBodyLength(msgType, codecLimits(options.limits));
+  if (length > max) {
+    // Local policy bound: a peer may not make us buffer more than this (RFC 8446 4 sets 2^24-1).
+    const name = handshakeTypeName(msgType) ?? `handshake type ${msgType}`;
+    throw new TlsDecodeError('decode_error', `${name} of ${length} bytes exceeds the limit of ${max}`);
+  }
+  return { msgType, length };
+}
+
+/**
+ * Checks the header of a whole handshake message and returns a reader over its body, for the
+ * message decoders. Not exported from the package.
+ */
+export function _openHandshake(bytes: Uint8Array, expected: HandshakeTypeName, options: DecodeOptions): Reader {
+  const { msgType, length } = decodeHandshakeHeader(bytes, options);
+  if (msgType !== HANDSHAKE_TYPE[expected]) {
+    // RFC 8446 6.2: a message of the wrong type where this one was expected.
+    const got = handshakeTypeName(msgType) ?? `type ${msgType}`;
+    throw new TlsDecodeError('unexpected_message', `expected ${expected}, got ${got}`);
+  }
+  // RFC 8446 4: the length field covers exactly the body.
+  if (bytes.length - HANDSHAKE_HEADER_LENGTH !== length) {
+    throw new TlsDecodeError(
+      'decode_error',
+      `${expected}: header says ${length} body bytes, ${bytes.length - HANDSHAKE_HEADER_LENGTH} present`,
+    );
+  }
+  return new Reader(bytes, expected, HANDSHAKE_HEADER_LENGTH, bytes.length);
+}
+
+/** Builds a handshake message: header, then the body `write` produces (length back-patched). */
+export function _buildHandshake(msgType: HandshakeTypeName, write: (w: Writer) => void): Uint8Array {
+  const w = new Writer().u8(HANDSHAKE_TYPE[msgType]);
+  w.lengthPrefixed(3, write);
+  return w.finish();
+}
