@@ -617,19 +617,11 @@ export function pskBindersLength(binders: readonly Uint8Array[]): number {
  * (RFC 7301 3.1)
  */
 function _readProtocolNameList(r: Reader, limits: CodecLimits): Uint8Array[] {
-  const v = r.vector(PROTOCOL_NAME_LIST);
-  const out: Uint8Array[] = [];
-  while (!v.isEmpty) {
-    if (out.length === limits.maxAlpnProtocols) throw _tooMany('ALPN protocol names', limits.maxAlpnProtocols);
-    out.push(v.opaque(PROTOCOL_NAME));
-  }
-  return out;
+  return _readOpaqueList(r, PROTOCOL_NAME_LIST, PROTOCOL_NAME, limits.maxAlpnProtocols, 'ALPN protocol names');
 }
 
 function _writeProtocolNameList(w: Writer, names: readonly Uint8Array[]): void {
-  w.lengthPrefixed(PROTOCOL_NAME_LIST, (w) => {
-    for (const n of names) w.opaque(PROTOCOL_NAME, n);
-  });
+  _writeOpaqueList(w, PROTOCOL_NAME_LIST, PROTOCOL_NAME, names);
 }
 
 /**
@@ -643,18 +635,27 @@ function _writeProtocolNameList(w: Writer, names: readonly Uint8Array[]): void {
  * (RFC 8446 4.2.4)
  */
 function _readAuthorities(r: Reader, limits: CodecLimits): Uint8Array[] {
-  const v = r.vector(AUTHORITIES);
+  return _readOpaqueList(r, AUTHORITIES, DISTINGUISHED_NAME, limits.maxCertificateAuthorities, 'certificate authorities');
+}
+
+function _writeAuthorities(w: Writer, names: readonly Uint8Array[]): void {
+  _writeOpaqueList(w, AUTHORITIES, DISTINGUISHED_NAME, names);
+}
+
+/** A vector of opaque items, bounded in count as well as bytes. */
+function _readOpaqueList(r: Reader, outer: VectorBounds, item: VectorBounds, maxItems: number, what: string): Uint8Array[] {
+  const v = r.vector(outer);
   const out: Uint8Array[] = [];
   while (!v.isEmpty) {
-    if (out.length === limits.maxCertificateAuthorities) throw _tooMany('certificate authorities', limits.maxCertificateAuthorities);
-    out.push(v.opaque(DISTINGUISHED_NAME));
+    if (out.length === maxItems) throw _tooMany(what, maxItems);
+    out.push(v.opaque(item));
   }
   return out;
 }
 
-function _writeAuthorities(w: Writer, names: readonly Uint8Array[]): void {
-  w.lengthPrefixed(AUTHORITIES, (w) => {
-    for (const n of names) w.opaque(DISTINGUISHED_NAME, n);
+function _writeOpaqueList(w: Writer, outer: VectorBounds, item: VectorBounds, items: readonly Uint8Array[]): void {
+  w.lengthPrefixed(outer, (w) => {
+    for (const n of items) w.opaque(item, n);
   });
 }
 
