@@ -16,6 +16,7 @@ import { ecdsa, weierstrass, type ECDSA } from '@noble/curves/abstract/weierstra
 import type { CHash } from '@noble/hashes/utils.js';
 import { CryptoParameterError } from './errors.js';
 import type { RandomSource } from './random.js';
+import { modPow } from './rsa.js';
 
 /** The short-Weierstrass curves TLS 1.3 uses for ECDHE and ECDSA. */
 export type WeierstrassCurveName = 'secp256r1' | 'secp384r1';
@@ -128,17 +129,8 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
 
 const P25519 = EDWARDS25519.p;
 /** sqrt(-1) mod p = 2^((p-1)/4) (RFC 8032 5.1.3). */
-const SQRT_M1_25519 = modPow25519(2n, (P25519 - 1n) / 4n);
+const SQRT_M1_25519 = modPow(2n, (P25519 - 1n) / 4n, P25519);
 
-function modPow25519(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = base % P25519;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P25519;
-    b = (b * b) % P25519;
-  }
-  return result;
-}
 
 /** x^(2^k) mod p: k squarings. */
 function squareTimes(x: bigint, k: number): bigint {
