@@ -131,7 +131,6 @@ const P25519 = EDWARDS25519.p;
 /** sqrt(-1) mod p = 2^((p-1)/4) (RFC 8032 5.1.3). */
 const SQRT_M1_25519 = modPow(2n, (P25519 - 1n) / 4n, P25519);
 
-
 /** x^(2^k) mod p: k squarings. */
 function squareTimes(x: bigint, k: number): bigint {
   let r = x;
