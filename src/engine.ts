@@ -8,6 +8,10 @@ import { platformRandom } from './crypto/random.js';
 import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
 import { verifyCertificateChain, type VerifiedChain, type VerifyCertificateChainOptions } from './x509/verify.js';
+import { startClient } from './tls/client.js';
+import { resolveClientConfig, resolveServerConfig, type ClientConfig, type ServerConfig } from './tls/config.js';
+import { Connection } from './tls/connection.js';
+import { startServer } from './tls/server.js';
 
 export interface InitOptions {
   platform: Platform;
@@ -23,6 +27,20 @@ export interface Engine {
    * Throws `CertificateError` (with `.reason` and the TLS `.alert`).
    */
   verifyCertificateChain(options: VerifyCertificateChainOptions): VerifiedChain;
+  /**
+   * A TLS 1.3 client connection; its ClientHello is ready in `takeOutgoing()` at once. Throws
+   * `TlsConfigError` for a configuration that cannot work.
+   * @example
+   * const conn = engine.client({ serverName: 'example.com', trustAnchors: rootsPem, alpn: ['h2'] });
+   */
+  client(config: ClientConfig): Connection;
+  /**
+   * A TLS 1.3 server connection, waiting for a ClientHello. Throws `TlsConfigError` for a
+   * configuration that cannot work (for example a key that does not match the certificate).
+   * @example
+   * const conn = engine.server({ certificateChain: certPem, privateKey: keyPem });
+   */
+  server(config: ServerConfig): Connection;
 }
 
 /**
@@ -65,6 +83,14 @@ export function init(options: InitOptions): Engine {
     platform,
     crypto: provider,
     verifyCertificateChain: (options: VerifyCertificateChainOptions) => verifyCertificateChain(engine, options),
+    client: (config: ClientConfig) => {
+      const resolved = resolveClientConfig(provider.signatures, config);
+      return new Connection(engine, resolved, (ctx) => startClient(ctx, resolved));
+    },
+    server: (config: ServerConfig) => {
+      const resolved = resolveServerConfig(provider.signatures, config);
+      return new Connection(engine, resolved, (ctx) => startServer(ctx, resolved));
+    },
   });
   return engine;
 }

@@ -8,3 +8,4 @@ export type { Engine, InitOptions } from './engine.js';
 export * from './os/index.js';
 export * from './crypto/index.js';
 export * from './x509/index.js';
+export * from './tls/index.js';

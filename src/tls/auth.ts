@@ -1,0 +1,119 @@
+/**
+ * Authentication steps both handshake sides share (RFC 8446 4.4): the CertificateVerify
+ * content, choosing and checking signature schemes, and turning a received Certificate message
+ * into a verified chain.
+ * @module
+ */
+import { InvalidKeyError } from '../crypto/errors.js';
+import type { PublicKey, SignatureScheme } from '../crypto/sig.js';
+import type { Engine } from '../engine.js';
+import { CertificateParseError, parseCertificate } from '../x509/cert.js';
+import type { Certificate as X509Certificate } from '../x509/types.js';
+import { verifyChain } from '../x509/verify.js';
+import { asciiToBytes } from './codec.js';
+import type { ConnectionLimits, TlsSigner } from './config.js';
+import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
+import { _localAlert } from './errors.js';
+import type { Certificate, CertificateVerify } from './messages.js';
+
+const _SERVER_CONTEXT = asciiToBytes('TLS 1.3, server CertificateVerify');
+const _CLIENT_CONTEXT = asciiToBytes('TLS 1.3, client CertificateVerify');
+
+/**
+ * The content a CertificateVerify signs (RFC 8446 4.4.3): 64 bytes of 0x20, the context string,
+ * a zero byte, then Transcript-Hash(Handshake Context, Certificate).
+ * @example
+ * certificateVerifyContent('server', transcript.digest());
+ */
+export function certificateVerifyContent(signer: 'client' | 'server', transcriptHash: Uint8Array): Uint8Array {
+  const context = signer === 'server' ? _SERVER_CONTEXT : _CLIENT_CONTEXT;
+  const out = new Uint8Array(64 + context.length + 1 + transcriptHash.length);
+  out.fill(0x20, 0, 64);
+  out.set(context, 64);
+  out.set(transcriptHash, 64 + context.length + 1);
+  return out;
+}
+
+/**
+ * The scheme to sign with: the signer's most preferred one that the peer listed, or undefined.
+ * @example
+ * chooseSignatureScheme(identity.signer, clientSignatureAlgorithms);
+ */
+export function chooseSignatureScheme(signer: TlsSigner, peerAccepts: readonly number[]): SignatureScheme | undefined {
+  return signer.schemes.find((scheme) => peerAccepts.includes(SIGNATURE_SCHEME[scheme]));
+}
+
+/**
+ * Parses and checks a received Certificate message's chain: not empty, not too long, every
+ * certificate DER that parses, a leaf key sandtls can use.
+ */
+export function parsePeerChain(message: Certificate, limits: ConnectionLimits): X509Certificate[] {
+  if (message.certificateList.length > limits.maxCertificateChainLength) {
+    throw _localAlert('bad_certificate', `a chain of ${message.certificateList.length} certificates exceeds the limit of ${limits.maxCertificateChainLength}`);
+  }
+  const chain = message.certificateList.map((entry, i) => {
+    try {
+      return parseCertificate(entry.certData);
+    } catch (error) {
+      if (error instanceof CertificateParseError) throw _localAlert('bad_certificate', `certificate ${i}: ${error.message}`, error);
+      throw error;
+    }
+  });
+  if (chain[0] && chain[0].publicKey === undefined) {
+    throw _localAlert('unsupported_certificate', 'the leaf certificate has a key type sandtls does not support');
+  }
+  return chain;
+}
+
+/**
+ * Verifies a peer chain against trust anchors (RFC 5280 path validation; for a server, the name
+ * check of RFC 9525). Reads the Platform clock once. Throws a CertificateError (which carries
+ * its alert).
+ */
+export function verifyPeerChain(
+  engine: Engine,
+  chain: readonly X509Certificate[],
+  trustAnchors: readonly X509Certificate[],
+  usage: 'server' | 'client',
+  serverName: string | undefined,
+): void {
+  verifyChain(
+    { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
+    { chain, trustAnchors, usage, ...(serverName === undefined ? {} : { serverName }) },
+  );
+}
+
+/**
+ * Checks a received CertificateVerify (RFC 8446 4.4.3): a scheme this side offered and that
+ * suits the key, and a valid signature over the transcript. Returns the scheme.
+ */
+export function checkCertificateVerify(
+  engine: Engine,
+  message: CertificateVerify,
+  key: PublicKey,
+  accepted: readonly SignatureScheme[],
+  signer: 'client' | 'server',
+  transcriptHash: Uint8Array,
+): SignatureScheme {
+  const scheme = supportedSignatureScheme(message.algorithm);
+  // RFC 8446 4.4.3: the algorithm must be one offered in signature_algorithms, and (4.2.3)
+  // RSASSA-PKCS1-v1_5 is never valid in a CertificateVerify.
+  if (scheme === undefined || !accepted.includes(scheme)) {
+    throw _localAlert('illegal_parameter', `CertificateVerify uses signature scheme 0x${message.algorithm.toString(16).padStart(4, '0')}, which was not offered`);
+  }
+  const signatures = engine.crypto.signatures;
+  if (!signatures.schemesFor(key).includes(scheme)) {
+    throw _localAlert('illegal_parameter', `CertificateVerify scheme ${scheme} does not match the certificate's key`);
+  }
+  let valid: boolean;
+  try {
+    valid = signatures.verify(scheme, key, certificateVerifyContent(signer, transcriptHash), message.signature);
+  } catch (error) {
+    if (error instanceof InvalidKeyError) throw _localAlert('insufficient_security', error.message, error);
+    throw error;
+  }
+  // RFC 8446 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with
+  // a "decrypt_error" alert."
+  if (!valid) throw _localAlert('decrypt_error', `the ${signer}'s CertificateVerify signature is invalid`);
+  return scheme;
+}

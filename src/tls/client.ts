@@ -1,0 +1,559 @@
+/**
+ * The TLS 1.3 client handshake (RFC 8446 2, 4) as explicit states. Each state is named for the
+ * message it waits for; handling a message consumes the state and returns the next one, so a
+ * state can never be used twice. Handshake secrets live in the states and are wiped when the
+ * handshake ends, however it ends.
+ *
+ * ```
+ *  start ── ClientHello ──> ExpectServerHello ── HelloRetryRequest ──> ExpectServerHello (retried)
+ *                                 │ ServerHello
+ *                                 v
+ *                     ExpectEncryptedExtensions
+ *                                 v
+ *              ExpectCertificateOrCertificateRequest ── CertificateRequest ──> ExpectCertificate
+ *                                 │ Certificate                                    │
+ *                                 v                                                v
+ *                     ExpectCertificateVerify <────────────────────────────────────┘
+ *                                 v
+ *                          ExpectFinished ── [Certificate, CertificateVerify], Finished ──> Done
+ * ```
+ * @module
+ */
+import { bytesToAscii } from './codec.js';
+import { constantTimeEqual } from '../crypto/bytes.js';
+import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
+import type { KeyShare, NamedGroup } from '../crypto/kx.js';
+import { InvalidKeyShareError } from '../crypto/errors.js';
+import type { SignatureScheme } from '../crypto/sig.js';
+import type { Certificate as X509Certificate } from '../x509/types.js';
+import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
+import { _isInsecure, type ResolvedClientConfig } from './config.js';
+import type { HandshakeContext, HandshakeMachine } from './connection.js';
+import {
+  EXTENSION_TYPE,
+  GREASE_VALUES,
+  HANDSHAKE_TYPE,
+  LEGACY_VERSION,
+  NAMED_GROUP,
+  PROTOCOL_VERSION,
+  SIGNATURE_SCHEME,
+  supportedNamedGroup,
+} from './enums.js';
+import { _localAlert } from './errors.js';
+import { EarlySecret, finishedVerifyData, verifyFinished, type HandshakeSecret } from './key-schedule.js';
+import {
+  checkSolicited,
+  encodeCertificate,
+  encodeCertificateVerify,
+  encodeClientHello,
+  encodeFinished,
+  encodeMessageHash,
+  extensionCode,
+  findExtension,
+  type CertificateRequest,
+  type ClientHello,
+  type ClientHelloExtension,
+  type Decoded,
+  type HelloRetryRequest,
+  type ServerHello,
+  type WireHandshakeMessage,
+} from './messages.js';
+import { cipherSuiteByCode, type CipherSuite } from './suites.js';
+
+/** What the first ClientHello fixed, reused by a second one after HelloRetryRequest. */
+interface _Hello {
+  readonly random: Uint8Array;
+  readonly legacySessionId: Uint8Array;
+  readonly message: ClientHello;
+  /** The encoded ClientHello (the transcript starts with it, or with its message_hash). */
+  readonly bytes: Uint8Array;
+  /** Extension code points offered, for RFC 8446 4.2's unsolicited-extension rule. */
+  readonly offered: ReadonlySet<number>;
+}
+
+/** Keys and transcript once the ServerHello is in. */
+interface _Negotiated {
+  readonly suite: CipherSuite;
+  readonly group: NamedGroup;
+  readonly transcript: RunningHash;
+  readonly handshakeSecret: HandshakeSecret;
+  readonly clientHandshakeSecret: Uint8Array;
+  readonly serverHandshakeSecret: Uint8Array;
+  readonly hello: _Hello;
+  alpn: string | undefined;
+}
+
+type ClientState =
+  | { readonly kind: 'ExpectServerHello'; readonly hello: _Hello; readonly shares: readonly KeyShare[]; readonly retry: _Retry | undefined }
+  | { readonly kind: 'ExpectEncryptedExtensions'; readonly hs: _Negotiated }
+  | { readonly kind: 'ExpectCertificateOrCertificateRequest'; readonly hs: _Negotiated }
+  | { readonly kind: 'ExpectCertificate'; readonly hs: _Negotiated; readonly request: CertificateRequest }
+  | {
+      readonly kind: 'ExpectCertificateVerify';
+      readonly hs: _Negotiated;
+      readonly request: CertificateRequest | undefined;
+      readonly chain: readonly X509Certificate[];
+    }
+  | {
+      readonly kind: 'ExpectFinished';
+      readonly hs: _Negotiated;
+      readonly request: CertificateRequest | undefined;
+      readonly chain: readonly X509Certificate[];
+      readonly scheme: SignatureScheme;
+    }
+  | { readonly kind: 'Done' }
+  | { readonly kind: 'Failed' };
+
+/** After a HelloRetryRequest: what the ServerHello must agree with. */
+interface _Retry {
+  readonly suite: CipherSuite;
+  readonly group: NamedGroup | undefined;
+  readonly transcript: RunningHash;
+}
+
+const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
+
+/**
+ * Starts a client handshake: sends the ClientHello and returns the machine that takes the
+ * server's messages.
+ */
+export function startClient(ctx: HandshakeContext, config: ResolvedClientConfig): HandshakeMachine {
+  return new _ClientHandshake(ctx, config);
+}
+
+class _ClientHandshake implements HandshakeMachine {
+  #state: ClientState;
+  readonly #ctx: HandshakeContext;
+  readonly #config: ResolvedClientConfig;
+
+  constructor(ctx: HandshakeContext, config: ResolvedClientConfig) {
+    this.#ctx = ctx;
+    this.#config = config;
+    const random = ctx.engine.crypto.random;
+    const clientRandom = random(32, 'client_random');
+    // RFC 8446 D.4: in middlebox compatibility mode the client sends a fresh 32-byte session id.
+    const legacySessionId = config.middleboxCompatibility ? random(32, 'legacy_session_id') : new Uint8Array(0);
+    const shares = config.keyShares.map((group) => ctx.engine.crypto.kx.generate(group));
+    const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false);
+    const bytes = encodeClientHello(message);
+    const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message) };
+    this.#state = { kind: 'ExpectServerHello', hello, shares, retry: undefined };
+    // RFC 8446 5.1: the first ClientHello may carry legacy_record_version 0x0301 for old middleboxes.
+    ctx.sendHandshake(bytes, PROTOCOL_VERSION.TLSv1_0);
+    ctx.allowChangeCipherSpec(true);
+  }
+
+  get done(): boolean {
+    return this.#state.kind === 'Done';
+  }
+
+  beforeDecode(bytes: Uint8Array): void {
+    // RFC 8446 4.1.3, D.1: a ServerHello without supported_versions negotiates TLS 1.2 or older.
+    // Its extensions may not even parse as TLS 1.3 ones, so this is decided from the raw bytes.
+    if (this.#state.kind === 'ExpectServerHello' && bytes[0] === HANDSHAKE_TYPE.server_hello && !_offersSupportedVersions(bytes)) {
+      throw _localAlert('protocol_version', 'the server chose TLS 1.2 or older; sandtls speaks only TLS 1.3');
+    }
+  }
+
+  handle(message: Decoded<WireHandshakeMessage>): void {
+    const state = this.#state;
+    this.#state = { kind: 'Failed' }; // a throw below leaves the machine unusable
+    this.#state = this.#next(state, message);
+  }
+
+  destroy(): void {
+    _destroyState(this.#state);
+    this.#state = { kind: 'Failed' };
+  }
+
+  #next(state: ClientState, message: Decoded<WireHandshakeMessage>): ClientState {
+    try {
+      switch (state.kind) {
+        case 'ExpectServerHello':
+          if (message.type === 'hello_retry_request') return this.#helloRetryRequest(state, message);
+          if (message.type === 'server_hello') return this.#serverHello(state, message);
+          break;
+        case 'ExpectEncryptedExtensions':
+          if (message.type === 'encrypted_extensions') return this.#encryptedExtensions(state.hs, message.extensions, message.raw);
+          break;
+        case 'ExpectCertificateOrCertificateRequest':
+          if (message.type === 'certificate_request') return this.#certificateRequest(state.hs, message);
+          if (message.type === 'certificate') return this.#certificate(state.hs, undefined, message);
+          break;
+        case 'ExpectCertificate':
+          if (message.type === 'certificate') return this.#certificate(state.hs, state.request, message);
+          break;
+        case 'ExpectCertificateVerify':
+          if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
+          break;
+        case 'ExpectFinished':
+          if (message.type === 'finished') return this.#finished(state, message);
+          break;
+        case 'Done':
+        case 'Failed':
+          break;
+      }
+      // RFC 8446 6.2: a message that is valid but out of order.
+      throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
+    } catch (error) {
+      _destroyState(state);
+      throw error;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ClientHello
+  // -------------------------------------------------------------------------------------------
+
+  #clientHello(
+    random: Uint8Array,
+    legacySessionId: Uint8Array,
+    shares: readonly KeyShare[],
+    cookie: Uint8Array | undefined,
+    retriedGroup: boolean,
+  ): ClientHello {
+    const config = this.#config;
+    // RFC 8701: GREASE values chosen from the (public, random) client random, so that the second
+    // ClientHello repeats them exactly as RFC 8446 4.1.2 requires.
+    const grease = (i: number) => GREASE_VALUES[random[i]! & 0x0f]!;
+    const greaseExt1 = grease(0);
+    const greaseExt2 = grease(1) === greaseExt1 ? GREASE_VALUES[((random[1]! & 0x0f) + 1) & 0x0f]! : grease(1);
+    const g = config.grease;
+    const extensions: ClientHelloExtension[] = [];
+    if (g) extensions.push({ type: greaseExt1, data: new Uint8Array(0) });
+    if (config.sniHostName !== undefined) {
+      extensions.push({ type: 'server_name', serverNameList: [{ nameType: 'host_name', hostName: config.sniHostName }] });
+    }
+    extensions.push({ type: 'supported_versions', versions: g ? [grease(2), _TLS13] : [_TLS13] });
+    extensions.push({ type: 'supported_groups', namedGroupList: [...(g ? [grease(3)] : []), ...config.groups.map((name) => NAMED_GROUP[name])] });
+    extensions.push({ type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes });
+    extensions.push({
+      type: 'key_share',
+      clientShares: [
+        // RFC 8446 4.1.2: after an HRR naming a group, exactly one share, for that group.
+        ...(g && !retriedGroup ? [{ group: grease(3), keyExchange: Uint8Array.of(0) }] : []),
+        ...shares.map((share) => ({ group: NAMED_GROUP[share.group], keyExchange: share.publicShare })),
+      ],
+    });
+    if (config.alpn.length > 0) {
+      const encoder = new TextEncoder();
+      extensions.push({ type: 'application_layer_protocol_negotiation', protocolNameList: config.alpn.map((p) => encoder.encode(p)) });
+    }
+    if (cookie) extensions.push({ type: 'cookie', cookie });
+    if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
+    return {
+      type: 'client_hello',
+      legacyVersion: LEGACY_VERSION,
+      random,
+      legacySessionId,
+      cipherSuites: [...(g ? [grease(4)] : []), ...config.cipherSuites.map((s) => s.code)],
+      extensions,
+    };
+  }
+
+  #checkServerHelloCommon(hello: _Hello, message: ServerHello | HelloRetryRequest, context: 'server_hello' | 'hello_retry_request'): CipherSuite {
+    // RFC 8446 4.1.3: a TLS 1.3 ServerHello selects 0x0304 in supported_versions; without it the
+    // server negotiated TLS 1.2 or older, which this client does not speak.
+    const extensions: readonly (ServerHello['extensions'][number] | HelloRetryRequest['extensions'][number])[] = message.extensions;
+    const versions = findExtension(extensions, 'supported_versions');
+    if (!versions) throw _localAlert('protocol_version', 'the server chose TLS 1.2 or older; sandtls speaks only TLS 1.3');
+    if (versions.selectedVersion !== _TLS13) {
+      throw _localAlert('illegal_parameter', `the server selected version 0x${versions.selectedVersion.toString(16)}, which was not offered (RFC 8446 4.2.1)`);
+    }
+    if (message.legacyVersion !== LEGACY_VERSION) {
+      throw _localAlert('protocol_version', `ServerHello.legacy_version 0x${message.legacyVersion.toString(16)} (RFC 8446 4.1.3)`);
+    }
+    // RFC 8446 4.1.3: "A client which receives a legacy_session_id_echo field that does not match
+    // what it sent in the ClientHello MUST abort the handshake with an "illegal_parameter" alert."
+    if (!constantTimeEqual(message.legacySessionIdEcho, hello.legacySessionId)) {
+      throw _localAlert('illegal_parameter', 'legacy_session_id_echo differs from the session id sent (RFC 8446 4.1.3)');
+    }
+    // RFC 8446 4.1.3: a cipher suite that was not offered is illegal_parameter.
+    const suite = cipherSuiteByCode(message.cipherSuite);
+    if (!suite || !this.#config.cipherSuites.includes(suite)) {
+      throw _localAlert('illegal_parameter', `the server chose cipher suite 0x${message.cipherSuite.toString(16)}, which was not offered`);
+    }
+    checkSolicited(extensions, hello.offered, context);
+    return suite;
+  }
+
+  #helloRetryRequest(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<HelloRetryRequest>): ClientState {
+    // RFC 8446 4.1.4: "If a client receives a second HelloRetryRequest in the same connection
+    // ... it MUST abort the handshake with an "unexpected_message" alert."
+    if (state.retry) throw _localAlert('unexpected_message', 'a second HelloRetryRequest (RFC 8446 4.1.4)');
+    const suite = this.#checkServerHelloCommon(state.hello, message, 'hello_retry_request');
+    const keyShare = findExtension(message.extensions, 'key_share');
+    const cookie = findExtension(message.extensions, 'cookie');
+    let group: NamedGroup | undefined;
+    if (keyShare) {
+      // RFC 8446 4.2.8: the selected group must be in supported_groups and must not be one a
+      // share was already sent for; otherwise illegal_parameter.
+      group = supportedNamedGroup(keyShare.selectedGroup);
+      if (!group || !this.#config.groups.includes(group)) {
+        throw _localAlert('illegal_parameter', `HelloRetryRequest selected group 0x${keyShare.selectedGroup.toString(16)}, which was not offered`);
+      }
+      if (state.shares.some((share) => share.group === group)) {
+        throw _localAlert('illegal_parameter', `HelloRetryRequest asked for ${group}, for which a share was already sent`);
+      }
+    }
+    // RFC 8446 4.1.4: an HRR that would not change the ClientHello is illegal_parameter.
+    if (!keyShare && !cookie) throw _localAlert('illegal_parameter', 'HelloRetryRequest changes nothing (RFC 8446 4.1.4)');
+
+    // RFC 8446 4.4.1: the transcript restarts with message_hash(Hash(ClientHello1)).
+    const h = hashFunction(suite.hash);
+    const transcript = h.create();
+    transcript.update(encodeMessageHash(h.digest(state.hello.bytes)));
+    transcript.update(message.raw);
+
+    let shares = state.shares;
+    if (group) {
+      for (const share of shares) share.destroy();
+      shares = [this.#ctx.engine.crypto.kx.generate(group)];
+    }
+    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined);
+    const bytes = encodeClientHello(retried);
+    transcript.update(bytes);
+    // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight (here: ClientHello2).
+    if (this.#config.middleboxCompatibility) this.#ctx.sendChangeCipherSpec();
+    this.#ctx.sendHandshake(bytes);
+    const hello: _Hello = { ...state.hello, message: retried, bytes, offered: _offered(retried) };
+    return { kind: 'ExpectServerHello', hello, shares, retry: { suite, group, transcript } };
+  }
+
+  #serverHello(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<ServerHello>): ClientState {
+    const suite = this.#checkServerHelloCommon(state.hello, message, 'server_hello');
+    const retry = state.retry;
+    // RFC 8446 4.1.4: the ServerHello after an HRR must keep the HRR's cipher suite.
+    if (retry && retry.suite !== suite) {
+      throw _localAlert('illegal_parameter', 'the ServerHello cipher suite differs from the HelloRetryRequest (RFC 8446 4.1.4)');
+    }
+    if (findExtension(message.extensions, 'pre_shared_key')) {
+      throw _localAlert('illegal_parameter', 'the server selected a PSK that was not offered');
+    }
+    const keyShare = findExtension(message.extensions, 'key_share');
+    // RFC 8446 9.2: without PSK, a ServerHello must carry key_share.
+    if (!keyShare) throw _localAlert('missing_extension', 'ServerHello has no key_share (RFC 8446 9.2)');
+    const share = state.shares.find((s) => NAMED_GROUP[s.group] === keyShare.serverShare.group);
+    // RFC 8446 4.2.8: the server's share must be for a group the client sent a share for.
+    if (!share || (retry?.group !== undefined && share.group !== retry.group)) {
+      throw _localAlert('illegal_parameter', `the server's key share is for group 0x${keyShare.serverShare.group.toString(16)}, which had no client share`);
+    }
+    let sharedSecret: Uint8Array;
+    try {
+      sharedSecret = share.complete(keyShare.serverShare.keyExchange);
+    } catch (error) {
+      // RFC 8446 4.2.8.1/4.2.8.2: an invalid point or all-zero x25519 output is illegal_parameter.
+      if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
+      throw error;
+    }
+    for (const other of state.shares) if (other !== share) other.destroy();
+
+    const transcript = retry ? retry.transcript : hashFunction(suite.hash).create().update(state.hello.bytes);
+    transcript.update(message.raw);
+    const early = EarlySecret.withoutPsk(suite.hash);
+    const handshakeSecret = early.handshake(sharedSecret);
+    sharedSecret.fill(0);
+    const helloHash = transcript.digest();
+    const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
+    const serverHandshakeSecret = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
+    const random = state.hello.random;
+    this.#ctx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', random, clientHandshakeSecret);
+    this.#ctx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', random, serverHandshakeSecret);
+    this.#ctx.setFinishedLength(suite.hashLength);
+    this.#ctx.setReadKey(suite, serverHandshakeSecret);
+    // RFC 8446 D.4: the dummy change_cipher_spec precedes the first protected record.
+    if (this.#config.middleboxCompatibility) this.#ctx.sendChangeCipherSpec();
+    // From here even an alert about the server's flight is protected (RFC 8446 6).
+    this.#ctx.setWriteKey(suite, clientHandshakeSecret);
+    return {
+      kind: 'ExpectEncryptedExtensions',
+      hs: {
+        suite,
+        group: share.group,
+        transcript,
+        handshakeSecret,
+        clientHandshakeSecret,
+        serverHandshakeSecret,
+        hello: state.hello,
+        alpn: undefined,
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The server's encrypted flight
+  // -------------------------------------------------------------------------------------------
+
+  #encryptedExtensions(hs: _Negotiated, extensions: Decoded<WireHandshakeMessage & { type: 'encrypted_extensions' }>['extensions'], raw: Uint8Array): ClientState {
+    checkSolicited(extensions, hs.hello.offered, 'encrypted_extensions');
+    const alpn = findExtension(extensions, 'application_layer_protocol_negotiation');
+    if (alpn) {
+      // RFC 7301 3.1: the server's choice must be one the client offered.
+      const chosen = bytesToAscii(alpn.protocolName);
+      if (chosen === undefined || !this.#config.alpn.includes(chosen)) {
+        throw _localAlert('illegal_parameter', 'the server selected an ALPN protocol that was not offered (RFC 7301 3.1)');
+      }
+      hs.alpn = chosen;
+    }
+    hs.transcript.update(raw);
+    return { kind: 'ExpectCertificateOrCertificateRequest', hs };
+  }
+
+  #certificateRequest(hs: _Negotiated, message: Decoded<CertificateRequest>): ClientState {
+    // RFC 8446 4.3.2: during the handshake the context is empty.
+    if (message.certificateRequestContext.length !== 0) {
+      throw _localAlert('illegal_parameter', 'certificate_request_context is not empty in the handshake (RFC 8446 4.3.2)');
+    }
+    // RFC 8446 4.3.2: "The "signature_algorithms" extension MUST be specified".
+    if (!findExtension(message.extensions, 'signature_algorithms')) {
+      throw _localAlert('missing_extension', 'CertificateRequest without signature_algorithms (RFC 8446 4.3.2)');
+    }
+    hs.transcript.update(message.raw);
+    return { kind: 'ExpectCertificate', hs, request: message };
+  }
+
+  #certificate(hs: _Negotiated, request: CertificateRequest | undefined, message: Decoded<WireHandshakeMessage & { type: 'certificate' }>): ClientState {
+    // RFC 8446 4.4.2: the server's certificate_request_context is empty.
+    if (message.certificateRequestContext.length !== 0) {
+      throw _localAlert('illegal_parameter', "the server's Certificate has a non-empty certificate_request_context");
+    }
+    // RFC 8446 4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
+    // abort the handshake with a "decode_error" alert."
+    if (message.certificateList.length === 0) throw _localAlert('decode_error', 'the server sent no certificate (RFC 8446 4.4.2.4)');
+    const chain = parsePeerChain(message, this.#config.limits);
+    if (!_isInsecure(this.#config)) {
+      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName);
+    }
+    hs.transcript.update(message.raw);
+    return { kind: 'ExpectCertificateVerify', hs, request, chain };
+  }
+
+  #certificateVerify(state: Extract<ClientState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ClientState {
+    const { hs } = state;
+    const scheme = checkCertificateVerify(
+      this.#ctx.engine,
+      message,
+      state.chain[0]!.publicKey!,
+      this.#config.verifySchemes,
+      'server',
+      hs.transcript.digest(),
+    );
+    hs.transcript.update(message.raw);
+    return { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
+  }
+
+  #finished(state: Extract<ClientState, { kind: 'ExpectFinished' }>, message: Decoded<WireHandshakeMessage & { type: 'finished' }>): ClientState {
+    const { hs } = state;
+    const { suite, transcript } = hs;
+    // RFC 8446 4.4.4: "Recipients of Finished messages MUST verify that the contents are correct
+    // and if incorrect MUST terminate the connection with a "decrypt_error" alert."
+    if (!verifyFinished(suite.hash, hs.serverHandshakeSecret, transcript.digest(), message.verifyData)) {
+      throw _localAlert('decrypt_error', "the server's Finished does not match the transcript (RFC 8446 4.4.4)");
+    }
+    transcript.update(message.raw);
+    const throughServerFinished = transcript.digest();
+    const master = hs.handshakeSecret.master();
+    const clientApplicationSecret = master.clientApplicationTrafficSecret(throughServerFinished);
+    const serverApplicationSecret = master.serverApplicationTrafficSecret(throughServerFinished);
+    const exporterMasterSecret = master.exporterMasterSecret(throughServerFinished);
+    const random = hs.hello.random;
+    this.#ctx.keyLog('CLIENT_TRAFFIC_SECRET_0', random, clientApplicationSecret);
+    this.#ctx.keyLog('SERVER_TRAFFIC_SECRET_0', random, serverApplicationSecret);
+    this.#ctx.keyLog('EXPORTER_SECRET', random, exporterMasterSecret);
+    this.#ctx.setReadKey(suite, serverApplicationSecret);
+    this.#ctx.allowChangeCipherSpec(false);
+
+    if (state.request) this.#sendClientCertificate(hs, state.request);
+    const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, hs.clientHandshakeSecret, transcript.digest()) });
+    this.#ctx.sendHandshake(finished);
+    transcript.update(finished);
+    const resumptionMasterSecret = master.resumptionMasterSecret(transcript.digest());
+    master.destroy();
+    this.#ctx.setWriteKey(suite, clientApplicationSecret);
+    clientApplicationSecret.fill(0);
+    serverApplicationSecret.fill(0);
+    _destroyState(state);
+    const keyShareGroup = hs.group;
+    this.#ctx.complete({
+      suite,
+      exporterMasterSecret,
+      resumptionMasterSecret,
+      info: {
+        protocol: 'TLSv1.3',
+        cipherSuite: suite.name,
+        group: keyShareGroup,
+        signatureScheme: state.scheme,
+        alpn: hs.alpn,
+        serverName: this.#config.serverName,
+        peerCertificates: state.chain.map((c) => c.raw),
+        resumed: false,
+        earlyDataAccepted: false,
+      },
+    });
+    return { kind: 'Done' };
+  }
+
+  /** RFC 8446 4.4.2, 4.4.3: the client's Certificate (empty when it has none) and CertificateVerify. */
+  #sendClientCertificate(hs: _Negotiated, request: CertificateRequest): void {
+    const identity = this.#config.identity;
+    const accepted = findExtension(request.extensions, 'signature_algorithms')!.supportedSignatureAlgorithms;
+    const scheme = identity ? chooseSignatureScheme(identity.signer, accepted) : undefined;
+    // Without a certificate (or one the server cannot verify) an empty Certificate is sent and
+    // the server decides (RFC 8446 4.4.2).
+    const chain = identity && scheme ? identity.chain : [];
+    const certificate = encodeCertificate({
+      type: 'certificate',
+      certificateRequestContext: request.certificateRequestContext,
+      certificateList: chain.map((certData) => ({ certData, extensions: [] })),
+    });
+    this.#ctx.sendHandshake(certificate);
+    hs.transcript.update(certificate);
+    if (!identity || !scheme) return;
+    const signature = identity.signer.sign(scheme, certificateVerifyContent('client', hs.transcript.digest()));
+    const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+    this.#ctx.sendHandshake(verify);
+    hs.transcript.update(verify);
+  }
+}
+
+/**
+ * Whether a ServerHello's raw bytes (header included) carry supported_versions. Returns true
+ * when the bytes are too malformed to tell: the decoder then reports what is wrong.
+ */
+function _offersSupportedVersions(bytes: Uint8Array): boolean {
+  let at = 4 + 2 + 32;
+  if (bytes.length < at + 1) return true;
+  at += 1 + bytes[at]! + 2 + 1; // legacy_session_id_echo, cipher_suite, compression
+  if (bytes.length < at + 2) return false; // no extension block at all: a pre-TLS 1.3 hello
+  const end = Math.min(bytes.length, at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!));
+  for (at += 2; at + 4 <= end; ) {
+    const type = (bytes[at]! << 8) | bytes[at + 1]!;
+    if (type === EXTENSION_TYPE.supported_versions) return true;
+    at += 4 + ((bytes[at + 2]! << 8) | bytes[at + 3]!);
+  }
+  return false;
+}
+
+function _offered(hello: ClientHello): ReadonlySet<number> {
+  const offered = new Set(hello.extensions.map(extensionCode));
+  // RFC 8446 4.2: server_name, supported_groups and record_size_limit responses are only
+  // valid when offered; the set above is exactly that. cookie is exempt in an HRR.
+  offered.delete(EXTENSION_TYPE.padding);
+  return offered;
+}
+
+/** Wipes the secrets a state holds. */
+function _destroyState(state: ClientState): void {
+  switch (state.kind) {
+    case 'ExpectServerHello':
+      for (const share of state.shares) share.destroy();
+      return;
+    case 'Done':
+    case 'Failed':
+      return;
+    default:
+      state.hs.handshakeSecret.destroy();
+      state.hs.clientHandshakeSecret.fill(0);
+      state.hs.serverHandshakeSecret.fill(0);
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * Client and server configuration: what a caller passes to `engine.client()` and
+ * `engine.server()`, and its resolution into checked, parsed form. Every mistake a
+ * configuration can hold is found here, once, with a `TlsConfigError`, never mid-handshake.
+ * @module
+ */
+import { NAMED_GROUPS, type NamedGroup } from '../crypto/kx.js';
+import type { PrivateKey, PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
+import { parseCertificate } from '../x509/cert.js';
+import { keyMatchesCertificate, parsePrivateKey } from '../x509/keys.js';
+import { toDerList } from '../x509/pem.js';
+import type { Certificate } from '../x509/types.js';
+import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
+import { TlsConfigError } from './errors.js';
+import type { CodecLimits } from './msgs/handshake.js';
+import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
+
+/** Certificates as PEM text (one or many blocks) or DER, one or many. */
+export type CertificateInput = string | Uint8Array | readonly (string | Uint8Array)[];
+
+/**
+ * A private key held elsewhere (an HSM, a KMS, a test vector): sandtls hands it the exact
+ * bytes to sign. `schemes` are the TLS 1.3 schemes it can produce, most preferred first.
+ * @example
+ * const signer: TlsSigner = { publicKey, schemes: ['ecdsa_secp256r1_sha256'],
+ *   sign: (scheme, message) => kms.sign(message) };
+ */
+export interface TlsSigner {
+  readonly publicKey: PublicKey;
+  readonly schemes: readonly SignatureScheme[];
+  sign(scheme: SignatureScheme, message: Uint8Array): Uint8Array;
+}
+
+/** A private key: PEM text, DER, a parsed key, or a {@link TlsSigner}. */
+export type PrivateKeyInput = string | Uint8Array | PrivateKey | TlsSigner;
+
+/** The hostile-peer limits of one connection (see `CodecLimits` for the per-message ones). */
+export interface ConnectionLimits extends CodecLimits {
+  /** Longest certificate chain accepted from the peer (default 10). */
+  readonly maxCertificateChainLength: number;
+}
+
+/** Options both sides share. */
+export interface CommonConfig {
+  /** Cipher suites in preference order (default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM). */
+  readonly cipherSuites?: readonly CipherSuiteName[];
+  /** Groups in preference order (default: X25519MLKEM768, x25519, secp256r1, secp384r1). */
+  readonly groups?: readonly NamedGroup[];
+  /**
+   * Signature schemes accepted from the peer's CertificateVerify, in preference order (default:
+   * every TLS 1.3 scheme sandtls implements). rsa_pkcs1_* may be listed: they are advertised for
+   * certificates (signature_algorithms_cert) only, never accepted in a CertificateVerify.
+   */
+  readonly signatureAlgorithms?: readonly SignatureScheme[];
+  /**
+   * Receives NSS key log lines (`CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>`, ...), for
+   * Wireshark. These lines are secrets: never log them in production.
+   */
+  readonly keyLog?: (line: string) => void;
+  /** Overrides of the hostile-peer limits. */
+  readonly limits?: Partial<ConnectionLimits>;
+}
+
+/** `engine.client(config)`. */
+export interface ClientConfig extends CommonConfig {
+  /**
+   * The server's name: sent as SNI (unless it is an IP literal) and checked against the
+   * certificate (RFC 9525). Required unless verification is explicitly disabled.
+   */
+  readonly serverName?: string;
+  /** The roots this client trusts (PEM text or DER). Required unless verification is disabled. */
+  readonly trustAnchors?: CertificateInput;
+  /** ALPN protocol names in preference order (RFC 7301), e.g. `['h2', 'http/1.1']`. */
+  readonly alpn?: readonly string[];
+  /**
+   * Groups to send key shares for in the first ClientHello (default: X25519MLKEM768 and x25519,
+   * those of them in `groups`). Others in `groups` are reachable through a HelloRetryRequest.
+   */
+  readonly keyShares?: readonly NamedGroup[];
+  /** Client certificate chain, leaf first (sent when the server asks). */
+  readonly certificateChain?: CertificateInput;
+  /** The client certificate's private key. */
+  readonly privateKey?: PrivateKeyInput;
+  /** RFC 8446 D.4 middlebox compatibility mode (default true): session id echo and dummy change_cipher_spec. */
+  readonly middleboxCompatibility?: boolean;
+  /** RFC 8701 GREASE values in the ClientHello (default true). */
+  readonly grease?: boolean;
+  /**
+   * DANGER: accept any certificate from any server, for any name. The connection is encrypted
+   * but not authenticated: anyone on the path can read and change it. The server must still
+   * prove it holds the key of the certificate it sent. For tests against throwaway servers only.
+   */
+  readonly dangerouslyDisableCertificateVerification?: true;
+}
+
+/** `engine.server(config)`. */
+export interface ServerConfig extends CommonConfig {
+  /** The server's certificate chain, leaf first. */
+  readonly certificateChain: CertificateInput;
+  /** The leaf certificate's private key. */
+  readonly privateKey: PrivateKeyInput;
+  /**
+   * ALPN protocols this server speaks, in its preference order. When set and the client offers
+   * ALPN with no overlap, the handshake fails with no_application_protocol (RFC 7301 3.2).
+   */
+  readonly alpn?: readonly string[];
+  /** Ask for a client certificate: `'required'` (or true) fails without one (certificate_required), `'optional'` does not. */
+  readonly requestClientCertificate?: boolean | 'required' | 'optional';
+  /** Roots for client certificates (required when client certificates are requested). */
+  readonly trustAnchors?: CertificateInput;
+  /**
+   * Group choice. `'client-key-share'` (default): the first group in `groups` the client sent a
+   * share for, avoiding a HelloRetryRequest. `'server-preference'`: the first group in `groups`
+   * the client supports at all, asking for its share with a HelloRetryRequest if needed.
+   */
+  readonly groupSelection?: 'client-key-share' | 'server-preference';
+  /**
+   * Sends supported_groups in EncryptedExtensions with this list (RFC 8446 4.2.7: the client may
+   * use it for later connections). Code points may be given as numbers. Default: not sent.
+   */
+  readonly advertisedGroups?: readonly (NamedGroup | number)[];
+  /**
+   * Makes a HelloRetryRequest carry a cookie (RFC 8446 4.2.2), computed from ClientHello1; the
+   * second ClientHello must echo it exactly. Default: no cookie.
+   */
+  readonly helloRetryRequestCookie?: (clientHello1: Uint8Array) => Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------------------------
+
+export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = Object.freeze([
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+]);
+
+export const DEFAULT_KEY_SHARES: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519']);
+
+/** The TLS 1.3 CertificateVerify schemes sandtls implements, default preference order. */
+export const CERTIFICATE_VERIFY_SCHEMES: readonly SignatureScheme[] = Object.freeze([
+  'ecdsa_secp256r1_sha256',
+  'ecdsa_secp384r1_sha384',
+  'ed25519',
+  'rsa_pss_rsae_sha256',
+  'rsa_pss_rsae_sha384',
+  'rsa_pss_rsae_sha512',
+]);
+
+const _PKCS1: ReadonlySet<SignatureScheme> = new Set(['rsa_pkcs1_sha256', 'rsa_pkcs1_sha384', 'rsa_pkcs1_sha512']);
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  maxHandshakeMessageSize: 0x10000,
+  maxCertificateMessageSize: 0x40000,
+  maxExtensions: 64,
+  maxCodePoints: 512,
+  maxKeyShares: 16,
+  maxPskIdentities: 16,
+  maxAlpnProtocols: 64,
+  maxCertificateEntries: 32,
+  maxCertificateAuthorities: 256,
+  maxCertificateChainLength: 10,
+});
+
+/** A resolved signing key: a TlsSigner over either a parsed key or the caller's signer. */
+export interface ResolvedIdentity {
+  readonly chain: readonly Uint8Array[];
+  readonly leaf: Certificate;
+  readonly signer: TlsSigner;
+}
+
+interface _ResolvedCommon {
+  readonly cipherSuites: readonly CipherSuite[];
+  readonly groups: readonly NamedGroup[];
+  /** What we accept in the peer's CertificateVerify. */
+  readonly verifySchemes: readonly SignatureScheme[];
+  /** What we advertise in signature_algorithms (CertificateVerify schemes, then pkcs1 for certificates). */
+  readonly advertisedSchemes: readonly number[];
+  readonly keyLog: ((line: string) => void) | undefined;
+  readonly limits: ConnectionLimits;
+}
+
+export interface ResolvedClientConfig extends _ResolvedCommon {
+  readonly side: 'client';
+  readonly serverName: string | undefined;
+  readonly sniHostName: string | undefined;
+  readonly trustAnchors: readonly Certificate[] | undefined;
+  readonly alpn: readonly string[];
+  readonly keyShares: readonly NamedGroup[];
+  readonly identity: ResolvedIdentity | undefined;
+  readonly middleboxCompatibility: boolean;
+  readonly grease: boolean;
+}
+
+export interface ResolvedServerConfig extends _ResolvedCommon {
+  readonly side: 'server';
+  readonly identity: ResolvedIdentity;
+  readonly alpn: readonly string[];
+  readonly clientAuth: 'none' | 'required' | 'optional';
+  readonly trustAnchors: readonly Certificate[] | undefined;
+  readonly groupSelection: 'client-key-share' | 'server-preference';
+  readonly advertisedGroups: readonly number[] | undefined;
+  readonly helloRetryRequestCookie: ((clientHello1: Uint8Array) => Uint8Array) | undefined;
+}
+
+function _common(config: CommonConfig, what: string): _ResolvedCommon {
+  const suiteNames = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
+  const cipherSuites = suiteNames.map((name) => {
+    const suite = CIPHER_SUITES[name];
+    if (!suite) throw new TlsConfigError(`${what}: unknown cipher suite ${JSON.stringify(name)}`);
+    return suite;
+  });
+  if (cipherSuites.length === 0) throw new TlsConfigError(`${what}: cipherSuites is empty`);
+  const groups = [...(config.groups ?? NAMED_GROUPS)];
+  for (const group of groups) {
+    if (!NAMED_GROUPS.includes(group)) throw new TlsConfigError(`${what}: unknown group ${JSON.stringify(group)}`);
+  }
+  if (groups.length === 0) throw new TlsConfigError(`${what}: groups is empty`);
+  const schemes = config.signatureAlgorithms ?? CERTIFICATE_VERIFY_SCHEMES;
+  for (const scheme of schemes) {
+    if (SIGNATURE_SCHEME[scheme] === undefined) throw new TlsConfigError(`${what}: unknown signature scheme ${JSON.stringify(scheme)}`);
+  }
+  const verifySchemes = schemes.filter((s) => !_PKCS1.has(s));
+  if (verifySchemes.length === 0) throw new TlsConfigError(`${what}: signatureAlgorithms has no TLS 1.3 CertificateVerify scheme`);
+  const advertised = [...verifySchemes, ...schemes.filter((s) => _PKCS1.has(s))].map((s) => SIGNATURE_SCHEME[s]);
+  if (config.keyLog !== undefined && typeof config.keyLog !== 'function') throw new TlsConfigError(`${what}: keyLog must be a function`);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...(config.limits ?? {}) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new TlsConfigError(`${what}: limits.${name} must be a positive integer`);
+  }
+  return {
+    cipherSuites,
+    groups,
+    verifySchemes,
+    advertisedSchemes: advertised,
+    keyLog: config.keyLog,
+    limits,
+  };
+}
+
+function _certificates(input: CertificateInput, what: string): Certificate[] {
+  let ders: Uint8Array[];
+  try {
+    ders = toDerList(input, 'CERTIFICATE');
+  } catch (cause) {
+    throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
+  }
+  return ders.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (cause) {
+      throw new TlsConfigError(`${what}: certificate ${i}: ${cause instanceof Error ? cause.message : 'unparseable'}`, { cause });
+    }
+  });
+}
+
+function _isSigner(key: PrivateKeyInput): key is TlsSigner {
+  return typeof key === 'object' && !(key instanceof Uint8Array) && 'sign' in key && typeof key.sign === 'function';
+}
+
+function _identity(signatures: Signatures, chainInput: CertificateInput | undefined, keyInput: PrivateKeyInput | undefined, what: string): ResolvedIdentity {
+  if (chainInput === undefined || keyInput === undefined) throw new TlsConfigError(`${what}: certificateChain and privateKey go together`);
+  const chain = _certificates(chainInput, `${what}.certificateChain`);
+  const leaf = chain[0];
+  if (leaf === undefined) throw new TlsConfigError(`${what}.certificateChain is empty`);
+  if (_isSigner(keyInput)) {
+    return { chain: chain.map((c) => c.raw), leaf, signer: keyInput };
+  }
+  let key: PrivateKey;
+  try {
+    key = typeof keyInput === 'string' || keyInput instanceof Uint8Array ? parsePrivateKey(keyInput) : keyInput;
+  } catch (cause) {
+    throw new TlsConfigError(`${what}.privateKey: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
+  }
+  if (!keyMatchesCertificate(signatures, key, leaf)) {
+    throw new TlsConfigError(`${what}: privateKey does not match the leaf certificate's public key`);
+  }
+  const schemes = signatures.schemesFor(key).filter((s) => !_PKCS1.has(s));
+  if (schemes.length === 0) throw new TlsConfigError(`${what}: no TLS 1.3 signature scheme can use this key`);
+  const signer: TlsSigner = Object.freeze({
+    publicKey: signatures.publicKeyOf(key),
+    schemes,
+    sign: (scheme: SignatureScheme, message: Uint8Array) => signatures.sign(scheme, key, message),
+  });
+  return { chain: chain.map((c) => c.raw), leaf, signer };
+}
+
+function _alpn(list: readonly string[] | undefined, what: string): readonly string[] {
+  const alpn = [...(list ?? [])];
+  for (const name of alpn) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
+      throw new TlsConfigError(`${what}: ALPN protocol names are 1..255 printable ASCII characters`);
+    }
+  }
+  return alpn;
+}
+
+/** Checks and parses a client configuration. */
+export function resolveClientConfig(signatures: Signatures, config: ClientConfig): ResolvedClientConfig {
+  if (config === null || typeof config !== 'object') throw new TlsConfigError('engine.client(config): config must be an object');
+  const common = _common(config, 'client');
+  const insecure = config.dangerouslyDisableCertificateVerification === true;
+  let trustAnchors: Certificate[] | undefined;
+  if (config.trustAnchors !== undefined) {
+    trustAnchors = _certificates(config.trustAnchors, 'client.trustAnchors');
+  }
+  if (!insecure) {
+    if (!trustAnchors || trustAnchors.length === 0) {
+      throw new TlsConfigError('client: trustAnchors is required (or set dangerouslyDisableCertificateVerification: true)');
+    }
+    if (config.serverName === undefined) {
+      throw new TlsConfigError('client: serverName is required to verify the server (or set dangerouslyDisableCertificateVerification: true)');
+    }
+  }
+  const serverName = config.serverName;
+  let sniHostName: string | undefined;
+  if (serverName !== undefined) {
+    if (typeof serverName !== 'string' || serverName.length === 0 || serverName.length > 253 + 1) {
+      throw new TlsConfigError('client: serverName must be a host name or IP address');
+    }
+    // RFC 6066 3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"." A trailing
+    // dot is dropped (RFC 6066 3: the name has no trailing dot).
+    const isIp = /^[0-9.]+$/.test(serverName) || serverName.includes(':');
+    if (!isIp) sniHostName = serverName.replace(/\.$/, '').toLowerCase();
+  }
+  const keyShares = [...(config.keyShares ?? DEFAULT_KEY_SHARES.filter((g) => common.groups.includes(g)))];
+  if (keyShares.length === 0) keyShares.push(common.groups[0]!);
+  for (const group of keyShares) {
+    if (!common.groups.includes(group)) throw new TlsConfigError(`client: key share group ${group} is not in groups`);
+  }
+  const identity =
+    config.certificateChain === undefined && config.privateKey === undefined
+      ? undefined
+      : _identity(signatures, config.certificateChain, config.privateKey, 'client');
+  return Object.freeze({
+    ...common,
+    side: 'client',
+    serverName,
+    sniHostName,
+    trustAnchors: insecure && !trustAnchors ? undefined : trustAnchors,
+    alpn: _alpn(config.alpn, 'client.alpn'),
+    keyShares,
+    identity,
+    middleboxCompatibility: config.middleboxCompatibility ?? true,
+    grease: config.grease ?? true,
+    ...(insecure ? { insecure: true } : {}),
+  }) as ResolvedClientConfig;
+}
+
+/** Whether certificate verification is disabled in a resolved client config. */
+export function _isInsecure(config: ResolvedClientConfig): boolean {
+  return (config as { insecure?: boolean }).insecure === true;
+}
+
+/** Checks and parses a server configuration. */
+export function resolveServerConfig(signatures: Signatures, config: ServerConfig): ResolvedServerConfig {
+  if (config === null || typeof config !== 'object') throw new TlsConfigError('engine.server(config): config must be an object');
+  const common = _common(config, 'server');
+  const identity = _identity(signatures, config.certificateChain, config.privateKey, 'server');
+  const request = config.requestClientCertificate ?? false;
+  const clientAuth = request === false ? 'none' : request === true ? 'required' : request;
+  if (clientAuth !== 'none' && clientAuth !== 'required' && clientAuth !== 'optional') {
+    throw new TlsConfigError('server: requestClientCertificate is true, false, "required" or "optional"');
+  }
+  const trustAnchors = config.trustAnchors === undefined ? undefined : _certificates(config.trustAnchors, 'server.trustAnchors');
+  if (clientAuth !== 'none' && (!trustAnchors || trustAnchors.length === 0)) {
+    throw new TlsConfigError('server: trustAnchors is required to verify client certificates');
+  }
+  const advertisedGroups = config.advertisedGroups?.map((g) => {
+    const code = typeof g === 'number' ? g : NAMED_GROUP[g];
+    if (!Number.isInteger(code) || code < 0 || code > 0xffff) throw new TlsConfigError(`server: advertisedGroups has an invalid group ${String(g)}`);
+    return code;
+  });
+  return Object.freeze({
+    ...common,
+    side: 'server',
+    identity,
+    alpn: _alpn(config.alpn, 'server.alpn'),
+    clientAuth,
+    trustAnchors,
+    groupSelection: config.groupSelection ?? 'client-key-share',
+    advertisedGroups,
+    helloRetryRequestCookie: config.helloRetryRequestCookie,
+  });
+}

@@ -1,0 +1,615 @@
+/**
+ * The sans-IO TLS 1.3 connection: bytes in (`receive`), bytes out (`takeOutgoing`), application
+ * data through `send`/`read`. It owns what both sides share: the deframer, the record
+ * protection of each direction, handshake-message reassembly, alerts, KeyUpdate, exporters and
+ * close_notify. The handshake itself is a typestate machine in `client.ts` or `server.ts`,
+ * driven through the {@link HandshakeContext} this class gives it.
+ *
+ * Nothing here does I/O, schedules work or returns a promise; `receive()` never throws.
+ * @module
+ */
+import { concatBytes } from '../crypto/bytes.js';
+import type { NamedGroup } from '../crypto/kx.js';
+import type { SignatureScheme } from '../crypto/sig.js';
+import type { Engine } from '../engine.js';
+import type { ResolvedClientConfig, ResolvedServerConfig } from './config.js';
+import { ALERT, ALERT_LEVEL, CONTENT_TYPE } from './enums.js';
+import { TlsAlertError, TlsStateError, _localAlert, _peerAlert, _toLocalAlert } from './errors.js';
+import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
+import { decodeHandshake, encodeKeyUpdate, type WireHandshakeMessage, type Decoded } from './messages.js';
+import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
+import {
+  MAX_PLAINTEXT_LENGTH,
+  RecordProtection,
+  RecordReader,
+  encodePlaintextRecord,
+  type RecordContentType,
+  type TlsRecord,
+} from './record.js';
+import type { CipherSuite, CipherSuiteName } from './suites.js';
+
+/** Where a connection is in its life. */
+export type ConnectionState = 'handshaking' | 'connected' | 'closed' | 'failed';
+
+/** What the handshake negotiated; available once `state` is `'connected'`. */
+export interface ConnectionInfo {
+  readonly protocol: 'TLSv1.3';
+  readonly cipherSuite: CipherSuiteName;
+  /** The key exchange group (undefined only for a PSK-only resumption). */
+  readonly group: NamedGroup | undefined;
+  /** The scheme of the server's CertificateVerify (undefined when resumed). */
+  readonly signatureScheme: SignatureScheme | undefined;
+  /** The ALPN protocol both sides agreed on, if any. */
+  readonly alpn: string | undefined;
+  /** The server name the client asked for (SNI), if any. */
+  readonly serverName: string | undefined;
+  /** The peer's certificate chain as DER, leaf first (empty when the peer sent none). */
+  readonly peerCertificates: readonly Uint8Array[];
+  readonly resumed: boolean;
+  readonly earlyDataAccepted: boolean;
+}
+
+/** What a finished handshake leaves to the connection. */
+export interface HandshakeResult {
+  readonly info: ConnectionInfo;
+  readonly suite: CipherSuite;
+  /** exporter_master_secret (RFC 8446 7.5); the connection owns and wipes it. */
+  readonly exporterMasterSecret: Uint8Array;
+  /** resumption_master_secret (RFC 8446 7.1), for session tickets. */
+  readonly resumptionMasterSecret: Uint8Array;
+}
+
+/**
+ * What the handshake state machines may do to the connection. They never touch records or
+ * buffers directly: they hand over messages and keys.
+ */
+export interface HandshakeContext {
+  readonly engine: Engine;
+  /**
+   * Queues one whole handshake message under the current write protection (or in plaintext).
+   * With `legacyRecordVersion` (the first ClientHello only, RFC 8446 5.1) it goes out at once in
+   * a plaintext record carrying that version.
+   */
+  sendHandshake(message: Uint8Array, legacyRecordVersion?: number): void;
+  /** Sends the dummy change_cipher_spec of RFC 8446 D.4 (once). */
+  sendChangeCipherSpec(): void;
+  /** Installs the key the peer's next records are protected with (RFC 8446 5.1: no message may span it). */
+  setReadKey(suite: CipherSuite, trafficSecret: Uint8Array): void;
+  /** Flushes pending handshake messages under the old key, then protects everything after with this one. */
+  setWriteKey(suite: CipherSuite, trafficSecret: Uint8Array): void;
+  /** Hash.length of the negotiated suite, once known: the size of Finished.verify_data. */
+  setFinishedLength(length: number): void;
+  /** The largest plaintext the peer accepts per record (RFC 8449 record_size_limit). */
+  setPeerRecordLimit(maxPlaintext: number): void;
+  /** Writes an NSS key log line if the caller asked for them. */
+  keyLog(label: KeyLogLabel, clientRandom: Uint8Array, secret: Uint8Array): void;
+  /** Whether an unprotected change_cipher_spec may arrive now (RFC 8446 5). */
+  allowChangeCipherSpec(allowed: boolean): void;
+  /** The handshake is over: application data may flow. */
+  complete(result: HandshakeResult): void;
+}
+
+/** A handshake state machine: consumes a message, moves to its next state. */
+export interface HandshakeMachine {
+  /**
+   * Sees a whole message's bytes before they are decoded, for checks that must win over decode
+   * errors (a TLS 1.2 ServerHello is a protocol_version failure, not a malformed message).
+   */
+  beforeDecode?(bytes: Uint8Array): void;
+  /** Handles one handshake message; throws a TLS error (with its alert) to fail. */
+  handle(message: Decoded<WireHandshakeMessage>): void;
+  /** Whether the machine has finished (post-handshake messages go to the connection). */
+  readonly done: boolean;
+  /** Wipes every handshake secret (on completion or failure). */
+  destroy(): void;
+}
+
+/** Bytes of a fatal alert record: level fatal (2), the description. */
+function _alertBody(description: number): Uint8Array {
+  const level = description === ALERT.close_notify || description === ALERT.user_canceled ? ALERT_LEVEL.warning : ALERT_LEVEL.fatal;
+  return Uint8Array.of(level, description);
+}
+
+/**
+ * One TLS 1.3 connection, client or server. Create it with `engine.client(config)` or
+ * `engine.server(config)`.
+ * @example
+ * const client = engine.client({ serverName: 'example.com', trustAnchors });
+ * socket.write(client.takeOutgoing());             // the ClientHello
+ * socket.on('data', (chunk) => {
+ *   client.receive(chunk);
+ *   const out = client.takeOutgoing(); if (out.length) socket.write(out);
+ *   if (client.state === 'connected') client.send(request);
+ * });
+ */
+export class Connection {
+  readonly side: 'client' | 'server';
+  readonly #engine: Engine;
+  readonly #reader = new RecordReader();
+  #read: RecordProtection | undefined;
+  #write: RecordProtection | undefined;
+  #suite: CipherSuite | undefined;
+  /** Handshake bytes received and not yet a whole message. */
+  #handshakeIn: Uint8Array = new Uint8Array(0);
+  /** Handshake messages waiting to be put into records under the current write key. */
+  #handshakeOut: Uint8Array[] = [];
+  #out: Uint8Array[] = [];
+  #appIn: Uint8Array[] = [];
+  #state: ConnectionState = 'handshaking';
+  #error: TlsAlertError | undefined;
+  #info: ConnectionInfo | undefined;
+  #machine: HandshakeMachine | undefined;
+  #finishedLength: number | undefined;
+  #maxFragment = MAX_PLAINTEXT_LENGTH;
+  #ccsAllowed = false;
+  #ccsReceived = false;
+  #ccsSent = false;
+  #peerClosed = false;
+  #closeSent = false;
+  #exporterSecret: Uint8Array | undefined;
+  #resumptionSecret: Uint8Array | undefined;
+  /** A KeyUpdate(update_requested) was answered; no further answer is owed until we send data. */
+  #keyUpdateAnswered = false;
+  /** We asked the peer to update its keys because our read key is worn (RFC 8446 5.5). */
+  #askedPeerToUpdate = false;
+  readonly #keyLog: ((line: string) => void) | undefined;
+  readonly #limits: ResolvedClientConfig['limits'];
+
+  /** @internal Use `engine.client()` / `engine.server()`. */
+  constructor(
+    engine: Engine,
+    config: ResolvedClientConfig | ResolvedServerConfig,
+    start: (ctx: HandshakeContext) => HandshakeMachine,
+  ) {
+    this.side = config.side;
+    this.#engine = engine;
+    this.#keyLog = config.keyLog;
+    this.#limits = config.limits;
+    try {
+      this.#machine = start(this.#context());
+      this.#flushHandshake();
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+    }
+  }
+
+  /** `'handshaking'`, `'connected'`, `'closed'` (close_notify went both ways) or `'failed'`. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Why the connection failed: the alert and who sent it. */
+  get error(): TlsAlertError | undefined {
+    return this.#error;
+  }
+
+  /** What the handshake negotiated (undefined until it completes). */
+  get info(): ConnectionInfo | undefined {
+    return this.#info;
+  }
+
+  /** The peer sent close_notify: it will send no more data. */
+  get peerClosed(): boolean {
+    return this.#peerClosed;
+  }
+
+  /** This side sent close_notify: `send()` is no longer possible. */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** Whether bytes are waiting in `takeOutgoing()`. */
+  get wantsWrite(): boolean {
+    return this.#out.length > 0;
+  }
+
+  /**
+   * Feeds bytes from the network. Never throws: if the peer misbehaves the connection becomes
+   * `'failed'`, the alert to send is queued in `takeOutgoing()`, and `error` says why.
+   * @example
+   * conn.receive(chunk);
+   */
+  receive(bytes: Uint8Array): void {
+    if (this.#state === 'failed' || this.#state === 'closed' || this.#peerClosed) return;
+    try {
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('receive() takes a Uint8Array');
+      this.#reader.push(bytes);
+      for (let record = this.#reader.next(); record; record = this.#reader.next()) {
+        this.#record(record);
+        if ((this.#state as ConnectionState) === 'failed' || this.#peerClosed) break;
+      }
+      this.#flushHandshake();
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+    }
+  }
+
+  /**
+   * Everything queued for the network since the last call (empty when nothing is).
+   * @example
+   * const out = conn.takeOutgoing(); if (out.length) socket.write(out);
+   */
+  takeOutgoing(): Uint8Array {
+    const out = this.#out;
+    if (out.length === 0) return new Uint8Array(0);
+    this.#out = [];
+    return out.length === 1 ? out[0]! : concatBytes(...out);
+  }
+
+  /**
+   * Queues application data, split into records of at most 2^14 bytes. Throws `TlsStateError`
+   * unless the handshake is complete and `close()` has not been called.
+   * @example
+   * conn.send(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'));
+   */
+  send(data: Uint8Array): void {
+    if (this.#state !== 'connected' || this.#closeSent) {
+      throw new TlsStateError(`cannot send: the connection is ${this.#closeSent ? 'closed for sending' : this.#state}`);
+    }
+    if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
+    this.#keyUpdateAnswered = false;
+    try {
+      for (let at = 0; at < data.length; at += this.#maxFragment) {
+        this.#rekeyIfWorn();
+        this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, data.subarray(at, at + this.#maxFragment)));
+      }
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+      throw this.#error!;
+    }
+  }
+
+  /**
+   * The application data received so far (empty when none), in order.
+   * @example
+   * const data = conn.read();
+   */
+  read(): Uint8Array {
+    const chunks = this.#appIn;
+    if (chunks.length === 0) return new Uint8Array(0);
+    this.#appIn = [];
+    return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
+  }
+
+  /**
+   * Queues close_notify (RFC 8446 6.1): no more data will be sent. The peer may still send
+   * until its own close_notify arrives; `state` becomes `'closed'` once both have.
+   * @example
+   * conn.close(); socket.end(conn.takeOutgoing());
+   */
+  close(): void {
+    if (this.#state === 'failed' || this.#closeSent) return;
+    try {
+      if (this.#state === 'handshaking') {
+        // RFC 8446 6.1: user_canceled when abandoning a handshake, then close_notify.
+        this.#sendAlert(ALERT.user_canceled);
+        this.#machine?.destroy();
+        this.#machine = undefined;
+        this.#sendAlert(ALERT.close_notify);
+        this.#closeSent = true;
+        this.#state = 'closed';
+        this.#wipe();
+        return;
+      }
+      this.#sendAlert(ALERT.close_notify);
+      this.#closeSent = true;
+      if (this.#peerClosed) this.#finishClose();
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+    }
+  }
+
+  /**
+   * Sends a KeyUpdate (RFC 8446 4.6.3) and moves to the next sending key; with `requestPeer`
+   * the peer is asked to do the same for its direction.
+   * @example
+   * conn.updateKeys(true);
+   */
+  updateKeys(requestPeer = false): void {
+    if (this.#state !== 'connected' || this.#closeSent) throw new TlsStateError(`cannot update keys: the connection is ${this.#state}`);
+    try {
+      this.#sendKeyUpdate(requestPeer);
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+      throw this.#error!;
+    }
+  }
+
+  /**
+   * RFC 8446 7.5 exporter: `length` bytes bound to this connection, `label` and `context`
+   * (absent and empty context are the same in TLS 1.3). Both ends get the same bytes.
+   * @example
+   * const binding = conn.exportKeyingMaterial('EXPORTER-my-protocol', new Uint8Array(0), 32);
+   */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    if (!this.#exporterSecret || !this.#suite) throw new TlsStateError(`cannot export keying material: the connection is ${this.#state}`);
+    if (typeof label !== 'string' || label.length === 0) throw new TlsStateError('exporter label must be a non-empty string');
+    if (!Number.isSafeInteger(length) || length < 0 || length > 255 * this.#suite.hashLength) {
+      throw new TlsStateError(`exporter length must be 0..${255 * this.#suite.hashLength}`);
+    }
+    return exporter(this.#suite.hash, this.#exporterSecret, label, context ?? new Uint8Array(0), length);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Receiving
+  // -------------------------------------------------------------------------------------------
+
+  #record(record: TlsRecord): void {
+    if (record.type === CONTENT_TYPE.change_cipher_spec) return this.#changeCipherSpec(record);
+    let type: RecordContentType;
+    let content: Uint8Array;
+    if (this.#read && !(record.type === CONTENT_TYPE.alert && this.#state === 'handshaking')) {
+      ({ contentType: type, content } = this.#read.open(record));
+    } else {
+      // Before keys: RFC 8446 5.1 plaintext. A peer that fails to process our hello may answer
+      // with a plaintext alert even after we installed keys; it ends the handshake either way.
+      if (record.type === CONTENT_TYPE.application_data) {
+        throw _localAlert('unexpected_message', 'application data before the handshake keys (RFC 8446 5)');
+      }
+      type = record.type;
+      // A private copy: decoded hello fields outlive this call, the caller's buffer may not.
+      content = record.fragment.slice();
+    }
+    // RFC 8446 5.1: "Handshake messages MUST NOT be interleaved with other record types."
+    if (type !== CONTENT_TYPE.handshake && this.#handshakeIn.length > 0) {
+      throw _localAlert('unexpected_message', 'a record of another type arrived inside a fragmented handshake message (RFC 8446 5.1)');
+    }
+    switch (type) {
+      case CONTENT_TYPE.alert:
+        return this.#alert(content);
+      case CONTENT_TYPE.handshake:
+        return this.#handshake(content);
+      case CONTENT_TYPE.application_data:
+        return this.#applicationData(content);
+      default:
+        throw _localAlert('unexpected_message', `record of content type ${type}`);
+    }
+  }
+
+  #changeCipherSpec(record: TlsRecord): void {
+    // RFC 8446 5: a single-byte 0x01 change_cipher_spec between the first ClientHello and the
+    // peer's Finished is dropped; any other is unexpected_message. One is all a peer needs.
+    if (!this.#ccsAllowed || this.#ccsReceived) {
+      throw _localAlert('unexpected_message', 'change_cipher_spec where RFC 8446 5 does not allow one');
+    }
+    if (record.fragment.length !== 1 || record.fragment[0] !== 1) {
+      throw _localAlert('unexpected_message', 'change_cipher_spec that is not the single byte 0x01 (RFC 8446 5)');
+    }
+    if (this.#handshakeIn.length > 0) {
+      throw _localAlert('unexpected_message', 'change_cipher_spec inside a fragmented handshake message (RFC 8446 5.1)');
+    }
+    this.#ccsReceived = true;
+  }
+
+  #alert(content: Uint8Array): void {
+    // RFC 8446 6: an alert is exactly level + description; alerts are never fragmented.
+    if (content.length !== 2) throw _localAlert('decode_error', `alert record of ${content.length} bytes`);
+    const description = content[1]!;
+    if (description === ALERT.close_notify) {
+      if (this.#state === 'handshaking') {
+        // The peer gave up mid-handshake: the connection did not happen.
+        this.#fail(_peerAlert(description));
+        return;
+      }
+      this.#peerClosed = true;
+      if (this.#closeSent) this.#finishClose();
+      return;
+    }
+    // RFC 8446 6.1: user_canceled is followed by close_notify; nothing to do until then.
+    if (description === ALERT.user_canceled) return;
+    // RFC 8446 6: every other alert is fatal, whatever its level says.
+    this.#fail(_peerAlert(description));
+  }
+
+  #handshake(content: Uint8Array): void {
+    this.#handshakeIn = this.#handshakeIn.length === 0 ? content : concatBytes(this.#handshakeIn, content);
+    for (;;) {
+      const buffered = this.#handshakeIn;
+      if (buffered.length < HANDSHAKE_HEADER_LENGTH) return;
+      const msgType = buffered[0]!;
+      const length = (buffered[1]! << 16) | (buffered[2]! << 8) | buffered[3]!;
+      // Refuse an oversized message the moment its header arrives, before buffering it.
+      const max = maxHandshakeBodyLength(msgType, this.#limits);
+      if (length > max) throw _localAlert('decode_error', `handshake message of ${length} bytes exceeds the limit of ${max}`);
+      const end = HANDSHAKE_HEADER_LENGTH + length;
+      if (buffered.length < end) {
+        // Hold a private copy: the record's plaintext buffer is not ours to keep a view of forever.
+        if (buffered === content) this.#handshakeIn = content.slice();
+        return;
+      }
+      const bytes = buffered.subarray(0, end);
+      this.#handshakeIn = buffered.subarray(end);
+      if (this.#handshakeIn.length === 0) this.#handshakeIn = new Uint8Array(0);
+      const machine = this.#machine && !this.#machine.done ? this.#machine : undefined;
+      machine?.beforeDecode?.(bytes);
+      const message = decodeHandshake(bytes, {
+        limits: this.#limits,
+        ...(this.#finishedLength === undefined ? {} : { finishedLength: this.#finishedLength }),
+      });
+      if (this.#machine && !this.#machine.done) {
+        this.#machine.handle(message);
+        if (this.#machine.done) {
+          this.#machine.destroy();
+          this.#machine = undefined;
+        }
+      } else {
+        this.#postHandshake(message);
+      }
+      if (this.#state === 'failed') return;
+    }
+  }
+
+  #postHandshake(message: Decoded<WireHandshakeMessage>): void {
+    switch (message.type) {
+      case 'key_update': {
+        // RFC 8446 4.6.3: the peer's next records use its next key; a request is answered
+        // before our next application data (once is enough, however many requests arrive).
+        this.#setReadKeyChecked(() => this.#read!.updateKeys());
+        if (message.requestUpdate === 'update_requested' && !this.#keyUpdateAnswered && !this.#closeSent) {
+          this.#sendKeyUpdate(false);
+          this.#keyUpdateAnswered = true;
+        }
+        return;
+      }
+      case 'new_session_ticket':
+        // RFC 8446 4.6.1: only servers send tickets. Sessions are kept once resumption exists;
+        // until then a valid ticket is accepted and dropped.
+        if (this.side === 'client') return;
+        break;
+      default:
+        break;
+    }
+    // RFC 8446 4.6.2: a CertificateRequest after the handshake needs post_handshake_auth, which
+    // sandtls never offers; anything else is out of place.
+    throw _localAlert('unexpected_message', `${message.type} after the handshake`);
+  }
+
+  #applicationData(content: Uint8Array): void {
+    if (this.#state !== 'connected') {
+      throw _localAlert('unexpected_message', 'application data before the handshake completed (RFC 8446 2)');
+    }
+    if (content.length > 0) this.#appIn.push(content);
+    // RFC 8446 5.5: ask the peer for a fresh key before ours to read with wears out.
+    if (this.#read!.needsKeyUpdate && !this.#askedPeerToUpdate && !this.#closeSent) {
+      this.#askedPeerToUpdate = true;
+      this.#sendKeyUpdate(true);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sending
+  // -------------------------------------------------------------------------------------------
+
+  #flushHandshake(): void {
+    if (this.#handshakeOut.length === 0) return;
+    const bytes = this.#handshakeOut.length === 1 ? this.#handshakeOut[0]! : concatBytes(...this.#handshakeOut);
+    this.#handshakeOut = [];
+    if (!this.#write) {
+      this.#out.push(encodePlaintextRecord(CONTENT_TYPE.handshake, bytes));
+      return;
+    }
+    for (let at = 0; at < bytes.length; at += this.#maxFragment) {
+      this.#out.push(this.#write.seal(CONTENT_TYPE.handshake, bytes.subarray(at, at + this.#maxFragment)));
+    }
+  }
+
+  #sendAlert(description: number): void {
+    this.#flushHandshake();
+    const body = _alertBody(description);
+    this.#out.push(this.#write ? this.#write.seal(CONTENT_TYPE.alert, body) : encodePlaintextRecord(CONTENT_TYPE.alert, body));
+  }
+
+  #sendKeyUpdate(requestPeer: boolean): void {
+    this.#flushHandshake();
+    const message = encodeKeyUpdate({ type: 'key_update', requestUpdate: requestPeer ? 'update_requested' : 'update_not_requested' });
+    this.#out.push(this.#write!.seal(CONTENT_TYPE.handshake, message));
+    this.#write = this.#write!.updateKeys();
+  }
+
+  /** RFC 8446 5.5: move to a fresh sending key before this one reaches its usage limit. */
+  #rekeyIfWorn(): void {
+    if (this.#write!.needsKeyUpdate) this.#sendKeyUpdate(false);
+  }
+
+  #setReadKeyChecked(next: () => RecordProtection): void {
+    // RFC 8446 5.1: "Handshake messages MUST NOT span key changes ... If they do, the receiver
+    // MUST terminate the connection with an "unexpected_message" alert" (also data after the
+    // message that changes keys, in the same record).
+    if (this.#handshakeIn.length > 0) {
+      throw _localAlert('unexpected_message', 'handshake data continues past a key change (RFC 8446 5.1)');
+    }
+    this.#read = next();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Handshake plumbing
+  // -------------------------------------------------------------------------------------------
+
+  #context(): HandshakeContext {
+    return {
+      engine: this.#engine,
+      sendHandshake: (message, legacyRecordVersion) => {
+        if (legacyRecordVersion !== undefined && !this.#write) {
+          this.#flushHandshake();
+          this.#out.push(encodePlaintextRecord(CONTENT_TYPE.handshake, message, legacyRecordVersion));
+          return;
+        }
+        this.#handshakeOut.push(message);
+      },
+      sendChangeCipherSpec: () => {
+        if (this.#ccsSent) return;
+        this.#ccsSent = true;
+        this.#flushHandshake();
+        this.#out.push(encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)));
+      },
+      setReadKey: (suite, secret) => {
+        this.#setReadKeyChecked(() => {
+          this.#read?.destroy();
+          return RecordProtection.fromSecret(suite, secret);
+        });
+      },
+      setWriteKey: (suite, secret) => {
+        this.#flushHandshake();
+        this.#write?.destroy();
+        this.#write = RecordProtection.fromSecret(suite, secret);
+      },
+      setFinishedLength: (length) => {
+        this.#finishedLength = length;
+      },
+      setPeerRecordLimit: (maxPlaintext) => {
+        this.#maxFragment = Math.max(1, Math.min(MAX_PLAINTEXT_LENGTH, maxPlaintext));
+      },
+      keyLog: (label, clientRandom, secret) => {
+        if (!this.#keyLog) return;
+        this.#keyLog(keyLogLine(label, clientRandom, secret));
+      },
+      allowChangeCipherSpec: (allowed) => {
+        this.#ccsAllowed = allowed;
+      },
+      complete: (result) => {
+        this.#info = Object.freeze(result.info);
+        this.#suite = result.suite;
+        this.#exporterSecret = result.exporterMasterSecret;
+        this.#resumptionSecret = result.resumptionMasterSecret;
+        this.#ccsAllowed = false;
+        this.#state = 'connected';
+      },
+    };
+  }
+
+  #finishClose(): void {
+    this.#state = 'closed';
+    this.#wipe();
+  }
+
+  /** Ends the connection: the alert goes out if this side raised it, every secret is wiped. */
+  #fail(error: TlsAlertError): void {
+    if (this.#state === 'failed') return;
+    if (error.sender === 'local' && !this.#closeSent) {
+      const code = ALERT[error.alert as keyof typeof ALERT];
+      try {
+        this.#handshakeOut = []; // a half-built flight is never sent after a failure
+        this.#sendAlert(code ?? ALERT.internal_error);
+      } catch {
+        // The alert cannot be protected (keys gone, limit reached): the failure still stands.
+      }
+    }
+    this.#state = 'failed';
+    this.#error = error;
+    this.#machine?.destroy();
+    this.#machine = undefined;
+    this.#wipe();
+  }
+
+  #wipe(): void {
+    this.#read?.destroy();
+    this.#write?.destroy();
+    this.#read = undefined;
+    this.#write = undefined;
+    this.#exporterSecret?.fill(0);
+    this.#resumptionSecret?.fill(0);
+    this.#exporterSecret = undefined;
+    this.#resumptionSecret = undefined;
+    this.#handshakeIn = new Uint8Array(0);
+  }
+}

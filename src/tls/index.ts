@@ -1,0 +1,30 @@
+/**
+ * The public surface of the TLS layer: connections, their configuration and errors, and the
+ * wire-level building blocks (codec, messages, key schedule, record protection) for tools and
+ * tests.
+ * @module
+ */
+export { Connection } from './connection.js';
+export type { ConnectionInfo, ConnectionState } from './connection.js';
+export {
+  CERTIFICATE_VERIFY_SCHEMES,
+  DEFAULT_CIPHER_SUITES,
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_KEY_SHARES,
+} from './config.js';
+export type {
+  CertificateInput,
+  ClientConfig,
+  CommonConfig,
+  ConnectionLimits,
+  PrivateKeyInput,
+  ServerConfig,
+  TlsSigner,
+} from './config.js';
+export { TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
+export type { AlertSender } from './errors.js';
+export { CIPHER_SUITES, CIPHER_SUITE_NAMES } from './suites.js';
+export type { CipherSuite, CipherSuiteName } from './suites.js';
+export { TlsDecodeError } from './codec.js';
+export { RecordError } from './record.js';
+export type { AlertName } from './enums.js';

@@ -1,0 +1,471 @@
+/**
+ * The TLS 1.3 server handshake (RFC 8446 2, 4) as explicit states, named for the message each
+ * waits for. The server answers a ClientHello with its whole first flight at once (ServerHello,
+ * EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished), or with a
+ * HelloRetryRequest when it needs a share the client did not send.
+ *
+ * ```
+ *  ExpectClientHello ── HelloRetryRequest ──> ExpectSecondClientHello
+ *         │ ServerHello ... Finished                 │ ServerHello ... Finished
+ *         v                                          v
+ *  [ExpectCertificate ── ExpectCertificateVerify] ──> ExpectFinished ──> Done
+ * ```
+ * @module
+ */
+import { constantTimeEqual } from '../crypto/bytes.js';
+import { InvalidKeyShareError } from '../crypto/errors.js';
+import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
+import type { NamedGroup } from '../crypto/kx.js';
+import type { SignatureScheme } from '../crypto/sig.js';
+import type { Certificate as X509Certificate } from '../x509/types.js';
+import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
+import { bytesToAscii } from './codec.js';
+import type { ResolvedServerConfig } from './config.js';
+import type { HandshakeContext, HandshakeMachine } from './connection.js';
+import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, SIGNATURE_SCHEME } from './enums.js';
+import { _localAlert } from './errors.js';
+import { EarlySecret, finishedVerifyData, verifyFinished } from './key-schedule.js';
+import {
+  encodeCertificate,
+  encodeCertificateRequest,
+  encodeCertificateVerify,
+  encodeEncryptedExtensions,
+  encodeFinished,
+  encodeHelloRetryRequest,
+  encodeMessageHash,
+  encodeServerHello,
+  findExtension,
+  MIN_RECORD_SIZE_LIMIT,
+  type ClientHello,
+  type Decoded,
+  type EncryptedExtensionsExtension,
+  type HelloRetryRequestExtension,
+  type KeyShareEntry,
+  type WireHandshakeMessage,
+} from './messages.js';
+import { MAX_PLAINTEXT_LENGTH } from './record.js';
+import type { CipherSuite } from './suites.js';
+
+const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
+
+/** What the server decided from the ClientHello. */
+interface _Choice {
+  readonly suite: CipherSuite;
+  readonly group: NamedGroup;
+  /** The client's share for `group`, or undefined when a HelloRetryRequest must ask for it. */
+  readonly share: KeyShareEntry | undefined;
+  readonly scheme: SignatureScheme;
+}
+
+/** The handshake after the server's flight: what the client's flight is checked against. */
+interface _Flight {
+  readonly suite: CipherSuite;
+  readonly transcript: RunningHash;
+  readonly clientHandshakeSecret: Uint8Array;
+  readonly clientApplicationSecret: Uint8Array;
+  readonly exporterMasterSecret: Uint8Array;
+  readonly masterSecret: { resumptionMasterSecret(h: Uint8Array): Uint8Array; destroy(): void };
+  readonly clientRandom: Uint8Array;
+  readonly info: {
+    readonly group: NamedGroup;
+    readonly scheme: SignatureScheme;
+    readonly alpn: string | undefined;
+    readonly serverName: string | undefined;
+  };
+}
+
+type ServerState =
+  | { readonly kind: 'ExpectClientHello' }
+  | {
+      readonly kind: 'ExpectSecondClientHello';
+      readonly first: Decoded<ClientHello>;
+      readonly choice: _Choice;
+      readonly transcript: RunningHash;
+      readonly cookie: Uint8Array | undefined;
+    }
+  | { readonly kind: 'ExpectCertificate'; readonly flight: _Flight }
+  | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[] }
+  | { readonly kind: 'ExpectFinished'; readonly flight: _Flight; readonly peerChain: readonly X509Certificate[] }
+  | { readonly kind: 'Done' }
+  | { readonly kind: 'Failed' };
+
+/** Starts a server handshake: waits for a ClientHello. */
+export function startServer(ctx: HandshakeContext, config: ResolvedServerConfig): HandshakeMachine {
+  return new _ServerHandshake(ctx, config);
+}
+
+class _ServerHandshake implements HandshakeMachine {
+  #state: ServerState = { kind: 'ExpectClientHello' };
+  readonly #ctx: HandshakeContext;
+  readonly #config: ResolvedServerConfig;
+
+  constructor(ctx: HandshakeContext, config: ResolvedServerConfig) {
+    this.#ctx = ctx;
+    this.#config = config;
+  }
+
+  get done(): boolean {
+    return this.#state.kind === 'Done';
+  }
+
+  handle(message: Decoded<WireHandshakeMessage>): void {
+    const state = this.#state;
+    this.#state = { kind: 'Failed' };
+    try {
+      this.#state = this.#next(state, message);
+    } catch (error) {
+      _destroyState(state);
+      throw error;
+    }
+  }
+
+  destroy(): void {
+    _destroyState(this.#state);
+    this.#state = { kind: 'Failed' };
+  }
+
+  #next(state: ServerState, message: Decoded<WireHandshakeMessage>): ServerState {
+    switch (state.kind) {
+      case 'ExpectClientHello':
+        if (message.type === 'client_hello') return this.#clientHello(message);
+        break;
+      case 'ExpectSecondClientHello':
+        if (message.type === 'client_hello') return this.#secondClientHello(state, message);
+        break;
+      case 'ExpectCertificate':
+        if (message.type === 'certificate') return this.#certificate(state.flight, message);
+        break;
+      case 'ExpectCertificateVerify':
+        if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
+        break;
+      case 'ExpectFinished':
+        if (message.type === 'finished') return this.#finished(state.flight, state.peerChain, message);
+        break;
+      case 'Done':
+      case 'Failed':
+        break;
+    }
+    throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ClientHello
+  // -------------------------------------------------------------------------------------------
+
+  #clientHello(hello: Decoded<ClientHello>): ServerState {
+    this.#ctx.allowChangeCipherSpec(true);
+    const choice = this.#choose(hello);
+    if (choice.share) {
+      const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
+      return this.#respond(hello, choice, choice.share, transcript);
+    }
+    // RFC 8446 4.1.4: ask for a share of the chosen group with a HelloRetryRequest.
+    const cookie = this.#config.helloRetryRequestCookie?.(hello.raw);
+    const extensions: HelloRetryRequestExtension[] = [{ type: 'key_share', selectedGroup: NAMED_GROUP[choice.group] }];
+    if (cookie !== undefined) extensions.push({ type: 'cookie', cookie });
+    extensions.push({ type: 'supported_versions', selectedVersion: _TLS13 });
+    const retry = encodeHelloRetryRequest({
+      type: 'hello_retry_request',
+      legacyVersion: LEGACY_VERSION,
+      legacySessionIdEcho: hello.legacySessionId,
+      cipherSuite: choice.suite.code,
+      extensions,
+    });
+    // RFC 8446 4.4.1: the transcript continues from message_hash(Hash(ClientHello1)).
+    const h = hashFunction(choice.suite.hash);
+    const transcript = h.create().update(encodeMessageHash(h.digest(hello.raw))).update(retry);
+    this.#ctx.sendHandshake(retry);
+    // RFC 8446 D.4: a compatibility-mode client gets the dummy change_cipher_spec right after
+    // the server's first handshake message.
+    if (hello.legacySessionId.length > 0) this.#ctx.sendChangeCipherSpec();
+    return { kind: 'ExpectSecondClientHello', first: hello, choice, transcript, cookie };
+  }
+
+  #secondClientHello(state: Extract<ServerState, { kind: 'ExpectSecondClientHello' }>, hello: Decoded<ClientHello>): ServerState {
+    const { first, choice } = state;
+    // RFC 8446 4.1.2: the second ClientHello repeats the first except for key_share, cookie,
+    // early_data, pre_shared_key and padding. Checked where a change would matter.
+    if (!constantTimeEqual(hello.random, first.random) || !constantTimeEqual(hello.legacySessionId, first.legacySessionId)) {
+      throw _localAlert('illegal_parameter', 'the second ClientHello changed random or legacy_session_id (RFC 8446 4.1.2)');
+    }
+    if (!hello.cipherSuites.includes(choice.suite.code)) {
+      throw _localAlert('illegal_parameter', 'the second ClientHello no longer offers the chosen cipher suite (RFC 8446 4.1.4)');
+    }
+    // RFC 8446 4.2.10: early data is never allowed after a HelloRetryRequest.
+    if (findExtension(hello.extensions, 'early_data')) {
+      throw _localAlert('illegal_parameter', 'early_data in the second ClientHello (RFC 8446 4.2.10)');
+    }
+    const cookie = findExtension(hello.extensions, 'cookie');
+    if (state.cookie !== undefined && (!cookie || !constantTimeEqual(cookie.cookie, state.cookie))) {
+      throw _localAlert('illegal_parameter', 'the second ClientHello does not echo the cookie (RFC 8446 4.2.2)');
+    }
+    if (state.cookie === undefined && cookie) {
+      throw _localAlert('illegal_parameter', 'the second ClientHello carries a cookie the server never sent (RFC 8446 4.2.2)');
+    }
+    const keyShare = findExtension(hello.extensions, 'key_share');
+    const group = NAMED_GROUP[choice.group];
+    // RFC 8446 4.2.8: after an HRR naming a group, the client sends one share, for that group.
+    if (!keyShare || keyShare.clientShares.length !== 1 || keyShare.clientShares[0]!.group !== group) {
+      throw _localAlert('illegal_parameter', `the second ClientHello must carry exactly one key share, for ${choice.group} (RFC 8446 4.2.8)`);
+    }
+    // The rest of the negotiation must land where it did the first time.
+    const again = this.#choose(hello, choice.group);
+    if (again.suite !== choice.suite) {
+      throw _localAlert('illegal_parameter', 'the second ClientHello changed the negotiation (RFC 8446 4.1.2)');
+    }
+    this.#ctx.allowChangeCipherSpec(true);
+    return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw));
+  }
+
+  /** Negotiates version, suite, group and signature scheme from a ClientHello (RFC 8446 4.1.1). */
+  #choose(hello: Decoded<ClientHello>, fixedGroup?: NamedGroup): _Choice {
+    const config = this.#config;
+    const versions = findExtension(hello.extensions, 'supported_versions');
+    // RFC 8446 4.2.1: a client that does not offer 0x0304 cannot be served by a 1.3-only server:
+    // protocol_version (RFC 8446 D.2, Go and rustls alike).
+    if (!versions || !versions.versions.includes(_TLS13)) {
+      throw _localAlert('protocol_version', 'the client does not offer TLS 1.3; sandtls speaks only TLS 1.3');
+    }
+    // RFC 8446 4.1.2: legacy_version is 0x0303 from TLS 1.3 clients.
+    if (hello.legacyVersion < LEGACY_VERSION) throw _localAlert('protocol_version', 'ClientHello.legacy_version below TLS 1.2');
+
+    // Cipher suite: the server's preference among what the client offers.
+    const suite = config.cipherSuites.find((s) => hello.cipherSuites.includes(s.code));
+    if (!suite) throw _localAlert('handshake_failure', 'no cipher suite in common');
+
+    const groupsExt = findExtension(hello.extensions, 'supported_groups');
+    const sharesExt = findExtension(hello.extensions, 'key_share');
+    // RFC 8446 9.2: supported_groups and key_share go together; without a PSK both are needed.
+    if (!groupsExt || !sharesExt) {
+      throw _localAlert('missing_extension', `ClientHello without ${groupsExt ? 'key_share' : 'supported_groups'} (RFC 8446 9.2)`);
+    }
+    const sigAlgs = findExtension(hello.extensions, 'signature_algorithms');
+    // RFC 8446 4.2.3: a client that wants a certificate-authenticated server sends signature_algorithms.
+    if (!sigAlgs) throw _localAlert('missing_extension', 'ClientHello without signature_algorithms (RFC 8446 4.2.3)');
+    const scheme = chooseSignatureScheme(config.identity.signer, sigAlgs.supportedSignatureAlgorithms);
+    if (!scheme) throw _localAlert('handshake_failure', "no signature scheme the client accepts fits the server's key");
+
+    const clientGroups = groupsExt.namedGroupList;
+    const shares = sharesExt.clientShares;
+    const shareFor = (group: NamedGroup) => shares.find((s) => s.group === NAMED_GROUP[group]);
+    const mutual = config.groups.filter((g) => clientGroups.includes(NAMED_GROUP[g]));
+    let group: NamedGroup | undefined = fixedGroup;
+    if (group === undefined) {
+      group =
+        config.groupSelection === 'client-key-share'
+          ? (mutual.find((g) => shareFor(g) !== undefined) ?? mutual[0])
+          : mutual[0];
+    }
+    if (group === undefined) throw _localAlert('handshake_failure', 'no key exchange group in common');
+    return { suite, group, share: shareFor(group), scheme };
+  }
+
+  /** Sends ServerHello and the server's encrypted flight (RFC 8446 2). */
+  #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash): ServerState {
+    const ctx = this.#ctx;
+    const config = this.#config;
+    const { suite, group, scheme } = choice;
+    const crypto = ctx.engine.crypto;
+    // The server random is drawn before the key share, the order RFC 8448's traces record.
+    const random = crypto.random(32, 'server_random');
+    let response;
+    try {
+      response = crypto.kx.respond(group, clientShare.keyExchange);
+    } catch (error) {
+      // RFC 8446 4.2.8.1/4.2.8.2: an invalid share is illegal_parameter.
+      if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
+      throw error;
+    }
+    const serverHello = encodeServerHello({
+      type: 'server_hello',
+      legacyVersion: LEGACY_VERSION,
+      random,
+      legacySessionIdEcho: hello.legacySessionId,
+      cipherSuite: suite.code,
+      extensions: [
+        { type: 'key_share', serverShare: { group: NAMED_GROUP[group], keyExchange: response.publicShare } },
+        { type: 'supported_versions', selectedVersion: _TLS13 },
+      ],
+    });
+    ctx.sendHandshake(serverHello);
+    if (hello.legacySessionId.length > 0) ctx.sendChangeCipherSpec();
+    transcript.update(serverHello);
+
+    const handshakeSecret = EarlySecret.withoutPsk(suite.hash).handshake(response.sharedSecret);
+    response.sharedSecret.fill(0);
+    const helloHash = transcript.digest();
+    const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
+    const serverHandshakeSecret = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
+    ctx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', hello.random, clientHandshakeSecret);
+    ctx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', hello.random, serverHandshakeSecret);
+    ctx.setFinishedLength(suite.hashLength);
+    ctx.setWriteKey(suite, serverHandshakeSecret);
+    ctx.setReadKey(suite, clientHandshakeSecret);
+
+    try {
+      const { alpn, serverName } = this.#encryptedExtensions(hello, transcript);
+      if (config.clientAuth !== 'none') {
+        const request = encodeCertificateRequest({
+          type: 'certificate_request',
+          certificateRequestContext: new Uint8Array(0),
+          extensions: [{ type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes }],
+        });
+        ctx.sendHandshake(request);
+        transcript.update(request);
+      }
+      const certificate = encodeCertificate({
+        type: 'certificate',
+        certificateRequestContext: new Uint8Array(0),
+        certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
+      });
+      ctx.sendHandshake(certificate);
+      transcript.update(certificate);
+      const signature = config.identity.signer.sign(scheme, certificateVerifyContent('server', transcript.digest()));
+      const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+      ctx.sendHandshake(verify);
+      transcript.update(verify);
+      const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, serverHandshakeSecret, transcript.digest()) });
+      ctx.sendHandshake(finished);
+      transcript.update(finished);
+
+      const throughServerFinished = transcript.digest();
+      const master = handshakeSecret.master();
+      const serverApplicationSecret = master.serverApplicationTrafficSecret(throughServerFinished);
+      const clientApplicationSecret = master.clientApplicationTrafficSecret(throughServerFinished);
+      const exporterMasterSecret = master.exporterMasterSecret(throughServerFinished);
+      ctx.keyLog('SERVER_TRAFFIC_SECRET_0', hello.random, serverApplicationSecret);
+      ctx.keyLog('CLIENT_TRAFFIC_SECRET_0', hello.random, clientApplicationSecret);
+      ctx.keyLog('EXPORTER_SECRET', hello.random, exporterMasterSecret);
+      ctx.setWriteKey(suite, serverApplicationSecret);
+      serverApplicationSecret.fill(0);
+      const flight: _Flight = {
+        suite,
+        transcript,
+        clientHandshakeSecret,
+        clientApplicationSecret,
+        exporterMasterSecret,
+        masterSecret: master,
+        clientRandom: hello.random,
+        info: { group, scheme, alpn, serverName },
+      };
+      return config.clientAuth === 'none' ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
+    } finally {
+      serverHandshakeSecret.fill(0);
+      handshakeSecret.destroy();
+    }
+  }
+
+  /** EncryptedExtensions: the answers to the ClientHello's extensions (RFC 8446 4.3.1). */
+  #encryptedExtensions(hello: Decoded<ClientHello>, transcript: RunningHash): { alpn: string | undefined; serverName: string | undefined } {
+    const config = this.#config;
+    const extensions: EncryptedExtensionsExtension[] = [];
+    if (config.advertisedGroups) extensions.push({ type: 'supported_groups', namedGroupList: config.advertisedGroups });
+    const sizeLimit = findExtension(hello.extensions, 'record_size_limit');
+    if (sizeLimit) {
+      // RFC 8449 4: our records towards the client carry at most its limit, content type included.
+      this.#ctx.setPeerRecordLimit(sizeLimit.recordSizeLimit - 1);
+      extensions.push({ type: 'record_size_limit', recordSizeLimit: Math.max(MIN_RECORD_SIZE_LIMIT, MAX_PLAINTEXT_LENGTH + 1) });
+    }
+    let serverName: string | undefined;
+    const sni = findExtension(hello.extensions, 'server_name');
+    if (sni) {
+      const name = sni.serverNameList.find((n) => n.nameType === 'host_name');
+      if (name && 'hostName' in name) {
+        serverName = name.hostName;
+        // RFC 6066 3: a server that used the name answers with an empty server_name.
+        extensions.push({ type: 'server_name' });
+      }
+    }
+    let alpn: string | undefined;
+    const offered = findExtension(hello.extensions, 'application_layer_protocol_negotiation');
+    if (offered && config.alpn.length > 0) {
+      const names = offered.protocolNameList.map((p) => bytesToAscii(p));
+      alpn = config.alpn.find((p) => names.includes(p));
+      // RFC 7301 3.2: no protocol in common is a fatal no_application_protocol.
+      if (alpn === undefined) throw _localAlert('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
+      extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: new TextEncoder().encode(alpn) });
+    }
+    const message = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions });
+    this.#ctx.sendHandshake(message);
+    transcript.update(message);
+    return { alpn, serverName };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The client's flight
+  // -------------------------------------------------------------------------------------------
+
+  #certificate(flight: _Flight, message: Decoded<WireHandshakeMessage & { type: 'certificate' }>): ServerState {
+    // RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty in the handshake).
+    if (message.certificateRequestContext.length !== 0) {
+      throw _localAlert('illegal_parameter', "the client's certificate_request_context does not match (RFC 8446 4.4.2)");
+    }
+    flight.transcript.update(message.raw);
+    if (message.certificateList.length === 0) {
+      // RFC 8446 4.4.2.4: without a certificate the server may continue or abort with
+      // certificate_required.
+      if (this.#config.clientAuth === 'required') throw _localAlert('certificate_required', 'the client sent no certificate');
+      return { kind: 'ExpectFinished', flight, peerChain: [] };
+    }
+    const chain = parsePeerChain(message, this.#config.limits);
+    verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'client', undefined);
+    return { kind: 'ExpectCertificateVerify', flight, chain };
+  }
+
+  #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ServerState {
+    const { flight } = state;
+    checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest());
+    flight.transcript.update(message.raw);
+    return { kind: 'ExpectFinished', flight, peerChain: state.chain };
+  }
+
+  #finished(flight: _Flight, peerChain: readonly X509Certificate[], message: Decoded<WireHandshakeMessage & { type: 'finished' }>): ServerState {
+    const { suite, transcript } = flight;
+    // RFC 8446 4.4.4: a wrong Finished is decrypt_error.
+    if (!verifyFinished(suite.hash, flight.clientHandshakeSecret, transcript.digest(), message.verifyData)) {
+      throw _localAlert('decrypt_error', "the client's Finished does not match the transcript (RFC 8446 4.4.4)");
+    }
+    transcript.update(message.raw);
+    this.#ctx.allowChangeCipherSpec(false);
+    this.#ctx.setReadKey(suite, flight.clientApplicationSecret);
+    const resumptionMasterSecret = flight.masterSecret.resumptionMasterSecret(transcript.digest());
+    const exporterMasterSecret = flight.exporterMasterSecret.slice();
+    _destroyFlight(flight);
+    this.#ctx.complete({
+      suite,
+      exporterMasterSecret,
+      resumptionMasterSecret,
+      info: {
+        protocol: 'TLSv1.3',
+        cipherSuite: suite.name,
+        group: flight.info.group,
+        signatureScheme: flight.info.scheme,
+        alpn: flight.info.alpn,
+        serverName: flight.info.serverName,
+        peerCertificates: peerChain.map((c) => c.raw),
+        resumed: false,
+        earlyDataAccepted: false,
+      },
+    });
+    return { kind: 'Done' };
+  }
+}
+
+function _destroyFlight(flight: _Flight): void {
+  flight.clientHandshakeSecret.fill(0);
+  flight.clientApplicationSecret.fill(0);
+  flight.exporterMasterSecret.fill(0);
+  flight.masterSecret.destroy();
+}
+
+function _destroyState(state: ServerState): void {
+  switch (state.kind) {
+    case 'ExpectCertificate':
+    case 'ExpectCertificateVerify':
+    case 'ExpectFinished':
+      _destroyFlight(state.flight);
+      return;
+    default:
+      return;
+  }
+}
