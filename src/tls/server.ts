@@ -265,12 +265,12 @@ class _ServerHandshake implements HandshakeMachine {
     const ctx = this.#ctx;
     const config = this.#config;
     const { suite, group, scheme } = choice;
-    const crypto = ctx.engine.crypto;
+    const provider = ctx.engine.crypto;
     // The server random is drawn before the key share, the order RFC 8448's traces record.
-    const random = crypto.random(32, 'server_random');
+    const random = provider.random(32, 'server_random');
     let response;
     try {
-      response = crypto.kx.respond(group, clientShare.keyExchange);
+      response = provider.kx.respond(group, clientShare.keyExchange);
     } catch (error) {
       // RFC 8446 4.2.8.1/4.2.8.2: an invalid share is illegal_parameter.
       if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
