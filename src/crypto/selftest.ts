@@ -13,7 +13,8 @@ import type { CryptoProvider } from './provider.js';
 import { rsaPrivateKey } from './rsa.js';
 import { SIGNATURE_SCHEMES, type PrivateKey, type SignatureScheme } from './sig.js';
 
-const utf8 = (s: string) => new TextEncoder().encode(s);
+/** UTF-8 of the ASCII test messages below, without TextEncoder (not an ECMAScript intrinsic). */
+const utf8 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0x7f);
 
 function expect(primitive: string, actual: Uint8Array | boolean, expected: string | boolean): void {
   const ok = typeof expected === 'boolean' ? actual === expected : actual instanceof Uint8Array && constantTimeEqual(actual, hexToBytes(expected));

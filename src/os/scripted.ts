@@ -19,7 +19,8 @@ export interface ScriptedPlatform extends Platform {
   readonly written: readonly string[];
 }
 
-const DEFAULT_NOW = Date.UTC(2026, 0, 1);
+/** 2026-01-01T00:00:00Z. A literal: importing the package must not need the ambient `Date`. */
+const DEFAULT_NOW = 1_767_225_600_000;
 
 /**
  * A deterministic platform for known-answer tests: entropy from given bytes or a function, and

@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { bytesToAscii } from './codec.js';
+import { asciiToBytes, bytesToAscii } from './codec.js';
 import { constantTimeEqual } from '../crypto/bytes.js';
 import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
 import type { KeyShare, NamedGroup } from '../crypto/kx.js';
@@ -236,8 +236,8 @@ class _ClientHandshake implements HandshakeMachine {
       ],
     });
     if (config.alpn.length > 0) {
-      const encoder = new TextEncoder();
-      extensions.push({ type: 'application_layer_protocol_negotiation', protocolNameList: config.alpn.map((p) => encoder.encode(p)) });
+      // Config checked the names are printable ASCII; the core has no TextEncoder.
+      extensions.push({ type: 'application_layer_protocol_negotiation', protocolNameList: config.alpn.map((p) => asciiToBytes(p)) });
     }
     if (cookie) extensions.push({ type: 'cookie', cookie });
     if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
@@ -417,6 +417,9 @@ class _ClientHandshake implements HandshakeMachine {
     if (message.certificateRequestContext.length !== 0) {
       throw _localAlert('illegal_parameter', "the server's Certificate has a non-empty certificate_request_context");
     }
+    // RFC 8446 4.4.2: "Extensions in the Certificate message from the server MUST correspond to
+    // ones from the ClientHello message"; others are unsupported_extension (4.2).
+    for (const entry of message.certificateList) checkSolicited(entry.extensions, hs.hello.offered, 'certificate');
     // RFC 8446 4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
     // abort the handshake with a "decode_error" alert."
     if (message.certificateList.length === 0) throw _localAlert('decode_error', 'the server sent no certificate (RFC 8446 4.4.2.4)');
@@ -539,6 +542,8 @@ function _offered(hello: ClientHello): ReadonlySet<number> {
   // RFC 8446 4.2: server_name, supported_groups and record_size_limit responses are only
   // valid when offered; the set above is exactly that. cookie is exempt in an HRR.
   offered.delete(EXTENSION_TYPE.padding);
+  // RFC 8701 3.1: a GREASE extension is never answered; one in a server message fails the handshake.
+  for (const grease of GREASE_VALUES) offered.delete(grease);
   return offered;
 }
 

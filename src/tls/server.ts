@@ -19,13 +19,14 @@ import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
-import { bytesToAscii } from './codec.js';
+import { asciiToBytes, bytesToAscii } from './codec.js';
 import type { ResolvedServerConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
 import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, SIGNATURE_SCHEME } from './enums.js';
 import { _localAlert } from './errors.js';
 import { EarlySecret, finishedVerifyData, verifyFinished } from './key-schedule.js';
 import {
+  checkSolicited,
   encodeCertificate,
   encodeCertificateRequest,
   encodeCertificateVerify,
@@ -239,6 +240,11 @@ class _ServerHandshake implements HandshakeMachine {
     if (!groupsExt || !sharesExt) {
       throw _localAlert('missing_extension', `ClientHello without ${groupsExt ? 'key_share' : 'supported_groups'} (RFC 8446 9.2)`);
     }
+    // RFC 8446 4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
+    // extension, servers MUST abort the handshake" (even one that would ignore the PSK).
+    if (findExtension(hello.extensions, 'pre_shared_key') && !findExtension(hello.extensions, 'psk_key_exchange_modes')) {
+      throw _localAlert('missing_extension', 'ClientHello offers pre_shared_key without psk_key_exchange_modes (RFC 8446 4.2.9)');
+    }
     const sigAlgs = findExtension(hello.extensions, 'signature_algorithms');
     // RFC 8446 4.2.3: a client that wants a certificate-authenticated server sends signature_algorithms.
     if (!sigAlgs) throw _localAlert('missing_extension', 'ClientHello without signature_algorithms (RFC 8446 4.2.3)');
@@ -383,7 +389,7 @@ class _ServerHandshake implements HandshakeMachine {
       alpn = config.alpn.find((p) => names.includes(p));
       // RFC 7301 3.2: no protocol in common is a fatal no_application_protocol.
       if (alpn === undefined) throw _localAlert('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
-      extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: new TextEncoder().encode(alpn) });
+      extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: asciiToBytes(alpn) });
     }
     const message = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions });
     this.#ctx.sendHandshake(message);
@@ -400,6 +406,9 @@ class _ServerHandshake implements HandshakeMachine {
     if (message.certificateRequestContext.length !== 0) {
       throw _localAlert('illegal_parameter', "the client's certificate_request_context does not match (RFC 8446 4.4.2)");
     }
+    // RFC 8446 4.4.2: the client's extensions must answer ones in our CertificateRequest, which
+    // asks for none that a certificate entry may carry; any is unsupported_extension (4.2).
+    for (const entry of message.certificateList) checkSolicited(entry.extensions, [], 'certificate');
     flight.transcript.update(message.raw);
     if (message.certificateList.length === 0) {
       // RFC 8446 4.4.2.4: without a certificate the server may continue or abort with

@@ -10,6 +10,9 @@ const AMBIENT_IDENTIFIERS = [
   'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask',
   'clearTimeout', 'clearInterval', 'clearImmediate', 'fetch', 'require',
   'XMLHttpRequest', 'WebSocket', 'navigator',
+  // Not authorities, but not ECMAScript intrinsics either: a bare realm or Compartment lacks them
+  // (test/jail.test.ts runs the bundle in one), and Intl can read the clock.
+  'TextEncoder', 'TextDecoder', 'Buffer', 'Intl',
 ];
 const AMBIENT_MEMBERS = [/\bMath\s*\.\s*random\b/];
 
