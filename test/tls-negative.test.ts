@@ -1881,3 +1881,73 @@ describe('malformed server flight contents', () => {
     }
   });
 });
+
+describe('10. declined 0-RTT (RFC 8446 4.2.10)', () => {
+  /** A real client's ClientHello, re-encoded as one that offers 0-RTT with a PSK sandtls does not know. */
+  function earlyDataHello(p: Pair): Uint8Array {
+    const hello = clientHelloOf(p.client.takeOutgoing());
+    const offered = encodeClientHello({
+      ...hello,
+      extensions: [
+        ...hello.extensions,
+        { type: 'early_data' },
+        { type: 'psk_key_exchange_modes', keModes: [1] },
+        {
+          type: 'pre_shared_key',
+          identities: [{ identity: Uint8Array.of(1, 2, 3, 4), obfuscatedTicketAge: 7 }],
+          binders: [new Uint8Array(32).fill(9)],
+        },
+      ],
+    });
+    return record(CONTENT_TYPE.handshake, offered);
+  }
+  const earlyRecord = (length: number) => record(CONTENT_TYPE.application_data, new Uint8Array(length).fill(0x5a));
+
+  it('the server answers with a full handshake and skips early records it cannot open', () => {
+    const p = pair();
+    feed(p.server, concat(earlyDataHello(p), CCS, earlyRecord(40), earlyRecord(2 ** 14 + 17)));
+    expect(p.server.state).toBe('handshaking');
+    expect(p.server.error).toBeUndefined();
+    const flight = p.server.takeOutgoing();
+    expect(records(flight)[0]!.type).toBe(CONTENT_TYPE.handshake); // the ServerHello went out
+    // More early data after the flight is still skipped.
+    feed(p.server, earlyRecord(100));
+    expect(p.server.state).toBe('handshaking');
+  });
+
+  it('skipping is bounded: past the limit the server sends unexpected_message', () => {
+    const p = pair();
+    feed(p.server, earlyDataHello(p));
+    p.server.takeOutgoing();
+    for (let i = 0; i < 4; i++) feed(p.server, earlyRecord(2 ** 14 + 256));
+    expect(p.server.state).toBe('handshaking');
+    feed(p.server, earlyRecord(1));
+    expect(p.server.state).toBe('failed');
+    expect(p.server.error?.alert).toBe('unexpected_message');
+    expect(p.server.error?.sender).toBe('local');
+  });
+
+  it('without early_data in the ClientHello an undecryptable record is bad_record_mac', () => {
+    const p = pair();
+    step(p.client, p.server);
+    p.server.takeOutgoing();
+    feed(p.server, earlyRecord(40));
+    expect(p.server.error?.alert).toBe('bad_record_mac');
+  });
+});
+
+describe('11. idle records', () => {
+  it('33 empty application data records in a row end the connection; 32 do not', () => {
+    const p = pair();
+    connect(p);
+    const empty = [CONTENT_TYPE.application_data, new Uint8Array(0)] as const;
+    const data = [CONTENT_TYPE.application_data, Uint8Array.of(1)] as const;
+    // 32 empty records, one with data (which resets the count), 32 more: still fine.
+    feed(p.server, fromClient(p, [...Array(32).fill(empty), data, ...Array(32).fill(empty)]));
+    expect(p.server.state).toBe('connected');
+    expect(p.server.read()).toEqual(Uint8Array.of(1));
+    // The 33rd in a row is one too many (BoringSSL draws the same line).
+    feed(p.server, fromClient(p, [empty], 65n));
+    expectFailure(p.server, 'unexpected_message', { logs: p.logs, peer: p.client });
+  });
+});

@@ -21,8 +21,10 @@ import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshak
 import {
   MAX_PLAINTEXT_LENGTH,
   RecordProtection,
+  RecordError,
   RecordReader,
   encodePlaintextRecord,
+  type OpenedRecord,
   type RecordContentType,
   type TlsRecord,
 } from './record.js';
@@ -83,6 +85,8 @@ export interface HandshakeContext {
   setPeerRecordLimit(maxPlaintext: number): void;
   /** Writes an NSS key log line if the caller asked for them. */
   keyLog(label: KeyLogLabel, clientRandom: Uint8Array, secret: Uint8Array): void;
+  /** The client offered 0-RTT data this side declines: skip it, up to `budget` bytes (RFC 8446 4.2.10). */
+  skipEarlyData(budget: number): void;
   /** Whether an unprotected change_cipher_spec may arrive now (RFC 8446 5). */
   allowChangeCipherSpec(allowed: boolean): void;
   /** The handshake is over: application data may flow. */
@@ -103,6 +107,10 @@ export interface HandshakeMachine {
   /** Wipes every handshake secret (on completion or failure). */
   destroy(): void;
 }
+
+const _EMPTY = new Uint8Array(0);
+/** Records in a row that carry nothing before the peer is cut off (see `#idle`). */
+const _MAX_IDLE_RECORDS = 32;
 
 /** Bytes of a fatal alert record: level fatal (2), the description. */
 function _alertBody(description: number): Uint8Array {
@@ -129,8 +137,11 @@ export class Connection {
   #read: RecordProtection | undefined;
   #write: RecordProtection | undefined;
   #suite: CipherSuite | undefined;
-  /** Handshake bytes received and not yet a whole message. */
-  #handshakeIn: Uint8Array = new Uint8Array(0);
+  /** A handshake message arriving across records: its buffer and how much of it has arrived. */
+  #held: Uint8Array = _EMPTY;
+  #heldLength = 0;
+  /** Bytes left in the current record after the message being handled (RFC 8446 5.1 key-change rule). */
+  #unprocessed = 0;
   /** Handshake messages waiting to be put into records under the current write key. */
   #handshakeOut: Uint8Array[] = [];
   #out: Uint8Array[] = [];
@@ -142,6 +153,10 @@ export class Connection {
   #finishedLength: number | undefined;
   #maxFragment = MAX_PLAINTEXT_LENGTH;
   #ccsAllowed = false;
+  /** Bytes of declined 0-RTT data that may still be skipped (RFC 8446 4.2.10); undefined when not skipping. */
+  #earlyDataBudget: number | undefined;
+  /** Records in a row that carried nothing: empty application data, user_canceled, KeyUpdate. */
+  #idleRecords = 0;
   #ccsReceived = false;
   #ccsSent = false;
   #peerClosed = false;
@@ -338,7 +353,11 @@ export class Connection {
     if (record.type === CONTENT_TYPE.change_cipher_spec) return this.#changeCipherSpec(record);
     let type: RecordContentType;
     let content: Uint8Array;
-    if (this.#read && !(record.type === CONTENT_TYPE.alert && this.#state === 'handshaking')) {
+    if (this.#earlyDataBudget !== undefined && record.type === CONTENT_TYPE.application_data) {
+      const opened = this.#skipEarlyData(record);
+      if (!opened) return;
+      ({ contentType: type, content } = opened);
+    } else if (this.#read && !(record.type === CONTENT_TYPE.alert && this.#state === 'handshaking')) {
       ({ contentType: type, content } = this.#read.open(record));
     } else {
       // Before keys: RFC 8446 5.1 plaintext. A peer that fails to process our hello may answer
@@ -351,7 +370,7 @@ export class Connection {
       content = record.fragment.slice();
     }
     // RFC 8446 5.1: "Handshake messages MUST NOT be interleaved with other record types."
-    if (type !== CONTENT_TYPE.handshake && this.#handshakeIn.length > 0) {
+    if (type !== CONTENT_TYPE.handshake && this.#heldLength > 0) {
       throw _localAlert('unexpected_message', 'a record of another type arrived inside a fragmented handshake message (RFC 8446 5.1)');
     }
     switch (type) {
@@ -366,6 +385,28 @@ export class Connection {
     }
   }
 
+  /**
+   * RFC 8446 4.2.10: a server that declines 0-RTT skips the client's early data: records it
+   * cannot deprotect (or, before it has a key, every protected record), up to a budget; more is
+   * unexpected_message. The first record that opens ends the skipping.
+   */
+  #skipEarlyData(record: TlsRecord): OpenedRecord | undefined {
+    if (this.#read) {
+      try {
+        const opened = this.#read.open(record);
+        this.#earlyDataBudget = undefined;
+        return opened;
+      } catch (error) {
+        if (!(error instanceof RecordError) || error.alert !== 'bad_record_mac') throw error;
+      }
+    }
+    this.#earlyDataBudget! -= record.fragment.length;
+    if (this.#earlyDataBudget! < 0) {
+      throw _localAlert('unexpected_message', 'more skipped early data than the limit (RFC 8446 4.2.10)');
+    }
+    return undefined;
+  }
+
   #changeCipherSpec(record: TlsRecord): void {
     // RFC 8446 5: a single-byte 0x01 change_cipher_spec between the first ClientHello and the
     // peer's Finished is dropped; any other is unexpected_message. One is all a peer needs.
@@ -375,7 +416,7 @@ export class Connection {
     if (record.fragment.length !== 1 || record.fragment[0] !== 1) {
       throw _localAlert('unexpected_message', 'change_cipher_spec that is not the single byte 0x01 (RFC 8446 5)');
     }
-    if (this.#handshakeIn.length > 0) {
+    if (this.#heldLength > 0) {
       throw _localAlert('unexpected_message', 'change_cipher_spec inside a fragmented handshake message (RFC 8446 5.1)');
     }
     this.#ccsReceived = true;
@@ -396,46 +437,94 @@ export class Connection {
       return;
     }
     // RFC 8446 6.1: user_canceled is followed by close_notify; nothing to do until then.
-    if (description === ALERT.user_canceled) return;
+    if (description === ALERT.user_canceled) return this.#idle('user_canceled alerts');
     // RFC 8446 6: every other alert is fatal, whatever its level says.
     this.#fail(_peerAlert(description));
   }
 
   #handshake(content: Uint8Array): void {
-    this.#handshakeIn = this.#handshakeIn.length === 0 ? content : concatBytes(this.#handshakeIn, content);
+    let input = content;
     for (;;) {
-      const buffered = this.#handshakeIn;
-      if (buffered.length < HANDSHAKE_HEADER_LENGTH) return;
-      const msgType = buffered[0]!;
-      const length = (buffered[1]! << 16) | (buffered[2]! << 8) | buffered[3]!;
-      // Refuse an oversized message the moment its header arrives, before buffering it.
-      const max = maxHandshakeBodyLength(msgType, this.#limits);
-      if (length > max) throw _localAlert('decode_error', `handshake message of ${length} bytes exceeds the limit of ${max}`);
-      const end = HANDSHAKE_HEADER_LENGTH + length;
-      if (buffered.length < end) {
-        // Hold a private copy: the record's plaintext buffer is not ours to keep a view of forever.
-        if (buffered === content) this.#handshakeIn = content.slice();
-        return;
-      }
-      const bytes = buffered.subarray(0, end);
-      this.#handshakeIn = buffered.subarray(end);
-      if (this.#handshakeIn.length === 0) this.#handshakeIn = new Uint8Array(0);
-      const machine = this.#machine && !this.#machine.done ? this.#machine : undefined;
-      machine?.beforeDecode?.(bytes);
-      const message = decodeHandshake(bytes, {
-        limits: this.#limits,
-        ...(this.#finishedLength === undefined ? {} : { finishedLength: this.#finishedLength }),
-      });
-      if (this.#machine && !this.#machine.done) {
-        this.#machine.handle(message);
-        if (this.#machine.done) {
-          this.#machine.destroy();
-          this.#machine = undefined;
+      let message: Uint8Array;
+      if (this.#heldLength > 0) {
+        // Continue the message held from earlier records: its buffer is allocated once, at its
+        // exact size, as soon as its header is known (no re-copying per fragment).
+        if (this.#heldLength < HANDSHAKE_HEADER_LENGTH) {
+          const take = Math.min(HANDSHAKE_HEADER_LENGTH - this.#heldLength, input.length);
+          this.#held.set(input.subarray(0, take), this.#heldLength);
+          this.#heldLength += take;
+          input = input.subarray(take);
+          if (this.#heldLength < HANDSHAKE_HEADER_LENGTH) return;
+          const total = this.#messageLength(this.#held);
+          if (total > this.#held.length) {
+            const grown = new Uint8Array(total);
+            grown.set(this.#held.subarray(0, this.#heldLength));
+            this.#held = grown;
+          }
         }
+        const take = Math.min(this.#held.length - this.#heldLength, input.length);
+        this.#held.set(input.subarray(0, take), this.#heldLength);
+        this.#heldLength += take;
+        input = input.subarray(take);
+        if (this.#heldLength < this.#held.length) return;
+        message = this.#held;
+        this.#held = _EMPTY;
+        this.#heldLength = 0;
       } else {
-        this.#postHandshake(message);
+        if (input.length === 0) return;
+        const total = input.length < HANDSHAKE_HEADER_LENGTH ? undefined : this.#messageLength(input);
+        if (total === undefined || input.length < total) {
+          // Hold a private copy: the record's plaintext buffer is not ours to keep a view of.
+          this.#held = new Uint8Array(total ?? HANDSHAKE_HEADER_LENGTH);
+          this.#held.set(input);
+          this.#heldLength = input.length;
+          return;
+        }
+        message = input.subarray(0, total);
+        input = input.subarray(total);
       }
+      this.#unprocessed = input.length;
+      this.#dispatchHandshake(message);
+      this.#unprocessed = 0;
       if (this.#state === 'failed') return;
+    }
+  }
+
+  /** The whole length of the message whose header starts `bytes`; refuses one above the limits. */
+  #messageLength(bytes: Uint8Array): number {
+    const msgType = bytes[0]!;
+    const length = (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
+    // Refuse an oversized message the moment its header arrives, before buffering it.
+    const max = maxHandshakeBodyLength(msgType, this.#limits);
+    if (length > max) throw _localAlert('decode_error', `handshake message of ${length} bytes exceeds the limit of ${max}`);
+    return HANDSHAKE_HEADER_LENGTH + length;
+  }
+
+  #dispatchHandshake(bytes: Uint8Array): void {
+    const machine = this.#machine && !this.#machine.done ? this.#machine : undefined;
+    machine?.beforeDecode?.(bytes);
+    const message = decodeHandshake(bytes, {
+      limits: this.#limits,
+      ...(this.#finishedLength === undefined ? {} : { finishedLength: this.#finishedLength }),
+    });
+    if (machine) {
+      machine.handle(message);
+      if (machine.done) {
+        machine.destroy();
+        this.#machine = undefined;
+      }
+    } else {
+      this.#postHandshake(message);
+    }
+  }
+
+  /**
+   * Counts a record that moved nothing forward. A peer may send a few (BoringSSL allows 32 in a
+   * row); an endless stream of them is a way to burn our CPU, and ends the connection.
+   */
+  #idle(what: string): void {
+    if (++this.#idleRecords > _MAX_IDLE_RECORDS) {
+      throw _localAlert('unexpected_message', `too many ${what} in a row without application data`);
     }
   }
 
@@ -444,6 +533,7 @@ export class Connection {
       case 'key_update': {
         // RFC 8446 4.6.3: the peer's next records use its next key; a request is answered
         // before our next application data (once is enough, however many requests arrive).
+        this.#idle('KeyUpdates');
         this.#setReadKeyChecked(() => this.#read!.updateKeys());
         if (message.requestUpdate === 'update_requested' && !this.#keyUpdateAnswered && !this.#closeSent) {
           this.#sendKeyUpdate(false);
@@ -468,7 +558,11 @@ export class Connection {
     if (this.#state !== 'connected') {
       throw _localAlert('unexpected_message', 'application data before the handshake completed (RFC 8446 2)');
     }
-    if (content.length > 0) this.#appIn.push(content);
+    if (content.length === 0) this.#idle('empty application data records');
+    else {
+      this.#idleRecords = 0;
+      this.#appIn.push(content);
+    }
     // RFC 8446 5.5: ask the peer for a fresh key before ours to read with wears out.
     if (this.#read!.needsKeyUpdate && !this.#askedPeerToUpdate && !this.#closeSent) {
       this.#askedPeerToUpdate = true;
@@ -515,7 +609,7 @@ export class Connection {
     // RFC 8446 5.1: "Handshake messages MUST NOT span key changes ... If they do, the receiver
     // MUST terminate the connection with an "unexpected_message" alert" (also data after the
     // message that changes keys, in the same record).
-    if (this.#handshakeIn.length > 0) {
+    if (this.#heldLength > 0 || this.#unprocessed > 0) {
       throw _localAlert('unexpected_message', 'handshake data continues past a key change (RFC 8446 5.1)');
     }
     this.#read = next();
@@ -562,6 +656,9 @@ export class Connection {
       keyLog: (label, clientRandom, secret) => {
         if (!this.#keyLog) return;
         this.#keyLog(keyLogLine(label, clientRandom, secret));
+      },
+      skipEarlyData: (budget) => {
+        this.#earlyDataBudget = budget;
       },
       allowChangeCipherSpec: (allowed) => {
         this.#ccsAllowed = allowed;
@@ -610,6 +707,7 @@ export class Connection {
     this.#resumptionSecret?.fill(0);
     this.#exporterSecret = undefined;
     this.#resumptionSecret = undefined;
-    this.#handshakeIn = new Uint8Array(0);
+    this.#held = _EMPTY;
+    this.#heldLength = 0;
   }
 }

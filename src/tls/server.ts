@@ -48,6 +48,8 @@ import { MAX_PLAINTEXT_LENGTH } from './record.js';
 import type { CipherSuite } from './suites.js';
 
 const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
+/** Declined early data skipped before giving up: four maximum-size records. */
+const _EARLY_DATA_SKIP_LIMIT = 4 * (2 ** 14 + 256);
 
 /** What the server decided from the ClientHello. */
 interface _Choice {
@@ -155,6 +157,9 @@ class _ServerHandshake implements HandshakeMachine {
 
   #clientHello(hello: Decoded<ClientHello>): ServerState {
     this.#ctx.allowChangeCipherSpec(true);
+    // RFC 8446 4.2.10: sandtls does not accept 0-RTT yet, so early data the client sends after
+    // this ClientHello is skipped (up to a bound), whether or not an HRR follows.
+    if (findExtension(hello.extensions, 'early_data')) this.#ctx.skipEarlyData(_EARLY_DATA_SKIP_LIMIT);
     const choice = this.#choose(hello);
     if (choice.share) {
       const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
