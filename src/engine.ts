@@ -9,7 +9,14 @@ import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
 import { verifyCertificateChain, type VerifiedChain, type VerifyCertificateChainOptions } from './x509/verify.js';
 import { startClient } from './tls/client.js';
-import { resolveClientConfig, resolveServerConfig, type ClientConfig, type ServerConfig } from './tls/config.js';
+import {
+  resolveClientConfig,
+  resolveServerConfig,
+  type ClientConfig,
+  type ResolvedClientConfig,
+  type ResolvedServerConfig,
+  type ServerConfig,
+} from './tls/config.js';
 import { Connection } from './tls/connection.js';
 import { startServer } from './tls/server.js';
 
@@ -29,7 +36,8 @@ export interface Engine {
   verifyCertificateChain(options: VerifyCertificateChainOptions): VerifiedChain;
   /**
    * A TLS 1.3 client connection; its ClientHello is ready in `takeOutgoing()` at once. Throws
-   * `TlsConfigError` for a configuration that cannot work.
+   * `TlsConfigError` for a configuration that cannot work. A config object is read once per
+   * engine (its certificates parsed, its key checked) and must not be changed afterwards.
    * @example
    * const conn = engine.client({ serverName: 'example.com', trustAnchors: rootsPem, alpn: ['h2'] });
    */
@@ -37,6 +45,7 @@ export interface Engine {
   /**
    * A TLS 1.3 server connection, waiting for a ClientHello. Throws `TlsConfigError` for a
    * configuration that cannot work (for example a key that does not match the certificate).
+   * Reuse one config object for every connection: it is resolved once per engine.
    * @example
    * const conn = engine.server({ certificateChain: certPem, privateKey: keyPem });
    */
@@ -79,17 +88,31 @@ export function init(options: InitOptions): Engine {
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new InitError(`init() failed: ${why}`, { cause });
   }
+  // Resolved configurations, per engine, keyed by the caller's config object: a server reusing
+  // one config for every connection parses its certificates and checks its key once.
+  const clientConfigs = new WeakMap<ClientConfig, ResolvedClientConfig>();
+  const serverConfigs = new WeakMap<ServerConfig, ResolvedServerConfig>();
   const engine: Engine = Object.freeze({
     platform,
     crypto: provider,
     verifyCertificateChain: (options: VerifyCertificateChainOptions) => verifyCertificateChain(engine, options),
     client: (config: ClientConfig) => {
-      const resolved = resolveClientConfig(provider.signatures, config);
-      return new Connection(engine, resolved, (ctx) => startClient(ctx, resolved));
+      let resolved = typeof config === 'object' && config !== null ? clientConfigs.get(config) : undefined;
+      if (!resolved) {
+        resolved = resolveClientConfig(provider.signatures, config);
+        clientConfigs.set(config, resolved);
+      }
+      const ready = resolved;
+      return new Connection(engine, resolved, (ctx) => startClient(ctx, ready));
     },
     server: (config: ServerConfig) => {
-      const resolved = resolveServerConfig(provider.signatures, config);
-      return new Connection(engine, resolved, (ctx) => startServer(ctx, resolved));
+      let resolved = typeof config === 'object' && config !== null ? serverConfigs.get(config) : undefined;
+      if (!resolved) {
+        resolved = resolveServerConfig(provider.signatures, config);
+        serverConfigs.set(config, resolved);
+      }
+      const ready = resolved;
+      return new Connection(engine, resolved, (ctx) => startServer(ctx, ready));
     },
   });
   return engine;

@@ -7,7 +7,8 @@
 import { NAMED_GROUPS, type NamedGroup } from '../crypto/kx.js';
 import type { PrivateKey, PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
 import { parseCertificate } from '../x509/cert.js';
-import { keyMatchesCertificate, parsePrivateKey } from '../x509/keys.js';
+import { parsePrivateKey, publicKeysEqual } from '../x509/keys.js';
+import { InvalidKeyError } from '../crypto/errors.js';
 import { toDerList } from '../x509/pem.js';
 import type { Certificate } from '../x509/types.js';
 import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
@@ -273,13 +274,21 @@ function _identity(signatures: Signatures, chainInput: CertificateInput | undefi
   } catch (cause) {
     throw new TlsConfigError(`${what}.privateKey: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
   }
-  if (!keyMatchesCertificate(signatures, key, leaf)) {
+  // Derived once: for EC keys the derivation is a blinded scalar multiplication (an entropy draw).
+  let publicKey: PublicKey;
+  try {
+    publicKey = signatures.publicKeyOf(key);
+  } catch (cause) {
+    if (cause instanceof InvalidKeyError) throw new TlsConfigError(`${what}.privateKey: ${cause.message}`, { cause });
+    throw cause;
+  }
+  if (leaf.publicKey === undefined || !publicKeysEqual(publicKey, leaf.publicKey)) {
     throw new TlsConfigError(`${what}: privateKey does not match the leaf certificate's public key`);
   }
   const schemes = signatures.schemesFor(key).filter((s) => !_PKCS1.has(s));
   if (schemes.length === 0) throw new TlsConfigError(`${what}: no TLS 1.3 signature scheme can use this key`);
   const signer: TlsSigner = Object.freeze({
-    publicKey: signatures.publicKeyOf(key),
+    publicKey,
     schemes,
     sign: (scheme: SignatureScheme, message: Uint8Array) => signatures.sign(scheme, key, message),
   });

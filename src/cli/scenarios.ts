@@ -1,0 +1,983 @@
+/**
+ * The capability audit's scenarios: every public API of sandtls driven over in-memory transport,
+ * with the client and the server on two engines with two Platforms, so that what each side's
+ * calls touch is recorded apart, call by call.
+ *
+ * A scenario does its setup first (say, a full handshake before `send()` is exercised), then
+ * calls `env.begin()`: only what happens after that is recorded, and only that is restricted in
+ * a denial run. Every engine call goes through `env.call(side, api, fn)`, which attributes the
+ * Platform calls it makes to that side and API. What is recorded is deterministic (which
+ * capabilities, how many calls, how many bytes, which purposes), never values.
+ *
+ * The same scenarios serve the manifest (`capabilities.json`, `SANDBOXING.md`, see audit.ts)
+ * and the denial matrix of `test/audit.test.ts`: `runScenario()` can allow each side exactly a
+ * set of capabilities, or refuse one (or one entropy purpose), from `begin()` on.
+ *
+ * Only the public API is used, plus the audit's own certificates (audit-identities.ts). Nothing
+ * here imports a `node:` module or touches an ambient global, so the runner works wherever the
+ * engine does.
+ * @module
+ */
+import {
+  CAPABILITIES,
+  CapabilityDeniedError,
+  CertificateError,
+  decodePem,
+  defaultPlatform,
+  denyingPlatform,
+  init,
+  InitError,
+  recordingPlatform,
+  TlsAlertError,
+  type Capability,
+  type CapabilityEvent,
+  type CertificateErrorReason,
+  type ClientConfig,
+  type Connection,
+  type Engine,
+  type NamedGroup,
+  type Platform,
+  type RecordingPlatform,
+  type ServerConfig,
+} from '../index.js';
+import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
+
+// ---------------------------------------------------------------------------------------------
+// Vocabulary
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Whose calls are recorded: a TLS client, a TLS server, or the engine itself (`init()`,
+ * `verifyCertificateChain()`: APIs that belong to no connection).
+ */
+export type Side = 'client' | 'server' | 'engine';
+
+/** The part of the API a scenario exercises. */
+export type Phase = 'init' | 'handshake' | 'record layer' | 'certificate verification' | 'failure path';
+
+/** The phases, in the order the manifest lists them. */
+export const PHASES: readonly Phase[] = Object.freeze(['init', 'handshake', 'record layer', 'certificate verification', 'failure path']);
+
+/** Bytes one side handed to the other (what `takeOutgoing()` returned). */
+export interface WireChunk {
+  readonly from: 'client' | 'server';
+  readonly bytes: Uint8Array;
+}
+
+/** What a scenario leaves behind for its check (and for a denial run's analysis). */
+export interface Outcome {
+  readonly client?: Connection;
+  readonly server?: Connection;
+  /** What a non-connection API returned. */
+  readonly value?: unknown;
+  /** What a non-connection API threw. */
+  readonly thrown?: unknown;
+}
+
+/** What a scenario may do. */
+export interface ScenarioEnv {
+  /** The engine of a side ('engine' shares the client's engine and Platform). */
+  engine(side: Side): Engine;
+  /** The (recorded, gated) Platform of a side, for a scenario that calls `init()` itself. */
+  platform(side: Side): Platform;
+  /** Ends the setup: from here on Platform calls are recorded, and restricted in a denial run. */
+  begin(): void;
+  /** Runs one API call of `side`; the Platform calls it makes are attributed to `api`. */
+  call<T>(side: Side, api: string, fn: () => T): T;
+  /** Everything each side sent, in order. */
+  readonly wire: WireChunk[];
+}
+
+/** One audited use of the API. */
+export interface Scenario {
+  /** Stable identifier, e.g. 'handshake x25519 ecdsa-p256' (the manifest's key). */
+  readonly name: string;
+  readonly phase: Phase;
+  /** One line: what is exercised. */
+  readonly summary: string;
+  /** The sides whose calls are recorded. */
+  readonly sides: readonly Side[];
+  /**
+   * Certificate chains each side verifies in the recorded part: each verification reads the
+   * clock exactly once (0 where it is refused before it starts, or given a time).
+   */
+  readonly chainVerifications: Readonly<Partial<Record<Side, number>>>;
+  run(env: ScenarioEnv): Outcome;
+  /** Throws a ScenarioError unless the outcome is what this scenario expects with every capability. */
+  check(outcome: Outcome): void;
+}
+
+/** A scenario did not end the way it should have. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Platform whose allowed capabilities can change after init()
+// ---------------------------------------------------------------------------------------------
+
+/** A refusal seen by a gated platform. */
+export interface Refusal {
+  readonly error: CapabilityDeniedError;
+  /** The entropy purpose (or lock name) of the refused call. */
+  readonly purpose: string | undefined;
+}
+
+/**
+ * A Platform that passes everything to `inner` until `restrict()` is called, then only what
+ * `denyingPlatform(allow, inner)` lets through (and, optionally, refuses one call: the `at`-th
+ * since `restrict()`, counting from 0, whatever its capability). `open()` lifts the
+ * restriction. This is how a capability is denied after `init()` has run with it, and allowed
+ * again for the next connection.
+ */
+export interface GatedPlatform extends Platform {
+  /** Allows everything again. */
+  open(): void;
+  /** Allows only `allow`; with `refuseAt`, the call of that index is refused as well. */
+  restrict(allow: readonly Capability[], refuseAt?: number): void;
+  /** Called for every refused call (set by the scenario runner). */
+  onRefusal: ((refusal: Refusal) => void) | undefined;
+}
+
+/**
+ * Wraps `inner` in a {@link GatedPlatform}.
+ * @example
+ * const gate = gatedPlatform(defaultPlatform());
+ * const engine = init({ platform: gate });
+ * gate.restrict(['entropy']); // no clock from now on
+ */
+export function gatedPlatform(inner: Platform): GatedPlatform {
+  let current: Platform = inner;
+  let refuseAt: number | undefined;
+  let calls = 0;
+  const seen = new WeakSet<object>();
+  const gate: GatedPlatform = {
+    onRefusal: undefined,
+    open() {
+      current = inner;
+      refuseAt = undefined;
+    },
+    restrict(allow, at) {
+      current = denyingPlatform(Object.fromEntries(allow.map((c) => [c, true])), inner);
+      refuseAt = at;
+      calls = 0;
+    },
+    entropy: {
+      fill(out, purpose) {
+        guard('entropy', 'fill', purpose, () => current.entropy.fill(out, purpose));
+      },
+    },
+    clock: {
+      now: () => guard('clock', 'now', undefined, () => current.clock.now()),
+      monotonic: () => guard('clock', 'monotonic', undefined, () => current.clock.monotonic()),
+    },
+    locks: {
+      withLock: (name, critical) => guard('locks', 'withLock', name, () => current.locks.withLock(name, critical)),
+    },
+    stderr: {
+      write: (text) => guard('stderr', 'write', undefined, () => current.stderr.write(text)),
+    },
+  };
+  function guard<T>(capability: Capability, op: string, purpose: string | undefined, call: () => T): T {
+    const index = calls++;
+    try {
+      if (index === refuseAt) throw new CapabilityDeniedError(capability, op);
+      return call();
+    } catch (error) {
+      // A refusal inside a lock's critical section passes through two guards: report it once.
+      if (error instanceof CapabilityDeniedError && !seen.has(error)) {
+        seen.add(error);
+        gate.onRefusal?.({ error, purpose });
+      }
+      throw error;
+    }
+  }
+  return gate;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench: two engines, each on its own recorded, gated Platform
+// ---------------------------------------------------------------------------------------------
+
+/** One side of the bench. */
+export interface BenchSide {
+  readonly engine: Engine;
+  /** Records every call the engine makes (outermost, so refused calls are recorded too). */
+  readonly recorder: RecordingPlatform;
+  readonly gate: GatedPlatform;
+  /** What `init()` of this engine recorded. */
+  readonly initEvents: readonly CapabilityEvent[];
+}
+
+/** The client's and the server's engines. */
+export interface AuditBench {
+  readonly client: BenchSide;
+  readonly server: BenchSide;
+}
+
+/**
+ * Initialises the two engines of the audit, each on `recordingPlatform(gatedPlatform(base()))`.
+ * @param base the Platform under each side (default: `defaultPlatform()`)
+ * @example
+ * const bench = createBench();
+ * const run = runScenario(bench, SCENARIOS[1]!);
+ */
+export function createBench(base: () => Platform = defaultPlatform): AuditBench {
+  const side = (): BenchSide => {
+    const gate = gatedPlatform(base());
+    const recorder = recordingPlatform(gate);
+    const engine = init({ platform: recorder });
+    return { engine, recorder, gate, initEvents: recorder.take() };
+  };
+  return { client: side(), server: side() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a scenario
+// ---------------------------------------------------------------------------------------------
+
+/** The Platform calls one API call made. */
+export interface CallRecord {
+  readonly api: string;
+  readonly events: readonly CapabilityEvent[];
+}
+
+/** A refusal, placed in the run. */
+export interface RunRefusal extends Refusal {
+  readonly side: Side;
+  /** The API call during which it happened. */
+  readonly api: string | undefined;
+  /** How many wire chunks had been sent when it happened. */
+  readonly wireAt: number;
+}
+
+/** How a run is restricted from `begin()` on (nothing is restricted during setup). */
+export interface RunControl {
+  /** Per side, the only capabilities allowed (through `denyingPlatform`); absent: all. */
+  readonly allow?: Readonly<Partial<Record<Side, readonly Capability[]>>>;
+  /**
+   * One capability refused on one side; with `at`, only that side's `at`-th Platform call after
+   * `begin()` (counting from 0, as the normal run recorded them) is refused.
+   */
+  readonly refuse?: { readonly side: Side; readonly capability: Capability; readonly at?: number };
+}
+
+/** Everything one run of a scenario produced. */
+export interface ScenarioRun {
+  readonly scenario: Scenario;
+  /** Undefined when `run()` threw. */
+  readonly outcome: Outcome | undefined;
+  /** What `run()` threw (a scenario never throws in a normal run). */
+  readonly error?: unknown;
+  /** Per side, the API calls made after `begin()` with their Platform calls, in order. */
+  readonly calls: Readonly<Record<Side, readonly CallRecord[]>>;
+  readonly wire: readonly WireChunk[];
+  readonly refusals: readonly RunRefusal[];
+}
+
+const _slotOf = (bench: AuditBench, side: Side): BenchSide => (side === 'server' ? bench.server : bench.client);
+
+/**
+ * Runs `scenario` on `bench`, recording each side's calls after `begin()`, restricted as
+ * `control` says. Never throws for what the scenario does: a throw from `run()` is in `error`.
+ * Both gates are open again afterwards.
+ * @example
+ * const run = runScenario(bench, scenario, { refuse: { side: 'client', capability: 'clock' } });
+ */
+export function runScenario(bench: AuditBench, scenario: Scenario, control: RunControl = {}): ScenarioRun {
+  const wire: WireChunk[] = [];
+  const calls: Record<Side, CallRecord[]> = { client: [], server: [], engine: [] };
+  const refusals: RunRefusal[] = [];
+  let recording = false;
+  let current: { side: Side; api: string } | undefined;
+
+  for (const slot of [bench.client, bench.server]) {
+    slot.gate.open();
+    slot.recorder.take();
+    slot.gate.onRefusal = (refusal) => {
+      const side = current?.side ?? (slot === bench.server ? 'server' : 'client');
+      refusals.push({ ...refusal, side, api: current?.api, wireAt: wire.length });
+    };
+  }
+
+  const env: ScenarioEnv = {
+    wire,
+    engine: (side) => _slotOf(bench, side).engine,
+    platform: (side) => _slotOf(bench, side).recorder,
+    begin() {
+      if (recording) throw new ScenarioError(`${scenario.name}: begin() called twice`);
+      bench.client.recorder.take();
+      bench.server.recorder.take();
+      recording = true;
+      for (const side of scenario.sides) {
+        const allow = control.allow?.[side];
+        const refuse = control.refuse?.side === side ? control.refuse : undefined;
+        if (allow === undefined && refuse === undefined) continue;
+        let allowed = [...(allow ?? CAPABILITIES)];
+        if (refuse && refuse.at === undefined) allowed = allowed.filter((c) => c !== refuse.capability);
+        _slotOf(bench, side).gate.restrict(allowed, refuse?.at);
+      }
+    },
+    call<T>(side: Side, api: string, fn: () => T): T {
+      if (!recording) return fn();
+      const recorder = _slotOf(bench, side).recorder;
+      const stray = recorder.take();
+      if (stray.length > 0) calls[side].push({ api: '(between calls)', events: stray });
+      const outer = current;
+      current = { side, api };
+      try {
+        return fn();
+      } finally {
+        current = outer;
+        calls[side].push({ api, events: recorder.take() });
+      }
+    },
+  };
+
+  let outcome: Outcome | undefined;
+  let error: unknown;
+  let threw = false;
+  try {
+    outcome = scenario.run(env);
+    if (!recording) throw new ScenarioError(`${scenario.name}: run() never called begin()`);
+  } catch (e) {
+    threw = true;
+    error = e;
+  } finally {
+    for (const slot of [bench.client, bench.server]) {
+      slot.gate.open();
+      slot.gate.onRefusal = undefined;
+      slot.recorder.take();
+    }
+  }
+  return { scenario, outcome, ...(threw ? { error } : {}), calls, wire, refusals };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversation helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Carries each side's output to the other until neither has anything to say. */
+function _pump(env: ScenarioEnv, client: Connection, server: Connection): void {
+  for (let round = 0; round < 64; round++) {
+    const toServer = env.call('client', 'takeOutgoing()', () => client.takeOutgoing());
+    if (toServer.length > 0) {
+      env.wire.push({ from: 'client', bytes: toServer });
+      env.call('server', 'receive()', () => server.receive(toServer));
+    }
+    const toClient = env.call('server', 'takeOutgoing()', () => server.takeOutgoing());
+    if (toClient.length > 0) {
+      env.wire.push({ from: 'server', bytes: toClient });
+      env.call('client', 'receive()', () => client.receive(toClient));
+    }
+    if (toServer.length === 0 && toClient.length === 0) return;
+  }
+  throw new ScenarioError('the conversation did not settle in 64 rounds');
+}
+
+/**
+ * Creates a server and a client (in that order) and runs their handshake to its end. When
+ * `engine.server()` or `engine.client()` throws (a configuration whose key check was refused
+ * entropy), the conversation stops there and the error is the outcome's `thrown`.
+ */
+function _handshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig): Outcome {
+  let server: Connection;
+  try {
+    server = env.call('server', 'engine.server()', () => env.engine('server').server(serverConfig));
+  } catch (thrown) {
+    return { thrown };
+  }
+  let client: Connection;
+  try {
+    client = env.call('client', 'engine.client()', () => env.engine('client').client(clientConfig));
+  } catch (thrown) {
+    return { server, thrown };
+  }
+  _pump(env, client, server);
+  return { client, server };
+}
+
+/** `n` bytes of a fixed pattern. */
+function _data(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+function _ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function _describe(conn: Connection | undefined): string {
+  if (!conn) return 'no connection';
+  const error = conn.error;
+  return error ? `${conn.state} (${error.alert}, ${error.sender}: ${error.message})` : conn.state;
+}
+
+function _expectState(conn: Connection | undefined, state: Connection['state'], who: string): void {
+  if (conn?.state !== state) throw new ScenarioError(`${who}: expected ${state}, got ${_describe(conn)}`);
+}
+
+function _expectFailed(conn: Connection | undefined, alert: string, sender: 'local' | 'peer', who: string): void {
+  const error = conn?.error;
+  if (conn?.state !== 'failed' || !(error instanceof TlsAlertError) || error.alert !== alert || error.sender !== sender) {
+    throw new ScenarioError(`${who}: expected to fail with ${alert} (${sender}), got ${_describe(conn)}`);
+  }
+}
+
+function _expectConnected(outcome: Outcome): void {
+  _expectState(outcome.client, 'connected', 'client');
+  _expectState(outcome.server, 'connected', 'server');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+// ---------------------------------------------------------------------------------------------
+
+/** The server certificate types of the handshake matrix. */
+export type CertificateType = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa2048';
+
+/** The server certificate types of the handshake matrix, in manifest order. */
+export const CERTIFICATE_TYPES: readonly CertificateType[] = Object.freeze(['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa2048']);
+
+const _IDENTITY: Readonly<Record<CertificateType, AuditIdentity>> = {
+  'ecdsa-p256': AUDIT_IDENTITIES.ecdsaP256,
+  'ecdsa-p384': AUDIT_IDENTITIES.ecdsaP384,
+  ed25519: AUDIT_IDENTITIES.ed25519,
+  rsa2048: AUDIT_IDENTITIES.rsa2048,
+};
+
+/** The groups of the handshake matrix. */
+export const GROUPS: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1']);
+
+/** The name every audit leaf is issued for. */
+const _SERVER_NAME = 'localhost';
+
+const _client = (extra: Partial<ClientConfig> = {}): ClientConfig => ({ serverName: _SERVER_NAME, trustAnchors: AUDIT_CA, ...extra });
+const _server = (identity: AuditIdentity, extra: Partial<ServerConfig> = {}): ServerConfig => ({ ...identity, ...extra });
+
+/** The ECDSA P-256 leaf with the last byte of its signature changed (the DER stays valid). */
+function _badSignatureLeaf(): Uint8Array {
+  const der = decodePem(AUDIT_IDENTITIES.ecdsaP256.certificateChain, 'CERTIFICATE')[0]!.der.slice();
+  der[der.length - 1] = der[der.length - 1]! ^ 0x01;
+  return der;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios
+// ---------------------------------------------------------------------------------------------
+
+const _BOTH: readonly Side[] = Object.freeze(['client', 'server']);
+const _ENGINE: readonly Side[] = Object.freeze(['engine']);
+
+function _initScenario(): Scenario {
+  return {
+    name: 'init',
+    phase: 'init',
+    summary: 'init({ platform }): curve instances, base-point tables, self-tests, one run of every operation',
+    sides: _ENGINE,
+    chainVerifications: {},
+    run(env) {
+      env.begin();
+      try {
+        return { value: env.call('engine', 'init()', () => init({ platform: env.platform('engine') })) };
+      } catch (thrown) {
+        return { thrown };
+      }
+    },
+    check(outcome) {
+      if (outcome.thrown !== undefined || typeof (outcome.value as Engine | undefined)?.client !== 'function') {
+        throw new ScenarioError(`init() failed: ${String(outcome.thrown)}`);
+      }
+    },
+  };
+}
+
+/** A full handshake recorded from the first API call (engine.server(), engine.client()) to the end. */
+function _handshakeScenario(
+  name: string,
+  summary: string,
+  clientConfig: () => ClientConfig,
+  serverConfig: () => ServerConfig,
+  options: { chainVerifications?: Partial<Record<Side, number>>; check?: (outcome: Outcome) => void } = {},
+): Scenario {
+  return {
+    name,
+    phase: 'handshake',
+    summary,
+    sides: _BOTH,
+    chainVerifications: options.chainVerifications ?? { client: 1 },
+    run(env) {
+      const clientConfiguration = clientConfig();
+      const serverConfiguration = serverConfig();
+      env.begin();
+      return _handshake(env, clientConfiguration, serverConfiguration);
+    },
+    check: options.check ?? _expectConnected,
+  };
+}
+
+function _handshakeScenarios(): Scenario[] {
+  const scenarios: Scenario[] = [];
+  for (const group of GROUPS) {
+    for (const type of CERTIFICATE_TYPES) {
+      scenarios.push(
+        _handshakeScenario(
+          `handshake ${group} ${type}`,
+          `full handshake, one ${group} key share, ${type} server certificate`,
+          () => _client({ keyShares: [group] }),
+          () => _server(_IDENTITY[type]),
+          {
+            check(outcome) {
+              _expectConnected(outcome);
+              if (outcome.client!.info?.group !== group) throw new ScenarioError(`negotiated ${outcome.client!.info?.group}, not ${group}`);
+            },
+          },
+        ),
+      );
+    }
+  }
+  scenarios.push(
+    _handshakeScenario(
+      'handshake defaults',
+      'default client (X25519MLKEM768 and x25519 shares, middlebox mode, GREASE) and default server',
+      () => _client(),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256),
+    ),
+    _handshakeScenario(
+      'handshake no middlebox, no GREASE',
+      'middleboxCompatibility: false and grease: false (no legacy_session_id draw), x25519',
+      () => _client({ keyShares: ['x25519'], middleboxCompatibility: false, grease: false }),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256),
+    ),
+    _handshakeScenario(
+      'handshake HelloRetryRequest',
+      'client offers X25519MLKEM768 and x25519 shares, the server accepts only secp384r1',
+      () => _client(),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256, { groups: ['secp384r1'] }),
+      { check: _expectGroup('secp384r1') },
+    ),
+    _handshakeScenario(
+      'handshake HelloRetryRequest with cookie',
+      'as above, the HelloRetryRequest carries a cookie the second ClientHello echoes',
+      () => _client(),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256, { groups: ['secp256r1'], helloRetryRequestCookie: () => _ascii('audit cookie') }),
+      { check: _expectGroup('secp256r1') },
+    ),
+    _handshakeScenario(
+      'handshake without verification',
+      'dangerouslyDisableCertificateVerification: true (the client reads no clock)',
+      () => ({ dangerouslyDisableCertificateVerification: true, keyShares: ['x25519'] }),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256),
+      { chainVerifications: {} },
+    ),
+  );
+  for (const type of CERTIFICATE_TYPES) {
+    scenarios.push(
+      _handshakeScenario(
+        `handshake client auth ${type}`,
+        `requestClientCertificate: 'required'; the client signs with a ${type} certificate (ecdsa-p256 server, x25519)`,
+        () => _client({ keyShares: ['x25519'], ..._IDENTITY[type] }),
+        () => _server(AUDIT_IDENTITIES.ecdsaP256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }),
+        {
+          chainVerifications: { client: 1, server: 1 },
+          check(outcome) {
+            _expectConnected(outcome);
+            if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('the server saw no client certificate');
+          },
+        },
+      ),
+    );
+  }
+  const rejected = (name: string, summary: string, identity: AuditIdentity, serverName: string, alert: string): Scenario =>
+    _handshakeScenario(
+      name,
+      summary,
+      () => _client({ keyShares: ['x25519'], serverName }),
+      () => _server(identity),
+      {
+        check(outcome) {
+          _expectFailed(outcome.client, alert, 'local', 'client');
+          _expectFailed(outcome.server, alert, 'peer', 'server');
+        },
+      },
+    );
+  scenarios.push(
+    rejected('handshake rejects unknown CA', 'the server presents a certificate from a CA the client does not trust (unknown_ca)', AUDIT_IDENTITIES.stranger, _SERVER_NAME, 'unknown_ca'),
+    rejected('handshake rejects expired certificate', 'the server presents a certificate that expired in 2021 (certificate_expired)', AUDIT_IDENTITIES.expired, _SERVER_NAME, 'certificate_expired'),
+    rejected('handshake rejects name mismatch', 'the client asks for example.test, the certificate names localhost (bad_certificate)', AUDIT_IDENTITIES.ecdsaP256, 'example.test', 'bad_certificate'),
+    _handshakeScenario(
+      'handshake server rejects client certificate',
+      'client authentication with a certificate from an untrusted CA (the server sends unknown_ca)',
+      () => _client({ keyShares: ['x25519'], ...AUDIT_IDENTITIES.stranger }),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }),
+      {
+        chainVerifications: { client: 1, server: 1 },
+        check(outcome) {
+          _expectFailed(outcome.server, 'unknown_ca', 'local', 'server');
+          _expectFailed(outcome.client, 'unknown_ca', 'peer', 'client');
+        },
+      },
+    ),
+  );
+  return scenarios;
+}
+
+function _expectGroup(group: NamedGroup): (outcome: Outcome) => void {
+  return (outcome) => {
+    _expectConnected(outcome);
+    if (outcome.client!.info?.group !== group) throw new ScenarioError(`negotiated ${outcome.client!.info?.group}, not ${group}`);
+  };
+}
+
+/** A record-layer scenario: an unrecorded x25519 / ECDSA P-256 handshake, then `body`. */
+function _recordScenario(name: string, summary: string, body: (env: ScenarioEnv, client: Connection, server: Connection) => void, check?: (outcome: Outcome) => void): Scenario {
+  return {
+    name,
+    phase: 'record layer',
+    summary,
+    sides: _BOTH,
+    chainVerifications: {},
+    run(env) {
+      const { client, server } = _handshake(env, _client({ keyShares: ['x25519'] }), _server(AUDIT_IDENTITIES.ecdsaP256));
+      if (client?.state !== 'connected' || server?.state !== 'connected') {
+        throw new ScenarioError(`setup handshake failed: client ${_describe(client)}, server ${_describe(server)}`);
+      }
+      env.begin();
+      body(env, client, server);
+      return { client, server };
+    },
+    check: check ?? _expectConnected,
+  };
+}
+
+/** Sends `data` from one side and checks the other reads exactly it. */
+function _transfer(env: ScenarioEnv, from: 'client' | 'server', conns: { client: Connection; server: Connection }, data: Uint8Array): void {
+  const to = from === 'client' ? 'server' : 'client';
+  env.call(from, 'send()', () => conns[from].send(data));
+  _pump(env, conns.client, conns.server);
+  const got = env.call(to, 'read()', () => conns[to].read());
+  if (!_equal(got, data)) throw new ScenarioError(`${to} read ${got.length} bytes, not the ${data.length} ${from} sent`);
+}
+
+function _recordScenarios(): Scenario[] {
+  return [
+    _recordScenario('send/read', 'application data both ways: 1 KiB each, then 40 KiB (three records) client to server', (env, client, server) => {
+      const conns = { client, server };
+      _transfer(env, 'client', conns, _data(1024, 1));
+      _transfer(env, 'server', conns, _data(1024, 2));
+      _transfer(env, 'client', conns, _data(40 * 1024, 3));
+    }),
+    _recordScenario('updateKeys', 'updateKeys() by the client, updateKeys(true) by the server (the client answers), data both ways', (env, client, server) => {
+      const conns = { client, server };
+      env.call('client', 'updateKeys()', () => client.updateKeys());
+      _pump(env, client, server);
+      env.call('server', 'updateKeys(true)', () => server.updateKeys(true));
+      _pump(env, client, server);
+      _transfer(env, 'client', conns, _data(100, 4));
+      _transfer(env, 'server', conns, _data(100, 5));
+    }),
+    _recordScenario('exportKeyingMaterial', 'exporters (RFC 8446 7.5) on both sides, with and without context: equal bytes', (env, client, server) => {
+      for (const context of [undefined, _ascii('context')]) {
+        const a = env.call('client', 'exportKeyingMaterial()', () => client.exportKeyingMaterial('EXPORTER-sandtls-audit', context, 32));
+        const b = env.call('server', 'exportKeyingMaterial()', () => server.exportKeyingMaterial('EXPORTER-sandtls-audit', context, 32));
+        if (!_equal(a, b)) throw new ScenarioError('the two sides exported different keying material');
+      }
+    }),
+    _recordScenario(
+      'close',
+      'close_notify from the client, then from the server: both closed',
+      (env, client, server) => {
+        env.call('client', 'close()', () => client.close());
+        _pump(env, client, server);
+        env.call('server', 'close()', () => server.close());
+        _pump(env, client, server);
+      },
+      (outcome) => {
+        _expectState(outcome.client, 'closed', 'client');
+        _expectState(outcome.server, 'closed', 'server');
+      },
+    ),
+  ];
+}
+
+function _verifyScenario(
+  name: string,
+  summary: string,
+  options: () => Parameters<Engine['verifyCertificateChain']>[0],
+  expected: CertificateErrorReason | 'valid',
+  clockReads: 0 | 1,
+): Scenario {
+  return {
+    name,
+    phase: 'certificate verification',
+    summary,
+    sides: _ENGINE,
+    chainVerifications: { engine: clockReads },
+    run(env) {
+      const args = options();
+      env.begin();
+      try {
+        return { value: env.call('engine', 'verifyCertificateChain()', () => env.engine('engine').verifyCertificateChain(args)) };
+      } catch (thrown) {
+        return { thrown };
+      }
+    },
+    check(outcome) {
+      if (expected === 'valid') {
+        if (outcome.thrown !== undefined) throw new ScenarioError(`expected a valid chain, got ${String(outcome.thrown)}`);
+        return;
+      }
+      const thrown = outcome.thrown;
+      if (!(thrown instanceof CertificateError) || thrown.reason !== expected) {
+        throw new ScenarioError(`expected CertificateError ${expected}, got ${thrown === undefined ? 'a valid chain' : String(thrown)}`);
+      }
+    },
+  };
+}
+
+/** 2030-01-01T00:00:00Z in epoch milliseconds (a fixed verification time). */
+const _JAN_1_2030 = 1_893_456_000_000;
+
+function _verifyScenarios(): Scenario[] {
+  const leaf = AUDIT_IDENTITIES.ecdsaP256.certificateChain;
+  const base = { trustAnchors: AUDIT_CA, serverName: _SERVER_NAME, usage: 'server' } as const;
+  const v = (
+    name: string,
+    summary: string,
+    options: () => Parameters<Engine['verifyCertificateChain']>[0],
+    expected: CertificateErrorReason | 'valid',
+    clockReads: 0 | 1 = 1,
+  ) => _verifyScenario(`verifyCertificateChain ${name}`, summary, options, expected, clockReads);
+  return [
+    v('valid', 'a valid ECDSA P-256 leaf for localhost', () => ({ ...base, chain: leaf }), 'valid'),
+    v('valid (rsa2048 leaf)', 'a valid RSA-2048 leaf', () => ({ ...base, chain: AUDIT_IDENTITIES.rsa2048.certificateChain }), 'valid'),
+    v('valid at a given time', 'options.now given: the Platform clock is not read', () => ({ ...base, chain: leaf, now: _JAN_1_2030 }), 'valid', 0),
+    v('unknown issuer', 'a leaf from a CA that is not a trust anchor', () => ({ ...base, chain: AUDIT_IDENTITIES.stranger.certificateChain }), 'unknown_issuer'),
+    v('expired', 'a leaf that expired in 2021', () => ({ ...base, chain: AUDIT_IDENTITIES.expired.certificateChain }), 'expired'),
+    v('not yet valid', 'a leaf valid from 2090', () => ({ ...base, chain: AUDIT_IDENTITIES.notYetValid.certificateChain }), 'not_yet_valid'),
+    v('name mismatch', 'a leaf for localhost checked against example.test', () => ({ ...base, chain: leaf, serverName: 'example.test' }), 'name_mismatch'),
+    v('bad signature', 'a leaf whose signature does not verify', () => ({ ...base, chain: [_badSignatureLeaf()] }), 'bad_signature'),
+    v('CA as leaf', 'the trust anchor presented as the end-entity certificate', () => ({ ...base, chain: AUDIT_CA }), 'ca_used_as_end_entity'),
+    v('bad encoding', 'bytes that are not a certificate (refused before the clock is read)', () => ({ ...base, chain: [_ascii('not a certificate')] }), 'bad_encoding', 0),
+    v('empty chain', 'no certificate at all (refused before the clock is read)', () => ({ ...base, chain: [] }), 'empty_chain', 0),
+  ];
+}
+
+function _garbageScenarios(): Scenario[] {
+  const http = _ascii('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  const afterHandshake = _recordScenario(
+    'garbage after the handshake',
+    'a forged application-data record reaches the server (bad_record_mac); the client receives the alert',
+    (env, client, server) => {
+      const forged = new Uint8Array(5 + 40);
+      forged.set([23, 3, 3, 0, 40]);
+      forged.set(_data(40, 9), 5);
+      env.call('server', 'receive()', () => server.receive(forged));
+      _pump(env, client, server);
+    },
+    (outcome) => {
+      _expectFailed(outcome.server, 'bad_record_mac', 'local', 'server');
+      _expectFailed(outcome.client, 'bad_record_mac', 'peer', 'client');
+    },
+  );
+  return [
+    {
+      name: 'garbage to a server',
+      phase: 'failure path',
+      summary: 'a server receives an HTTP request instead of a ClientHello',
+      sides: ['server'] as const,
+      chainVerifications: {},
+      run(env) {
+        const server = env.call('server', 'engine.server()', () => env.engine('server').server(_server(AUDIT_IDENTITIES.ecdsaP256)));
+        env.begin();
+        env.call('server', 'receive()', () => server.receive(http));
+        env.wire.push({ from: 'server', bytes: env.call('server', 'takeOutgoing()', () => server.takeOutgoing()) });
+        return { server };
+      },
+      check(outcome) {
+        if (outcome.server?.state !== 'failed' || outcome.server.error?.sender !== 'local') {
+          throw new ScenarioError(`server: expected to fail, got ${_describe(outcome.server)}`);
+        }
+      },
+    },
+    {
+      name: 'garbage to a client',
+      phase: 'failure path',
+      summary: 'a client receives an HTTP request in reply to its ClientHello',
+      sides: ['client'] as const,
+      chainVerifications: {},
+      run(env) {
+        const client = env.call('client', 'engine.client()', () => env.engine('client').client(_client({ keyShares: ['x25519'] })));
+        env.call('client', 'takeOutgoing()', () => client.takeOutgoing());
+        env.begin();
+        env.call('client', 'receive()', () => client.receive(http));
+        env.wire.push({ from: 'client', bytes: env.call('client', 'takeOutgoing()', () => client.takeOutgoing()) });
+        return { client };
+      },
+      check(outcome) {
+        if (outcome.client?.state !== 'failed' || outcome.client.error?.sender !== 'local') {
+          throw new ScenarioError(`client: expected to fail, got ${_describe(outcome.client)}`);
+        }
+      },
+    },
+    { ...afterHandshake, phase: 'failure path' },
+  ];
+}
+
+/**
+ * Every scenario of the audit, in manifest order: init, handshakes (4 groups x 4 certificate
+ * types, defaults, HelloRetryRequest, client authentication, rejected certificates), the record
+ * layer, certificate verification, failure paths.
+ */
+export function auditScenarios(): Scenario[] {
+  return [_initScenario(), ..._handshakeScenarios(), ..._recordScenarios(), ..._verifyScenarios(), ..._garbageScenarios()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a run
+// ---------------------------------------------------------------------------------------------
+
+/** How one capability was used. */
+export interface CapabilityUse {
+  /** Calls per operation ('fill', 'now', 'monotonic', 'withLock', 'write'). */
+  readonly ops: Readonly<Record<string, number>>;
+  readonly count: number;
+  /** Bytes drawn (entropy) or characters written (stderr); absent for the clock and locks. */
+  readonly bytes?: number;
+  /** Per purpose (entropy) or lock name: calls and bytes, in order of first use. */
+  readonly purposes?: Readonly<Record<string, { readonly count: number; readonly bytes?: number }>>;
+}
+
+/**
+ * Sums events per capability, in the stable order of CAPABILITIES.
+ * @example
+ * summarize(platform.take()).entropy?.count;
+ */
+export function summarize(events: readonly CapabilityEvent[]): Partial<Record<Capability, CapabilityUse>> {
+  const out: Partial<Record<Capability, CapabilityUse>> = {};
+  for (const capability of CAPABILITIES) {
+    const mine = events.filter((e) => e.capability === capability);
+    if (mine.length === 0) continue;
+    const ops: Record<string, number> = {};
+    const purposes: Record<string, { count: number; bytes?: number }> = {};
+    let bytes = 0;
+    let hasBytes = false;
+    let hasPurposes = false;
+    for (const e of mine) {
+      ops[e.op] = (ops[e.op] ?? 0) + 1;
+      if (e.bytes !== undefined) {
+        hasBytes = true;
+        bytes += e.bytes;
+      }
+      if (e.purpose !== undefined) {
+        hasPurposes = true;
+        const row = (purposes[e.purpose] ??= { count: 0 });
+        row.count += 1;
+        if (e.bytes !== undefined) row.bytes = (row.bytes ?? 0) + e.bytes;
+      }
+    }
+    out[capability] = { ops, count: mine.length, ...(hasBytes ? { bytes } : {}), ...(hasPurposes ? { purposes } : {}) };
+  }
+  return out;
+}
+
+/** All events of one side of a run. */
+export function eventsOf(run: ScenarioRun, side: Side): CapabilityEvent[] {
+  return run.calls[side].flatMap((c) => c.events);
+}
+
+/** Capabilities one side of a run used, in CAPABILITIES order. */
+export function capabilitiesUsed(run: ScenarioRun, side: Side): Capability[] {
+  const used = new Set(eventsOf(run, side).map((e) => e.capability));
+  return CAPABILITIES.filter((c) => used.has(c));
+}
+
+/** The last TLS record (content type and length) in a side's bytes after a point of the run. */
+export function lastRecordSent(run: ScenarioRun, side: 'client' | 'server', fromChunk: number): { type: number; fragment: Uint8Array } | undefined {
+  let last: { type: number; fragment: Uint8Array } | undefined;
+  for (const chunk of run.wire.slice(fromChunk)) {
+    if (chunk.from !== side) continue;
+    const b = chunk.bytes;
+    for (let at = 0; at + 5 <= b.length; ) {
+      const length = (b[at + 3]! << 8) | b[at + 4]!;
+      last = { type: b[at]!, fragment: b.subarray(at + 5, at + 5 + length) };
+      at += 5 + length;
+    }
+  }
+  return last;
+}
+
+/** How a side put its alert on the wire after failing: in clear, under its keys, or not at all. */
+export type AlertOnWire = 'plaintext' | 'encrypted' | 'none';
+
+/** What happened when a capability was refused, for the manifest. */
+export interface DenialSummary {
+  /** The API call in which the first refusal happened. */
+  readonly refusedIn: string;
+  /** What was asked for: the entropy purpose, or the operation. */
+  readonly refused: string;
+  /** What the call reported, e.g. 'TlsAlertError internal_error (capability: entropy)'. */
+  readonly error: string;
+  /** For a connection: its state afterwards. */
+  readonly state?: string;
+  /** For a connection: how the alert went out. */
+  readonly alert?: AlertOnWire;
+  /** For a connection: how the peer ended. */
+  readonly peer?: string;
+}
+
+/** Where a refused side's alert went: 'plaintext' (content type 21), 'encrypted' (23) or 'none'. */
+export function alertOnWire(run: ScenarioRun, refusal: RunRefusal): AlertOnWire {
+  if (refusal.side === 'engine') return 'none';
+  const last = lastRecordSent(run, refusal.side, refusal.wireAt);
+  if (!last) return 'none';
+  if (last.type === 21) return 'plaintext';
+  return last.type === 23 ? 'encrypted' : 'none';
+}
+
+/** Describes an error in one line, naming its type, alert and capability. */
+export function describeError(error: unknown): string {
+  if (error instanceof TlsAlertError) {
+    return `TlsAlertError ${error.alert} (${error.sender === 'local' ? 'sent' : 'received'}${error.capability ? `, capability: ${error.capability}` : ''})`;
+  }
+  if (error instanceof CapabilityDeniedError) return `CapabilityDeniedError (capability: ${error.capability})`;
+  if (error instanceof InitError) return `InitError (cause: ${describeError(error.cause)})`;
+  if (error instanceof CertificateError) return `CertificateError ${error.reason}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Summarises a denial run of `side` (the side that had a capability refused).
+ * @example
+ * const run = runScenario(bench, scenario, { refuse: { side: 'client', capability: 'entropy' } });
+ * denialSummary(run, 'client').alert; // 'plaintext'
+ */
+export function denialSummary(run: ScenarioRun, side: Side): DenialSummary {
+  const refusal = run.refusals.find((r) => r.side === side);
+  const refusedIn = refusal?.api ?? '(nothing was refused)';
+  const refused = refusal ? (refusal.purpose ?? refusal.error.op) : '-';
+  if (run.error !== undefined) return { refusedIn, refused, error: `the scenario threw: ${describeError(run.error)}` };
+  const outcome = run.outcome!;
+  if (side === 'engine') return { refusedIn, refused, error: describeError(outcome.thrown) };
+  const conn = outcome[side];
+  const peer = outcome[side === 'client' ? 'server' : 'client'];
+  const peerState = peer ? (peer.error ? `${peer.state}: ${describeError(peer.error)}` : peer.state) : 'not created';
+  if (!conn) {
+    // The configuration call itself threw: no connection exists, nothing was sent.
+    return { refusedIn, refused, error: `${refusedIn} threw ${describeError(outcome.thrown)}`, state: 'not created', alert: 'none', peer: peerState };
+  }
+  return {
+    refusedIn,
+    refused,
+    error: describeError(conn.error),
+    state: conn.state,
+    alert: refusal ? alertOnWire(run, refusal) : 'none',
+    peer: peerState,
+  };
+}

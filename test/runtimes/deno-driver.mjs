@@ -1,0 +1,33 @@
+/**
+ * Deno run of the shared in-memory TLS workload (test/runtimes.test.ts), with zero permissions:
+ *
+ *   deno run --no-prompt test/runtimes/deno-driver.mjs < pems.json
+ *
+ * The certificates arrive on stdin as JSON (`{ "ca.pem": "...", ... }`): reading stdin needs no
+ * permission, reading the fixture files would. The BUILT bundle and its @noble dependencies are
+ * loaded as modules, which Deno does not gate behind --allow-read.
+ * Prints one JSON line: the permission states, a negative control (a file read that must be
+ * refused), and the handshake report.
+ */
+import * as sandtls from '../../dist/index.js';
+import { runMatrix } from './handshake.mjs';
+
+const PERMISSIONS = ['read', 'write', 'net', 'env', 'run', 'ffi', 'sys', 'import'];
+
+const pems = JSON.parse(await new Response(Deno.stdin.readable).text());
+const engine = sandtls.init({ platform: sandtls.defaultPlatform() });
+
+const permissions = Object.fromEntries(
+  PERMISSIONS.map((name) => [name, Deno.permissions.querySync({ name }).state]),
+);
+
+// Negative control: the same process cannot read a file (here, this very module).
+let fileRead;
+try {
+  Deno.readTextFileSync(new URL(import.meta.url));
+  fileRead = 'allowed';
+} catch (error) {
+  fileRead = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ? 'denied' : `failed: ${error}`;
+}
+
+console.log(JSON.stringify({ runtime: `deno ${Deno.version.deno}`, permissions, fileRead, ...runMatrix(engine, pems) }));
