@@ -97,23 +97,22 @@ export function init(options: InitOptions): Engine {
     crypto: provider,
     verifyCertificateChain: (options: VerifyCertificateChainOptions) => verifyCertificateChain(engine, options),
     client: (config: ClientConfig) => {
-      let resolved = typeof config === 'object' && config !== null ? clientConfigs.get(config) : undefined;
-      if (!resolved) {
-        resolved = resolveClientConfig(provider.signatures, config);
-        clientConfigs.set(config, resolved);
-      }
-      const ready = resolved;
-      return new Connection(engine, resolved, (ctx) => startClient(ctx, ready));
+      const ready = _resolveOnce(clientConfigs, config, () => resolveClientConfig(provider.signatures, config));
+      return new Connection(engine, ready, (ctx) => startClient(ctx, ready));
     },
     server: (config: ServerConfig) => {
-      let resolved = typeof config === 'object' && config !== null ? serverConfigs.get(config) : undefined;
-      if (!resolved) {
-        resolved = resolveServerConfig(provider.signatures, config);
-        serverConfigs.set(config, resolved);
-      }
-      const ready = resolved;
-      return new Connection(engine, resolved, (ctx) => startServer(ctx, ready));
+      const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig(provider.signatures, config));
+      return new Connection(engine, ready, (ctx) => startServer(ctx, ready));
     },
   });
   return engine;
+}
+
+/** The resolved form of `config`, computed on its first use (resolution throws for a bad one). */
+function _resolveOnce<C extends object, R>(cache: WeakMap<C, R>, config: C, resolve: () => R): R {
+  const cached = typeof config === 'object' && config !== null ? cache.get(config) : undefined;
+  if (cached) return cached;
+  const resolved = resolve();
+  cache.set(config, resolved);
+  return resolved;
 }

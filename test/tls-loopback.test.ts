@@ -20,6 +20,7 @@ import {
   type ServerConfig,
 } from '../src/index.js';
 import type { CipherSuiteName } from '../src/tls/suites.js';
+import { CERTIFICATE_VERIFY_SCHEMES } from '../src/tls/config.js';
 import { CONTENT_TYPE, GREASE_VALUES, NAMED_GROUP, PROTOCOL_VERSION, isGrease } from '../src/tls/enums.js';
 import { decodeClientHello, decodeHandshake, findExtension, type ClientHello } from '../src/tls/messages.js';
 import { toDerList } from '../src/x509/pem.js';
@@ -43,14 +44,7 @@ import {
 
 const SUITES: readonly CipherSuiteName[] = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 const GROUPS: readonly NamedGroup[] = ['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1'];
-const SCHEMES: readonly CertificateVerifyScheme[] = [
-  'ecdsa_secp256r1_sha256',
-  'ecdsa_secp384r1_sha384',
-  'ed25519',
-  'rsa_pss_rsae_sha256',
-  'rsa_pss_rsae_sha384',
-  'rsa_pss_rsae_sha512',
-];
+const SCHEMES = CERTIFICATE_VERIFY_SCHEMES as readonly CertificateVerifyScheme[];
 /** The change_cipher_spec record of RFC 8446 D.4: type 20, legacy version 0x0303, length 1, value 1. */
 const CCS_RECORD = [0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
 

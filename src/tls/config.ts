@@ -5,7 +5,7 @@
  * @module
  */
 import { NAMED_GROUPS, type NamedGroup } from '../crypto/kx.js';
-import type { PrivateKey, PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
+import { SIGNATURE_SCHEMES, type PrivateKey, type PublicKey, type SignatureScheme, type Signatures } from '../crypto/sig.js';
 import { parseCertificate } from '../x509/cert.js';
 import { parsePrivateKey, publicKeysEqual } from '../x509/keys.js';
 import { InvalidKeyError } from '../crypto/errors.js';
@@ -13,7 +13,7 @@ import { toDerList } from '../x509/pem.js';
 import type { Certificate } from '../x509/types.js';
 import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
 import { TlsConfigError } from './errors.js';
-import type { CodecLimits } from './msgs/handshake.js';
+import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
 
 /** Certificates as PEM text (one or many blocks) or DER, one or many. */
@@ -140,27 +140,15 @@ export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = Object.freeze([
 export const DEFAULT_KEY_SHARES: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519']);
 
 /** The TLS 1.3 CertificateVerify schemes sandtls implements, default preference order. */
-export const CERTIFICATE_VERIFY_SCHEMES: readonly SignatureScheme[] = Object.freeze([
-  'ecdsa_secp256r1_sha256',
-  'ecdsa_secp384r1_sha384',
-  'ed25519',
-  'rsa_pss_rsae_sha256',
-  'rsa_pss_rsae_sha384',
-  'rsa_pss_rsae_sha512',
-]);
+export const CERTIFICATE_VERIFY_SCHEMES: readonly SignatureScheme[] = Object.freeze(
+  SIGNATURE_SCHEMES.filter((scheme) => !scheme.startsWith('rsa_pkcs1_')),
+);
 
-const _PKCS1: ReadonlySet<SignatureScheme> = new Set(['rsa_pkcs1_sha256', 'rsa_pkcs1_sha384', 'rsa_pkcs1_sha512']);
+/** RFC 8446 4.2.3: RSASSA-PKCS1-v1_5 signs certificates only, never a CertificateVerify. */
+const _PKCS1: ReadonlySet<SignatureScheme> = new Set(SIGNATURE_SCHEMES.filter((scheme) => scheme.startsWith('rsa_pkcs1_')));
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
-  maxHandshakeMessageSize: 0x10000,
-  maxCertificateMessageSize: 0x40000,
-  maxExtensions: 64,
-  maxCodePoints: 512,
-  maxKeyShares: 16,
-  maxPskIdentities: 16,
-  maxAlpnProtocols: 64,
-  maxCertificateEntries: 32,
-  maxCertificateAuthorities: 256,
+  ...DEFAULT_CODEC_LIMITS,
   maxCertificateChainLength: 10,
 });
 
