@@ -9,3 +9,4 @@ export * from './os/index.js';
 export * from './crypto/index.js';
 export * from './x509/index.js';
 export * from './tls/index.js';
+export * from './web/index.js';

@@ -640,8 +640,8 @@ const _USAGE = `usage: sandtls audit [--purposes] [--json] [--write | --check]
   --check      also run the denial matrix and exit 1 if either file differs from the recordings
 `;
 
-/** The package root (where capabilities.json and SANDBOXING.md live). */
-export const PACKAGE_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
+/** The package root (where capabilities.json and SANDBOXING.md live): above src/cli/, or above dist/ for the built `sandtls`. */
+export const PACKAGE_ROOT: string = fileURLToPath(new URL(/\/dist\/[^/]+$/.test(import.meta.url) ? '../' : '../../', import.meta.url));
 
 /** Both generated files, as the audit renders them. */
 export function renderAuditFiles(manifest: Manifest): Record<keyof typeof AUDIT_FILES, string> {

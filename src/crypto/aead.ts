@@ -179,5 +179,6 @@ function chachaKey(info: AeadInfo, key: Uint8Array): AeadKey {
 
 /** noble's CTR reads 32-bit words, so input must start on a 4-byte boundary. */
 function aligned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // Uint8Array's slice, a copy: a Buffer's own slice() would return an equally unaligned view.
+  return bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
 }

@@ -16,8 +16,11 @@ import { TlsConfigError } from './errors.js';
 import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
 
-/** Certificates as PEM text (one or many blocks) or DER, one or many. */
-export type CertificateInput = string | Uint8Array | readonly (string | Uint8Array)[];
+/**
+ * Certificates as PEM text (one or many blocks), DER, or already parsed (`parseCertificate()`), one
+ * or many. Parsed certificates let a large root store be parsed once instead of once per config.
+ */
+export type CertificateInput = string | Uint8Array | Certificate | readonly (string | Uint8Array | Certificate)[];
 
 /**
  * A private key held elsewhere (an HSM, a KMS, a test vector): sandtls hands it the exact
@@ -125,6 +128,12 @@ export interface ServerConfig extends CommonConfig {
    * second ClientHello must echo it exactly. Default: no cookie.
    */
   readonly helloRetryRequestCookie?: (clientHello1: Uint8Array) => Uint8Array;
+  /**
+   * DANGER: accept any client certificate chain (the client must still prove it holds the leaf's
+   * key). For callers that verify the chain themselves after the handshake, as sandtls/node does
+   * for `requestCert` without `rejectUnauthorized`. `trustAnchors` is then not required.
+   */
+  readonly dangerouslyDisableCertificateVerification?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,20 +237,34 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
   };
 }
 
+/** Whether an input item is a certificate `parseCertificate()` already produced. */
+function _isParsed(item: unknown): item is Certificate {
+  return typeof item === 'object' && item !== null && !(item instanceof Uint8Array) && (item as Certificate).raw instanceof Uint8Array && (item as Certificate).tbs instanceof Uint8Array;
+}
+
 function _certificates(input: CertificateInput, what: string): Certificate[] {
-  let ders: Uint8Array[];
-  try {
-    ders = toDerList(input, 'CERTIFICATE');
-  } catch (cause) {
-    throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
-  }
-  return ders.map((der, i) => {
-    try {
-      return parseCertificate(der);
-    } catch (cause) {
-      throw new TlsConfigError(`${what}: certificate ${i}: ${cause instanceof Error ? cause.message : 'unparseable'}`, { cause });
+  const items = typeof input === 'string' || input instanceof Uint8Array || _isParsed(input) ? [input] : input;
+  const out: Certificate[] = [];
+  for (const item of items) {
+    if (_isParsed(item)) {
+      out.push(item);
+      continue;
     }
-  });
+    let ders: Uint8Array[];
+    try {
+      ders = toDerList(item, 'CERTIFICATE');
+    } catch (cause) {
+      throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
+    }
+    for (const der of ders) {
+      try {
+        out.push(parseCertificate(der));
+      } catch (cause) {
+        throw new TlsConfigError(`${what}: certificate ${out.length}: ${cause instanceof Error ? cause.message : 'unparseable'}`, { cause });
+      }
+    }
+  }
+  return out;
 }
 
 function _isSigner(key: PrivateKeyInput): key is TlsSigner {
@@ -345,8 +368,8 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
   }) as ResolvedClientConfig;
 }
 
-/** Whether certificate verification is disabled in a resolved client config. */
-export function _isInsecure(config: ResolvedClientConfig): boolean {
+/** Whether certificate verification is disabled in a resolved config. */
+export function _isInsecure(config: ResolvedClientConfig | ResolvedServerConfig): boolean {
   return (config as { insecure?: boolean }).insecure === true;
 }
 
@@ -361,7 +384,8 @@ export function resolveServerConfig(signatures: Signatures, config: ServerConfig
     throw new TlsConfigError('server: requestClientCertificate is true, false, "required" or "optional"');
   }
   const trustAnchors = config.trustAnchors === undefined ? undefined : _certificates(config.trustAnchors, 'server.trustAnchors');
-  if (clientAuth !== 'none' && (!trustAnchors || trustAnchors.length === 0)) {
+  const insecure = config.dangerouslyDisableCertificateVerification === true;
+  if (clientAuth !== 'none' && !insecure && (!trustAnchors || trustAnchors.length === 0)) {
     throw new TlsConfigError('server: trustAnchors is required to verify client certificates');
   }
   const advertisedGroups = config.advertisedGroups?.map((g) => {
@@ -379,5 +403,6 @@ export function resolveServerConfig(signatures: Signatures, config: ServerConfig
     groupSelection: config.groupSelection ?? 'client-key-share',
     advertisedGroups,
     helloRetryRequestCookie: config.helloRetryRequestCookie,
-  });
+    ...(insecure ? { insecure: true } : {}),
+  }) as ResolvedServerConfig;
 }

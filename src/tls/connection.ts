@@ -109,6 +109,15 @@ export interface HandshakeMachine {
 }
 
 const _EMPTY = new Uint8Array(0);
+
+/**
+ * The same bytes as a plain Uint8Array view. A subclass such as Node's Buffer changes what
+ * `slice()` means (a view, not a copy), and the engine copies with `slice()` wherever it keeps
+ * bytes or needs them 4-byte aligned for the AEAD; a socket's Buffer sits in a reused pool.
+ */
+function _plain(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 /** Records in a row that carry nothing before the peer is cut off (see `#idle`). */
 const _MAX_IDLE_RECORDS = 32;
 
@@ -228,7 +237,7 @@ export class Connection {
     if (this.#state === 'failed' || this.#state === 'closed' || this.#peerClosed) return;
     try {
       if (!(bytes instanceof Uint8Array)) throw new TypeError('receive() takes a Uint8Array');
-      this.#reader.push(bytes);
+      this.#reader.push(_plain(bytes));
       for (let record = this.#reader.next(); record; record = this.#reader.next()) {
         this.#record(record);
         if ((this.#state as ConnectionState) === 'failed' || this.#peerClosed) break;
@@ -264,9 +273,10 @@ export class Connection {
     if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
     this.#keyUpdateAnswered = false;
     try {
-      for (let at = 0; at < data.length; at += this.#maxFragment) {
+      const plain = _plain(data);
+      for (let at = 0; at < plain.length; at += this.#maxFragment) {
         this.#rekeyIfWorn();
-        this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, data.subarray(at, at + this.#maxFragment)));
+        this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment)));
       }
     } catch (error) {
       this.#fail(_toLocalAlert(error));

@@ -26,5 +26,7 @@ export type { AlertSender } from './errors.js';
 export { CIPHER_SUITES, CIPHER_SUITE_NAMES } from './suites.js';
 export type { CipherSuite, CipherSuiteName } from './suites.js';
 export { TlsDecodeError } from './codec.js';
+export { decodeClientHello } from './messages.js';
+export type { ClientHello, ClientHelloExtension, ServerName } from './messages.js';
 export { RecordError } from './record.js';
 export type { AlertName } from './enums.js';

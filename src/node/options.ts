@@ -1,0 +1,348 @@
+/**
+ * The options of sandtls/node, in node:tls's names, and their translation into the engine's
+ * client and server configurations.
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type net from 'node:net';
+import type {
+  CertificateInput,
+  CipherSuiteName,
+  ClientConfig,
+  Engine,
+  NamedGroup,
+  PrivateKeyInput,
+  ServerConfig,
+} from '../index.js';
+import { pemOrDer, trustAnchorsOf, type CertificatesOption, type PeerCertificate } from './certificate.js';
+
+/** ALPN protocols as node:tls takes them: names, or the wire format (length-prefixed names). */
+export type ALPNProtocolsOption = readonly (string | Uint8Array)[] | Uint8Array;
+
+/** Options sandtls/node adds to node:tls's. */
+export interface SandtlsNodeOptions {
+  /**
+   * The engine (from `init()`) to run the connection on. Default: one engine on
+   * `defaultPlatform()`, shared by sandtls/node and created on first use (see `defaultEngine()`).
+   */
+  engine?: Engine;
+  /** IANA cipher suite names in preference order (the engine's `cipherSuites`). */
+  cipherSuites?: readonly CipherSuiteName[];
+  /** Key exchange groups in preference order (the engine's `groups`). */
+  groups?: readonly NamedGroup[];
+}
+
+/** `connect(options)`: node:tls's `tls.connect` options that sandtls understands. */
+export interface ConnectOptions extends SandtlsNodeOptions {
+  /** Host to connect to (default 'localhost'); also the name checked when `servername` is not given. */
+  host?: string;
+  port?: number;
+  /** The SNI name and the name the certificate must carry (default: `host`). */
+  servername?: string;
+  /**
+   * Trusted roots, PEM or DER, one or many. Default: Node's bundled Mozilla roots
+   * (`tls.rootCertificates`; no file is read).
+   */
+  ca?: CertificatesOption;
+  /** ALPN protocol names in preference order, e.g. `['h2', 'http/1.1']`. */
+  ALPNProtocols?: ALPNProtocolsOption;
+  /**
+   * Refuse a server whose certificate does not verify (default true): the handshake fails with
+   * the alert and 'error' is emitted. With false the connection proceeds; `authorized` and
+   * `authorizationError` say what was wrong.
+   */
+  rejectUnauthorized?: boolean;
+  /**
+   * Replaces the server-name check (the engine's RFC 9525 check by default). Called once the chain
+   * verified, with the name and the `getPeerCertificate(true)` object; return an Error to refuse.
+   * `tls.checkServerIdentity` from node:tls works here.
+   */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /**
+   * A session to resume. Accepted and ignored until sandtls implements resumption (tickets): every
+   * connection is a full handshake, `isSessionReused()` is false and 'session' is never emitted.
+   */
+  session?: Uint8Array;
+  /** Run TLS over this already connected stream (STARTTLS-style upgrades) instead of opening a TCP connection. */
+  socket?: Duplex;
+  /**
+   * Receives NSS key log lines (`CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>\n`) as Buffers,
+   * for Wireshark: a function or a writable stream. The 'keylog' event gets them too. Secrets!
+   */
+  keylog?: ((line: Buffer) => void) | { write(line: Buffer): unknown };
+  /** Client certificate chain (PEM or DER) and its key, sent if the server asks. */
+  cert?: CertificatesOption;
+  key?: string | Uint8Array | PrivateKeyInput;
+  /** Keep the writable side open after the peer's close_notify (default false, as in node:tls). */
+  allowHalfOpen?: boolean;
+  /** Idle timeout in milliseconds: 'timeout' is emitted (as `socket.setTimeout`). */
+  timeout?: number;
+  /** Local address and address family for the TCP connection. */
+  localAddress?: string;
+  family?: number;
+  /** node:net's DNS lookup override for the TCP connection. */
+  lookup?: net.LookupFunction;
+}
+
+/** `createSecureContext(options)`: a certificate, its key, and the roots for client certificates. */
+export interface SecureContextOptions {
+  /** The private key: PEM (string or Buffer), DER, or a sandtls `PrivateKey` / `TlsSigner`. */
+  key?: string | Uint8Array | PrivateKeyInput;
+  /** The certificate chain, leaf first: PEM (one or many blocks) or DER. */
+  cert?: CertificatesOption;
+  /** Roots for verifying client certificates (default: Node's bundled roots). */
+  ca?: CertificatesOption;
+}
+
+/**
+ * What `createSecureContext()` makes and `SNICallback` hands back: one certificate with its key
+ * (sandtls's counterpart of node:tls's SecureContext, which holds OpenSSL state sandtls cannot use).
+ */
+export class SecureContext {
+  readonly certificateChain: CertificateInput;
+  readonly privateKey: PrivateKeyInput;
+  /** Options of `ca`, kept for client-certificate verification. */
+  readonly ca: CertificatesOption | undefined;
+  constructor(options: SecureContextOptions) {
+    if (options.cert === undefined || options.key === undefined) {
+      throw new TypeError('sandtls/node: a secure context needs `cert` and `key`');
+    }
+    this.certificateChain = _certificates(options.cert);
+    this.privateKey = _key(options.key);
+    this.ca = options.ca;
+  }
+}
+
+/**
+ * Makes a {@link SecureContext}, as `tls.createSecureContext` does, for `SNICallback` and
+ * `server.addContext()`.
+ * @example
+ * const contexts = { 'a.test': createSecureContext({ key: keyA, cert: certA }) };
+ * createServer({ key, cert, SNICallback: (name, cb) => cb(null, contexts[name]) });
+ */
+export function createSecureContext(options: SecureContextOptions): SecureContext {
+  return new SecureContext(options);
+}
+
+function _certificates(input: CertificatesOption): CertificateInput {
+  return typeof input === 'string' || input instanceof Uint8Array ? pemOrDer(input) : input.map(pemOrDer);
+}
+
+function _key(input: string | Uint8Array | PrivateKeyInput): PrivateKeyInput {
+  return typeof input === 'string' || input instanceof Uint8Array ? pemOrDer(input) : input;
+}
+
+/**
+ * ALPN names from node:tls's forms: an array of names (strings or Buffers) or the wire format.
+ * @example
+ * alpnNames(Buffer.from('\x02h2\x08http/1.1')); // ['h2', 'http/1.1']
+ */
+export function alpnNames(option: ALPNProtocolsOption | undefined): string[] | undefined {
+  if (option === undefined) return undefined;
+  if (option instanceof Uint8Array) {
+    const names: string[] = [];
+    for (let at = 0; at < option.length; ) {
+      const length = option[at]!;
+      if (length === 0 || at + 1 + length > option.length) throw new TypeError('ALPNProtocols: malformed wire-format list');
+      names.push(Buffer.from(option.subarray(at + 1, at + 1 + length)).toString('latin1'));
+      at += 1 + length;
+    }
+    return names;
+  }
+  if (!Array.isArray(option)) throw new TypeError('ALPNProtocols must be an array of names or a Buffer');
+  return option.map((name: string | Uint8Array) => (typeof name === 'string' ? name : Buffer.from(name).toString('latin1')));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+/** A checked client configuration, minus what only the socket knows (the key log sink). */
+export interface ClientPlan {
+  readonly engine: Engine;
+  /** The name sent as SNI and checked against the certificate. */
+  readonly serverName: string;
+  readonly rejectUnauthorized: boolean;
+  readonly checkServerIdentity: ConnectOptions['checkServerIdentity'];
+  /** The engine verifies the server (and fails the handshake with the alert) itself. */
+  readonly verifyInEngine: boolean;
+  readonly trustAnchors: ReturnType<typeof trustAnchorsOf>;
+  /** The engine configuration; `keyLog` is added per connection when someone listens. */
+  readonly config: ClientConfig;
+}
+
+/**
+ * Checks `connect()` options synchronously (node:tls throws for bad options too) and builds the
+ * engine configuration.
+ * @example
+ * const plan = planClient({ host: 'example.com', ALPNProtocols: ['h2'] }, engine);
+ * engine.client(plan.config);
+ */
+export function planClient(options: ConnectOptions, engine: Engine): ClientPlan {
+  const serverName = options.servername || options.host || 'localhost';
+  const rejectUnauthorized = options.rejectUnauthorized !== false;
+  if (options.checkServerIdentity !== undefined && typeof options.checkServerIdentity !== 'function') {
+    throw new TypeError('checkServerIdentity must be a function');
+  }
+  const verifyInEngine = rejectUnauthorized && options.checkServerIdentity === undefined;
+  const trustAnchors = trustAnchorsOf(options.ca);
+  const alpn = alpnNames(options.ALPNProtocols);
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError('cert and key go together');
+  const config: ClientConfig = {
+    serverName,
+    trustAnchors: trustAnchors as CertificateInput,
+    ...(alpn ? { alpn } : {}),
+    ...(options.cipherSuites ? { cipherSuites: options.cipherSuites } : {}),
+    ...(options.groups ? { groups: options.groups } : {}),
+    ...(options.cert !== undefined && options.key !== undefined ? { certificateChain: _certificates(options.cert), privateKey: _key(options.key) } : {}),
+    ...(verifyInEngine ? {} : { dangerouslyDisableCertificateVerification: true as const }),
+  };
+  return { engine, serverName, rejectUnauthorized, checkServerIdentity: options.checkServerIdentity, verifyInEngine, trustAnchors, config };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------
+
+/** `createServer(options)`: node:tls's `tls.createServer` options that sandtls understands. */
+export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions {
+  /** ALPN protocols this server speaks, in its preference order. */
+  ALPNProtocols?: ALPNProtocolsOption;
+  /**
+   * Picks the certificate for a server name: `cb(null, context)` with a `createSecureContext()`
+   * result (or plain `{ key, cert }` options), `cb(null)` for the default certificate, `cb(error)`
+   * to refuse the connection. Called only when the client sends SNI.
+   */
+  SNICallback?: (servername: string, cb: (error: Error | null, context?: SecureContext | SecureContextOptions) => void) => void;
+  /** Ask clients for a certificate (default false). */
+  requestCert?: boolean;
+  /**
+   * With `requestCert`: refuse clients without a certificate that verifies against `ca` (default
+   * true). With false, any certificate is accepted and `authorized`/`authorizationError` tell.
+   */
+  rejectUnauthorized?: boolean;
+  /** Milliseconds a client has to finish the handshake (default 120000); then 'tlsClientError'. */
+  handshakeTimeout?: number;
+  /** Keep a connection's writable side open after the client's close_notify (default false). */
+  allowHalfOpen?: boolean;
+}
+
+type _SniCallback = NonNullable<ServerOptions['SNICallback']>;
+
+/**
+ * What a server (or a server-side `TLSSocket`) shares across its connections: the engine, the
+ * certificate contexts, and one engine configuration per context, so each is resolved once.
+ */
+export class ServerRole {
+  readonly engine: Engine;
+  readonly server: net.Server | undefined;
+  readonly handshakeTimeout: number;
+  readonly requestCert: boolean;
+  readonly rejectUnauthorized: boolean;
+  #options: ServerOptions;
+  #defaultContext: SecureContext;
+  #configs = new WeakMap<SecureContext, ServerConfig>();
+  readonly #optionContexts = new WeakMap<object, SecureContext>();
+  readonly #named: { readonly pattern: RegExp; readonly context: SecureContext }[] = [];
+
+  constructor(engine: Engine, options: ServerOptions, server: net.Server | undefined) {
+    this.engine = engine;
+    this.server = server;
+    this.#options = options;
+    this.requestCert = options.requestCert === true;
+    this.rejectUnauthorized = options.rejectUnauthorized !== false;
+    this.handshakeTimeout = options.handshakeTimeout ?? 120_000;
+    if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') throw new TypeError('SNICallback must be a function');
+    alpnNames(options.ALPNProtocols); // throws for a malformed list, now rather than per connection
+    this.#defaultContext = new SecureContext(options);
+  }
+
+  get defaultContext(): SecureContext {
+    return this.#defaultContext;
+  }
+
+  /** `server.setSecureContext()`: a new default certificate (and options) for new connections. */
+  setDefault(options: ServerOptions): void {
+    this.#defaultContext = new SecureContext(options);
+    this.#options = { ...this.#options, ...options };
+    this.#configs = new WeakMap();
+  }
+
+  /** `server.addContext(hostname, context)`: `*.example.com` matches one label, as in node:tls. */
+  addContext(hostname: string, context: SecureContext | SecureContextOptions): void {
+    const source = hostname.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*');
+    this.#named.unshift({ pattern: new RegExp(`^${source}$`, 'i'), context: this.contextOf(context) });
+  }
+
+  /** Whether the certificate depends on the server name (so the ClientHello must be peeked at). */
+  get choosesByName(): boolean {
+    return this.#options.SNICallback !== undefined || this.#named.length > 0;
+  }
+
+  /** The context for a server name, through SNICallback or the added contexts. */
+  resolveContext(servername: string, cb: (error: Error | null, context: SecureContext) => void): void {
+    const sni: _SniCallback | undefined = this.#options.SNICallback;
+    if (sni === undefined) {
+      cb(null, this.#named.find((entry) => entry.pattern.test(servername))?.context ?? this.#defaultContext);
+      return;
+    }
+    sni(servername, (error, context) => {
+      if (error) return cb(error, this.#defaultContext);
+      let chosen: SecureContext;
+      try {
+        chosen = context === undefined || context === null ? this.#defaultContext : this.contextOf(context);
+      } catch (cause) {
+        return cb(cause instanceof Error ? cause : new Error(String(cause)), this.#defaultContext);
+      }
+      cb(null, chosen);
+    });
+  }
+
+  /** A SecureContext for what SNICallback returned: ours, or plain options (converted once per object). */
+  contextOf(context: SecureContext | SecureContextOptions): SecureContext {
+    if (context instanceof SecureContext) return context;
+    if (typeof context !== 'object' || context === null || 'context' in context) {
+      throw new TypeError('sandtls/node: SNICallback must return a sandtls createSecureContext() result or { key, cert } (a node:tls SecureContext holds OpenSSL state sandtls cannot use)');
+    }
+    let converted = this.#optionContexts.get(context);
+    if (!converted) {
+      converted = new SecureContext(context);
+      this.#optionContexts.set(context, converted);
+    }
+    return converted;
+  }
+
+  /**
+   * The engine configuration for a context: one object per context, so the engine resolves it
+   * (parses the chain, checks the key) once; a fresh one when a key log sink is wanted.
+   */
+  configFor(context: SecureContext, keyLog?: (line: string) => void): ServerConfig {
+    let config = this.#configs.get(context);
+    if (!config) {
+      const alpn = alpnNames(this.#options.ALPNProtocols);
+      const clientAuth = this.requestCert ? (this.rejectUnauthorized ? 'required' : 'optional') : false;
+      config = {
+        certificateChain: context.certificateChain,
+        privateKey: context.privateKey,
+        ...(alpn ? { alpn } : {}),
+        ...(this.#options.cipherSuites ? { cipherSuites: this.#options.cipherSuites } : {}),
+        ...(this.#options.groups ? { groups: this.#options.groups } : {}),
+        ...(clientAuth === false
+          ? {}
+          : {
+              requestClientCertificate: clientAuth,
+              trustAnchors: this.clientTrustAnchors(context) as CertificateInput,
+              // Without rejectUnauthorized any certificate is taken; the socket verifies it to set `authorized`.
+              ...(clientAuth === 'optional' ? { dangerouslyDisableCertificateVerification: true as const } : {}),
+            }),
+      };
+      this.#configs.set(context, config);
+    }
+    return keyLog ? { ...config, keyLog } : config;
+  }
+
+  /** Roots for client certificates: the context's `ca`, else the server's, else Node's bundled roots. */
+  clientTrustAnchors(context: SecureContext): ReturnType<typeof trustAnchorsOf> {
+    return trustAnchorsOf(context.ca ?? this.#options.ca);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * `createServer()`: a `net.Server` whose connections are sandtls TLS sockets, in the shape of
+ * node:tls's `tls.Server` (listen, close, address and 'connection' come from net.Server).
+ * @module
+ */
+import net from 'node:net';
+import { defaultEngine } from './engine.js';
+import { ServerRole, type SecureContext, type SecureContextOptions, type ServerOptions } from './options.js';
+import { kServerRole, TLSSocket } from './socket.js';
+
+/**
+ * A TLS server. Events besides net.Server's: 'secureConnection' (socket), once a client's
+ * handshake completed; 'tlsClientError' (error, socket), when one failed before that (the socket
+ * is destroyed, no 'error' is emitted on it); 'keylog' (line, socket), NSS key log lines when
+ * someone listens. Never 'newSession' or 'resumeSession' (no resumption yet).
+ * @example
+ * const server = createServer({ key, cert }, (socket) => socket.end('hello\n'));
+ * server.listen(8443);
+ */
+export class Server extends net.Server {
+  readonly #role: ServerRole;
+  readonly #allowHalfOpen: boolean;
+
+  constructor(options: ServerOptions = {}, secureConnectionListener?: (socket: TLSSocket) => void) {
+    // The raw sockets stay half-open: a client's FIN must not cut off our close_notify.
+    super({ allowHalfOpen: true });
+    const engine = options.engine ?? defaultEngine();
+    this.#role = new ServerRole(engine, options, this);
+    this.#allowHalfOpen = options.allowHalfOpen === true;
+    // A key that does not match its certificate fails here, as with node:tls (and is resolved once).
+    engine.server(this.#role.configFor(this.#role.defaultContext));
+    this.on('connection', (socket: net.Socket) => this.#accept(socket));
+    if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
+  }
+
+  #accept(socket: net.Socket): void {
+    // The socket reports to this server ('secureConnection', 'tlsClientError'); nothing per
+    // connection is registered on the server itself, so many connections leave no listeners behind.
+    new TLSSocket(socket, { [kServerRole]: this.#role, engine: this.#role.engine, allowHalfOpen: this.#allowHalfOpen });
+  }
+
+  /** Serves `context` to clients asking for `hostname` (`*.example.com` matches one label). */
+  addContext(hostname: string, context: SecureContext | SecureContextOptions): void {
+    this.#role.addContext(hostname, context);
+  }
+
+  /** Replaces the default certificate (and any other given options) for new connections. */
+  setSecureContext(options: ServerOptions): void {
+    this.#role.setDefault(options);
+    this.#role.engine.server(this.#role.configFor(this.#role.defaultContext));
+  }
+}
+
+/**
+ * A TLS 1.3 server in the shape of `tls.createServer`.
+ * @example
+ * const server = createServer({ key: keyPem, cert: certPem, ALPNProtocols: ['http/1.1'] }, (socket) => {
+ *   socket.end(`hello ${socket.servername}\n`);
+ * });
+ * server.listen(8443);
+ */
+export function createServer(options: ServerOptions = {}, secureConnectionListener?: (socket: TLSSocket) => void): Server {
+  return new Server(options, secureConnectionListener);
+}

@@ -1,0 +1,682 @@
+/**
+ * `TLSSocket`: a sans-IO sandtls Connection over a node stream (a `net.Socket` or any Duplex),
+ * behaving like node:tls's TLSSocket.
+ *
+ * How bytes move:
+ * - transport 'data' -> `conn.receive()` -> handshake flights and alerts back to the transport,
+ *   application data `push()`ed to this stream's readable side. When `push()` returns false the
+ *   transport is paused, so a slow reader stops TCP reads (and the peer) instead of growing a
+ *   buffer; `_read()` resumes it.
+ * - `_write()` -> `conn.send()` -> records to the transport. The write callback is called when the
+ *   transport took the bytes without passing its high-water mark, or at its next 'drain': a
+ *   writer facing a slow peer sees `write()` return false, as with a net.Socket.
+ * - `end()` -> close_notify, then FIN (`transport.end()`), with the readable side still open for
+ *   the peer's data (half-close). The peer's close_notify (or a bare FIN) ends the readable side;
+ *   unless `allowHalfOpen`, that ends the writable side too, as node:tls does.
+ * - A failure sends the engine's alert, then FIN, and surfaces as 'error' (a `TlsAlertError` with
+ *   `code` `ERR_TLS_ALERT_<NAME>`); on a server before the handshake completed, as the server's
+ *   'tlsClientError' instead.
+ *
+ * No promises are used, so nothing here can produce an unhandled rejection; every listener put on
+ * the transport is taken off when the socket is destroyed.
+ * @module
+ */
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import type { Connection, ConnectionInfo, Engine, TlsAlertError } from '../index.js';
+import {
+  authorizationErrorOf,
+  detailedCertificateChain,
+  peerCertificateOf,
+  type AuthorizationError,
+  type DetailedPeerCertificate,
+  type PeerCertificate,
+} from './certificate.js';
+import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
+import { defaultEngine } from './engine.js';
+import { planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
+
+/** `getCipher()`: node:tls's shape. For TLS 1.3 OpenSSL's names are the IANA names. */
+export interface CipherNameAndProtocol {
+  name: string;
+  standardName: string;
+  version: 'TLSv1.3';
+}
+
+/** `new TLSSocket(socket, options)`: a client (default) or, with `isServer`, a server side. */
+export interface TLSSocketOptions extends ConnectOptions, Omit<ServerOptions, keyof ConnectOptions> {
+  /** Act as the server of this connection. */
+  isServer?: boolean;
+  /** The server the connection belongs to: it gets 'secureConnection', 'tlsClientError' and 'keylog'. */
+  server?: net.Server;
+  /** The certificate to serve (default: from `key`/`cert`). */
+  secureContext?: SecureContext;
+}
+
+/** Internal: how a server hands its shared state to each connection. */
+export const kServerRole: unique symbol = Symbol('sandtls.serverRole');
+
+type _Callback = (error?: Error | null) => void;
+
+/** A node-style error for a transport that closed during the handshake. */
+function _disconnected(): Error {
+  return Object.assign(new Error('socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' });
+}
+
+function _alertCode(alert: string): string {
+  return `ERR_TLS_ALERT_${alert.replace(/[^a-z0-9]+/gi, '_').replace(/_+$/, '').toUpperCase()}`;
+}
+
+function _asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+const _noop = () => {};
+
+/**
+ * A TLS 1.3 connection as a node Duplex stream. Made by `connect()` and by `createServer()`;
+ * `new TLSSocket(socket, options)` wraps an existing stream (as a client, or a server with
+ * `isServer: true`). Events besides a Duplex's: 'connect' (TCP is up), 'secureConnect' (client)
+ * or 'secure' (server) once the handshake completed, 'keylog' (a Buffer line ending in '\n'),
+ * 'timeout'. 'session' is never emitted: sandtls has no session tickets yet.
+ * @example
+ * const socket = new TLSSocket(plainSocket, { servername: 'mail.example.com' }); // STARTTLS
+ * socket.once('secureConnect', () => socket.write('EHLO me\r\n'));
+ */
+export class TLSSocket extends Duplex {
+  /** Always true: this is a TLS socket (http checks it). */
+  readonly encrypted = true as const;
+  /** Whether the peer's certificate verified (a client: against `ca` and the server name). */
+  authorized = false;
+  /** Why it did not, when the connection went ahead anyway (`rejectUnauthorized: false`). */
+  authorizationError: AuthorizationError | Error | undefined = undefined;
+  /** The negotiated ALPN protocol, false when none was; null before the handshake. */
+  alpnProtocol: string | false | null = null;
+  /** The server name of the handshake (SNI), false when none was sent; undefined before. */
+  servername: string | false | undefined = undefined;
+
+  readonly #transport: Duplex;
+  readonly #engine: Engine;
+  readonly #client: ClientPlan | undefined;
+  readonly #clientKeylog: ConnectOptions['keylog'];
+  readonly #role: ServerRole | undefined;
+  #conn: Connection | undefined;
+  #secure = false;
+  /** The readable side has been ended (push(null)). */
+  #eof = false;
+  /** This socket paused the transport (readable backpressure, or a pending SNICallback). */
+  #paused = false;
+  /** Bytes held while peeking at the ClientHello (server with SNI), until a context is chosen. */
+  #peek: Buffer[] | undefined;
+  #peekLength = 0;
+  /** A write that arrived before the handshake completed. */
+  #pendingWrite: { data: Uint8Array; callback: _Callback } | undefined;
+  /** end() before the handshake completed. */
+  #pendingFinal: _Callback | undefined;
+  /** The write waiting for the transport's 'drain'. */
+  #drainCallback: _Callback | undefined;
+  /** On destroy: let the transport flush (an alert) before closing it. */
+  #flushOnDestroy = false;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #peerCertificate: PeerCertificate | undefined;
+  /** Server: the certificate context serving this connection. */
+  #context: SecureContext | undefined;
+
+  constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
+    super({ allowHalfOpen: options.allowHalfOpen === true });
+    this.#engine = options.engine ?? defaultEngine();
+    const isServer = options.isServer === true || options[kServerRole] !== undefined;
+    if (isServer) {
+      this.#role = options[kServerRole] ?? new ServerRole(this.#engine, options, options.server);
+      this.#client = undefined;
+    } else {
+      this.#client = planClient(options, this.#engine);
+      this.#clientKeylog = options.keylog;
+      if (options.keylog !== undefined && typeof options.keylog !== 'function' && typeof options.keylog?.write !== 'function') {
+        throw new TypeError('keylog must be a function or a writable stream');
+      }
+    }
+    this.#transport =
+      socket ??
+      net.connect({
+        host: options.host ?? 'localhost',
+        port: options.port!,
+        allowHalfOpen: true,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        ...(options.family === undefined ? {} : { family: options.family }),
+        ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+      });
+    const t = this.#transport;
+    t.on('data', this.#onData);
+    t.on('end', this.#onEnd);
+    t.on('error', this.#onError);
+    t.on('close', this.#onClose);
+    t.on('drain', this.#onDrain);
+    t.on('timeout', this.#onTimeout);
+    if (options.timeout !== undefined) this.setTimeout(options.timeout);
+
+    if (this.#role) {
+      this.#peek = this.#role.choosesByName ? [] : undefined;
+      if (!this.#peek) this.#startServer(this.#role.defaultContext, undefined);
+      if (this.#role.handshakeTimeout > 0) {
+        this.#handshakeTimer = setTimeout(() => {
+          const error = Object.assign(new Error('TLS handshake timeout'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
+          this.destroy(error);
+        }, this.#role.handshakeTimeout);
+        this.#handshakeTimer.unref();
+      }
+      t.resume();
+    } else if ((t as net.Socket).connecting) {
+      // Start when TCP is up, so a 'keylog' listener added after connect() returns is seen.
+      t.once('connect', this.#onConnect);
+    } else {
+      process.nextTick(() => this.#startClient());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Starting
+  // -------------------------------------------------------------------------------------------
+
+  #onConnect = (): void => {
+    this.emit('connect');
+    this.#startClient();
+  };
+
+  #startClient(): void {
+    if (this.destroyed) return;
+    const plan = this.#client!;
+    const wantsKeylog = this.#clientKeylog !== undefined || this.listenerCount('keylog') > 0;
+    try {
+      this.#conn = this.#engine.client(wantsKeylog ? { ...plan.config, keyLog: (line) => this.#keylog(line) } : plan.config);
+    } catch (error) {
+      this.destroy(error as Error);
+      return;
+    }
+    this.#transport.resume();
+    this.#afterEngine();
+  }
+
+  /** Server: creates the engine connection for `context` and feeds it what was peeked. */
+  #startServer(context: SecureContext, buffered: Buffer | undefined): void {
+    if (this.destroyed) return;
+    const role = this.#role!;
+    const server = role.server;
+    const wantsKeylog = server ? server.listenerCount('keylog') > 0 : this.listenerCount('keylog') > 0;
+    this.#context = context;
+    try {
+      this.#conn = this.#engine.server(role.configFor(context, wantsKeylog ? (line) => this.#keylog(line) : undefined));
+    } catch (error) {
+      this.destroy(error as Error);
+      return;
+    }
+    if (buffered) {
+      this.#conn.receive(buffered);
+      this.#afterEngine();
+    }
+  }
+
+  /** Server with per-name certificates: holds bytes until the ClientHello says which name. */
+  #peekData(chunk: Buffer): void {
+    this.#peek!.push(chunk);
+    this.#peekLength += chunk.length;
+    const bytes = Buffer.concat(this.#peek!);
+    this.#peek = [bytes];
+    const peek = peekClientHello(bytes);
+    if (peek.kind === 'more' && this.#peekLength <= MAX_PEEKED_CLIENT_HELLO + 1024) return;
+    this.#peek = undefined;
+    const role = this.#role!;
+    if (peek.kind !== 'done' || peek.serverName === undefined) {
+      this.#startServer(role.defaultContext, bytes);
+      return;
+    }
+    // Hold further bytes in the transport while SNICallback decides (it may be asynchronous).
+    this.#pauseTransport();
+    let called = false;
+    role.resolveContext(peek.serverName, (error, context) => {
+      if (called || this.destroyed) return;
+      called = true;
+      if (error) {
+        this.destroy(error);
+        return;
+      }
+      this.#startServer(context, bytes);
+      if (!this.destroyed) this.#resumeTransport();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transport events
+  // -------------------------------------------------------------------------------------------
+
+  #onData = (chunk: Buffer): void => {
+    if (this.destroyed) return;
+    if (this.#peek) {
+      this.#peekData(chunk);
+      return;
+    }
+    const conn = this.#conn;
+    if (!conn) return;
+    conn.receive(chunk);
+    this.#afterEngine();
+  };
+
+  #onEnd = (): void => {
+    if (this.destroyed) return;
+    if (!this.#secure) {
+      this.destroy(_disconnected());
+      return;
+    }
+    // A FIN without close_notify ends the stream too (node:tls does not report truncation in TLS 1.3).
+    this.#endReadable();
+  };
+
+  #onError = (error: Error): void => {
+    this.destroy(error);
+  };
+
+  #onClose = (): void => {
+    if (this.destroyed) return;
+    if (!this.#secure) {
+      this.destroy(_disconnected());
+      return;
+    }
+    this.#endReadable();
+    // Nothing more can be written; close once the reader has what arrived.
+    if (this.readableEnded) this.destroy();
+    else this.once('end', () => this.destroy());
+  };
+
+  #onDrain = (): void => {
+    const callback = this.#drainCallback;
+    this.#drainCallback = undefined;
+    callback?.();
+  };
+
+  #onTimeout = (): void => {
+    this.emit('timeout');
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // The engine
+  // -------------------------------------------------------------------------------------------
+
+  /** After the engine consumed bytes: flights out, handshake completion, data in, close_notify. */
+  #afterEngine(): void {
+    const conn = this.#conn!;
+    const out = conn.takeOutgoing();
+    if (out.length > 0 && !this.#transport.destroyed) this.#transport.write(out);
+    if (conn.state === 'failed') {
+      this.#fail(conn.error!);
+      return;
+    }
+    if (!this.#secure) {
+      if (!conn.info) return;
+      this.#handshakeDone(conn.info);
+      if (this.destroyed) return;
+    }
+    const data = conn.read();
+    if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) this.#pauseTransport();
+    if (conn.peerClosed) this.#endReadable();
+  }
+
+  #handshakeDone(info: ConnectionInfo): void {
+    this.#secure = true;
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    this.alpnProtocol = info.alpn ?? false;
+    this.servername = info.serverName ?? false;
+    if (this.#client) {
+      const refusal = this.#authorizeServer(info);
+      if (refusal) {
+        this.destroy(refusal);
+        return;
+      }
+    } else {
+      this.#authorizeClient(info);
+    }
+    const pending = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    if (pending) this.#send(pending.data, pending.callback);
+    const final = this.#pendingFinal;
+    this.#pendingFinal = undefined;
+    if (final) this.#sendCloseNotify(final);
+    if (this.#client) this.emit('secureConnect');
+    else {
+      this.emit('secure');
+      this.#role!.server?.emit('secureConnection', this);
+    }
+  }
+
+  /** Client: sets `authorized`; returns the error to fail with when the server must be refused. */
+  #authorizeServer(info: ConnectionInfo): Error | undefined {
+    const plan = this.#client!;
+    if (plan.verifyInEngine) {
+      // The engine verified the chain and the name; a failure would have ended the handshake.
+      this.authorized = true;
+      return undefined;
+    }
+    let error: Error | undefined = authorizationErrorOf(
+      this.#engine,
+      info.peerCertificates,
+      plan.trustAnchors,
+      'server',
+      plan.checkServerIdentity ? undefined : plan.serverName,
+    );
+    if (!error && plan.checkServerIdentity) {
+      const verdict = plan.checkServerIdentity(plan.serverName, this.getPeerCertificate(true) as DetailedPeerCertificate);
+      if (verdict instanceof Error) error = verdict;
+    }
+    this.authorized = error === undefined;
+    this.authorizationError = error;
+    return error && plan.rejectUnauthorized ? error : undefined;
+  }
+
+  /** Server: a requested client certificate is verified by the engine ('required') or here ('optional'). */
+  #authorizeClient(info: ConnectionInfo): void {
+    const role = this.#role!;
+    if (!role.requestCert) return;
+    if (role.rejectUnauthorized) {
+      this.authorized = info.peerCertificates.length > 0;
+      return;
+    }
+    const error = authorizationErrorOf(this.#engine, info.peerCertificates, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
+    this.authorized = error === undefined;
+    this.authorizationError = error;
+  }
+
+  #fail(error: TlsAlertError): void {
+    if (!('code' in error)) Object.defineProperty(error, 'code', { value: _alertCode(error.alert), enumerable: true });
+    // The alert is in the transport's buffer: let it go out before the transport closes.
+    this.#flushOnDestroy = true;
+    this.destroy(error);
+  }
+
+  #keylog(line: string): void {
+    const bytes = Buffer.from(`${line}\n`, 'latin1');
+    const sink = this.#clientKeylog;
+    if (typeof sink === 'function') sink(bytes);
+    else if (sink) sink.write(bytes);
+    if (this.#role?.server) this.#role.server.emit('keylog', bytes, this);
+    else this.emit('keylog', bytes);
+  }
+
+  #endReadable(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.push(null);
+    // As net.Socket does at EOF: with nothing left to read, 'end' is emitted now, read or not.
+    this.read(0);
+  }
+
+  #pauseTransport(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#transport.pause();
+  }
+
+  #resumeTransport(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#transport.resume();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Duplex implementation
+  // -------------------------------------------------------------------------------------------
+
+  override _read(): void {
+    // Only a pause for readable backpressure is lifted here; one waiting for SNICallback is not.
+    if (this.#peek === undefined && this.#conn) this.#resumeTransport();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: _Callback): void {
+    if (!this.#secure) {
+      this.#pendingWrite = { data: chunk, callback };
+      return;
+    }
+    this.#send(chunk, callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: _Callback): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this._write(data, 'binary', callback);
+  }
+
+  #send(data: Uint8Array, callback: _Callback): void {
+    const transport = this.#transport;
+    if (transport.destroyed || !transport.writable) {
+      callback(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }));
+      return;
+    }
+    try {
+      this.#conn!.send(data);
+    } catch (error) {
+      // A failure while sealing queues an alert: send it before the stream is destroyed with the error.
+      const alert = this.#conn!.takeOutgoing();
+      if (alert.length > 0) transport.write(alert);
+      const failure = this.#conn!.error;
+      if (failure) {
+        this.#fail(failure);
+        callback(failure);
+      } else {
+        callback(error as Error);
+      }
+      return;
+    }
+    const out = this.#conn!.takeOutgoing();
+    if (out.length === 0 || transport.write(out)) callback();
+    else this.#drainCallback = callback;
+  }
+
+  override _final(callback: _Callback): void {
+    if (!this.#secure) {
+      this.#pendingFinal = callback;
+      return;
+    }
+    this.#sendCloseNotify(callback);
+  }
+
+  /** close_notify, then FIN; `callback` once the transport has flushed both. */
+  #sendCloseNotify(callback: _Callback): void {
+    const transport = this.#transport;
+    const conn = this.#conn!;
+    conn.close();
+    const out = conn.takeOutgoing();
+    if (transport.destroyed || !transport.writable) {
+      callback();
+      return;
+    }
+    if (out.length > 0) transport.write(out);
+    // Errors reach #onError; the callback only has to wait for the flush.
+    transport.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    const t = this.#transport;
+    t.off('data', this.#onData);
+    t.off('end', this.#onEnd);
+    t.off('error', this.#onError);
+    t.off('close', this.#onClose);
+    t.off('drain', this.#onDrain);
+    t.off('timeout', this.#onTimeout);
+    t.off('connect', this.#onConnect);
+    // Late transport errors (a reset after we let go) must not become uncaught exceptions.
+    t.on('error', _noop);
+    if (!t.destroyed) {
+      if (this.#flushOnDestroy && t.writable) {
+        t.end();
+        t.once('finish', () => t.destroy());
+      } else {
+        t.destroy();
+      }
+    }
+    this.#peek = undefined;
+    const drain = this.#drainCallback;
+    this.#drainCallback = undefined;
+    drain?.(error ?? undefined);
+    const server = this.#role?.server;
+    if (error && server && !this.#secure) {
+      // node:tls: a failure before the handshake completed goes to the server, not to 'error'.
+      server.emit('tlsClientError', error, this);
+      callback(null);
+      return;
+    }
+    callback(error);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // node:tls API
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * The peer's certificate in node:tls's shape (`{}` when it sent none, null before the
+   * handshake); with `detailed`, each certificate links to its issuer (`issuerCertificate`).
+   */
+  getPeerCertificate(detailed?: false): PeerCertificate | Record<string, never> | null;
+  getPeerCertificate(detailed: true): DetailedPeerCertificate | Record<string, never> | null;
+  getPeerCertificate(detailed?: boolean): PeerCertificate | DetailedPeerCertificate | Record<string, never> | null;
+  getPeerCertificate(detailed = false): PeerCertificate | DetailedPeerCertificate | Record<string, never> | null {
+    const info = this.#conn?.info;
+    if (!info) return null;
+    const leaf = info.peerCertificates[0];
+    if (!leaf) return {};
+    if (detailed) return detailedCertificateChain(this.#engine, info.peerCertificates) ?? {};
+    this.#peerCertificate ??= peerCertificateOf(this.#engine, leaf);
+    return this.#peerCertificate;
+  }
+
+  /** `'TLSv1.3'` once the handshake completed, null before. */
+  getProtocol(): 'TLSv1.3' | null {
+    return this.#conn?.info?.protocol ?? null;
+  }
+
+  /** The negotiated cipher suite, as node:tls reports it. */
+  getCipher(): CipherNameAndProtocol | undefined {
+    const suite = this.#conn?.info?.cipherSuite;
+    return suite === undefined ? undefined : { name: suite, standardName: suite, version: 'TLSv1.3' };
+  }
+
+  /** The key exchange group, e.g. `{ type: 'ECDH', name: 'x25519' }` (sandtls names the group by its IANA name). */
+  getEphemeralKeyInfo(): { type: string; name: string } | Record<string, never> | null {
+    const info = this.#conn?.info;
+    if (!info) return null;
+    return info.group === undefined ? {} : { type: info.group === 'X25519MLKEM768' ? 'KEM' : 'ECDH', name: info.group };
+  }
+
+  /**
+   * RFC 8446 7.5 / RFC 5705 keying material bound to this connection, in node:tls's argument
+   * order. Throws before the handshake completed.
+   * @example
+   * const binding = socket.exportKeyingMaterial(32, 'EXPORTER-my-protocol');
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    if (!this.#conn?.info) throw Object.assign(new Error('TLS socket connection must be securely established'), { code: 'ERR_TLS_INVALID_STATE' });
+    return _asBuffer(this.#conn.exportKeyingMaterial(label, context, length));
+  }
+
+  /** Always false until sandtls resumes sessions (tickets are not implemented yet). */
+  isSessionReused(): boolean {
+    return this.#conn?.info?.resumed ?? false;
+  }
+
+  /** Always undefined: no session tickets yet, so nothing to resume with. */
+  getSession(): Buffer | undefined {
+    return undefined;
+  }
+
+  /** The negotiated sandtls connection details (`conn.info`): suite, group, signature scheme, ALPN, SNI, chain. */
+  get info(): ConnectionInfo | undefined {
+    return this.#conn?.info;
+  }
+
+  /** Sends a KeyUpdate (RFC 8446 4.6.3); with `requestPeer` the peer updates its keys too. */
+  updateKeys(requestPeer = false): void {
+    if (!this.#conn?.info) throw Object.assign(new Error('TLS socket connection must be securely established'), { code: 'ERR_TLS_INVALID_STATE' });
+    this.#conn.updateKeys(requestPeer);
+    const out = this.#conn.takeOutgoing();
+    if (out.length > 0) this.#transport.write(out);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // net.Socket conveniences (http and agents use them); delegated to the transport when it has them
+  // -------------------------------------------------------------------------------------------
+
+  /** The wrapped stream. */
+  get transport(): Duplex {
+    return this.#transport;
+  }
+
+  get connecting(): boolean {
+    return (this.#transport as net.Socket).connecting === true;
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.#transport as net.Socket).remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return (this.#transport as net.Socket).remotePort;
+  }
+
+  get remoteFamily(): string | undefined {
+    return (this.#transport as net.Socket).remoteFamily;
+  }
+
+  get localAddress(): string | undefined {
+    return (this.#transport as net.Socket).localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return (this.#transport as net.Socket).localPort;
+  }
+
+  address(): net.AddressInfo | Record<string, never> {
+    const t = this.#transport as Partial<net.Socket>;
+    return typeof t.address === 'function' ? (t.address() as net.AddressInfo) : {};
+  }
+
+  /** As `net.Socket#setTimeout`: 'timeout' after `ms` of inactivity on the connection. */
+  setTimeout(ms: number, callback?: () => void): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.setTimeout === 'function') t.setTimeout(ms);
+    if (callback) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    return this;
+  }
+
+  setNoDelay(noDelay?: boolean): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.setNoDelay === 'function') t.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.setKeepAlive === 'function') t.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+
+  ref(): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.ref === 'function') t.ref();
+    return this;
+  }
+
+  unref(): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.unref === 'function') t.unref();
+    return this;
+  }
+
+  /** Ends the stream (close_notify, FIN), then destroys it once the writable side finished. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+}
