@@ -101,7 +101,7 @@ export function init(options: InitOptions): Engine {
       return new Connection(engine, ready, (ctx) => startClient(ctx, ready));
     },
     server: (config: ServerConfig) => {
-      const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig(provider.signatures, config));
+      const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig({ signatures: provider.signatures, random: provider.random, locks: platform.locks }, config));
       return new Connection(engine, ready, (ctx) => startServer(ctx, ready));
     },
   });

@@ -21,7 +21,7 @@
  */
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { constantTimeEqual } from '../crypto/bytes.js';
-import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
+import { hash as hashFunction, type HashName, type RunningHash } from '../crypto/hash.js';
 import type { KeyShare, NamedGroup } from '../crypto/kx.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { SignatureScheme } from '../crypto/sig.js';
@@ -34,13 +34,15 @@ import {
   GREASE_VALUES,
   HANDSHAKE_TYPE,
   LEGACY_VERSION,
+  PSK_KEY_EXCHANGE_MODE,
   NAMED_GROUP,
   PROTOCOL_VERSION,
   SIGNATURE_SCHEME,
   supportedNamedGroup,
 } from './enums.js';
 import { _localAlert } from './errors.js';
-import { EarlySecret, finishedVerifyData, verifyFinished, type HandshakeSecret } from './key-schedule.js';
+import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished, type HandshakeSecret } from './key-schedule.js';
+import { MAX_TICKET_LIFETIME, type TlsSession } from './session.js';
 import {
   checkSolicited,
   encodeCertificate,
@@ -49,16 +51,18 @@ import {
   encodeFinished,
   encodeMessageHash,
   extensionCode,
+  truncatedClientHello,
   findExtension,
   type CertificateRequest,
   type ClientHello,
   type ClientHelloExtension,
   type Decoded,
   type HelloRetryRequest,
+  type NewSessionTicket,
   type ServerHello,
   type WireHandshakeMessage,
 } from './messages.js';
-import { cipherSuiteByCode, type CipherSuite } from './suites.js';
+import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite } from './suites.js';
 
 /** What the first ClientHello fixed, reused by a second one after HelloRetryRequest. */
 interface _Hello {
@@ -69,17 +73,30 @@ interface _Hello {
   readonly bytes: Uint8Array;
   /** Extension code points offered, for RFC 8446 4.2's unsolicited-extension rule. */
   readonly offered: ReadonlySet<number>;
+  /** The session offered as a PSK, if any (RFC 8446 4.2.11). */
+  readonly psk: _OfferedPsk | undefined;
+}
+
+/** A resumption PSK offered in the ClientHello. */
+interface _OfferedPsk {
+  readonly session: TlsSession;
+  readonly hash: HashName;
+  /** obfuscated_ticket_age (RFC 8446 4.2.11.1). */
+  readonly obfuscatedAge: number;
 }
 
 /** Keys and transcript once the ServerHello is in. */
 interface _Negotiated {
   readonly suite: CipherSuite;
-  readonly group: NamedGroup;
+  /** undefined for a psk_ke resumption (no key exchange). */
+  readonly group: NamedGroup | undefined;
   readonly transcript: RunningHash;
   readonly handshakeSecret: HandshakeSecret;
   readonly clientHandshakeSecret: Uint8Array;
   readonly serverHandshakeSecret: Uint8Array;
   readonly hello: _Hello;
+  /** The server accepted our PSK (RFC 8446 2.2): no certificate follows. */
+  readonly resumed: boolean;
   alpn: string | undefined;
 }
 
@@ -99,7 +116,8 @@ type ClientState =
       readonly hs: _Negotiated;
       readonly request: CertificateRequest | undefined;
       readonly chain: readonly X509Certificate[];
-      readonly scheme: SignatureScheme;
+      /** The server's CertificateVerify scheme; undefined when resuming (no certificate). */
+      readonly scheme: SignatureScheme | undefined;
     }
   | { readonly kind: 'Done' }
   | { readonly kind: 'Failed' };
@@ -134,9 +152,10 @@ class _ClientHandshake implements HandshakeMachine {
     // RFC 8446 D.4: in middlebox compatibility mode the client sends a fresh 32-byte session id.
     const legacySessionId = config.middleboxCompatibility ? random(32, 'legacy_session_id') : new Uint8Array(0);
     const shares = config.keyShares.map((group) => ctx.engine.crypto.kx.generate(group));
-    const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false);
+    const psk = this.#usableSession();
+    const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false, psk, undefined);
     const bytes = encodeClientHello(message);
-    const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message) };
+    const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message), psk };
     this.#state = { kind: 'ExpectServerHello', hello, shares, retry: undefined };
     // RFC 8446 5.1: the first ClientHello may carry legacy_record_version 0x0301 for old middleboxes.
     ctx.sendHandshake(bytes, PROTOCOL_VERSION.TLSv1_0);
@@ -205,12 +224,29 @@ class _ClientHandshake implements HandshakeMachine {
   // ClientHello
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The configured session, if it can be offered: not expired (RFC 8446 4.6.1), for this server
+   * name, and with a hash some offered cipher suite shares (RFC 8446 4.2.11). Reads the clock.
+   */
+  #usableSession(): _OfferedPsk | undefined {
+    const session = this.#config.session;
+    if (!session) return undefined;
+    const suite = CIPHER_SUITES[session.cipherSuite];
+    if (!suite || !this.#config.cipherSuites.some((s) => s.hash === suite.hash)) return undefined;
+    if ((session.serverName ?? undefined) !== (this.#config.sniHostName ?? this.#config.serverName)) return undefined;
+    const age = this.#ctx.engine.platform.clock.now() - session.receivedAt;
+    if (age < 0 || age >= Math.min(session.lifetime, MAX_TICKET_LIFETIME) * 1000) return undefined;
+    return { session, hash: suite.hash, obfuscatedAge: (Math.floor(age) + session.ticketAgeAdd) % 2 ** 32 };
+  }
+
   #clientHello(
     random: Uint8Array,
     legacySessionId: Uint8Array,
     shares: readonly KeyShare[],
     cookie: Uint8Array | undefined,
     retriedGroup: boolean,
+    psk: _OfferedPsk | undefined,
+    transcriptBefore: RunningHash | undefined,
   ): ClientHello {
     const config = this.#config;
     // RFC 8701: GREASE values chosen from the (public, random) client random, so that the second
@@ -241,7 +277,7 @@ class _ClientHandshake implements HandshakeMachine {
     }
     if (cookie) extensions.push({ type: 'cookie', cookie });
     if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
-    return {
+    const hello: ClientHello = {
       type: 'client_hello',
       legacyVersion: LEGACY_VERSION,
       random,
@@ -249,6 +285,7 @@ class _ClientHandshake implements HandshakeMachine {
       cipherSuites: [...(g ? [grease(4)] : []), ...config.cipherSuites.map((s) => s.code)],
       extensions,
     };
+    return psk ? _withBinder(hello, psk, config.pskModes, transcriptBefore) : hello;
   }
 
   #checkServerHelloCommon(hello: _Hello, message: ServerHello | HelloRetryRequest, context: 'server_hello' | 'hello_retry_request'): CipherSuite {
@@ -310,13 +347,15 @@ class _ClientHandshake implements HandshakeMachine {
       for (const share of shares) share.destroy();
       shares = [this.#ctx.engine.crypto.kx.generate(group)];
     }
-    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined);
+    // RFC 8446 4.1.4: a PSK stays on offer only if its hash matches the suite the HRR chose.
+    const psk = state.hello.psk && state.hello.psk.hash === suite.hash ? state.hello.psk : undefined;
+    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined, psk, transcript);
     const bytes = encodeClientHello(retried);
     transcript.update(bytes);
     // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight (here: ClientHello2).
     if (this.#config.middleboxCompatibility) this.#ctx.sendChangeCipherSpec();
     this.#ctx.sendHandshake(bytes);
-    const hello: _Hello = { ...state.hello, message: retried, bytes, offered: _offered(retried) };
+    const hello: _Hello = { ...state.hello, message: retried, bytes, offered: _offered(retried), psk };
     return { kind: 'ExpectServerHello', hello, shares, retry: { suite, group, transcript } };
   }
 
@@ -327,32 +366,44 @@ class _ClientHandshake implements HandshakeMachine {
     if (retry && retry.suite !== suite) {
       throw _localAlert('illegal_parameter', 'the ServerHello cipher suite differs from the HelloRetryRequest (RFC 8446 4.1.4)');
     }
-    if (findExtension(message.extensions, 'pre_shared_key')) {
-      throw _localAlert('illegal_parameter', 'the server selected a PSK that was not offered');
+    const selected = findExtension(message.extensions, 'pre_shared_key');
+    const offeredPsk = state.hello.psk;
+    if (selected) {
+      // RFC 8446 4.2.11: the selected identity must be one offered, with the suite's hash.
+      if (!offeredPsk || selected.selectedIdentity !== 0) {
+        throw _localAlert('illegal_parameter', 'the server selected a PSK that was not offered (RFC 8446 4.2.11)');
+      }
+      if (offeredPsk.hash !== suite.hash) {
+        throw _localAlert('illegal_parameter', "the server selected a PSK whose hash does not match the cipher suite's (RFC 8446 4.2.11)");
+      }
     }
     const keyShare = findExtension(message.extensions, 'key_share');
-    // RFC 8446 9.2: without PSK, a ServerHello must carry key_share.
-    if (!keyShare) throw _localAlert('missing_extension', 'ServerHello has no key_share (RFC 8446 9.2)');
-    const share = state.shares.find((s) => NAMED_GROUP[s.group] === keyShare.serverShare.group);
-    // RFC 8446 4.2.8: the server's share must be for a group the client sent a share for.
-    if (!share || (retry?.group !== undefined && share.group !== retry.group)) {
-      throw _localAlert('illegal_parameter', `the server's key share is for group 0x${keyShare.serverShare.group.toString(16)}, which had no client share`);
-    }
-    let sharedSecret: Uint8Array;
-    try {
-      sharedSecret = share.complete(keyShare.serverShare.keyExchange);
-    } catch (error) {
-      // RFC 8446 4.2.8.1/4.2.8.2: an invalid point or all-zero x25519 output is illegal_parameter.
-      if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
-      throw error;
+    let share: KeyShare | undefined;
+    let sharedSecret: Uint8Array | undefined;
+    if (keyShare) {
+      share = state.shares.find((s) => NAMED_GROUP[s.group] === keyShare.serverShare.group);
+      // RFC 8446 4.2.8: the server's share must be for a group the client sent a share for.
+      if (!share || (retry?.group !== undefined && share.group !== retry.group)) {
+        throw _localAlert('illegal_parameter', `the server's key share is for group 0x${keyShare.serverShare.group.toString(16)}, which had no client share`);
+      }
+      try {
+        sharedSecret = share.complete(keyShare.serverShare.keyExchange);
+      } catch (error) {
+        // RFC 8446 4.2.8.1/4.2.8.2: an invalid point or all-zero x25519 output is illegal_parameter.
+        if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
+        throw error;
+      }
+    } else if (!selected || !this.#config.pskModes.includes(PSK_KEY_EXCHANGE_MODE.psk_ke)) {
+      // RFC 8446 9.2: without a PSK (or with psk_dhe_ke only), a ServerHello must carry key_share.
+      throw _localAlert('missing_extension', 'ServerHello has no key_share (RFC 8446 9.2)');
     }
     for (const other of state.shares) if (other !== share) other.destroy();
 
     const transcript = retry ? retry.transcript : hashFunction(suite.hash).create().update(state.hello.bytes);
     transcript.update(message.raw);
-    const early = EarlySecret.withoutPsk(suite.hash);
+    const early = selected && offeredPsk ? EarlySecret.fromPsk(suite.hash, offeredPsk.session.psk) : EarlySecret.withoutPsk(suite.hash);
     const handshakeSecret = early.handshake(sharedSecret);
-    sharedSecret.fill(0);
+    sharedSecret?.fill(0);
     const helloHash = transcript.digest();
     const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
     const serverHandshakeSecret = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
@@ -369,7 +420,8 @@ class _ClientHandshake implements HandshakeMachine {
       kind: 'ExpectEncryptedExtensions',
       hs: {
         suite,
-        group: share.group,
+        group: share?.group,
+        resumed: selected !== undefined,
         transcript,
         handshakeSecret,
         clientHandshakeSecret,
@@ -396,6 +448,8 @@ class _ClientHandshake implements HandshakeMachine {
       hs.alpn = chosen;
     }
     hs.transcript.update(raw);
+    // RFC 8446 2.2: a resumed handshake authenticates with the PSK: no certificate messages.
+    if (hs.resumed) return { kind: 'ExpectFinished', hs, request: undefined, chain: [], scheme: undefined };
     return { kind: 'ExpectCertificateOrCertificateRequest', hs };
   }
 
@@ -489,11 +543,32 @@ class _ClientHandshake implements HandshakeMachine {
         alpn: hs.alpn,
         serverName: this.#config.serverName,
         peerCertificates: state.chain.map((c) => c.raw),
-        resumed: false,
+        resumed: hs.resumed,
         earlyDataAccepted: false,
       },
+      onTicket: this.#config.onSession ? (ticket, resumptionMasterSecret) => this.#session(suite, hs.alpn, ticket, resumptionMasterSecret) : undefined,
     });
     return { kind: 'Done' };
+  }
+
+  /** A NewSessionTicket becomes a session for `onSession` (RFC 8446 4.6.1). Reads the clock. */
+  #session(suite: CipherSuite, alpn: string | undefined, ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array): void {
+    // RFC 8446 4.6.1: a lifetime of zero means the ticket must not be used.
+    if (ticket.ticketLifetime === 0) return;
+    const earlyData = findExtension(ticket.extensions, 'early_data');
+    const session: TlsSession = {
+      cipherSuite: suite.name,
+      serverName: this.#config.sniHostName ?? this.#config.serverName,
+      alpn,
+      ticket: ticket.ticket.slice(),
+      psk: resumptionPsk(suite.hash, resumptionMasterSecret, ticket.ticketNonce),
+      ticketAgeAdd: ticket.ticketAgeAdd,
+      receivedAt: this.#ctx.engine.platform.clock.now(),
+      // RFC 8446 4.6.1: "Clients MUST NOT cache tickets for longer than 7 days".
+      lifetime: Math.min(ticket.ticketLifetime, MAX_TICKET_LIFETIME),
+      maxEarlyDataSize: earlyData && 'maxEarlyDataSize' in earlyData ? earlyData.maxEarlyDataSize : 0,
+    };
+    this.#config.onSession!(Object.freeze(session));
   }
 
   /** RFC 8446 4.4.2, 4.4.3: the client's Certificate (empty when it has none) and CertificateVerify. */
@@ -516,6 +591,33 @@ class _ClientHandshake implements HandshakeMachine {
     const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
     this.#ctx.sendHandshake(verify);
     hs.transcript.update(verify);
+  }
+}
+
+/**
+ * Adds psk_key_exchange_modes and pre_shared_key (last, RFC 8446 4.2.11) to a ClientHello, with
+ * the binder over the transcript up to the truncated ClientHello (4.2.11.2).
+ */
+function _withBinder(hello: ClientHello, psk: _OfferedPsk, modes: readonly number[], transcriptBefore: RunningHash | undefined): ClientHello {
+  const length = hashFunction(psk.hash).outputLen;
+  const offer = (binder: Uint8Array): ClientHello => ({
+    ...hello,
+    extensions: [
+      ...hello.extensions,
+      { type: 'psk_key_exchange_modes', keModes: modes },
+      { type: 'pre_shared_key', identities: [{ identity: psk.session.ticket, obfuscatedTicketAge: psk.obfuscatedAge }], binders: [binder] },
+    ],
+  });
+  const draft = offer(new Uint8Array(length));
+  const partial = truncatedClientHello(encodeClientHello(draft), draft);
+  const transcript = transcriptBefore ? transcriptBefore.clone() : hashFunction(psk.hash).create();
+  const early = EarlySecret.fromPsk(psk.hash, psk.session.psk);
+  const binderKey = early.binderKey('resumption');
+  early.destroy();
+  try {
+    return offer(finishedVerifyData(psk.hash, binderKey, transcript.update(partial).digest()));
+  } finally {
+    binderKey.fill(0);
   }
 }
 

@@ -15,6 +15,9 @@ import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
 import { TlsConfigError } from './errors.js';
 import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
+import { MAX_TICKET_LIFETIME, rotatingTicketKeys, type TicketKeySource, type TlsSession } from './session.js';
+import type { RandomSource } from '../crypto/random.js';
+import type { Platform } from '../os/platform.js';
 
 /**
  * Certificates as PEM text (one or many blocks), DER, or already parsed (`parseCertificate()`), one
@@ -90,6 +93,20 @@ export interface ClientConfig extends CommonConfig {
   /** RFC 8701 GREASE values in the ClientHello (default true). */
   readonly grease?: boolean;
   /**
+   * A session from an earlier connection (`onSession`) to resume with (RFC 8446 2.2). Ignored
+   * when expired or when no offered cipher suite shares its hash; the server may still decline it
+   * (then a full handshake follows and `info.resumed` is false).
+   */
+  readonly session?: TlsSession;
+  /** Called with each session the server offers (a NewSessionTicket); store it to resume later. */
+  readonly onSession?: (session: TlsSession) => void;
+  /**
+   * PSK key exchange modes to offer when resuming (RFC 8446 4.2.9). Default `['psk_dhe_ke']`:
+   * a fresh key exchange, so a stolen ticket key cannot decrypt the resumed connection. Add
+   * `'psk_ke'` only if you accept that trade for speed.
+   */
+  readonly pskKeyExchangeModes?: readonly ('psk_dhe_ke' | 'psk_ke')[];
+  /**
    * DANGER: accept any certificate from any server, for any name. The connection is encrypted
    * but not authenticated: anyone on the path can read and change it. The server must still
    * prove it holds the key of the certificate it sent. For tests against throwaway servers only.
@@ -128,6 +145,14 @@ export interface ServerConfig extends CommonConfig {
    * second ClientHello must echo it exactly. Default: no cookie.
    */
   readonly helloRetryRequestCookie?: (clientHello1: Uint8Array) => Uint8Array;
+  /**
+   * Session tickets (RFC 8446 4.6.1), on by default. `count` tickets (default 2) follow each
+   * full handshake, valid `lifetime` seconds (default 7200, at most 604800); `keys` seals them
+   * (default: in-process keys rotated every `lifetime` on the Platform clock, guarded by
+   * `platform.locks`). Servers that share one `keys` source resume each other's sessions.
+   * `false` issues none.
+   */
+  readonly tickets?: false | { readonly count?: number; readonly lifetime?: number; readonly keys?: TicketKeySource };
   /**
    * DANGER: accept any client certificate chain (the client must still prove it holds the leaf's
    * key). For callers that verify the chain themselves after the handshake, as sandtls/node does
@@ -189,6 +214,10 @@ export interface ResolvedClientConfig extends _ResolvedCommon {
   readonly identity: ResolvedIdentity | undefined;
   readonly middleboxCompatibility: boolean;
   readonly grease: boolean;
+  readonly session: TlsSession | undefined;
+  readonly onSession: ((session: TlsSession) => void) | undefined;
+  /** PSK_KEY_EXCHANGE_MODE code points to offer. */
+  readonly pskModes: readonly number[];
 }
 
 export interface ResolvedServerConfig extends _ResolvedCommon {
@@ -200,6 +229,14 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
   readonly groupSelection: 'client-key-share' | 'server-preference';
   readonly advertisedGroups: readonly number[] | undefined;
   readonly helloRetryRequestCookie: ((clientHello1: Uint8Array) => Uint8Array) | undefined;
+  readonly tickets: { readonly count: number; readonly lifetime: number; readonly keys: TicketKeySource } | undefined;
+}
+
+/** What resolving a server config needs from the engine (ticket keys draw entropy, take locks). */
+export interface ServerConfigDeps {
+  readonly signatures: Signatures;
+  readonly random: RandomSource;
+  readonly locks: Platform['locks'];
 }
 
 function _common(config: CommonConfig, what: string): _ResolvedCommon {
@@ -364,6 +401,9 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
     identity,
     middleboxCompatibility: config.middleboxCompatibility ?? true,
     grease: config.grease ?? true,
+    session: config.session,
+    onSession: config.onSession,
+    pskModes: _pskModes(config.pskKeyExchangeModes),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedClientConfig;
 }
@@ -374,7 +414,8 @@ export function _isInsecure(config: ResolvedClientConfig | ResolvedServerConfig)
 }
 
 /** Checks and parses a server configuration. */
-export function resolveServerConfig(signatures: Signatures, config: ServerConfig): ResolvedServerConfig {
+export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig): ResolvedServerConfig {
+  const signatures = deps.signatures;
   if (config === null || typeof config !== 'object') throw new TlsConfigError('engine.server(config): config must be an object');
   const common = _common(config, 'server');
   const identity = _identity(signatures, config.certificateChain, config.privateKey, 'server');
@@ -403,6 +444,29 @@ export function resolveServerConfig(signatures: Signatures, config: ServerConfig
     groupSelection: config.groupSelection ?? 'client-key-share',
     advertisedGroups,
     helloRetryRequestCookie: config.helloRetryRequestCookie,
+    tickets: _tickets(deps, config.tickets),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedServerConfig;
+}
+
+function _pskModes(modes: readonly ('psk_dhe_ke' | 'psk_ke')[] | undefined): readonly number[] {
+  const list = modes ?? ['psk_dhe_ke'];
+  if (list.length === 0) throw new TlsConfigError('client: pskKeyExchangeModes is empty');
+  return list.map((mode) => {
+    if (mode !== 'psk_dhe_ke' && mode !== 'psk_ke') throw new TlsConfigError(`client: unknown PSK key exchange mode ${JSON.stringify(mode)}`);
+    return mode === 'psk_dhe_ke' ? 1 : 0;
+  });
+}
+
+function _tickets(deps: ServerConfigDeps, tickets: ServerConfig['tickets']): ResolvedServerConfig['tickets'] {
+  if (tickets === false) return undefined;
+  const count = tickets?.count ?? 2;
+  const lifetime = tickets?.lifetime ?? 7200;
+  if (!Number.isSafeInteger(count) || count < 0 || count > 16) throw new TlsConfigError('server: tickets.count must be 0..16');
+  if (!Number.isSafeInteger(lifetime) || lifetime < 1 || lifetime > MAX_TICKET_LIFETIME) {
+    throw new TlsConfigError(`server: tickets.lifetime must be 1..${MAX_TICKET_LIFETIME} seconds (RFC 8446 4.6.1)`);
+  }
+  if (count === 0) return undefined;
+  const keys = tickets?.keys ?? rotatingTicketKeys({ random: deps.random, locks: deps.locks, rotateEvery: lifetime, lifetime });
+  return Object.freeze({ count, lifetime, keys });
 }

@@ -16,7 +16,7 @@ import type { ResolvedClientConfig, ResolvedServerConfig } from './config.js';
 import { ALERT, ALERT_LEVEL, CONTENT_TYPE } from './enums.js';
 import { TlsAlertError, TlsStateError, _localAlert, _peerAlert, _toLocalAlert } from './errors.js';
 import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
-import { decodeHandshake, encodeKeyUpdate, type WireHandshakeMessage, type Decoded } from './messages.js';
+import { decodeHandshake, encodeKeyUpdate, type Decoded, type NewSessionTicket, type WireHandshakeMessage } from './messages.js';
 import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
 import {
   MAX_PLAINTEXT_LENGTH,
@@ -59,6 +59,8 @@ export interface HandshakeResult {
   readonly exporterMasterSecret: Uint8Array;
   /** resumption_master_secret (RFC 8446 7.1), for session tickets. */
   readonly resumptionMasterSecret: Uint8Array;
+  /** A client's handler of NewSessionTicket messages (undefined: tickets are checked and dropped). */
+  readonly onTicket?: ((ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array) => void) | undefined;
 }
 
 /**
@@ -172,6 +174,7 @@ export class Connection {
   #closeSent = false;
   #exporterSecret: Uint8Array | undefined;
   #resumptionSecret: Uint8Array | undefined;
+  #onTicket: HandshakeResult['onTicket'];
   /** A KeyUpdate(update_requested) was answered; no further answer is owed until we send data. */
   #keyUpdateAnswered = false;
   /** We asked the peer to update its keys because our read key is worn (RFC 8446 5.5). */
@@ -552,9 +555,11 @@ export class Connection {
         return;
       }
       case 'new_session_ticket':
-        // RFC 8446 4.6.1: only servers send tickets. Sessions are kept once resumption exists;
-        // until then a valid ticket is accepted and dropped.
-        if (this.side === 'client') return;
+        // RFC 8446 4.6.1: only servers send tickets; a client without onSession drops them.
+        if (this.side === 'client') {
+          this.#onTicket?.(message, this.#resumptionSecret!);
+          return;
+        }
         break;
       default:
         break;
@@ -678,6 +683,7 @@ export class Connection {
         this.#suite = result.suite;
         this.#exporterSecret = result.exporterMasterSecret;
         this.#resumptionSecret = result.resumptionMasterSecret;
+        this.#onTicket = result.onTicket;
         this.#ccsAllowed = false;
         this.#state = 'connected';
       },

@@ -30,3 +30,5 @@ export { decodeClientHello } from './messages.js';
 export type { ClientHello, ClientHelloExtension, ServerName } from './messages.js';
 export { RecordError } from './record.js';
 export type { AlertName } from './enums.js';
+export { decodeSession, encodeSession, MAX_TICKET_LIFETIME, rotatingTicketKeys } from './session.js';
+export type { RotatingTicketKeysOptions, TicketKey, TicketKeySource, TlsSession } from './session.js';

@@ -22,9 +22,10 @@ import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { _isInsecure, type ResolvedServerConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
-import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, SIGNATURE_SCHEME } from './enums.js';
+import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, PSK_KEY_EXCHANGE_MODE, SIGNATURE_SCHEME } from './enums.js';
 import { _localAlert } from './errors.js';
-import { EarlySecret, finishedVerifyData, verifyFinished } from './key-schedule.js';
+import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
+import { openTicket, sealTicket, type TicketContents } from './session.js';
 import {
   checkSolicited,
   encodeCertificate,
@@ -34,7 +35,9 @@ import {
   encodeFinished,
   encodeHelloRetryRequest,
   encodeMessageHash,
+  encodeNewSessionTicket,
   encodeServerHello,
+  truncatedClientHello,
   findExtension,
   MIN_RECORD_SIZE_LIMIT,
   type ClientHello,
@@ -45,7 +48,7 @@ import {
   type WireHandshakeMessage,
 } from './messages.js';
 import { MAX_PLAINTEXT_LENGTH } from './record.js';
-import type { CipherSuite } from './suites.js';
+import { CIPHER_SUITES, type CipherSuite } from './suites.js';
 
 const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
 /** Declined early data skipped before giving up: four maximum-size records. */
@@ -60,6 +63,18 @@ interface _Choice {
   readonly scheme: SignatureScheme;
 }
 
+/** A PSK the server resumes: which identity, and the session its ticket held. */
+interface _AcceptedPsk {
+  readonly index: number;
+  readonly ticket: TicketContents;
+}
+
+/** The host_name the client asked for (RFC 6066 3), if any. */
+function _serverName(hello: ClientHello): string | undefined {
+  const name = findExtension(hello.extensions, 'server_name')?.serverNameList.find((n) => n.nameType === 'host_name');
+  return name && 'hostName' in name ? name.hostName : undefined;
+}
+
 /** The handshake after the server's flight: what the client's flight is checked against. */
 interface _Flight {
   readonly suite: CipherSuite;
@@ -71,9 +86,11 @@ interface _Flight {
   readonly clientRandom: Uint8Array;
   readonly info: {
     readonly group: NamedGroup;
-    readonly scheme: SignatureScheme;
+    /** undefined when resumed: the server did not sign. */
+    readonly scheme: SignatureScheme | undefined;
     readonly alpn: string | undefined;
     readonly serverName: string | undefined;
+    readonly resumed: boolean;
   };
 }
 
@@ -162,8 +179,9 @@ class _ServerHandshake implements HandshakeMachine {
     if (findExtension(hello.extensions, 'early_data')) this.#ctx.skipEarlyData(_EARLY_DATA_SKIP_LIMIT);
     const choice = this.#choose(hello);
     if (choice.share) {
+      const psk = this.#acceptPsk(hello, choice.suite, undefined);
       const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
-      return this.#respond(hello, choice, choice.share, transcript);
+      return this.#respond(hello, choice, choice.share, transcript, psk);
     }
     // RFC 8446 4.1.4: ask for a share of the chosen group with a HelloRetryRequest.
     const cookie = this.#config.helloRetryRequestCookie?.(hello.raw);
@@ -220,7 +238,8 @@ class _ServerHandshake implements HandshakeMachine {
       throw _localAlert('illegal_parameter', 'the second ClientHello changed the negotiation (RFC 8446 4.1.2)');
     }
     this.#ctx.allowChangeCipherSpec(true);
-    return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw));
+    const psk = this.#acceptPsk(hello, again.suite, state.transcript);
+    return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw), psk);
   }
 
   /** Negotiates version, suite, group and signature scheme from a ClientHello (RFC 8446 4.1.1). */
@@ -271,8 +290,75 @@ class _ServerHandshake implements HandshakeMachine {
     return { suite, group, share: shareFor(group), scheme };
   }
 
+  /**
+   * The first offered PSK this server can resume (RFC 8446 4.2.11): a ticket it can open, for a
+   * suite with the same hash, within its lifetime, for the same server name, with psk_dhe_ke.
+   * Its binder is checked before anything else uses it: a wrong one is decrypt_error. Tickets
+   * carry no client certificate, so a server that asks for one never resumes.
+   */
+  #acceptPsk(hello: Decoded<ClientHello>, suite: CipherSuite, transcriptBefore: RunningHash | undefined): _AcceptedPsk | undefined {
+    const tickets = this.#config.tickets;
+    const offer = findExtension(hello.extensions, 'pre_shared_key');
+    const modes = findExtension(hello.extensions, 'psk_key_exchange_modes');
+    if (!tickets || !offer || !modes || this.#config.clientAuth !== 'none') return undefined;
+    // psk_dhe_ke only: a resumed connection still gets a fresh key exchange (RFC 8446 E.1.2).
+    if (!modes.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return undefined;
+    const now = this.#ctx.engine.platform.clock.now();
+    const serverName = _serverName(hello);
+    for (let i = 0; i < offer.identities.length; i++) {
+      const ticket = openTicket(tickets.keys, offer.identities[i]!.identity, now);
+      if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) continue;
+      if (now < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
+      if (ticket.serverName !== serverName) continue;
+      // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
+      const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
+      const early = EarlySecret.fromPsk(suite.hash, ticket.psk);
+      const binderKey = early.binderKey('resumption');
+      early.destroy();
+      try {
+        if (!verifyFinished(suite.hash, binderKey, transcript.digest(), offer.binders[i]!)) {
+          throw _localAlert('decrypt_error', 'the PSK binder does not verify (RFC 8446 4.2.11.2)');
+        }
+      } finally {
+        binderKey.fill(0);
+      }
+      return { index: i, ticket };
+    }
+    return undefined;
+  }
+
+  /** NewSessionTicket messages after the client's Finished (RFC 8446 4.6.1). */
+  #issueTickets(suite: CipherSuite, resumptionMasterSecret: Uint8Array, info: _Flight['info']): void {
+    const tickets = this.#config.tickets;
+    if (!tickets || this.#config.clientAuth !== 'none') return;
+    const provider = this.#ctx.engine.crypto;
+    const now = this.#ctx.engine.platform.clock.now();
+    const key = tickets.keys.current(now);
+    for (let i = 0; i < tickets.count; i++) {
+      // RFC 8446 4.6.1: a nonce unique among this connection's tickets.
+      const ticketNonce = Uint8Array.of(i);
+      const age = provider.random(4, 'ticket_age_add');
+      const ticketAgeAdd = ((age[0]! << 24) | (age[1]! << 16) | (age[2]! << 8) | age[3]!) >>> 0;
+      const psk = resumptionPsk(suite.hash, resumptionMasterSecret, ticketNonce);
+      const ticket = sealTicket(key, provider.random(12, 'ticket_iv'), {
+        cipherSuite: suite.name,
+        psk,
+        ticketAgeAdd,
+        issuedAt: now,
+        lifetime: tickets.lifetime,
+        serverName: info.serverName,
+        alpn: info.alpn,
+        maxEarlyDataSize: 0,
+      });
+      psk.fill(0);
+      this.#ctx.sendHandshake(
+        encodeNewSessionTicket({ type: 'new_session_ticket', ticketLifetime: tickets.lifetime, ticketAgeAdd, ticketNonce, ticket, extensions: [] }),
+      );
+    }
+  }
+
   /** Sends ServerHello and the server's encrypted flight (RFC 8446 2). */
-  #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash): ServerState {
+  #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash, psk: _AcceptedPsk | undefined): ServerState {
     const ctx = this.#ctx;
     const config = this.#config;
     const { suite, group, scheme } = choice;
@@ -295,6 +381,7 @@ class _ServerHandshake implements HandshakeMachine {
       cipherSuite: suite.code,
       extensions: [
         { type: 'key_share', serverShare: { group: NAMED_GROUP[group], keyExchange: response.publicShare } },
+        ...(psk ? [{ type: 'pre_shared_key' as const, selectedIdentity: psk.index }] : []),
         { type: 'supported_versions', selectedVersion: _TLS13 },
       ],
     });
@@ -302,7 +389,8 @@ class _ServerHandshake implements HandshakeMachine {
     if (hello.legacySessionId.length > 0) ctx.sendChangeCipherSpec();
     transcript.update(serverHello);
 
-    const handshakeSecret = EarlySecret.withoutPsk(suite.hash).handshake(response.sharedSecret);
+    const early = psk ? EarlySecret.fromPsk(suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(suite.hash);
+    const handshakeSecret = early.handshake(response.sharedSecret);
     response.sharedSecret.fill(0);
     const helloHash = transcript.digest();
     const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
@@ -315,7 +403,8 @@ class _ServerHandshake implements HandshakeMachine {
 
     try {
       const { alpn, serverName } = this.#encryptedExtensions(hello, transcript);
-      if (config.clientAuth !== 'none') {
+      // RFC 8446 2.2: a PSK handshake authenticates with the PSK: no certificate messages.
+      if (config.clientAuth !== 'none' && !psk) {
         const request = encodeCertificateRequest({
           type: 'certificate_request',
           certificateRequestContext: new Uint8Array(0),
@@ -324,17 +413,19 @@ class _ServerHandshake implements HandshakeMachine {
         ctx.sendHandshake(request);
         transcript.update(request);
       }
-      const certificate = encodeCertificate({
-        type: 'certificate',
-        certificateRequestContext: new Uint8Array(0),
-        certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
-      });
-      ctx.sendHandshake(certificate);
-      transcript.update(certificate);
-      const signature = config.identity.signer.sign(scheme, certificateVerifyContent('server', transcript.digest()));
-      const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
-      ctx.sendHandshake(verify);
-      transcript.update(verify);
+      if (!psk) {
+        const certificate = encodeCertificate({
+          type: 'certificate',
+          certificateRequestContext: new Uint8Array(0),
+          certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
+        });
+        ctx.sendHandshake(certificate);
+        transcript.update(certificate);
+        const signature = config.identity.signer.sign(scheme, certificateVerifyContent('server', transcript.digest()));
+        const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+        ctx.sendHandshake(verify);
+        transcript.update(verify);
+      }
       const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, serverHandshakeSecret, transcript.digest()) });
       ctx.sendHandshake(finished);
       transcript.update(finished);
@@ -357,9 +448,9 @@ class _ServerHandshake implements HandshakeMachine {
         exporterMasterSecret,
         masterSecret: master,
         clientRandom: hello.random,
-        info: { group, scheme, alpn, serverName },
+        info: { group, scheme: psk ? undefined : scheme, alpn, serverName, resumed: psk !== undefined },
       };
-      return config.clientAuth === 'none' ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
+      return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
     } finally {
       serverHandshakeSecret.fill(0);
       handshakeSecret.destroy();
@@ -443,6 +534,7 @@ class _ServerHandshake implements HandshakeMachine {
     this.#ctx.allowChangeCipherSpec(false);
     this.#ctx.setReadKey(suite, flight.clientApplicationSecret);
     const resumptionMasterSecret = flight.masterSecret.resumptionMasterSecret(transcript.digest());
+    this.#issueTickets(suite, resumptionMasterSecret, flight.info);
     const exporterMasterSecret = flight.exporterMasterSecret.slice();
     _destroyFlight(flight);
     this.#ctx.complete({
@@ -457,7 +549,7 @@ class _ServerHandshake implements HandshakeMachine {
         alpn: flight.info.alpn,
         serverName: flight.info.serverName,
         peerCertificates: peerChain.map((c) => c.raw),
-        resumed: false,
+        resumed: flight.info.resumed,
         earlyDataAccepted: false,
       },
     });

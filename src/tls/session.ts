@@ -1,0 +1,250 @@
+/**
+ * Sessions and tickets (RFC 8446 4.6.1, 2.2): what a client keeps to resume, what a server puts
+ * in a ticket, and the keys that seal tickets.
+ *
+ * A server keeps no per-session state: a ticket is the session itself, sealed with AES-256-GCM
+ * under a ticket key the server rotates on the Platform clock. Every server that shares the
+ * `TicketKeySource` can open every other's tickets.
+ * @module
+ */
+import { aeadKey } from '../crypto/aead.js';
+import type { RandomSource } from '../crypto/random.js';
+import type { Platform } from '../os/platform.js';
+import { Reader, TlsDecodeError, Writer, vectorBounds } from './codec.js';
+import { cipherSuiteByCode, type CipherSuiteName, CIPHER_SUITES } from './suites.js';
+
+/** RFC 8446 4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)". */
+export const MAX_TICKET_LIFETIME = 604_800;
+
+/**
+ * What a client needs to resume: plain data, safe to store (it holds a secret: the resumption
+ * PSK; keep it where you would keep a password). `encodeSession`/`decodeSession` turn it into
+ * bytes and back.
+ */
+export interface TlsSession {
+  readonly cipherSuite: CipherSuiteName;
+  readonly serverName: string | undefined;
+  readonly alpn: string | undefined;
+  /** The opaque ticket, sent back as the PSK identity. */
+  readonly ticket: Uint8Array;
+  /** The resumption PSK (RFC 8446 4.6.1). */
+  readonly psk: Uint8Array;
+  readonly ticketAgeAdd: number;
+  /** When the ticket arrived, in ms since the epoch (Platform clock). */
+  readonly receivedAt: number;
+  /** Seconds the ticket may be used, capped at 7 days. */
+  readonly lifetime: number;
+  /** Early data the server accepts with this ticket (0: none). */
+  readonly maxEarlyDataSize: number;
+}
+
+const _SESSION_VERSION = 1;
+const _OPAQUE8 = vectorBounds('session field', 0, 0xff);
+const _OPAQUE16 = vectorBounds('session field', 0, 0xffff);
+
+/**
+ * Serialises a session (for a file, a cookie jar, another process).
+ * @example
+ * store.set(host, encodeSession(session));
+ */
+export function encodeSession(session: TlsSession): Uint8Array {
+  const w = new Writer();
+  w.u8(_SESSION_VERSION).u16(CIPHER_SUITES[session.cipherSuite].code);
+  w.opaque(_OPAQUE16, _ascii(session.serverName ?? ''));
+  w.opaque(_OPAQUE8, _ascii(session.alpn ?? ''));
+  w.opaque(_OPAQUE16, session.ticket).opaque(_OPAQUE8, session.psk);
+  w.u32(session.ticketAgeAdd).u32(session.lifetime).u32(session.maxEarlyDataSize);
+  _writeTime(w, session.receivedAt);
+  return w.finish();
+}
+
+/**
+ * The inverse of `encodeSession`; throws `TlsDecodeError` for bytes that are not a session.
+ * @example
+ * const session = decodeSession(store.get(host));
+ */
+export function decodeSession(bytes: Uint8Array): TlsSession {
+  const r = new Reader(bytes, 'session');
+  if (r.u8('version') !== _SESSION_VERSION) throw new TlsDecodeError('decode_error', 'session: unknown version');
+  const suite = cipherSuiteByCode(r.u16('cipher_suite'));
+  if (!suite) throw new TlsDecodeError('decode_error', 'session: unknown cipher suite');
+  const serverName = _text(r.opaque(_OPAQUE16));
+  const alpn = _text(r.opaque(_OPAQUE8));
+  const ticket = r.opaque(_OPAQUE16).slice();
+  const psk = r.opaque(_OPAQUE8).slice();
+  const ticketAgeAdd = r.u32('ticket_age_add');
+  const lifetime = r.u32('lifetime');
+  const maxEarlyDataSize = r.u32('max_early_data_size');
+  const receivedAt = _readTime(r);
+  r.expectEnd();
+  if (psk.length !== suite.hashLength || ticket.length === 0) throw new TlsDecodeError('decode_error', 'session: malformed');
+  return { cipherSuite: suite.name, serverName, alpn, ticket, psk, ticketAgeAdd, receivedAt, lifetime, maxEarlyDataSize };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ticket keys
+// ---------------------------------------------------------------------------------------------
+
+/** A ticket-sealing key and its identifier (sent in clear at the start of every ticket). */
+export interface TicketKey {
+  /** 4 bytes naming the key. */
+  readonly id: Uint8Array;
+  /** 32 bytes of AES-256-GCM key. */
+  readonly key: Uint8Array;
+}
+
+/**
+ * Where ticket keys come from. Servers behind one load balancer share a source (an external
+ * store) so each can open the others' tickets. `now` is the Platform clock in ms.
+ */
+export interface TicketKeySource {
+  /** The key to seal new tickets with. */
+  current(now: number): TicketKey;
+  /** The key with this id if tickets sealed with it may still be opened, else undefined. */
+  find(id: Uint8Array, now: number): TicketKey | undefined;
+}
+
+/** Options of {@link rotatingTicketKeys}. */
+export interface RotatingTicketKeysOptions {
+  /** Where key bytes come from (an engine's `crypto.random`). */
+  readonly random: RandomSource;
+  /** Locks guarding the shared key state (`platform.locks`). */
+  readonly locks: Platform['locks'];
+  /** How long one key seals new tickets, in seconds (default: the ticket lifetime). */
+  readonly rotateEvery: number;
+  /** How long tickets live, in seconds: a retired key still opens tickets for this long. */
+  readonly lifetime: number;
+}
+
+/**
+ * The default, in-process ticket keys: a fresh key every `rotateEvery` seconds of the Platform
+ * clock; a retired key keeps opening tickets for one `lifetime` more, then is wiped. Shared by
+ * every connection of a server config, so guarded by `platform.locks`.
+ * @example
+ * const keys = rotatingTicketKeys({ random: engine.crypto.random, locks: platform.locks, rotateEvery: 3600, lifetime: 7200 });
+ */
+export function rotatingTicketKeys(options: RotatingTicketKeysOptions): TicketKeySource {
+  const keys: { key: TicketKey; from: number }[] = [];
+  const rotateMs = options.rotateEvery * 1000;
+  const keepMs = rotateMs + options.lifetime * 1000;
+  const fresh = (now: number) => {
+    const key = { id: options.random(4, 'ticket_key_id'), key: options.random(32, 'ticket_key') };
+    keys.unshift({ key, from: now });
+    return key;
+  };
+  const prune = (now: number) => {
+    while (keys.length > 0 && now - keys[keys.length - 1]!.from >= keepMs) keys.pop()!.key.key.fill(0);
+  };
+  return Object.freeze({
+    current(now: number): TicketKey {
+      return options.locks.withLock('sandtls.ticket_keys', () => {
+        prune(now);
+        const newest = keys[0];
+        return newest && now - newest.from < rotateMs && now >= newest.from ? newest.key : fresh(now);
+      });
+    },
+    find(id: Uint8Array, now: number): TicketKey | undefined {
+      return options.locks.withLock('sandtls.ticket_keys', () => {
+        prune(now);
+        return keys.find((k) => _equal(k.key.id, id))?.key;
+      });
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets (server side)
+// ---------------------------------------------------------------------------------------------
+
+/** What a server seals into a ticket. */
+export interface TicketContents {
+  readonly cipherSuite: CipherSuiteName;
+  readonly psk: Uint8Array;
+  readonly ticketAgeAdd: number;
+  /** ms since the epoch. */
+  readonly issuedAt: number;
+  /** seconds */
+  readonly lifetime: number;
+  readonly serverName: string | undefined;
+  readonly alpn: string | undefined;
+  readonly maxEarlyDataSize: number;
+}
+
+const _TICKET_IV = 12;
+
+/** Seals ticket contents: key id (4) || IV (12) || AES-256-GCM(contents), the id as AAD. */
+export function sealTicket(key: TicketKey, iv: Uint8Array, contents: TicketContents): Uint8Array {
+  const w = new Writer();
+  w.u16(CIPHER_SUITES[contents.cipherSuite].code).opaque(_OPAQUE8, contents.psk);
+  w.u32(contents.ticketAgeAdd).u32(contents.lifetime).u32(contents.maxEarlyDataSize);
+  _writeTime(w, contents.issuedAt);
+  w.opaque(_OPAQUE16, _ascii(contents.serverName ?? '')).opaque(_OPAQUE8, _ascii(contents.alpn ?? ''));
+  const plaintext = w.finish();
+  const aead = aeadKey('AES-256-GCM', key.key);
+  try {
+    const sealed = aead.seal(iv, plaintext, key.id);
+    const out = new Uint8Array(4 + _TICKET_IV + sealed.length);
+    out.set(key.id);
+    out.set(iv, 4);
+    out.set(sealed, 4 + _TICKET_IV);
+    return out;
+  } finally {
+    plaintext.fill(0);
+    aead.destroy();
+  }
+}
+
+/** Opens a ticket sealed by `sealTicket`; undefined if no key opens it or it is malformed. */
+export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: number): TicketContents | undefined {
+  if (ticket.length < 4 + _TICKET_IV + 16) return undefined;
+  const key = keys.find(ticket.subarray(0, 4), now);
+  if (!key) return undefined;
+  const aead = aeadKey('AES-256-GCM', key.key);
+  let plaintext: Uint8Array;
+  try {
+    plaintext = aead.open(ticket.subarray(4, 4 + _TICKET_IV), ticket.subarray(4 + _TICKET_IV), ticket.subarray(0, 4));
+  } catch {
+    return undefined;
+  } finally {
+    aead.destroy();
+  }
+  try {
+    const r = new Reader(plaintext, 'ticket');
+    const suite = cipherSuiteByCode(r.u16('cipher_suite'));
+    const psk = r.opaque(_OPAQUE8).slice();
+    const ticketAgeAdd = r.u32('ticket_age_add');
+    const lifetime = r.u32('lifetime');
+    const maxEarlyDataSize = r.u32('max_early_data_size');
+    const issuedAt = _readTime(r);
+    const serverName = _text(r.opaque(_OPAQUE16));
+    const alpn = _text(r.opaque(_OPAQUE8));
+    r.expectEnd();
+    if (!suite || psk.length !== suite.hashLength) return undefined;
+    return { cipherSuite: suite.name, psk, ticketAgeAdd, issuedAt, lifetime, serverName, alpn, maxEarlyDataSize };
+  } catch {
+    return undefined;
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+function _writeTime(w: Writer, ms: number): void {
+  const t = Math.max(0, Math.floor(ms));
+  w.u32(Math.floor(t / 2 ** 32)).u32(t % 2 ** 32);
+}
+
+function _readTime(r: Reader): number {
+  return r.u32('time_hi') * 2 ** 32 + r.u32('time_lo');
+}
+
+function _ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0x7f);
+}
+
+function _text(bytes: Uint8Array): string | undefined {
+  return bytes.length === 0 ? undefined : String.fromCharCode(...bytes);
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
