@@ -4,7 +4,10 @@
  * - capabilities.json and SANDBOXING.md regenerated in memory and compared with the committed
  *   files (a change in what an API touches must be a reviewed diff);
  * - what the recordings must say: the record layer touches nothing; a handshake draws labelled
- *   entropy only, plus one clock read per certificate chain verified; no locks, no stderr;
+ *   entropy, reads the clock once per certificate chain verified and once per session-ticket
+ *   step (a client's ticket age and each session it keeps; a server's ticket check and its
+ *   issuing of tickets), and takes locks only for a server's shared ticket keys, session store
+ *   or 0-RTT replay cache; nothing writes stderr;
  * - the denial matrix: each scenario succeeds with exactly the capabilities the manifest lists,
  *   and with any one of them refused (after init()) fails cleanly, the right alert on the wire,
  *   and the same engine completes the scenario once the capability is allowed again. The same
@@ -72,6 +75,50 @@ function firstDifference(a: string, b: string): string {
   return '(no difference)';
 }
 
+/** A side's Platform calls other than entropy, as 'api capability what'. */
+const nonEntropy = (run: ScenarioRun, side: Side): string[] =>
+  placedEvents(run, side)
+    .filter((e) => e.capability !== 'entropy')
+    .map((e) => `${e.api} ${e.capability} ${e.what}`);
+
+/** The lock a server's ticket keys or session store takes (none for the application's own keys). */
+const ticketLock = (keys: 'default' | 'external' | 'store' | undefined): string | undefined =>
+  keys === 'default' ? 'sandtls.ticket_keys' : keys === 'store' ? 'sandtls.session_cache' : undefined;
+
+/**
+ * What a handshake or resumption scenario must record for `side` besides entropy, in order, from
+ * its declaration: the client reads the clock for the offered session's age (in engine.client()),
+ * per chain it verifies and per session it keeps; the server reads it to check a PSK (then asks
+ * its ticket keys or store), per client chain, and once to issue its tickets (then one
+ * `sandtls.ticket_keys` lock, or one `sandtls.session_cache` lock per ticket); a 0-RTT check asks
+ * the replay cache once.
+ */
+function expectedNonEntropy(s: Scenario, side: 'client' | 'server'): string[] {
+  const use = s.sessions[side] ?? {};
+  const chains: string[] = Array(s.chainVerifications[side] ?? 0).fill('receive() clock now');
+  if (side === 'client') {
+    return [...(use.offers ? ['engine.client() clock now'] : []), ...chains, ...Array(use.stores ?? 0).fill('receive() clock now')];
+  }
+  const lock = ticketLock(use.keys);
+  const out: string[] = [];
+  if (use.checks) out.push('receive() clock now', ...(lock ? [`receive() locks ${lock}`] : []));
+  if (use.replayCheck) out.push('receive() locks sandtls.replay');
+  out.push(...chains);
+  if (use.issues) {
+    out.push('receive() clock now');
+    if (use.keys === 'default') out.push('receive() locks sandtls.ticket_keys');
+    if (use.keys === 'store') out.push(...Array(use.issues).fill('receive() locks sandtls.session_cache'));
+  }
+  return out;
+}
+
+/** Every lock name a scenario's server may take, from its declaration. */
+function declaredLocks(s: Scenario): Set<string> {
+  const use = s.sessions.server ?? {};
+  const lock = ticketLock(use.keys);
+  return new Set([...(lock && (use.checks || use.issues) ? [lock] : []), ...(use.replayCheck ? ['sandtls.replay'] : [])]);
+}
+
 function causeChainHas(error: unknown, capability: Capability): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (e instanceof CapabilityDeniedError && e.capability === capability) return true;
@@ -123,7 +170,30 @@ describe('the scenarios cover every public API', () => {
     expect(names[0]).toBe('init');
     for (const group of GROUPS) for (const type of CERTIFICATE_TYPES) expect(names).toContain(`handshake ${group} ${type}`);
     for (const type of CERTIFICATE_TYPES) expect(names).toContain(`handshake client auth ${type}`);
-    expect(names).toEqual(expect.arrayContaining(['handshake HelloRetryRequest', 'handshake rejects unknown CA', 'handshake rejects expired certificate']));
+    expect(names).toEqual(expect.arrayContaining(['handshake HelloRetryRequest', 'handshake rejects unknown CA', 'handshake rejects expired certificate', 'handshake without tickets']));
+  });
+
+  it('sessions: kept by the client, resumed (ticket keys, external keys, a session store, 0-RTT), refused, expired', () => {
+    expect(byPhase('resumption').map((s) => s.name)).toEqual([
+      'resumption: the client keeps sessions',
+      'resumption',
+      'resumption with a ticket the server cannot open',
+      'resumption with an expired session',
+      'tickets from external keys',
+      'resumption across servers sharing external keys',
+      'resumption from a session store',
+      'resumption with 0-RTT data',
+    ]);
+    const resumed = byPhase('resumption').filter((s) => recorded(s).outcome!.client!.info!.resumed);
+    expect(resumed.map((s) => s.name)).toEqual([
+      'resumption',
+      'resumption across servers sharing external keys',
+      'resumption from a session store',
+      'resumption with 0-RTT data',
+    ]);
+    for (const s of resumed) expect(recorded(s).outcome!.server!.info!.resumed, s.name).toBe(true);
+    const early = recorded(runs.scenarios.find((s) => s.name === 'resumption with 0-RTT data')!).outcome!;
+    expect([early.client!.info!.earlyDataAccepted, early.server!.info!.earlyDataAccepted]).toEqual([true, true]);
   });
 
   it('the record layer: send, read, updateKeys, exportKeyingMaterial, close (both sides)', () => {
@@ -170,16 +240,31 @@ describe('what each API touches after init()', () => {
     expect(eventsOf(runs.recorded.get('handshake without verification')!, 'client').filter((e) => e.capability === 'clock')).toEqual([]);
   });
 
-  it('a server handshake draws entropy only, plus one clock read per client certificate chain it verifies', () => {
+  it('a server handshake draws entropy, reads the clock once per client chain it verifies and once to issue tickets, and locks the ticket keys once', () => {
     for (const s of byPhase('handshake')) {
-      const events = placedEvents(recorded(s), 'server');
-      const clock = events.filter((e) => e.capability === 'clock');
-      expect(events.filter((e) => e.capability !== 'entropy' && e.capability !== 'clock'), s.name).toEqual([]);
-      expect(clock.length, s.name).toBe(s.chainVerifications.server ?? 0);
-      for (const e of clock) expect([e.api, e.what]).toEqual(['receive()', 'now']);
+      // Exactly, in order: [clock now per client chain], then for the tickets one clock read (their
+      // issue time) and one sandtls.ticket_keys lock (the key to seal them with), all in receive().
+      expect(nonEntropy(recorded(s), 'server'), s.name).toEqual(expectedNonEntropy(s, 'server'));
     }
-    const withoutClientAuth = byPhase('handshake').filter((s) => !s.chainVerifications.server);
-    expect(withoutClientAuth.length).toBeGreaterThan(20);
+    // Every full handshake the server completes without asking for a client certificate issues
+    // two tickets (the default); client authentication, a failed handshake or tickets: false: none.
+    const issuing = byPhase('handshake').filter((s) => s.sessions.server?.issues);
+    expect(issuing.length).toBeGreaterThan(20);
+    for (const s of issuing) {
+      expect(s.sessions.server, s.name).toEqual({ issues: 2, keys: 'default', newKey: true });
+      expect(nonEntropy(recorded(s), 'server').slice(-2), s.name).toEqual(['receive() clock now', 'receive() locks sandtls.ticket_keys']);
+    }
+    for (const name of ['handshake client auth ecdsa-p256', 'handshake rejects unknown CA', 'handshake server rejects client certificate']) {
+      expect(runs.scenarios.find((s) => s.name === name)!.sessions, name).toEqual({});
+    }
+    // tickets: false is the way back to a server that touches entropy only.
+    expect(nonEntropy(runs.recorded.get('handshake without tickets')!, 'server')).toEqual([]);
+  });
+
+  it('a client handshake or resumption reads the clock exactly as declared: ticket age, chains, sessions kept', () => {
+    for (const s of [...byPhase('handshake'), ...byPhase('resumption')]) {
+      expect(nonEntropy(recorded(s), 'client'), s.name).toEqual(expectedNonEntropy(s, 'client'));
+    }
   });
 
   it('every entropy draw has a purpose label and a size, everywhere (init included)', () => {
@@ -214,7 +299,34 @@ describe('what each API touches after init()', () => {
       'receive() ecdsa_hedge:secp256r1', // CertificateVerify
       'receive() scalar_blinding:secp256r1',
       'receive() ecdsa_blinding:secp256r1',
+      // After the client's Finished: two NewSessionTickets (RFC 8446 4.6.1).
+      'receive() now', // their issue time, sealed in each ticket
+      'receive() sandtls.ticket_keys', // rotatingTicketKeys: the current key, under the lock...
+      'receive() ticket_key_id', // ...made on the config's first ticket (every 7200 s after)
+      'receive() ticket_key',
+      'receive() ticket_age_add', // ticket 1: its age obfuscator and its AES-GCM nonce
+      'receive() ticket_iv',
+      'receive() ticket_age_add', // ticket 2
+      'receive() ticket_iv',
     ]);
+    const sizes = Object.fromEntries(placedEvents(run, 'server').filter((e) => e.what.startsWith('ticket_')).map((e) => [e.what, 0]));
+    for (const e of eventsOf(run, 'server')) if (e.purpose?.startsWith('ticket_')) sizes[e.purpose] = e.bytes!;
+    expect(sizes).toEqual({ ticket_key_id: 4, ticket_key: 32, ticket_age_add: 4, ticket_iv: 12 });
+  });
+
+  it('ticket draws follow the declaration: ticket_age_add and ticket_iv (or ticket_id) per ticket, a key only when one is made', () => {
+    for (const s of [...byPhase('handshake'), ...byPhase('resumption')]) {
+      const use = s.sessions.server ?? {};
+      const counts: Record<string, number> = {};
+      for (const e of eventsOf(recorded(s), 'server')) if (e.purpose?.startsWith('ticket_')) counts[e.purpose] = (counts[e.purpose] ?? 0) + 1;
+      const issues = use.issues ?? 0;
+      const expected: Record<string, number> = {};
+      if (use.newKey) Object.assign(expected, { ticket_key_id: 1, ticket_key: 1 });
+      if (issues > 0) Object.assign(expected, { ticket_age_add: issues, [use.keys === 'store' ? 'ticket_id' : 'ticket_iv']: issues });
+      expect(counts, s.name).toEqual(expected);
+      // A client draws nothing for sessions: no ticket_* purpose.
+      expect(eventsOf(recorded(s), 'client').filter((e) => e.purpose?.startsWith('ticket')), s.name).toEqual([]);
+    }
   });
 
   it('verifyCertificateChain reads the clock once (none with `now` or when refused before verifying), draws nothing', () => {
@@ -224,19 +336,83 @@ describe('what each API touches after init()', () => {
     }
   });
 
-  it('nothing takes a lock or writes stderr, in any run of the audit', () => {
+  it('nothing writes stderr, and only a server takes locks, only those its tickets, session store or replay cache declare, in any run of the audit', () => {
     const all = [...runs.recorded.values(), ...runs.exact.values(), ...runs.denials.map((d) => d.run), ...runs.refusalPoints.map((d) => d.run)];
+    const lockNames = new Set<string>();
     for (const run of all) {
       for (const side of run.scenario.sides) {
-        expect(eventsOf(run, side).filter((e) => e.capability === 'locks' || e.capability === 'stderr'), run.scenario.name).toEqual([]);
+        const events = eventsOf(run, side);
+        expect(events.filter((e) => e.capability === 'stderr'), run.scenario.name).toEqual([]);
+        const locks = events.filter((e) => e.capability === 'locks').map((e) => e.purpose!);
+        if (side !== 'server') expect(locks, `${run.scenario.name} (${side})`).toEqual([]);
+        const declared = declaredLocks(run.scenario);
+        for (const name of locks) expect(declared, `${run.scenario.name}: lock ${name}`).toContain(name);
+        for (const name of locks) lockNames.add(name);
       }
     }
+    expect([...lockNames].sort()).toEqual(['sandtls.replay', 'sandtls.session_cache', 'sandtls.ticket_keys']);
+    // Outside handshakes and resumption: no lock at all (the record layer, verification, failures, init).
+    for (const s of runs.scenarios.filter((x) => x.phase !== 'handshake' && x.phase !== 'resumption')) expect(declaredLocks(s), s.name).toEqual(new Set());
   });
 
   it('init() draws entropy only', () => {
     const events = eventsOf(runs.recorded.get('init')!, 'engine');
     expect(new Set(events.map((e) => e.capability))).toEqual(new Set(['entropy']));
     expect(events.length).toBeGreaterThan(20);
+  });
+});
+
+describe('sessions and resumption', () => {
+  const named = (name: string) => runs.recorded.get(name)!;
+  const purposes = (run: ScenarioRun, side: Side) => eventsOf(run, side).filter((e) => e.capability === 'entropy').map((e) => e.purpose!);
+
+  it('resumption: the client reads the clock once, for the ticket age, in engine.client(); the server reads it to check the ticket and to issue new ones, each time under the ticket-key lock', () => {
+    const run = named('resumption');
+    expect(nonEntropy(run, 'client')).toEqual(['engine.client() clock now']);
+    expect(nonEntropy(run, 'server')).toEqual([
+      'receive() clock now', // the ticket's age and lifetime
+      'receive() locks sandtls.ticket_keys', // rotatingTicketKeys.find: the key that opens it
+      'receive() clock now', // the new tickets' issue time
+      'receive() locks sandtls.ticket_keys', // rotatingTicketKeys.current: the key that seals them
+    ]);
+  });
+
+  it('a resumed handshake signs and verifies nothing: the server draws the key exchange and its new tickets only, the client what a full handshake draws', () => {
+    expect(purposes(named('resumption'), 'server')).toEqual([
+      'server_random',
+      'key_share:x25519',
+      'scalar_blinding:edwards25519',
+      'ticket_age_add',
+      'ticket_iv',
+      'ticket_age_add',
+      'ticket_iv',
+    ]);
+    const full = purposes(named('handshake no middlebox, no GREASE'), 'client');
+    const fullWithSessionId = purposes(named('handshake x25519 ecdsa-p256'), 'client');
+    expect(full.length).toBeLessThan(fullWithSessionId.length);
+    for (const s of byPhase('resumption')) expect(purposes(recorded(s), 'client'), s.name).toEqual(fullWithSessionId);
+  });
+
+  it('resumption touches no capability but entropy, the clock and (server only) locks, and draws entropy only for the purposes a full handshake or a ticket has', () => {
+    const known = new Set(byPhase('handshake').flatMap((s) => s.sides.flatMap((side) => purposes(recorded(s), side))));
+    const ticketPurposes = new Set(['ticket_key_id', 'ticket_key', 'ticket_age_add', 'ticket_iv', 'ticket_id']);
+    for (const s of byPhase('resumption')) {
+      const run = recorded(s);
+      expect(new Set(eventsOf(run, 'client').map((e) => e.capability)), s.name).toEqual(new Set(['entropy', 'clock']));
+      for (const c of new Set(eventsOf(run, 'server').map((e) => e.capability))) expect(['entropy', 'clock', 'locks'], s.name).toContain(c);
+      for (const side of s.sides) for (const p of purposes(run, side)) expect(known.has(p) || ticketPurposes.has(p), `${s.name} (${side}): ${p}`).toBe(true);
+      expect(nonEntropy(run, 'server'), s.name).toEqual(expectedNonEntropy(s, 'server'));
+    }
+  });
+
+  it("with the application's own TicketKeySource the engine takes no lock and draws no ticket key; a session store locks per look-up and per ticket; 0-RTT asks the replay cache once", () => {
+    for (const name of ['tickets from external keys', 'resumption across servers sharing external keys']) {
+      expect(eventsOf(named(name), 'server').filter((e) => e.capability === 'locks'), name).toEqual([]);
+      expect(purposes(named(name), 'server').filter((p) => p.startsWith('ticket_key')), name).toEqual([]);
+    }
+    const locks = (name: string) => eventsOf(named(name), 'server').filter((e) => e.capability === 'locks').map((e) => e.purpose);
+    expect(locks('resumption from a session store')).toEqual(['sandtls.session_cache', 'sandtls.session_cache', 'sandtls.session_cache']);
+    expect(locks('resumption with 0-RTT data')).toEqual(['sandtls.ticket_keys', 'sandtls.replay', 'sandtls.ticket_keys']);
   });
 });
 
@@ -337,8 +513,41 @@ describe('the denial matrix', () => {
     ];
     for (const o of outcomes) {
       expect(o.thenSucceeds).toBe(true);
-      if (o.state === 'failed') expect(o.error).toMatch(/^TlsAlertError internal_error \(sent, capability: (entropy|clock)\)$/);
+      if (o.state === 'failed') expect(o.error).toMatch(/^TlsAlertError internal_error \(sent, capability: (entropy|clock|locks)\)$/);
     }
+  });
+
+  it('a server refused the clock or the ticket-key lock when issuing tickets fails after the client finished: encrypted alert, the client fails too', () => {
+    const atIssuance = (capability: Capability) =>
+      manifest.refusalPoints.find((p) => p.scenario === 'handshake X25519MLKEM768 ecdsa-p256' && p.side === 'server' && p.capability === capability)!;
+    expect(atIssuance('locks')).toMatchObject({ call: 'receive()', refused: 'sandtls.ticket_keys' });
+    expect(atIssuance('clock')).toMatchObject({ call: 'receive()', refused: 'now' });
+    for (const capability of ['clock', 'locks'] as const) {
+      expect(atIssuance(capability).outcome, capability).toEqual({
+        refusedIn: 'receive()',
+        refused: capability === 'clock' ? 'now' : 'sandtls.ticket_keys',
+        error: `TlsAlertError internal_error (sent, capability: ${capability})`,
+        state: 'failed',
+        alert: 'encrypted',
+        peer: 'failed: TlsAlertError internal_error (received)',
+        thenSucceeds: true,
+      });
+    }
+    // The same in the recorded runs: these refusals come after the server's whole flight.
+    const d = runs.refusalPoints.find((p) => p.side === 'server' && p.capability === 'locks' && p.what === 'sandtls.ticket_keys')!;
+    expect(d.run.refusals[0]!.api).toBe('receive()');
+    expect(d.run.outcome!.server!.state).toBe('failed');
+  });
+
+  it('a resuming server refused the clock or its ticket lock fails at the ClientHello (plaintext alert); a resuming client refused the clock fails before sending', () => {
+    const denied = (scenario: string, side: Side, capability: Capability) => manifest.scenarios[scenario]!.sides[side]!.whenDenied[capability]!;
+    expect(denied('resumption', 'server', 'clock')).toMatchObject({ refusedIn: 'receive()', refused: 'now', alert: 'plaintext', state: 'failed' });
+    expect(denied('resumption', 'server', 'locks')).toMatchObject({ refusedIn: 'receive()', refused: 'sandtls.ticket_keys', alert: 'plaintext', state: 'failed' });
+    expect(denied('resumption with 0-RTT data', 'server', 'locks')).toMatchObject({ refused: 'sandtls.ticket_keys', state: 'failed' });
+    expect(denied('resumption from a session store', 'server', 'locks')).toMatchObject({ refused: 'sandtls.session_cache', state: 'failed' });
+    expect(denied('resumption', 'client', 'clock')).toMatchObject({ refusedIn: 'engine.client()', refused: 'now', alert: 'plaintext', state: 'failed' });
+    // With the application's own ticket keys the engine takes no lock, so there is none to refuse.
+    expect(manifest.scenarios['resumption across servers sharing external keys']!.sides.server!.whenDenied.locks).toBeUndefined();
   });
 
   it('init() refused its last draw (not only the first) throws InitError wrapping the refusal', () => {

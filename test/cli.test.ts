@@ -168,21 +168,41 @@ describe('sandtls demo (npm start)', () => {
     expect(stdout).toMatch(/^ {2}exporter +EXPORTER-sandtls-demo, 32 bytes: equal on both ends$/m);
     expect(stdout).toMatch(/^ {2}server -> client +re: hello from the sandtls client$/m);
     expect(stdout).toMatch(/^ {2}server -> client +re: and the same 60,000 bytes, intact$/m);
-    // The capability table: every step, in order; the handshakes draw entropy, the client reads
-    // the clock (certificate validity); data and close touch nothing.
+    // The second connection resumes the first one's session (onSession, then session).
+    expect(stdout).toMatch(/^ {2}resumed +yes, on both ends \(info\.resumed\)$/m);
+    expect(stdout).toMatch(/^ {2}session +the first of 2 session tickets the server issued on the first connection$/m);
+    expect(stdout).toMatch(/^ {2}certificates +none sent: the PSK authenticates the server$/m);
+    expect(stdout).toMatch(/^ {2}server -> client +re: hello again, on a resumed session$/m);
+    // The capability table: every step, in order. The handshakes draw entropy; the client reads
+    // the clock for certificate validity and once per session it keeps (2 tickets), the resuming
+    // client once for the ticket's age; the server reads it to issue tickets (and, resuming, to
+    // check one) under its ticket-key lock. Data and close touch nothing.
     const table = stdout.slice(stdout.indexOf('Platform calls per step'));
     expect(table).toMatch(/^ {2}step +entropy +clock +locks +stderr$/m);
     expect(table).toMatch(/^ {2}init +\d+ \([\d,]+ B\) +- +- +-$/m);
-    expect(table).toMatch(/^ {2}client handshake +\d+ \([\d,]+ B\) +\d+ now +- +-$/m);
-    expect(table).toMatch(/^ {2}server handshake +\d+ \([\d,]+ B\) +- +- +-$/m);
+    expect(table).toMatch(/^ {2}client handshake +\d+ \([\d,]+ B\) +3 now +- +-$/m);
+    expect(table).toMatch(/^ {2}server handshake +\d+ \([\d,]+ B\) +1 now +1 sandtls\.ticket_keys +-$/m);
+    expect(table).toMatch(/^ {2}client resumption +\d+ \([\d,]+ B\) +1 now +- +-$/m);
+    expect(table).toMatch(/^ {2}server resumption +\d+ \([\d,]+ B\) +2 now +2 sandtls\.ticket_keys +-$/m);
     expect(table).toMatch(/^ {2}data +- +- +- +-$/m);
     expect(table).toMatch(/^ {2}close +- +- +- +-$/m);
     expect(table.indexOf('  init')).toBeLessThan(table.indexOf('  client handshake'));
-    expect(table.indexOf('  server handshake')).toBeLessThan(table.indexOf('  data'));
+    expect(table.indexOf('  server handshake')).toBeLessThan(table.indexOf('  client resumption'));
+    expect(table.indexOf('  server resumption')).toBeLessThan(table.indexOf('  data'));
     expect(table).not.toMatch(/outside any step/);
     expect(stdout).toMatch(/^ {2}client handshake +client_random +1 +32$/m);
     expect(stdout).toMatch(/^ +server_random +1 +32$/m);
-    expect(stdout).toMatch(/After init\(\), the steps touched entropy and clock; data and close touched nothing\./);
+    // Ticket draws: the server's first ticket key, then per ticket its age_add and nonce.
+    expect(stdout).toMatch(/^ +ticket_key +1 +32$/m);
+    expect(stdout).toMatch(/^ +ticket_age_add +2 +8$/m);
+    expect(stdout).toMatch(/^ +ticket_iv +2 +24$/m);
+    // Resumed, the server signs nothing.
+    const resumedAt = stdout.search(/^ {2}server resumption +server_random +1 +32$/m);
+    expect(resumedAt).toBeGreaterThan(0);
+    const resumption = stdout.slice(resumedAt, stdout.indexOf('(init drew'));
+    expect(resumption).toMatch(/ticket_iv/);
+    expect(resumption).not.toMatch(/ecdsa_/);
+    expect(stdout).toMatch(/After init\(\), the steps touched entropy and clock and locks; data and close touched nothing\./);
   });
 
   it('the built bin runs the demo with another certificate, group and suite', async () => {

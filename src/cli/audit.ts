@@ -287,8 +287,17 @@ function _use(use: CapabilityUse | undefined, capability: Capability): string {
   if (!use) return '-';
   if (capability === 'entropy') return `${use.count} draws, ${use.bytes ?? 0} B`;
   if (capability === 'stderr') return `${use.count} writes, ${use.bytes ?? 0} chars`;
+  // Locks by name: which shared state was guarded says more than the operation.
+  if (capability === 'locks' && use.purposes) return _lockNames(use);
   return Object.entries(use.ops)
     .map(([op, n]) => `${n} ${op}`)
+    .join(', ');
+}
+
+/** Lock calls by name, e.g. `2 sandtls.ticket_keys, 1 sandtls.replay`. */
+function _lockNames(use: CapabilityUse): string {
+  return Object.entries(use.purposes ?? {})
+    .map(([name, row]) => `${row.count} ${name}`)
     .join(', ');
 }
 
@@ -332,6 +341,15 @@ export function renderSandboxing(manifest: Manifest): string {
   const handshakes = of('handshake');
   const clientClockOnce = handshakes.filter(([, s]) => s.sides.client?.uses.clock?.count === 1).length;
   const clientClockNever = handshakes.filter(([, s]) => s.sides.client?.uses.clock === undefined).map(([name]) => name);
+  const resumptions = of('resumption');
+  const ticketDraws = (m: ManifestSide | undefined) => Object.keys(m?.uses.entropy?.purposes ?? {}).some((k) => k.startsWith('ticket_'));
+  const issuing = handshakes.filter(([, s]) => ticketDraws(s.sides.server));
+  const notIssuing = handshakes.filter(([, s]) => !ticketDraws(s.sides.server)).map(([name]) => name);
+  const lockNames = [...new Set(used('locks').flatMap((x) => Object.keys(x.m.uses.locks?.purposes ?? {})))];
+  const lockSides = [...new Set(used('locks').map((x) => x.side))];
+  const stderrUsed = used('stderr').length > 0;
+  const issuanceRefusal = (capability: Capability) =>
+    manifest.refusalPoints.find((x) => x.side === 'server' && x.capability === capability && issuing.some(([name]) => name === x.scenario));
   const out: string[] = [];
   const p = (...lines: string[]) => out.push(...lines, '');
 
@@ -351,8 +369,12 @@ export function renderSandboxing(manifest: Manifest): string {
   p(
     '## What a sandboxed application must do',
     '1. Call `init({ platform })` **before** entering the sandbox: it does every one-time job up front.',
-    '2. Allow **entropy** (`getrandom`), and the **clock** (`clock_gettime`) wherever certificates are verified;',
-    '   sandtls takes no locks and writes nothing to stderr.',
+    '2. Allow **entropy** (`getrandom`), and the **clock** (`clock_gettime`) wherever certificates are verified',
+    '   or session tickets are issued or used (a server issues them by default). **Locks** guard a server\'s',
+    `   shared ticket state (${lockNames.map((n) => `\`${n}\``).join(', ') || 'none recorded'}; taken by the ${lockSides.join(' and ') || 'no'} side only): with`,
+    "   `defaultPlatform()` they are plain JavaScript and need nothing from the system. A server with",
+    "   `tickets: false` needs neither the clock nor locks (without client certificates to verify).",
+    `   sandtls ${stderrUsed ? 'writes to stderr: see below' : 'writes nothing to stderr'}.`,
     "3. Expect a missing capability to fail the connection with a `TlsAlertError` (`alert: 'internal_error'`,",
     '   `.capability` naming it), sent to the peer; the engine stays usable for the next connection.',
   );
@@ -403,11 +425,24 @@ export function renderSandboxing(manifest: Manifest): string {
   p(
     '- The record layer (`send`, `read`, `updateKeys`, `exportKeyingMaterial`, `close`, `takeOutgoing`, and',
     '  `receive` once the handshake is over) touches **no capability at all**.',
-    `- A handshake draws entropy only, every draw labelled with its purpose, and the client reads the clock`,
+    `- A handshake draws entropy, every draw labelled with its purpose, and the client reads the clock`,
     `  once per certificate chain it verifies, in \`receive()\` (${clientClockOnce} of ${handshakes.length} handshake scenarios read it once;`,
-    `  ${clientClockNever.length ? `${clientClockNever.map((n) => `\`${n}\``).join(', ')} never does` : 'none skips it'}). A server reads the clock only to verify a`,
-    '  client certificate. Nothing takes a lock (no session caches or tickets exist yet) or writes stderr',
-    '  (there is no debug output yet).',
+    `  ${clientClockNever.length ? `${clientClockNever.map((n) => `\`${n}\``).join(', ')} never does` : 'none skips it'}). A server reads the clock once per client`,
+    '  certificate chain it verifies.',
+    `- Session tickets (RFC 8446 4.6.1, on by default: ${issuing.length} of ${handshakes.length} handshake scenarios issue them): after the`,
+    "  client's Finished, the server's `receive()` reads the clock once (the tickets' issue time) and takes",
+    "  `sandtls.ticket_keys` once (the default `rotatingTicketKeys`: the current key, made on the config's first",
+    '  ticket and at each rotation, drawing `ticket_key_id` and `ticket_key`), then draws `ticket_age_add` and',
+    '  `ticket_iv` per ticket. A server that asks for a client certificate, a failed handshake and',
+    `  \`tickets: false\` issue none (${notIssuing.map((n) => `\`${n}\``).join(', ')}).`,
+    "- Resumption: a client with `session` reads the clock once in `engine.client()` (the ticket's age, even",
+    "  when the session turns out to be expired), and once in `receive()` per session it hands to `onSession`;",
+    '  resumed, it verifies no certificate (no clock for that). The server reads the clock once to check an',
+    "  offered ticket and asks its key source for the key: `sandtls.ticket_keys` once with the default keys,",
+    "  no lock with the application's own `TicketKeySource` (`tickets: { keys }`), `sandtls.session_cache` per",
+    '  look-up and per ticket with a `memorySessionStore`; accepting 0-RTT data asks the replay cache',
+    '  (`sandtls.replay`) once. A resumed server signs nothing. See the table below.',
+    `- ${stderrUsed ? 'Some calls write stderr: see the tables.' : 'Nothing writes stderr (there is no debug output yet).'}`,
     '- `engine.server()`, and `engine.client()` with a client certificate, derive the public key from the',
     '  private key to check that it matches the certificate: a blinded scalar multiplication, hence entropy.',
     '- `verifyCertificateChain()` reads the clock once, unless `now` is given, and draws no entropy.',
@@ -416,18 +451,22 @@ export function renderSandboxing(manifest: Manifest): string {
   // handshakes side by side
   p(
     '## Handshakes, side by side',
-    'Entropy draws (bytes) and clock reads per handshake, from `engine.server()`/`engine.client()` to the',
-    'last flight. Client key shares: one share of the named group (the `defaults` row: X25519MLKEM768 and x25519).',
+    "Entropy draws (bytes), clock reads and the server's locks per handshake, from `engine.server()`/`engine.client()`",
+    'to the last flight (the session tickets included). Client key shares: one share of the named group (the',
+    '`defaults` row: X25519MLKEM768 and x25519).',
+    '',
+    _sideBySide(handshakes),
+  );
+  p(
+    '## Sessions and resumption, side by side',
+    'The same, for the session scenarios: a client keeping sessions (`onSession`), resuming one (`session`),',
+    "with the server's default ticket keys, the application's own keys, a session store, and 0-RTT data.",
+    '',
+    _sideBySide(resumptions),
     '',
     _table(
-      ['scenario', 'client entropy', 'client clock', 'server entropy', 'server clock'],
-      handshakes.map(([name, s]) => [
-        name,
-        _use(s.sides.client?.uses.entropy, 'entropy'),
-        _use(s.sides.client?.uses.clock, 'clock'),
-        _use(s.sides.server?.uses.entropy, 'entropy'),
-        _use(s.sides.server?.uses.clock, 'clock'),
-      ]),
+      ['scenario', 'summary'],
+      resumptions.map(([name, s]) => [name, s.summary]),
     ),
   );
 
@@ -460,7 +499,7 @@ export function renderSandboxing(manifest: Manifest): string {
       [
         ['entropy', _usedBy(used('entropy'), 'entropy'), '`crypto.getRandomValues` (WebCrypto)', '`getrandom` (the runtime\'s CSPRNG seeds and reseeds from it)'],
         ['clock', _usedBy(used('clock'), 'clock'), '`Date.now` (`performance.now` for `monotonic`, never used so far)', '`clock_gettime` (usually answered by the vDSO without a system call; allow it anyway)'],
-        ['locks', _usedBy(used('locks'), 'locks'), 'in-process locks (plain JavaScript)', 'none; `futex` only for a Platform that shares caches between threads'],
+        ['locks', _usedBy(used('locks'), 'locks'), 'in-process locks (plain JavaScript)', 'none; `futex` only for a Platform that shares ticket keys or caches between threads'],
         ['stderr', _usedBy(used('stderr'), 'stderr'), '`process.stderr.write` (else `console.error`)', '`write` to fd 2, only if debug output is ever enabled'],
       ],
     ),
@@ -518,6 +557,25 @@ export function renderSandboxing(manifest: Manifest): string {
     '  naming what was refused. The internal_error alert is queued in `takeOutgoing()`: in plaintext before',
     '  the handshake keys exist (even as a client\'s very first bytes, when its first ClientHello draw is',
     '  refused), encrypted after; the peer fails with internal_error received. Every secret is wiped.',
+    ...(() => {
+      const lock = issuanceRefusal('locks');
+      const clock = issuanceRefusal('clock');
+      if (!lock && !clock) return [];
+      const o = (lock ?? clock)!.outcome;
+      const replay = manifest.refusalPoints.find((x) => x.side === 'server' && x.refused === 'sandtls.replay');
+      return [
+        `- **A server issuing tickets** refused the clock or \`sandtls.ticket_keys\` fails in the \`receive()\` that`,
+        "  takes the client's Finished: the client has already completed its handshake (it may have sent data)",
+        `  and fails when the ${o.alert} alert arrives (server: \`${o.error}\`; client: \`${o.peer}\`).`,
+        '  A server that cannot count on the clock or locks should set `tickets: false`. A resuming server',
+        '  refused them fails at the ClientHello, before any key exists (plaintext alert).',
+        ...(replay === undefined
+          ? []
+          : replay.outcome.state === 'failed'
+            ? ['  Refused `sandtls.replay` while accepting 0-RTT data, it fails too (the default `memoryReplayStore` does', '  not fall back to rejecting the early data).']
+            : [`  Refused \`sandtls.replay\` while accepting 0-RTT data, it goes on (${replay.outcome.state ?? replay.outcome.error}).`]),
+      ];
+    })(),
     '- **`engine.server()`** (and `engine.client()` with a client certificate) throws the',
     '  `CapabilityDeniedError` itself when the key check is refused entropy: no connection exists yet, so',
     '  nothing is sent; close the transport.',
@@ -540,6 +598,20 @@ export function renderSandboxing(manifest: Manifest): string {
     ),
   );
   return out.join('\n').replace(/\n+$/, '\n');
+}
+
+function _sideBySide(scenarios: readonly [string, ManifestScenario][]): string {
+  return _table(
+    ['scenario', 'client entropy', 'client clock', 'server entropy', 'server clock', 'server locks'],
+    scenarios.map(([name, s]) => [
+      name,
+      _use(s.sides.client?.uses.entropy, 'entropy'),
+      _use(s.sides.client?.uses.clock, 'clock'),
+      _use(s.sides.server?.uses.entropy, 'entropy'),
+      _use(s.sides.server?.uses.clock, 'clock'),
+      _use(s.sides.server?.uses.locks, 'locks'),
+    ]),
+  );
 }
 
 function _purposeList(entries: [string, { count: number; bytes?: number }][]): string {

@@ -2,9 +2,11 @@
  * `sandtls demo` (what `npm start` runs): one engine, initialised on the default platform
  * wrapped in a recording platform, serves both ends of a TLS 1.3 connection over loopback TCP,
  * a sandtls server on a free port and a sandtls client. They exchange a few lines (one after a
- * KeyUpdate, one spanning several records) and close with close_notify both ways. The report
- * says what was negotiated and which Platform capabilities each step touched: every call into
- * the engine is wrapped, and the recorder's events are attributed to the step that made them.
+ * KeyUpdate, one spanning several records) and close with close_notify both ways; then the
+ * client connects again, resuming the session the server's ticket gave it (`onSession`,
+ * `session`). The report says what was negotiated and which Platform capabilities each step
+ * touched: every call into the engine is wrapped, and the recorder's events are attributed to
+ * the step that made them.
  *
  * Offline: the certificates are the audit's embedded test identities (src/cli/audit-identities.ts).
  * @module
@@ -22,6 +24,7 @@ import {
   type Connection,
   type ConnectionInfo,
   type ServerConfig,
+  type TlsSession,
 } from '../index.js';
 import { groupList, parseArgs, suiteList, UsageError, valueOf, CliError, type CliIo, type OptionSpec } from './args.js';
 import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
@@ -32,9 +35,10 @@ export const DEMO_USAGE = `usage: sandtls demo [options]
 
 Initialises one engine on the default platform (recorded), starts a sandtls server on a free
 loopback port and connects a sandtls client to it; they exchange messages (one after a
-KeyUpdate, one spanning several records) and close. Prints what was negotiated and which
-Platform capabilities (entropy, clock, locks, stderr) each step touched. Offline: the
-certificates are embedded test identities. \`npm start\` runs this.
+KeyUpdate, one spanning several records) and close. The client then connects again, resuming
+the session from the server's ticket. Prints what was negotiated and which Platform
+capabilities (entropy, clock, locks, stderr) each step touched. Offline: the certificates are
+embedded test identities. \`npm start\` runs this.
 
 options:
   --key-type TYPE     the server's certificate: ecdsa-p256 (default), ecdsa-p384, ed25519, rsa2048
@@ -53,7 +57,7 @@ const _KEY_TYPES: Readonly<Record<string, AuditIdentity>> = {
 };
 
 /** The steps of the demo, in report order. */
-export const DEMO_STEPS = ['init', 'client handshake', 'server handshake', 'data', 'close'] as const;
+export const DEMO_STEPS = ['init', 'client handshake', 'server handshake', 'client resumption', 'server resumption', 'data', 'close'] as const;
 type Step = (typeof DEMO_STEPS)[number] | 'outside any step';
 
 const _ALPN = 'sandtls-demo';
@@ -85,12 +89,32 @@ class _StepLog {
   }
 }
 
-/** Which step a call into `conn` belongs to, from the state before and after it. */
-function _around(log: _StepLog, side: 'client' | 'server', conn: Connection) {
+/**
+ * Which step a call into `conn` belongs to, from the state before and after it: `handshake`
+ * while handshaking, and for a call in which session tickets arrived (`tickets()` grew: they
+ * come after the handshake, but belong to it), else data or close.
+ */
+function _around(log: _StepLog, handshake: Step, conn: Connection, tickets: () => number = () => 0) {
   return (op: PumpOp, call: () => void): void => {
     const handshaking = conn.state === 'handshaking';
-    log.run(call, () => (handshaking ? `${side} handshake` : op === 'close' || conn.closeSent || conn.peerClosed ? 'close' : 'data'));
+    const before = tickets();
+    log.run(call, () => (handshaking || tickets() > before ? handshake : op === 'close' || conn.closeSent || conn.peerClosed ? 'close' : 'data'));
   };
+}
+
+/** Resolves, in order, the values pushed (the server's connections, as they are accepted). */
+class _Queue<T> {
+  readonly #values: T[] = [];
+  readonly #waiting: ((value: T) => void)[] = [];
+  push(value: T): void {
+    const waiting = this.#waiting.shift();
+    if (waiting) waiting(value);
+    else this.#values.push(value);
+  }
+  next(): Promise<T> {
+    const value = this.#values.shift();
+    return value !== undefined ? Promise.resolve(value) : new Promise((resolve) => this.#waiting.push(resolve));
+  }
 }
 
 /** Lines in, lines out, with a deadline on each wait. */
@@ -163,28 +187,30 @@ export async function demoCommand(args: readonly string[], io: CliIo): Promise<n
 
   // Everything below is torn down in `finally`, whatever happened.
   const sockets = new Set<net.Socket>();
-  let onServerPump!: (pump: NetPump) => void;
-  const serverPumpReady = new Promise<NetPump>((resolve) => (onServerPump = resolve));
+  const serverPumps = new _Queue<NetPump>();
   const replies = new TextEncoder();
+  let accepted = 0;
   const listener = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
-    const conn = log.run(() => engine.server(serverConfig), () => 'server handshake');
+    // One server config for both connections: its ticket keys open the first one's tickets.
+    const step: Step = accepted++ === 0 ? 'server handshake' : 'server resumption';
+    const conn = log.run(() => engine.server(serverConfig), () => step);
     const lines = new _LineReader();
     const pump: NetPump = new NetPump(conn, socket, {
-      around: _around(log, 'server', conn),
+      around: _around(log, step, conn),
       // The server's side of the conversation: answer every line.
       onData: (data) => {
         for (const line of lines.push(data)) if (pump.canSend) pump.send(replies.encode(`re: ${line}\n`));
       },
     });
-    onServerPump(pump);
+    serverPumps.push(pump);
   });
   let timer: NodeJS.Timeout | undefined;
   try {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CliError(`the demo did not finish within ${_DEADLINE_MS / 1000} s`)), _DEADLINE_MS);
     });
-    const run = _converse(engine, clientConfig, listener, sockets, serverPumpReady, log);
+    const run = _converse(engine, clientConfig, listener, sockets, serverPumps, log);
     run.catch(() => {});
     const result = await Promise.race([run, deadline]);
     io.stdout.write(_report(result, { initMs, keyType, clientConfig, log }).join('\n') + '\n');
@@ -201,7 +227,21 @@ interface Conversation {
   readonly clientInfo: ConnectionInfo;
   readonly serverInfo: ConnectionInfo;
   readonly exportersEqual: boolean;
+  /** The second connection, resuming the first one's session. */
+  readonly resumed: { readonly clientInfo: ConnectionInfo; readonly serverInfo: ConnectionInfo; readonly sessions: number };
   readonly transcript: readonly (readonly [string, string])[];
+}
+
+/** One client connection of the demo and the server's side of it. */
+interface _Link {
+  readonly client: NetPump;
+  readonly server: NetPump;
+  readonly clientInfo: ConnectionInfo;
+  readonly serverInfo: ConnectionInfo;
+  /** Sends a line and waits for the server's answer; records both in the transcript. */
+  exchange(line: string, shown?: string): Promise<void>;
+  /** close_notify both ways; throws if either end failed. */
+  close(): Promise<void>;
 }
 
 async function _converse(
@@ -209,7 +249,7 @@ async function _converse(
   clientConfig: ClientConfig,
   listener: net.Server,
   sockets: Set<net.Socket>,
-  serverPumpReady: Promise<NetPump>,
+  serverPumps: _Queue<NetPump>,
   log: _StepLog,
 ): Promise<Conversation> {
   await new Promise<void>((resolve, reject) => {
@@ -217,50 +257,79 @@ async function _converse(
     listener.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (listener.address() as net.AddressInfo).port;
-
-  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-  sockets.add(socket);
-  const conn = log.run(() => engine.client(clientConfig), () => 'client handshake');
-  const lines = new _LineReader();
-  const client = new NetPump(conn, socket, { around: _around(log, 'client', conn), onData: (data) => lines.feed(data) });
-
-  const fail = (what: string) => (error: unknown) => {
-    throw new CliError(`${what}: ${describeFailure(error)}`);
-  };
-  const clientInfo = await client.handshake.catch(fail('the client handshake failed'));
-  const server = await serverPumpReady;
-  const serverInfo = await server.handshake.catch(fail('the server handshake failed'));
-
   const transcript: [string, string][] = [];
   const encoder = new TextEncoder();
-  const exchange = async (line: string, shown = line): Promise<void> => {
-    client.send(encoder.encode(`${line}\n`));
-    transcript.push(['client -> server', shown]);
-    const reply = await lines.next();
-    if (reply !== `re: ${line}`) throw new CliError(`the server's reply to ${JSON.stringify(shown)} came back changed`);
-    transcript.push(['server -> client', line === shown ? reply : `re: and the same ${thousands(line.length)} bytes, intact`]);
+
+  const connect = async (config: ClientConfig, step: Step, tickets?: () => number): Promise<_Link> => {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    sockets.add(socket);
+    const conn = log.run(() => engine.client(config), () => step);
+    const lines = new _LineReader();
+    const client = new NetPump(conn, socket, { around: _around(log, step, conn, tickets), onData: (data) => lines.feed(data) });
+    const fail = (what: string) => (error: unknown) => {
+      throw new CliError(`${what}: ${describeFailure(error)}`);
+    };
+    const clientInfo = await client.handshake.catch(fail(`the ${step} failed`));
+    const server = await serverPumps.next();
+    const serverInfo = await server.handshake.catch(fail(`the server's side of the ${step} failed`));
+    return {
+      client,
+      server,
+      clientInfo,
+      serverInfo,
+      async exchange(line, shown = line) {
+        client.send(encoder.encode(`${line}\n`));
+        transcript.push(['client -> server', shown]);
+        const reply = await lines.next();
+        if (reply !== `re: ${line}`) throw new CliError(`the server's reply to ${JSON.stringify(shown)} came back changed`);
+        transcript.push(['server -> client', line === shown ? reply : `re: and the same ${thousands(line.length)} bytes, intact`]);
+      },
+      async close() {
+        client.close();
+        transcript.push(['client', "close_notify; the server answers with its own"]);
+        const [clientEnd, serverEnd] = await Promise.all([client.ended, server.ended]);
+        if (clientEnd.error) throw new CliError(`the client's connection failed: ${describeFailure(clientEnd.error)}`);
+        if (serverEnd.error) throw new CliError(`the server's connection failed: ${describeFailure(serverEnd.error)}`);
+        if (client.conn.state !== 'closed' || server.conn.state !== 'closed') throw new CliError('close_notify did not go both ways');
+      },
+    };
   };
-  await exchange('hello from the sandtls client');
-  client.updateKeys(true);
+
+  // The first connection keeps the sessions the server's tickets carry.
+  const sessions: TlsSession[] = [];
+  const first = await connect({ ...clientConfig, onSession: (session) => sessions.push(session) }, 'client handshake', () => sessions.length);
+  await first.exchange('hello from the sandtls client');
+  first.client.updateKeys(true);
   transcript.push(['client', 'KeyUpdate, asking the server to update its keys too']);
-  await exchange('this line and its answer travel under the new keys');
+  await first.exchange('this line and its answer travel under the new keys');
   const bulk = 'sandtls '.repeat(7_500);
   const records = Math.ceil((bulk.length + 1) / _MAX_RECORD);
-  await exchange(bulk, `a ${thousands(bulk.length)}-byte line (${records} records)`);
+  await first.exchange(bulk, `a ${thousands(bulk.length)}-byte line (${records} records)`);
 
   const exporters = log.run(
-    () => [conn.exportKeyingMaterial(_EXPORTER_LABEL, undefined, 32), server.conn.exportKeyingMaterial(_EXPORTER_LABEL, undefined, 32)],
+    () => [first.client.conn.exportKeyingMaterial(_EXPORTER_LABEL, undefined, 32), first.server.conn.exportKeyingMaterial(_EXPORTER_LABEL, undefined, 32)],
     () => 'data',
   );
   const exportersEqual = exporters[0]!.every((byte, i) => byte === exporters[1]![i]);
+  await first.close();
 
-  client.close();
-  transcript.push(['client', "close_notify; the server answers with its own"]);
-  const [clientEnd, serverEnd] = await Promise.all([client.ended, server.ended]);
-  if (clientEnd.error) throw new CliError(`the client's connection failed: ${describeFailure(clientEnd.error)}`);
-  if (serverEnd.error) throw new CliError(`the server's connection failed: ${describeFailure(serverEnd.error)}`);
-  if (conn.state !== 'closed' || server.conn.state !== 'closed') throw new CliError('close_notify did not go both ways');
-  return { port, clientInfo, serverInfo, exportersEqual, transcript };
+  // The second connection resumes the first session: a PSK handshake, no certificate.
+  const session = sessions[0];
+  if (!session) throw new CliError('the server issued no session ticket');
+  transcript.push(['client', `connects again, offering the first of the ${sessions.length} sessions it received`]);
+  const second = await connect({ ...clientConfig, session }, 'client resumption');
+  if (!second.clientInfo.resumed || !second.serverInfo.resumed) throw new CliError('the second connection was not resumed');
+  await second.exchange('hello again, on a resumed session');
+  await second.close();
+
+  return {
+    port,
+    clientInfo: first.clientInfo,
+    serverInfo: first.serverInfo,
+    exportersEqual,
+    resumed: { clientInfo: second.clientInfo, serverInfo: second.serverInfo, sessions: sessions.length },
+    transcript,
+  };
 }
 
 function _cell(events: readonly CapabilityEvent[], capability: Capability): string {
@@ -329,6 +398,15 @@ function _report(
       ['server name (SNI)', info.serverName ?? '(none)'],
       ['certificate check', 'chain to the demo CA, valid now, for localhost: ok'],
       ['exporter', `${_EXPORTER_LABEL}, 32 bytes: ${result.exportersEqual ? 'equal on both ends' : 'DIFFERENT on the two ends'}`],
+    ]),
+    '',
+    'Resumed (the second connection)',
+    ...fields([
+      ['resumed', `${result.resumed.clientInfo.resumed && result.resumed.serverInfo.resumed ? 'yes, on both ends' : 'NO'} (info.resumed)`],
+      ['session', `the first of ${result.resumed.sessions} session tickets the server issued on the first connection`],
+      ['certificates', result.resumed.clientInfo.peerCertificates.length === 0 ? 'none sent: the PSK authenticates the server' : 'sent (not resumed)'],
+      ['cipher suite', result.resumed.clientInfo.cipherSuite],
+      ['group', `${result.resumed.clientInfo.group ?? '(none)'} (psk_dhe_ke: a fresh key exchange)`],
     ]),
     '',
     'Messages',

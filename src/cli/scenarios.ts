@@ -27,6 +27,7 @@ import {
   denyingPlatform,
   init,
   InitError,
+  memorySessionStore,
   recordingPlatform,
   TlsAlertError,
   type Capability,
@@ -39,6 +40,8 @@ import {
   type Platform,
   type RecordingPlatform,
   type ServerConfig,
+  type TicketKeySource,
+  type TlsSession,
 } from '../index.js';
 import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
 
@@ -53,10 +56,10 @@ import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identiti
 export type Side = 'client' | 'server' | 'engine';
 
 /** The part of the API a scenario exercises. */
-export type Phase = 'init' | 'handshake' | 'record layer' | 'certificate verification' | 'failure path';
+export type Phase = 'init' | 'handshake' | 'resumption' | 'record layer' | 'certificate verification' | 'failure path';
 
 /** The phases, in the order the manifest lists them. */
-export const PHASES: readonly Phase[] = Object.freeze(['init', 'handshake', 'record layer', 'certificate verification', 'failure path']);
+export const PHASES: readonly Phase[] = Object.freeze(['init', 'handshake', 'resumption', 'record layer', 'certificate verification', 'failure path']);
 
 /** Bytes one side handed to the other (what `takeOutgoing()` returned). */
 export interface WireChunk {
@@ -84,8 +87,35 @@ export interface ScenarioEnv {
   begin(): void;
   /** Runs one API call of `side`; the Platform calls it makes are attributed to `api`. */
   call<T>(side: Side, api: string, fn: () => T): T;
-  /** Everything each side sent, in order. */
+  /** Everything each side sent from `begin()` on, in order. */
   readonly wire: WireChunk[];
+}
+
+/**
+ * What one side does with sessions and tickets in the recorded part of a scenario. Each item
+ * reads the Platform clock once; a server's ticket keys or session store take locks (see
+ * `keys`). The audit tests hold the recordings to this.
+ */
+export interface SessionUse {
+  /** Client: `session` is configured; `engine.client()` reads the clock once for the ticket's age (RFC 8446 4.2.11.1). */
+  readonly offers?: boolean;
+  /** Client: sessions delivered to `onSession`; `receive()` reads the clock once for each (its `receivedAt`). */
+  readonly stores?: number;
+  /** Server: an offered PSK is looked up (`receive()` reads the clock once; the key source or store is asked once). */
+  readonly checks?: boolean;
+  /** Server: the 0-RTT replay cache is asked once (lock `sandtls.replay`, with the default `memoryReplayStore`). */
+  readonly replayCheck?: boolean;
+  /** Server: NewSessionTickets sent after the client's Finished (`receive()` reads the clock once for the flight). */
+  readonly issues?: number;
+  /**
+   * Server: where tickets are sealed or kept. 'default': `rotatingTicketKeys`, one
+   * `sandtls.ticket_keys` lock per look-up and per flight issued; 'external': the application's
+   * own `TicketKeySource`, the engine takes no lock; 'store': a `memorySessionStore`, one
+   * `sandtls.session_cache` lock per look-up and per ticket issued.
+   */
+  readonly keys?: 'default' | 'external' | 'store';
+  /** Server, 'default' keys: the key source makes its first key here (draws ticket_key_id and ticket_key). */
+  readonly newKey?: boolean;
 }
 
 /** One audited use of the API. */
@@ -102,6 +132,8 @@ export interface Scenario {
    * clock exactly once (0 where it is refused before it starts, or given a time).
    */
   readonly chainVerifications: Readonly<Partial<Record<Side, number>>>;
+  /** What each side does with sessions and tickets in the recorded part (absent: nothing). */
+  readonly sessions: Readonly<Partial<Record<'client' | 'server', SessionUse>>>;
   run(env: ScenarioEnv): Outcome;
   /** Throws a ScenarioError unless the outcome is what this scenario expects with every capability. */
   check(outcome: Outcome): void;
@@ -271,6 +303,7 @@ export interface ScenarioRun {
   readonly error?: unknown;
   /** Per side, the API calls made after `begin()` with their Platform calls, in order. */
   readonly calls: Readonly<Record<Side, readonly CallRecord[]>>;
+  /** What each side sent after `begin()`. */
   readonly wire: readonly WireChunk[];
   readonly refusals: readonly RunRefusal[];
 }
@@ -308,6 +341,8 @@ export function runScenario(bench: AuditBench, scenario: Scenario, control: RunC
       if (recording) throw new ScenarioError(`${scenario.name}: begin() called twice`);
       bench.client.recorder.take();
       bench.server.recorder.take();
+      // Like the recordings, the wire starts here: a setup connection's bytes are not the run's.
+      wire.length = 0;
       recording = true;
       for (const side of scenario.sides) {
         const allow = control.allow?.[side];
@@ -481,6 +516,7 @@ function _initScenario(): Scenario {
     summary: 'init({ platform }): curve instances, base-point tables, self-tests, one run of every operation',
     sides: _ENGINE,
     chainVerifications: {},
+    sessions: {},
     run(env) {
       env.begin();
       try {
@@ -497,13 +533,23 @@ function _initScenario(): Scenario {
   };
 }
 
+/**
+ * What a default server does at the end of a full handshake: two tickets, sealed with the key
+ * its config's `rotatingTicketKeys` makes on first use (each scenario run uses a new config).
+ */
+const _ISSUES_TICKETS: Scenario['sessions'] = Object.freeze({ server: { issues: 2, keys: 'default', newKey: true } });
+
 /** A full handshake recorded from the first API call (engine.server(), engine.client()) to the end. */
 function _handshakeScenario(
   name: string,
   summary: string,
   clientConfig: () => ClientConfig,
   serverConfig: () => ServerConfig,
-  options: { chainVerifications?: Partial<Record<Side, number>>; check?: (outcome: Outcome) => void } = {},
+  options: {
+    chainVerifications?: Partial<Record<Side, number>>;
+    sessions?: Scenario['sessions'];
+    check?: (outcome: Outcome) => void;
+  } = {},
 ): Scenario {
   return {
     name,
@@ -511,6 +557,7 @@ function _handshakeScenario(
     summary,
     sides: _BOTH,
     chainVerifications: options.chainVerifications ?? { client: 1 },
+    sessions: options.sessions ?? _ISSUES_TICKETS,
     run(env) {
       const clientConfiguration = clientConfig();
       const serverConfiguration = serverConfig();
@@ -575,6 +622,13 @@ function _handshakeScenarios(): Scenario[] {
       () => _server(AUDIT_IDENTITIES.ecdsaP256),
       { chainVerifications: {} },
     ),
+    _handshakeScenario(
+      'handshake without tickets',
+      'tickets: false: the server issues no session ticket (no clock, no lock), x25519',
+      () => _client({ keyShares: ['x25519'] }),
+      () => _server(AUDIT_IDENTITIES.ecdsaP256, { tickets: false }),
+      { sessions: {} },
+    ),
   );
   for (const type of CERTIFICATE_TYPES) {
     scenarios.push(
@@ -585,6 +639,8 @@ function _handshakeScenarios(): Scenario[] {
         () => _server(AUDIT_IDENTITIES.ecdsaP256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }),
         {
           chainVerifications: { client: 1, server: 1 },
+          // Tickets carry no client certificate: a server that asks for one issues none.
+          sessions: {},
           check(outcome) {
             _expectConnected(outcome);
             if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('the server saw no client certificate');
@@ -600,6 +656,7 @@ function _handshakeScenarios(): Scenario[] {
       () => _client({ keyShares: ['x25519'], serverName }),
       () => _server(identity),
       {
+        sessions: {},
         check(outcome) {
           _expectFailed(outcome.client, alert, 'local', 'client');
           _expectFailed(outcome.server, alert, 'peer', 'server');
@@ -617,6 +674,7 @@ function _handshakeScenarios(): Scenario[] {
       () => _server(AUDIT_IDENTITIES.ecdsaP256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }),
       {
         chainVerifications: { client: 1, server: 1 },
+        sessions: {},
         check(outcome) {
           _expectFailed(outcome.server, 'unknown_ca', 'local', 'server');
           _expectFailed(outcome.client, 'unknown_ca', 'peer', 'client');
@@ -634,6 +692,169 @@ function _expectGroup(group: NamedGroup): (outcome: Outcome) => void {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sessions and resumption
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A fleet's shared ticket keys as an application supplies them (`tickets: { keys }`): fixed
+ * bytes here, an external key store in production. It takes no Platform lock: synchronising its
+ * store is the application's business, so the engine's recordings show none.
+ */
+function _externalTicketKeys(): TicketKeySource {
+  const key = Object.freeze({ id: _data(4, 21), key: _data(32, 22) });
+  return Object.freeze({
+    current: () => key,
+    find: (id: Uint8Array) => (_equal(id, key.id) ? key : undefined),
+  });
+}
+
+/** The client of the resumption scenarios: x25519, the audit CA. */
+const _resumingClient = (extra: Partial<ClientConfig> = {}): ClientConfig => _client({ keyShares: ['x25519'], ...extra });
+
+/** 0-RTT data of the audit's early-data scenario. */
+const _EARLY_DATA = _ascii('GET /early HTTP/1.1\r\nHost: localhost\r\n\r\n');
+
+/**
+ * A resumption scenario. Setup (not recorded): `server()` makes the first server config, a full
+ * handshake with it hands the client its sessions (`onSession`). Recorded: a second handshake of
+ * a client offering the first session, against the config `second()` returns (by default the
+ * same object, so the same ticket keys or store). `after` may make more calls (recorded too).
+ */
+function _resumptionScenario(
+  name: string,
+  summary: string,
+  setup: {
+    server: (env: ScenarioEnv) => ServerConfig;
+    second?: (first: ServerConfig) => ServerConfig;
+    client?: (session: TlsSession) => Partial<ClientConfig>;
+    after?: (env: ScenarioEnv, outcome: Outcome) => Outcome;
+  },
+  expected: { chainVerifications: Partial<Record<Side, number>>; sessions: Scenario['sessions']; resumed: boolean; check?: (outcome: Outcome) => void },
+): Scenario {
+  return {
+    name,
+    phase: 'resumption',
+    summary,
+    sides: _BOTH,
+    chainVerifications: expected.chainVerifications,
+    sessions: expected.sessions,
+    run(env) {
+      const first = setup.server(env);
+      const sessions: TlsSession[] = [];
+      const setupRun = _handshake(env, _resumingClient({ onSession: (session) => sessions.push(session) }), first);
+      if (setupRun.client?.state !== 'connected' || setupRun.server?.state !== 'connected' || sessions.length === 0) {
+        throw new ScenarioError(`setup: the first connection gave no session (client ${_describe(setupRun.client)}, server ${_describe(setupRun.server)})`);
+      }
+      const serverConfig = setup.second ? setup.second(first) : first;
+      const session = sessions[0]!;
+      const clientConfig = _resumingClient({ session, ...setup.client?.(session) });
+      env.begin();
+      const outcome = _handshake(env, clientConfig, serverConfig);
+      return setup.after ? setup.after(env, outcome) : outcome;
+    },
+    check(outcome) {
+      _expectConnected(outcome);
+      for (const side of ['client', 'server'] as const) {
+        const resumed = outcome[side]!.info?.resumed;
+        if (resumed !== expected.resumed) throw new ScenarioError(`${side}: info.resumed is ${String(resumed)}, expected ${String(expected.resumed)}`);
+      }
+      expected.check?.(outcome);
+    },
+  };
+}
+
+function _resumptionScenarios(): Scenario[] {
+  const p256 = AUDIT_IDENTITIES.ecdsaP256;
+  const resumed = (keys: 'default' | 'external' | 'store', extra: Partial<SessionUse> = {}): Scenario['sessions'] => ({
+    client: { offers: true },
+    server: { checks: true, issues: 2, keys, ...extra },
+  });
+  const keepsSessions: Scenario = {
+    name: 'resumption: the client keeps sessions',
+    phase: 'resumption',
+    summary: 'a full handshake whose client has onSession: the two tickets the server issues become TlsSessions',
+    sides: _BOTH,
+    chainVerifications: { client: 1 },
+    sessions: { client: { stores: 2 }, server: { issues: 2, keys: 'default', newKey: true } },
+    run(env) {
+      const sessions: TlsSession[] = [];
+      const clientConfig = _resumingClient({ onSession: (session) => sessions.push(session) });
+      const serverConfig = _server(p256);
+      env.begin();
+      return { ..._handshake(env, clientConfig, serverConfig), value: sessions };
+    },
+    check(outcome) {
+      _expectConnected(outcome);
+      const sessions = outcome.value as TlsSession[];
+      if (sessions.length !== 2) throw new ScenarioError(`onSession was called ${sessions.length} times, not twice`);
+    },
+  };
+  return [
+    keepsSessions,
+    _resumptionScenario(
+      'resumption',
+      "the client offers the first connection's session; the server opens the ticket (rotatingTicketKeys), resumes without certificates, issues two new tickets",
+      { server: () => _server(p256) },
+      { chainVerifications: {}, sessions: resumed('default'), resumed: true },
+    ),
+    _resumptionScenario(
+      'resumption with a ticket the server cannot open',
+      'the session comes from another server config (its own ticket keys): the ticket is refused, a full handshake follows',
+      { server: () => _server(p256), second: () => _server(p256) },
+      { chainVerifications: { client: 1 }, sessions: resumed('default', { newKey: true }), resumed: false },
+    ),
+    _resumptionScenario(
+      'resumption with an expired session',
+      'the session is past its lifetime: the client reads the clock, offers no PSK, a full handshake follows',
+      { server: () => _server(p256), client: (session) => ({ session: { ...session, receivedAt: session.receivedAt - session.lifetime * 1000 } }) },
+      { chainVerifications: { client: 1 }, sessions: { client: { offers: true }, server: { issues: 2, keys: 'default' } }, resumed: false },
+    ),
+    {
+      ..._handshakeScenario(
+        'tickets from external keys',
+        'a full handshake; the server seals its tickets with the application\'s TicketKeySource (tickets: { keys }): the engine takes no lock',
+        () => _resumingClient(),
+        () => _server(p256, { tickets: { keys: _externalTicketKeys() } }),
+        { sessions: { server: { issues: 2, keys: 'external' } } },
+      ),
+      phase: 'resumption',
+    },
+    _resumptionScenario(
+      'resumption across servers sharing external keys',
+      'the first connection on one server config, the resumption on another (a second server of the fleet): both seal with one TicketKeySource',
+      { server: () => _server(p256, { tickets: { keys: _externalTicketKeys() } }), second: (first) => ({ ...first }) },
+      { chainVerifications: {}, sessions: resumed('external'), resumed: true },
+    ),
+    _resumptionScenario(
+      'resumption from a session store',
+      'stateful tickets (tickets: { store: memorySessionStore() }): the ticket is an id, the session stays in the store',
+      { server: (env) => _server(p256, { tickets: { store: memorySessionStore({ locks: env.platform('server').locks }) } }) },
+      { chainVerifications: {}, sessions: resumed('store'), resumed: true },
+    ),
+    _resumptionScenario(
+      'resumption with 0-RTT data',
+      'the server accepts early data (maxEarlyDataSize), checked against its replay cache; the client sends a request as 0-RTT data',
+      {
+        server: () => _server(p256, { maxEarlyDataSize: 16_384 }),
+        client: () => ({ earlyData: _EARLY_DATA }),
+        after: (env, outcome) => (outcome.server ? { ...outcome, value: env.call('server', 'read()', () => outcome.server!.read()) } : outcome),
+      },
+      {
+        chainVerifications: {},
+        sessions: resumed('default', { replayCheck: true }),
+        resumed: true,
+        check(outcome) {
+          for (const side of ['client', 'server'] as const) {
+            if (outcome[side]!.info?.earlyDataAccepted !== true) throw new ScenarioError(`${side}: the early data was not accepted`);
+          }
+          if (!(outcome.value instanceof Uint8Array) || !_equal(outcome.value, _EARLY_DATA)) throw new ScenarioError('the server did not read the early data');
+        },
+      },
+    ),
+  ];
+}
+
 /** A record-layer scenario: an unrecorded x25519 / ECDSA P-256 handshake, then `body`. */
 function _recordScenario(name: string, summary: string, body: (env: ScenarioEnv, client: Connection, server: Connection) => void, check?: (outcome: Outcome) => void): Scenario {
   return {
@@ -642,6 +863,7 @@ function _recordScenario(name: string, summary: string, body: (env: ScenarioEnv,
     summary,
     sides: _BOTH,
     chainVerifications: {},
+    sessions: {},
     run(env) {
       const { client, server } = _handshake(env, _client({ keyShares: ['x25519'] }), _server(AUDIT_IDENTITIES.ecdsaP256));
       if (client?.state !== 'connected' || server?.state !== 'connected') {
@@ -718,6 +940,7 @@ function _verifyScenario(
     summary,
     sides: _ENGINE,
     chainVerifications: { engine: clockReads },
+    sessions: {},
     run(env) {
       const args = options();
       env.begin();
@@ -792,6 +1015,7 @@ function _garbageScenarios(): Scenario[] {
       summary: 'a server receives an HTTP request instead of a ClientHello',
       sides: ['server'] as const,
       chainVerifications: {},
+      sessions: {},
       run(env) {
         const server = env.call('server', 'engine.server()', () => env.engine('server').server(_server(AUDIT_IDENTITIES.ecdsaP256)));
         env.begin();
@@ -811,6 +1035,7 @@ function _garbageScenarios(): Scenario[] {
       summary: 'a client receives an HTTP request in reply to its ClientHello',
       sides: ['client'] as const,
       chainVerifications: {},
+      sessions: {},
       run(env) {
         const client = env.call('client', 'engine.client()', () => env.engine('client').client(_client({ keyShares: ['x25519'] })));
         env.call('client', 'takeOutgoing()', () => client.takeOutgoing());
@@ -831,11 +1056,12 @@ function _garbageScenarios(): Scenario[] {
 
 /**
  * Every scenario of the audit, in manifest order: init, handshakes (4 groups x 4 certificate
- * types, defaults, HelloRetryRequest, client authentication, rejected certificates), the record
- * layer, certificate verification, failure paths.
+ * types, defaults, HelloRetryRequest, client authentication, rejected certificates, tickets off),
+ * sessions and resumption (tickets kept, resumed, refused, expired, external keys, a session
+ * store, 0-RTT), the record layer, certificate verification, failure paths.
  */
 export function auditScenarios(): Scenario[] {
-  return [_initScenario(), ..._handshakeScenarios(), ..._recordScenarios(), ..._verifyScenarios(), ..._garbageScenarios()];
+  return [_initScenario(), ..._handshakeScenarios(), ..._resumptionScenarios(), ..._recordScenarios(), ..._verifyScenarios(), ..._garbageScenarios()];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ import {
   encodeCertificate,
   encodeCertificateVerify,
   encodeClientHello,
+  encodeEndOfEarlyData,
   encodeFinished,
   encodeMessageHash,
   extensionCode,
@@ -75,6 +76,16 @@ interface _Hello {
   readonly offered: ReadonlySet<number>;
   /** The session offered as a PSK, if any (RFC 8446 4.2.11). */
   readonly psk: _OfferedPsk | undefined;
+  /** Early data sent after the first ClientHello (a HelloRetryRequest rejects it). */
+  readonly early: _Early | undefined;
+}
+
+/** 0-RTT data sent with the first ClientHello (RFC 8446 2.3). */
+interface _Early {
+  /** The session's cipher suite: the one early data is protected with, and must be negotiated. */
+  readonly suite: CipherSuite;
+  readonly alpn: string | undefined;
+  readonly data: Uint8Array;
 }
 
 /** A resumption PSK offered in the ClientHello. */
@@ -98,6 +109,10 @@ interface _Negotiated {
   /** The server accepted our PSK (RFC 8446 2.2): no certificate follows. */
   readonly resumed: boolean;
   alpn: string | undefined;
+  /** The server accepted our early data (early_data in EncryptedExtensions). */
+  earlyAccepted: boolean;
+  /** Our records still go under client_early_traffic_secret. */
+  earlyKeyActive: boolean;
 }
 
 type ClientState =
@@ -153,13 +168,44 @@ class _ClientHandshake implements HandshakeMachine {
     const legacySessionId = config.middleboxCompatibility ? random(32, 'legacy_session_id') : new Uint8Array(0);
     const shares = config.keyShares.map((group) => ctx.engine.crypto.kx.generate(group));
     const psk = this.#usableSession();
-    const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false, psk, undefined);
+    const early = psk && this.#earlyData(psk);
+    const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false, psk, undefined, early !== undefined);
     const bytes = encodeClientHello(message);
-    const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message), psk };
+    const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message), psk, early };
     this.#state = { kind: 'ExpectServerHello', hello, shares, retry: undefined };
     // RFC 8446 5.1: the first ClientHello may carry legacy_record_version 0x0301 for old middleboxes.
     ctx.sendHandshake(bytes, PROTOCOL_VERSION.TLSv1_0);
     ctx.allowChangeCipherSpec(true);
+    if (psk && early) this.#sendEarlyData(psk, early, bytes, clientRandom);
+  }
+
+  /**
+   * The configured early data, if this session allows sending it as 0-RTT (RFC 8446 4.2.10): the
+   * ticket's max_early_data_size covers it, and the session's cipher suite and ALPN protocol are
+   * ones this client still offers (early data uses them before the server has answered).
+   */
+  #earlyData(psk: _OfferedPsk): _Early | undefined {
+    const data = this.#config.earlyData;
+    const { session } = psk;
+    if (!data || session.maxEarlyDataSize < data.length) return undefined;
+    const suite = CIPHER_SUITES[session.cipherSuite];
+    if (!this.#config.cipherSuites.includes(suite)) return undefined;
+    if (session.alpn !== undefined ? !this.#config.alpn.includes(session.alpn) : this.#config.alpn.length > 0) return undefined;
+    return { suite, alpn: session.alpn, data };
+  }
+
+  /** RFC 8446 2.3: early data right after the ClientHello, under client_early_traffic_secret. */
+  #sendEarlyData(psk: _OfferedPsk, early: _Early, clientHello: Uint8Array, random: Uint8Array): void {
+    const ctx = this.#ctx;
+    const secret = EarlySecret.fromPsk(psk.hash, psk.session.psk);
+    const trafficSecret = secret.clientEarlyTrafficSecret(hashFunction(psk.hash).digest(clientHello));
+    secret.destroy();
+    ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', random, trafficSecret);
+    // RFC 8446 D.4: with early data, the dummy change_cipher_spec follows the first ClientHello.
+    if (this.#config.middleboxCompatibility) ctx.sendChangeCipherSpec();
+    ctx.setWriteKey(early.suite, trafficSecret);
+    trafficSecret.fill(0);
+    ctx.sendEarlyData(early.data);
   }
 
   get done(): boolean {
@@ -247,6 +293,7 @@ class _ClientHandshake implements HandshakeMachine {
     retriedGroup: boolean,
     psk: _OfferedPsk | undefined,
     transcriptBefore: RunningHash | undefined,
+    earlyData: boolean,
   ): ClientHello {
     const config = this.#config;
     // RFC 8701: GREASE values chosen from the (public, random) client random, so that the second
@@ -276,6 +323,8 @@ class _ClientHandshake implements HandshakeMachine {
       extensions.push({ type: 'application_layer_protocol_negotiation', protocolNameList: config.alpn.map((p) => asciiToBytes(p)) });
     }
     if (cookie) extensions.push({ type: 'cookie', cookie });
+    // RFC 8446 4.2.10: early_data only in a first ClientHello that offers a PSK.
+    if (earlyData) extensions.push({ type: 'early_data' });
     if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
     const hello: ClientHello = {
       type: 'client_hello',
@@ -349,12 +398,16 @@ class _ClientHandshake implements HandshakeMachine {
     }
     // RFC 8446 4.1.4: a PSK stays on offer only if its hash matches the suite the HRR chose.
     const psk = state.hello.psk && state.hello.psk.hash === suite.hash ? state.hello.psk : undefined;
-    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined, psk, transcript);
+    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined, psk, transcript, false);
     const bytes = encodeClientHello(retried);
     transcript.update(bytes);
     // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight (here: ClientHello2).
     if (this.#config.middleboxCompatibility) this.#ctx.sendChangeCipherSpec();
+    // RFC 8446 4.1.2: an HRR rejects early data; the second ClientHello goes out in plaintext.
+    if (state.hello.early) this.#ctx.clearWriteKey();
     this.#ctx.sendHandshake(bytes);
+    // early_data is no longer offered, so an acceptance in EncryptedExtensions is unsolicited;
+    // the data itself stays in `early`, to be resent after the handshake.
     const hello: _Hello = { ...state.hello, message: retried, bytes, offered: _offered(retried), psk };
     return { kind: 'ExpectServerHello', hello, shares, retry: { suite, group, transcript } };
   }
@@ -414,8 +467,10 @@ class _ClientHandshake implements HandshakeMachine {
     this.#ctx.setReadKey(suite, serverHandshakeSecret);
     // RFC 8446 D.4: the dummy change_cipher_spec precedes the first protected record.
     if (this.#config.middleboxCompatibility) this.#ctx.sendChangeCipherSpec();
-    // From here even an alert about the server's flight is protected (RFC 8446 6).
-    this.#ctx.setWriteKey(suite, clientHandshakeSecret);
+    // From here even an alert about the server's flight is protected (RFC 8446 6). While 0-RTT
+    // data is in flight the early key stays until EndOfEarlyData or a rejection (RFC 8446 4.2.10).
+    const earlyInFlight = state.hello.early !== undefined && !retry;
+    if (!earlyInFlight) this.#ctx.setWriteKey(suite, clientHandshakeSecret);
     return {
       kind: 'ExpectEncryptedExtensions',
       hs: {
@@ -428,6 +483,8 @@ class _ClientHandshake implements HandshakeMachine {
         serverHandshakeSecret,
         hello: state.hello,
         alpn: undefined,
+        earlyAccepted: false,
+        earlyKeyActive: earlyInFlight,
       },
     };
   }
@@ -446,6 +503,19 @@ class _ClientHandshake implements HandshakeMachine {
         throw _localAlert('illegal_parameter', 'the server selected an ALPN protocol that was not offered (RFC 7301 3.1)');
       }
       hs.alpn = chosen;
+    }
+    const early = hs.hello.early;
+    if (findExtension(extensions, 'early_data')) {
+      // RFC 8446 4.2.10: the server accepts early data only by resuming our first PSK with the
+      // session's cipher suite and ALPN protocol; anything else is a broken server.
+      if (!early || !hs.resumed || hs.suite !== early.suite || hs.alpn !== early.alpn) {
+        throw _localAlert('illegal_parameter', "the server accepted early data under other parameters than the session's (RFC 8446 4.2.10)");
+      }
+      hs.earlyAccepted = true;
+    } else if (hs.earlyKeyActive) {
+      // Rejected: the server skips our 0-RTT records; the handshake goes on under its keys.
+      this.#ctx.setWriteKey(hs.suite, hs.clientHandshakeSecret);
+      hs.earlyKeyActive = false;
     }
     hs.transcript.update(raw);
     // RFC 8446 2.2: a resumed handshake authenticates with the PSK: no certificate messages.
@@ -520,6 +590,13 @@ class _ClientHandshake implements HandshakeMachine {
     this.#ctx.setReadKey(suite, serverApplicationSecret);
     this.#ctx.allowChangeCipherSpec(false);
 
+    if (hs.earlyKeyActive) {
+      // RFC 8446 4.5: accepted early data ends with EndOfEarlyData, under the early key.
+      const endOfEarlyData = encodeEndOfEarlyData({ type: 'end_of_early_data' });
+      this.#ctx.sendHandshake(endOfEarlyData);
+      transcript.update(endOfEarlyData);
+      this.#ctx.setWriteKey(suite, hs.clientHandshakeSecret);
+    }
     if (state.request) this.#sendClientCertificate(hs, state.request);
     const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, hs.clientHandshakeSecret, transcript.digest()) });
     this.#ctx.sendHandshake(finished);
@@ -544,8 +621,10 @@ class _ClientHandshake implements HandshakeMachine {
         serverName: this.#config.serverName,
         peerCertificates: state.chain.map((c) => c.raw),
         resumed: hs.resumed,
-        earlyDataAccepted: false,
+        earlyDataAccepted: hs.earlyAccepted,
       },
+      // Early data that was not sent as 0-RTT, or that the server rejected (RFC 8446 4.2.10).
+      resend: !hs.earlyAccepted && this.#config.resendRejectedEarlyData ? this.#config.earlyData : undefined,
       onTicket: this.#config.onSession ? (ticket, resumptionMasterSecret) => this.#session(suite, hs.alpn, ticket, resumptionMasterSecret) : undefined,
     });
     return { kind: 'Done' };

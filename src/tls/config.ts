@@ -15,7 +15,7 @@ import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
 import { TlsConfigError } from './errors.js';
 import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
-import { MAX_TICKET_LIFETIME, rotatingTicketKeys, type TicketKeySource, type TlsSession } from './session.js';
+import { MAX_TICKET_LIFETIME, memoryReplayStore, rotatingTicketKeys, type ReplayStore, type SessionStore, type TicketKeySource, type TlsSession } from './session.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { Platform } from '../os/platform.js';
 
@@ -107,6 +107,17 @@ export interface ClientConfig extends CommonConfig {
    */
   readonly pskKeyExchangeModes?: readonly ('psk_dhe_ke' | 'psk_ke')[];
   /**
+   * Application data to send first. When `session` allows early data (its ticket advertised at
+   * least this many bytes, same cipher suite and ALPN) it goes out as 0-RTT data right after the
+   * ClientHello (RFC 8446 2.3): it may be replayed by an attacker, so send only what is safe to
+   * repeat. Otherwise, or when the server rejects it, it is sent after the handshake
+   * (`earlyDataRejected: 'resend'`, the default) or dropped (`'report'`): `info.earlyDataAccepted`
+   * says which happened.
+   */
+  readonly earlyData?: Uint8Array;
+  /** What to do with `earlyData` the server did not accept: `'resend'` (default) or `'report'`. */
+  readonly earlyDataRejected?: 'resend' | 'report';
+  /**
    * DANGER: accept any certificate from any server, for any name. The connection is encrypted
    * but not authenticated: anyone on the path can read and change it. The server must still
    * prove it holds the key of the certificate it sent. For tests against throwaway servers only.
@@ -152,7 +163,34 @@ export interface ServerConfig extends CommonConfig {
    * `platform.locks`). Servers that share one `keys` source resume each other's sessions.
    * `false` issues none.
    */
-  readonly tickets?: false | { readonly count?: number; readonly lifetime?: number; readonly keys?: TicketKeySource };
+  readonly tickets?:
+    | false
+    | {
+        readonly count?: number;
+        readonly lifetime?: number;
+        readonly keys?: TicketKeySource;
+        /**
+         * Stateful mode: sessions stay in this store and the ticket is only their id; each ticket
+         * then resumes at most once (RFC 8446 8.1). `memorySessionStore()` is an in-process one.
+         */
+        readonly store?: SessionStore;
+      };
+  /**
+   * Accepts 0-RTT data (RFC 8446 2.3, 4.2.10) up to this many bytes from clients resuming a
+   * ticket of this server; 0 (default) accepts none. Early data can be replayed by an attacker:
+   * only enable it for requests that are safe to repeat. Each accepted ClientHello is recorded in
+   * `antiReplay` and its ticket age must be within 10 seconds of the server's view (RFC 8446 8.2),
+   * so a replay is accepted at most once; a rejected client resends its data after the handshake.
+   */
+  readonly maxEarlyDataSize?: number;
+  /** Where accepted 0-RTT ClientHellos are recorded (default: in process, `memoryReplayStore`); share one across a fleet. */
+  readonly antiReplay?: ReplayStore;
+  /**
+   * Whether a CertificateRequest names the accepted roots (certificate_authorities, RFC 8446
+   * 4.2.4: the subjects of `trustAnchors`), helping clients with several certificates pick one.
+   * Default true; omitted anyway when the list would not fit in the message.
+   */
+  readonly certificateAuthorities?: boolean;
   /**
    * DANGER: accept any client certificate chain (the client must still prove it holds the leaf's
    * key). For callers that verify the chain themselves after the handshake, as sandtls/node does
@@ -218,6 +256,8 @@ export interface ResolvedClientConfig extends _ResolvedCommon {
   readonly onSession: ((session: TlsSession) => void) | undefined;
   /** PSK_KEY_EXCHANGE_MODE code points to offer. */
   readonly pskModes: readonly number[];
+  readonly earlyData: Uint8Array | undefined;
+  readonly resendRejectedEarlyData: boolean;
 }
 
 export interface ResolvedServerConfig extends _ResolvedCommon {
@@ -229,7 +269,13 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
   readonly groupSelection: 'client-key-share' | 'server-preference';
   readonly advertisedGroups: readonly number[] | undefined;
   readonly helloRetryRequestCookie: ((clientHello1: Uint8Array) => Uint8Array) | undefined;
-  readonly tickets: { readonly count: number; readonly lifetime: number; readonly keys: TicketKeySource } | undefined;
+  readonly tickets:
+    | { readonly count: number; readonly lifetime: number; readonly keys: TicketKeySource; readonly store: SessionStore | undefined }
+    | undefined;
+  /** 0-RTT: the most early data accepted and where ClientHellos are recorded; undefined: none accepted. */
+  readonly earlyData: { readonly maxSize: number; readonly antiReplay: ReplayStore } | undefined;
+  /** DER subjects for certificate_authorities in a CertificateRequest (undefined: not sent). */
+  readonly certificateAuthorities: readonly Uint8Array[] | undefined;
 }
 
 /** What resolving a server config needs from the engine (ticket keys draw entropy, take locks). */
@@ -404,6 +450,8 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
     session: config.session,
     onSession: config.onSession,
     pskModes: _pskModes(config.pskKeyExchangeModes),
+    earlyData: _earlyData(config.earlyData),
+    resendRejectedEarlyData: _resendRejected(config.earlyDataRejected),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedClientConfig;
 }
@@ -445,6 +493,8 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
     advertisedGroups,
     helloRetryRequestCookie: config.helloRetryRequestCookie,
     tickets: _tickets(deps, config.tickets),
+    earlyData: _serverEarlyData(deps, config),
+    certificateAuthorities: _certificateAuthorities(config.certificateAuthorities, trustAnchors),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedServerConfig;
 }
@@ -466,7 +516,37 @@ function _tickets(deps: ServerConfigDeps, tickets: ServerConfig['tickets']): Res
   if (!Number.isSafeInteger(lifetime) || lifetime < 1 || lifetime > MAX_TICKET_LIFETIME) {
     throw new TlsConfigError(`server: tickets.lifetime must be 1..${MAX_TICKET_LIFETIME} seconds (RFC 8446 4.6.1)`);
   }
-  if (count === 0) return undefined;
   const keys = tickets?.keys ?? rotatingTicketKeys({ random: deps.random, locks: deps.locks, rotateEvery: lifetime, lifetime });
-  return Object.freeze({ count, lifetime, keys });
+  return Object.freeze({ count, lifetime, keys, store: tickets?.store });
+}
+
+function _earlyData(data: Uint8Array | undefined): Uint8Array | undefined {
+  if (data === undefined) return undefined;
+  if (!(data instanceof Uint8Array)) throw new TlsConfigError('client: earlyData must be a Uint8Array');
+  return data.length === 0 ? undefined : data.slice();
+}
+
+function _resendRejected(mode: ClientConfig['earlyDataRejected']): boolean {
+  if (mode === undefined || mode === 'resend') return true;
+  if (mode === 'report') return false;
+  throw new TlsConfigError(`client: earlyDataRejected must be 'resend' or 'report', not ${JSON.stringify(mode)}`);
+}
+
+function _serverEarlyData(deps: ServerConfigDeps, config: ServerConfig): ResolvedServerConfig['earlyData'] {
+  const maxSize = config.maxEarlyDataSize ?? 0;
+  if (!Number.isSafeInteger(maxSize) || maxSize < 0 || maxSize > 0xffff_ffff) {
+    throw new TlsConfigError('server: maxEarlyDataSize must be an integer 0..2^32-1');
+  }
+  if (maxSize === 0) return undefined;
+  if (config.tickets === false) throw new TlsConfigError('server: maxEarlyDataSize needs session tickets (tickets is false)');
+  return Object.freeze({ maxSize, antiReplay: config.antiReplay ?? memoryReplayStore({ locks: deps.locks }) });
+}
+
+/** RFC 8446 4.2.4: `DistinguishedName authorities<3..2^16-1>`, each `opaque<1..2^16-1>`. */
+function _certificateAuthorities(wanted: boolean | undefined, anchors: readonly Certificate[] | undefined): readonly Uint8Array[] | undefined {
+  if (wanted === false || !anchors || anchors.length === 0) return undefined;
+  const names = anchors.map((anchor) => anchor.subject.raw);
+  const size = names.reduce((total, name) => total + 2 + name.length, 0);
+  // Keep the CertificateRequest well inside one handshake message a peer will accept.
+  return size > 0x8000 ? undefined : Object.freeze(names);
 }

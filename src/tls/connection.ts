@@ -61,6 +61,8 @@ export interface HandshakeResult {
   readonly resumptionMasterSecret: Uint8Array;
   /** A client's handler of NewSessionTicket messages (undefined: tickets are checked and dropped). */
   readonly onTicket?: ((ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array) => void) | undefined;
+  /** A client's early data the server rejected, to send now as ordinary application data. */
+  readonly resend?: Uint8Array | undefined;
 }
 
 /**
@@ -81,6 +83,14 @@ export interface HandshakeContext {
   setReadKey(suite: CipherSuite, trafficSecret: Uint8Array): void;
   /** Flushes pending handshake messages under the old key, then protects everything after with this one. */
   setWriteKey(suite: CipherSuite, trafficSecret: Uint8Array): void;
+  /** Back to plaintext records (a client's early-data key after a HelloRetryRequest). */
+  clearWriteKey(): void;
+  /** Sends 0-RTT application data under the current (early traffic) write key (RFC 8446 2.3). */
+  sendEarlyData(data: Uint8Array): void;
+  /** The server accepted 0-RTT: application data may arrive before the handshake ends, up to `maxBytes` (RFC 8446 4.2.10). */
+  acceptEarlyData(maxBytes: number): void;
+  /** EndOfEarlyData arrived: no more application data until the handshake completes. */
+  endEarlyData(): void;
   /** Hash.length of the negotiated suite, once known: the size of Finished.verify_data. */
   setFinishedLength(length: number): void;
   /** The largest plaintext the peer accepts per record (RFC 8449 record_size_limit). */
@@ -166,6 +176,8 @@ export class Connection {
   #ccsAllowed = false;
   /** Bytes of declined 0-RTT data that may still be skipped (RFC 8446 4.2.10); undefined when not skipping. */
   #earlyDataBudget: number | undefined;
+  /** Bytes of accepted 0-RTT data that may still arrive (RFC 8446 4.2.10); undefined outside early data. */
+  #earlyDataAllowance: number | undefined;
   /** Records in a row that carried nothing: empty application data, user_canceled, KeyUpdate. */
   #idleRecords = 0;
   #ccsReceived = false;
@@ -288,7 +300,9 @@ export class Connection {
   }
 
   /**
-   * The application data received so far (empty when none), in order.
+   * The application data received so far (empty when none), in order. On a server that accepted
+   * 0-RTT (`maxEarlyDataSize`), early data is readable while `state` is still `'handshaking'`:
+   * it may be a replay, so act on it only if that is safe (RFC 8446 8).
    * @example
    * const data = conn.read();
    */
@@ -571,7 +585,14 @@ export class Connection {
 
   #applicationData(content: Uint8Array): void {
     if (this.#state !== 'connected') {
-      throw _localAlert('unexpected_message', 'application data before the handshake completed (RFC 8446 2)');
+      if (this.#earlyDataAllowance === undefined) {
+        throw _localAlert('unexpected_message', 'application data before the handshake completed (RFC 8446 2)');
+      }
+      // RFC 8446 4.2.10: more 0-RTT data than max_early_data_size is unexpected_message.
+      this.#earlyDataAllowance -= content.length;
+      if (this.#earlyDataAllowance < 0) throw _localAlert('unexpected_message', 'more early data than max_early_data_size (RFC 8446 4.2.10)');
+      if (content.length > 0) this.#appIn.push(content);
+      return;
     }
     if (content.length === 0) this.#idle('empty application data records');
     else {
@@ -662,6 +683,24 @@ export class Connection {
         this.#write?.destroy();
         this.#write = RecordProtection.fromSecret(suite, secret);
       },
+      clearWriteKey: () => {
+        this.#flushHandshake();
+        this.#write?.destroy();
+        this.#write = undefined;
+      },
+      sendEarlyData: (data) => {
+        this.#flushHandshake();
+        const plain = _plain(data);
+        for (let at = 0; at < plain.length; at += this.#maxFragment) {
+          this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment)));
+        }
+      },
+      acceptEarlyData: (maxBytes) => {
+        this.#earlyDataAllowance = maxBytes;
+      },
+      endEarlyData: () => {
+        this.#earlyDataAllowance = undefined;
+      },
       setFinishedLength: (length) => {
         this.#finishedLength = length;
       },
@@ -685,7 +724,9 @@ export class Connection {
         this.#resumptionSecret = result.resumptionMasterSecret;
         this.#onTicket = result.onTicket;
         this.#ccsAllowed = false;
+        this.#earlyDataAllowance = undefined;
         this.#state = 'connected';
+        if (result.resend) this.send(result.resend);
       },
     };
   }

@@ -30,5 +30,14 @@ export { decodeClientHello } from './messages.js';
 export type { ClientHello, ClientHelloExtension, ServerName } from './messages.js';
 export { RecordError } from './record.js';
 export type { AlertName } from './enums.js';
-export { decodeSession, encodeSession, MAX_TICKET_LIFETIME, rotatingTicketKeys } from './session.js';
-export type { RotatingTicketKeysOptions, TicketKey, TicketKeySource, TlsSession } from './session.js';
+export { decodeSession, encodeSession, MAX_TICKET_LIFETIME, memoryReplayStore, memorySessionStore, rotatingTicketKeys } from './session.js';
+export type {
+  MemoryStoreOptions,
+  ReplayStore,
+  RotatingTicketKeysOptions,
+  ServerSession,
+  SessionStore,
+  TicketKey,
+  TicketKeySource,
+  TlsSession,
+} from './session.js';

@@ -25,7 +25,7 @@ import type { HandshakeContext, HandshakeMachine } from './connection.js';
 import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, PSK_KEY_EXCHANGE_MODE, SIGNATURE_SCHEME } from './enums.js';
 import { _localAlert } from './errors.js';
 import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
-import { openTicket, sealTicket, type TicketContents } from './session.js';
+import { openTicket, sealTicket, type ServerSession } from './session.js';
 import {
   checkSolicited,
   encodeCertificate,
@@ -63,11 +63,18 @@ interface _Choice {
   readonly scheme: SignatureScheme;
 }
 
-/** A PSK the server resumes: which identity, and the session its ticket held. */
+/** A PSK the server resumes: which identity, the session its ticket held, whether 0-RTT data follows. */
 interface _AcceptedPsk {
   readonly index: number;
-  readonly ticket: TicketContents;
+  readonly ticket: ServerSession;
+  readonly binder: Uint8Array;
+  readonly obfuscatedAge: number;
+  /** When the PSK was checked (Platform clock, ms). */
+  readonly now: number;
 }
+
+/** How far a client's ticket age may stray from the server's for 0-RTT (RFC 8446 8.3). */
+const _FRESHNESS_WINDOW_MS = 10_000;
 
 /** The host_name the client asked for (RFC 6066 3), if any. */
 function _serverName(hello: ClientHello): string | undefined {
@@ -91,6 +98,7 @@ interface _Flight {
     readonly alpn: string | undefined;
     readonly serverName: string | undefined;
     readonly resumed: boolean;
+    readonly earlyDataAccepted: boolean;
   };
 }
 
@@ -103,6 +111,7 @@ type ServerState =
       readonly transcript: RunningHash;
       readonly cookie: Uint8Array | undefined;
     }
+  | { readonly kind: 'ExpectEndOfEarlyData'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificate'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[] }
   | { readonly kind: 'ExpectFinished'; readonly flight: _Flight; readonly peerChain: readonly X509Certificate[] }
@@ -152,6 +161,9 @@ class _ServerHandshake implements HandshakeMachine {
       case 'ExpectSecondClientHello':
         if (message.type === 'client_hello') return this.#secondClientHello(state, message);
         break;
+      case 'ExpectEndOfEarlyData':
+        if (message.type === 'end_of_early_data') return this.#endOfEarlyData(state.flight, message.raw);
+        break;
       case 'ExpectCertificate':
         if (message.type === 'certificate') return this.#certificate(state.flight, message);
         break;
@@ -174,15 +186,14 @@ class _ServerHandshake implements HandshakeMachine {
 
   #clientHello(hello: Decoded<ClientHello>): ServerState {
     this.#ctx.allowChangeCipherSpec(true);
-    // RFC 8446 4.2.10: sandtls does not accept 0-RTT yet, so early data the client sends after
-    // this ClientHello is skipped (up to a bound), whether or not an HRR follows.
-    if (findExtension(hello.extensions, 'early_data')) this.#ctx.skipEarlyData(_EARLY_DATA_SKIP_LIMIT);
     const choice = this.#choose(hello);
     if (choice.share) {
       const psk = this.#acceptPsk(hello, choice.suite, undefined);
       const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
       return this.#respond(hello, choice, choice.share, transcript, psk);
     }
+    // RFC 8446 4.2.10: a HelloRetryRequest rejects early data; what the client sent is skipped.
+    this.#skipEarlyData(hello);
     // RFC 8446 4.1.4: ask for a share of the chosen group with a HelloRetryRequest.
     const cookie = this.#config.helloRetryRequestCookie?.(hello.raw);
     const extensions: HelloRetryRequestExtension[] = [{ type: 'key_share', selectedGroup: NAMED_GROUP[choice.group] }];
@@ -240,6 +251,30 @@ class _ServerHandshake implements HandshakeMachine {
     this.#ctx.allowChangeCipherSpec(true);
     const psk = this.#acceptPsk(hello, again.suite, state.transcript);
     return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw), psk);
+  }
+
+  /** RFC 8446 4.2.10: skip the early data of a ClientHello that offers it, when declining it. */
+  #skipEarlyData(hello: Decoded<ClientHello>): void {
+    if (!findExtension(hello.extensions, 'early_data')) return;
+    this.#ctx.skipEarlyData(Math.max(_EARLY_DATA_SKIP_LIMIT, (this.#config.earlyData?.maxSize ?? 0) + 4 * 256));
+  }
+
+  /**
+   * Whether to accept the client's 0-RTT data (RFC 8446 4.2.10): this server takes early data,
+   * the client resumed its first PSK, whose ticket allowed early data, with the same cipher suite
+   * and ALPN protocol; its ticket age agrees with the server's within the freshness window, and
+   * this ClientHello was not accepted before (RFC 8446 8.2, 8.3). Only a first ClientHello.
+   */
+  #acceptEarlyData(hello: Decoded<ClientHello>, psk: _AcceptedPsk | undefined, suite: CipherSuite, alpn: string | undefined): boolean {
+    const early = this.#config.earlyData;
+    if (!early || !psk || !findExtension(hello.extensions, 'early_data')) return false;
+    const { ticket, now } = psk;
+    if (psk.index !== 0 || ticket.maxEarlyDataSize === 0 || CIPHER_SUITES[ticket.cipherSuite] !== suite || ticket.alpn !== alpn) return false;
+    const clientAge = (psk.obfuscatedAge - ticket.ticketAgeAdd) >>> 0;
+    if (Math.abs(now - ticket.issuedAt - clientAge) > _FRESHNESS_WINDOW_MS) return false;
+    // Every ClientHello that could still pass the freshness check is remembered: a replay of
+    // one is accepted at most once.
+    return early.antiReplay.firstUse(psk.binder, now, now + 2 * _FRESHNESS_WINDOW_MS);
   }
 
   /** Negotiates version, suite, group and signature scheme from a ClientHello (RFC 8446 4.1.1). */
@@ -306,7 +341,8 @@ class _ServerHandshake implements HandshakeMachine {
     const now = this.#ctx.engine.platform.clock.now();
     const serverName = _serverName(hello);
     for (let i = 0; i < offer.identities.length; i++) {
-      const ticket = openTicket(tickets.keys, offer.identities[i]!.identity, now);
+      const identity = offer.identities[i]!.identity;
+      const ticket = tickets.store ? tickets.store.take(identity, now) : openTicket(tickets.keys, identity, now);
       if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) continue;
       if (now < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
       if (ticket.serverName !== serverName) continue;
@@ -322,7 +358,7 @@ class _ServerHandshake implements HandshakeMachine {
       } finally {
         binderKey.fill(0);
       }
-      return { index: i, ticket };
+      return { index: i, ticket, binder: offer.binders[i]!, obfuscatedAge: offer.identities[i]!.obfuscatedTicketAge, now };
     }
     return undefined;
   }
@@ -330,17 +366,18 @@ class _ServerHandshake implements HandshakeMachine {
   /** NewSessionTicket messages after the client's Finished (RFC 8446 4.6.1). */
   #issueTickets(suite: CipherSuite, resumptionMasterSecret: Uint8Array, info: _Flight['info']): void {
     const tickets = this.#config.tickets;
-    if (!tickets || this.#config.clientAuth !== 'none') return;
+    if (!tickets || tickets.count === 0 || this.#config.clientAuth !== 'none') return;
     const provider = this.#ctx.engine.crypto;
     const now = this.#ctx.engine.platform.clock.now();
-    const key = tickets.keys.current(now);
+    const key = tickets.store ? undefined : tickets.keys.current(now);
+    const maxEarlyDataSize = this.#config.earlyData?.maxSize ?? 0;
     for (let i = 0; i < tickets.count; i++) {
       // RFC 8446 4.6.1: a nonce unique among this connection's tickets.
       const ticketNonce = Uint8Array.of(i);
       const age = provider.random(4, 'ticket_age_add');
       const ticketAgeAdd = ((age[0]! << 24) | (age[1]! << 16) | (age[2]! << 8) | age[3]!) >>> 0;
       const psk = resumptionPsk(suite.hash, resumptionMasterSecret, ticketNonce);
-      const ticket = sealTicket(key, provider.random(12, 'ticket_iv'), {
+      const session: ServerSession = {
         cipherSuite: suite.name,
         psk,
         ticketAgeAdd,
@@ -348,11 +385,26 @@ class _ServerHandshake implements HandshakeMachine {
         lifetime: tickets.lifetime,
         serverName: info.serverName,
         alpn: info.alpn,
-        maxEarlyDataSize: 0,
-      });
-      psk.fill(0);
+        maxEarlyDataSize,
+      };
+      let ticket: Uint8Array;
+      if (key) {
+        ticket = sealTicket(key, provider.random(12, 'ticket_iv'), session);
+        psk.fill(0);
+      } else {
+        // Stateful: the ticket is the store's key for the session (which keeps the PSK).
+        ticket = provider.random(32, 'ticket_id');
+        tickets.store!.put(ticket.slice(), session);
+      }
       this.#ctx.sendHandshake(
-        encodeNewSessionTicket({ type: 'new_session_ticket', ticketLifetime: tickets.lifetime, ticketAgeAdd, ticketNonce, ticket, extensions: [] }),
+        encodeNewSessionTicket({
+          type: 'new_session_ticket',
+          ticketLifetime: tickets.lifetime,
+          ticketAgeAdd,
+          ticketNonce,
+          ticket,
+          extensions: maxEarlyDataSize > 0 ? [{ type: 'early_data', maxEarlyDataSize }] : [],
+        }),
       );
     }
   }
@@ -387,6 +439,7 @@ class _ServerHandshake implements HandshakeMachine {
     });
     ctx.sendHandshake(serverHello);
     if (hello.legacySessionId.length > 0) ctx.sendChangeCipherSpec();
+    const clientHelloHash = transcript.digest();
     transcript.update(serverHello);
 
     const early = psk ? EarlySecret.fromPsk(suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(suite.hash);
@@ -399,16 +452,35 @@ class _ServerHandshake implements HandshakeMachine {
     ctx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', hello.random, serverHandshakeSecret);
     ctx.setFinishedLength(suite.hashLength);
     ctx.setWriteKey(suite, serverHandshakeSecret);
-    ctx.setReadKey(suite, clientHandshakeSecret);
 
     try {
-      const { alpn, serverName } = this.#encryptedExtensions(hello, transcript);
+      const alpn = this.#chooseAlpn(hello);
+      const acceptEarly = this.#acceptEarlyData(hello, psk, suite, alpn);
+      if (acceptEarly) {
+        // RFC 8446 2.3: the client's 0-RTT records, then its EndOfEarlyData, come under
+        // client_early_traffic_secret; its handshake key follows EndOfEarlyData.
+        const early = EarlySecret.fromPsk(suite.hash, psk!.ticket.psk);
+        const earlySecret = early.clientEarlyTrafficSecret(clientHelloHash);
+        early.destroy();
+        ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, earlySecret);
+        ctx.setReadKey(suite, earlySecret);
+        earlySecret.fill(0);
+        ctx.acceptEarlyData(Math.min(psk!.ticket.maxEarlyDataSize, this.#config.earlyData!.maxSize));
+      } else {
+        ctx.setReadKey(suite, clientHandshakeSecret);
+        this.#skipEarlyData(hello);
+      }
+      const serverName = this.#encryptedExtensions(hello, transcript, alpn, acceptEarly);
       // RFC 8446 2.2: a PSK handshake authenticates with the PSK: no certificate messages.
       if (config.clientAuth !== 'none' && !psk) {
         const request = encodeCertificateRequest({
           type: 'certificate_request',
           certificateRequestContext: new Uint8Array(0),
-          extensions: [{ type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes }],
+          extensions: [
+            { type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes },
+            // RFC 8446 4.2.4: the roots this server accepts, to help the client choose a certificate.
+            ...(config.certificateAuthorities ? [{ type: 'certificate_authorities' as const, authorities: config.certificateAuthorities }] : []),
+          ],
         });
         ctx.sendHandshake(request);
         transcript.update(request);
@@ -448,8 +520,9 @@ class _ServerHandshake implements HandshakeMachine {
         exporterMasterSecret,
         masterSecret: master,
         clientRandom: hello.random,
-        info: { group, scheme: psk ? undefined : scheme, alpn, serverName, resumed: psk !== undefined },
+        info: { group, scheme: psk ? undefined : scheme, alpn, serverName, resumed: psk !== undefined, earlyDataAccepted: acceptEarly },
       };
+      if (acceptEarly) return { kind: 'ExpectEndOfEarlyData', flight };
       return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
     } finally {
       serverHandshakeSecret.fill(0);
@@ -457,8 +530,20 @@ class _ServerHandshake implements HandshakeMachine {
     }
   }
 
-  /** EncryptedExtensions: the answers to the ClientHello's extensions (RFC 8446 4.3.1). */
-  #encryptedExtensions(hello: Decoded<ClientHello>, transcript: RunningHash): { alpn: string | undefined; serverName: string | undefined } {
+  /** The ALPN protocol to select (RFC 7301 3.2), if the client offers ALPN and this server speaks it. */
+  #chooseAlpn(hello: Decoded<ClientHello>): string | undefined {
+    const config = this.#config;
+    const offered = findExtension(hello.extensions, 'application_layer_protocol_negotiation');
+    if (!offered || config.alpn.length === 0) return undefined;
+    const names = offered.protocolNameList.map((p) => bytesToAscii(p));
+    const alpn = config.alpn.find((p) => names.includes(p));
+    // RFC 7301 3.2: no protocol in common is a fatal no_application_protocol.
+    if (alpn === undefined) throw _localAlert('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
+    return alpn;
+  }
+
+  /** EncryptedExtensions: the answers to the ClientHello's extensions (RFC 8446 4.3.1); returns the SNI used. */
+  #encryptedExtensions(hello: Decoded<ClientHello>, transcript: RunningHash, alpn: string | undefined, earlyData: boolean): string | undefined {
     const config = this.#config;
     const extensions: EncryptedExtensionsExtension[] = [];
     if (config.advertisedGroups) extensions.push({ type: 'supported_groups', namedGroupList: config.advertisedGroups });
@@ -478,24 +563,26 @@ class _ServerHandshake implements HandshakeMachine {
         extensions.push({ type: 'server_name' });
       }
     }
-    let alpn: string | undefined;
-    const offered = findExtension(hello.extensions, 'application_layer_protocol_negotiation');
-    if (offered && config.alpn.length > 0) {
-      const names = offered.protocolNameList.map((p) => bytesToAscii(p));
-      alpn = config.alpn.find((p) => names.includes(p));
-      // RFC 7301 3.2: no protocol in common is a fatal no_application_protocol.
-      if (alpn === undefined) throw _localAlert('no_application_protocol', 'no ALPN protocol in common (RFC 7301 3.2)');
-      extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: asciiToBytes(alpn) });
-    }
+    if (alpn !== undefined) extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: asciiToBytes(alpn) });
+    // RFC 8446 4.2.10: an empty early_data extension accepts the client's 0-RTT data.
+    if (earlyData) extensions.push({ type: 'early_data' });
     const message = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions });
     this.#ctx.sendHandshake(message);
     transcript.update(message);
-    return { alpn, serverName };
+    return serverName;
   }
 
   // -------------------------------------------------------------------------------------------
   // The client's flight
   // -------------------------------------------------------------------------------------------
+
+  /** RFC 8446 4.5: EndOfEarlyData ends the 0-RTT data; the client's handshake key follows. */
+  #endOfEarlyData(flight: _Flight, raw: Uint8Array): ServerState {
+    flight.transcript.update(raw);
+    this.#ctx.endEarlyData();
+    this.#ctx.setReadKey(flight.suite, flight.clientHandshakeSecret);
+    return { kind: 'ExpectFinished', flight, peerChain: [] };
+  }
 
   #certificate(flight: _Flight, message: Decoded<WireHandshakeMessage & { type: 'certificate' }>): ServerState {
     // RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty in the handshake).
@@ -550,7 +637,7 @@ class _ServerHandshake implements HandshakeMachine {
         serverName: flight.info.serverName,
         peerCertificates: peerChain.map((c) => c.raw),
         resumed: flight.info.resumed,
-        earlyDataAccepted: false,
+        earlyDataAccepted: flight.info.earlyDataAccepted,
       },
     });
     return { kind: 'Done' };
@@ -566,6 +653,7 @@ function _destroyFlight(flight: _Flight): void {
 
 function _destroyState(state: ServerState): void {
   switch (state.kind) {
+    case 'ExpectEndOfEarlyData':
     case 'ExpectCertificate':
     case 'ExpectCertificateVerify':
     case 'ExpectFinished':

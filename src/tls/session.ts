@@ -8,6 +8,7 @@
  * @module
  */
 import { aeadKey } from '../crypto/aead.js';
+import { bytesToHex, constantTimeEqual } from '../crypto/bytes.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { Platform } from '../os/platform.js';
 import { Reader, TlsDecodeError, Writer, vectorBounds } from './codec.js';
@@ -146,7 +147,7 @@ export function rotatingTicketKeys(options: RotatingTicketKeysOptions): TicketKe
     find(id: Uint8Array, now: number): TicketKey | undefined {
       return options.locks.withLock('sandtls.ticket_keys', () => {
         prune(now);
-        return keys.find((k) => _equal(k.key.id, id))?.key;
+        return keys.find((k) => constantTimeEqual(k.key.id, id))?.key;
       });
     },
   });
@@ -156,8 +157,11 @@ export function rotatingTicketKeys(options: RotatingTicketKeysOptions): TicketKe
 // Tickets (server side)
 // ---------------------------------------------------------------------------------------------
 
-/** What a server seals into a ticket. */
-export interface TicketContents {
+/**
+ * What a server keeps of a session: sealed into a stateless ticket, or held in a
+ * {@link SessionStore} under the ticket's id in stateful mode.
+ */
+export interface ServerSession {
   readonly cipherSuite: CipherSuiteName;
   readonly psk: Uint8Array;
   readonly ticketAgeAdd: number;
@@ -173,7 +177,7 @@ export interface TicketContents {
 const _TICKET_IV = 12;
 
 /** Seals ticket contents: key id (4) || IV (12) || AES-256-GCM(contents), the id as AAD. */
-export function sealTicket(key: TicketKey, iv: Uint8Array, contents: TicketContents): Uint8Array {
+export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSession): Uint8Array {
   const w = new Writer();
   w.u16(CIPHER_SUITES[contents.cipherSuite].code).opaque(_OPAQUE8, contents.psk);
   w.u32(contents.ticketAgeAdd).u32(contents.lifetime).u32(contents.maxEarlyDataSize);
@@ -195,7 +199,7 @@ export function sealTicket(key: TicketKey, iv: Uint8Array, contents: TicketConte
 }
 
 /** Opens a ticket sealed by `sealTicket`; undefined if no key opens it or it is malformed. */
-export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: number): TicketContents | undefined {
+export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: number): ServerSession | undefined {
   if (ticket.length < 4 + _TICKET_IV + 16) return undefined;
   const key = keys.find(ticket.subarray(0, 4), now);
   if (!key) return undefined;
@@ -245,6 +249,113 @@ function _text(bytes: Uint8Array): string | undefined {
   return bytes.length === 0 ? undefined : String.fromCharCode(...bytes);
 }
 
-function _equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+
+// ---------------------------------------------------------------------------------------------
+// Stateful sessions and 0-RTT anti-replay (server side)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A server-side session cache (stateful tickets): the ticket sent to the client is only an id.
+ * `take` removes what it returns, so every ticket resumes at most once (RFC 8446 8.1). An
+ * external store shared by a fleet must do the same atomically.
+ */
+export interface SessionStore {
+  put(id: Uint8Array, session: ServerSession): void;
+  /** The session under `id` (removed from the store), or undefined; `now` is the Platform clock in ms. */
+  take(id: Uint8Array, now: number): ServerSession | undefined;
+}
+
+/**
+ * Where a server records the 0-RTT ClientHellos it accepted (RFC 8446 8.2). `firstUse` returns
+ * true and records `id` (the PSK binder, unique per ClientHello) if it was not seen before, and
+ * false otherwise; it may forget `id` after `expiresAt` (ms). A store that cannot record must
+ * return false: refusing early data is always safe.
+ */
+export interface ReplayStore {
+  firstUse(id: Uint8Array, now: number, expiresAt: number): boolean;
+}
+
+/** Options of {@link memorySessionStore} and {@link memoryReplayStore}. */
+export interface MemoryStoreOptions {
+  /** Locks guarding the shared map (`platform.locks`). */
+  readonly locks: Platform['locks'];
+  /** Most entries held at once (default 10,000); the oldest goes first. */
+  readonly capacity?: number;
+}
+
+/**
+ * An in-process {@link SessionStore}, bounded, guarded by `platform.locks`.
+ * @example
+ * engine.server({ ...config, tickets: { store: memorySessionStore({ locks: platform.locks }) } });
+ */
+export function memorySessionStore(options: MemoryStoreOptions): SessionStore {
+  const capacity = _capacity(options.capacity);
+  const sessions = new Map<string, ServerSession>();
+  return Object.freeze({
+    put(id: Uint8Array, session: ServerSession): void {
+      options.locks.withLock('sandtls.session_cache', () => {
+        const key = bytesToHex(id);
+        sessions.delete(key);
+        if (sessions.size >= capacity) _evictOldest(sessions)?.psk.fill(0);
+        sessions.set(key, session);
+      });
+    },
+    take(id: Uint8Array, now: number): ServerSession | undefined {
+      return options.locks.withLock('sandtls.session_cache', () => {
+        const key = bytesToHex(id);
+        const session = sessions.get(key);
+        if (!session) return undefined;
+        sessions.delete(key);
+        if (now < session.issuedAt || now - session.issuedAt >= session.lifetime * 1000) {
+          session.psk.fill(0);
+          return undefined;
+        }
+        return session;
+      });
+    },
+  });
+}
+
+/**
+ * The in-process {@link ReplayStore}: remembers each accepted 0-RTT ClientHello until it could
+ * no longer pass the freshness check, bounded, guarded by `platform.locks`. When full of live
+ * entries it refuses (early data is then rejected, the handshake goes on).
+ * @example
+ * engine.server({ ...config, maxEarlyDataSize: 16384, antiReplay: memoryReplayStore({ locks: platform.locks }) });
+ */
+export function memoryReplayStore(options: MemoryStoreOptions): ReplayStore {
+  const capacity = _capacity(options.capacity);
+  const seen = new Map<string, number>();
+  return Object.freeze({
+    firstUse(id: Uint8Array, now: number, expiresAt: number): boolean {
+      return options.locks.withLock('sandtls.replay', () => {
+        for (const [key, expiry] of seen) {
+          if (expiry > now) break; // insertion order is (nearly) expiry order
+          seen.delete(key);
+        }
+        const key = bytesToHex(id);
+        if (seen.has(key)) return false;
+        if (seen.size >= capacity) {
+          for (const [k, expiry] of seen) if (expiry <= now) seen.delete(k);
+          if (seen.size >= capacity) return false;
+        }
+        seen.set(key, expiresAt);
+        return true;
+      });
+    },
+  });
+}
+
+function _capacity(capacity: number | undefined): number {
+  const value = capacity ?? 10_000;
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError('capacity must be a positive integer');
+  return value;
+}
+
+function _evictOldest<V>(map: Map<string, V>): V | undefined {
+  const first = map.keys().next();
+  if (first.done) return undefined;
+  const value = map.get(first.value);
+  map.delete(first.value);
+  return value;
 }
