@@ -19,6 +19,8 @@ import {
 } from './tls/config.js';
 import { Connection } from './tls/connection.js';
 import { startServer } from './tls/server.js';
+import { memoryReplayStore } from './tls/session.js';
+import { warmUpTls } from './tls/warmup.js';
 
 export interface InitOptions {
   platform: Platform;
@@ -64,7 +66,10 @@ export class InitError extends Error {
  * Initialises an engine on `platform`: draws entropy once (failing loudly if the platform
  * cannot give it), builds this engine's own curve instances, runs the known-answer self-test of
  * every primitive, and runs each real operation once, which builds every base-point table.
- * Only entropy is used; init never reads the clock, takes a lock or writes stderr.
+ * Last, one in-memory TLS conversation with itself (full handshake, data, KeyUpdate, close,
+ * resumption) on a throwaway identity, so the TLS code has run before the first real handshake
+ * (see `tls/warmup.ts`). Only entropy is used; init never reads the clock, takes a lock or
+ * writes stderr.
  * @example
  * const engine = init({ platform: defaultPlatform() });
  */
@@ -92,6 +97,14 @@ export function init(options: InitOptions): Engine {
   // one config for every connection parses its certificates and checks its key once.
   const clientConfigs = new WeakMap<ClientConfig, ResolvedClientConfig>();
   const serverConfigs = new WeakMap<ServerConfig, ResolvedServerConfig>();
+  // The default 0-RTT replay store is per engine: every server config shares it, so a config
+  // object built per connection still refuses replays.
+  const serverDeps = {
+    signatures: provider.signatures,
+    random: provider.random,
+    locks: platform.locks,
+    sessions: { antiReplay: memoryReplayStore({ locks: platform.locks }) },
+  };
   const engine: Engine = Object.freeze({
     platform,
     crypto: provider,
@@ -101,10 +114,16 @@ export function init(options: InitOptions): Engine {
       return new Connection(engine, ready, (ctx) => startClient(ctx, ready));
     },
     server: (config: ServerConfig) => {
-      const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig({ signatures: provider.signatures, random: provider.random, locks: platform.locks }, config));
+      const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig(serverDeps, config));
       return new Connection(engine, ready, (ctx) => startServer(ctx, ready));
     },
   });
+  try {
+    warmUpTls(engine);
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new InitError(`init() failed: ${why}`, { cause });
+  }
   return engine;
 }
 

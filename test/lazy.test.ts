@@ -5,7 +5,8 @@
  *   use: every table already exists. Field operations are counted through a wrapped field in
  *   an engine built and prepared exactly as init() prepares its own (same warm-up code).
  * A positive control shows the counter detects laziness: without the warm-up, the first
- * operation costs many times the tenth.
+ * operation costs many times the tenth. init() also runs the TLS code once (src/tls/warmup.ts),
+ * which V8 would otherwise compile during the first handshake (bench/tls.ts, row 8).
  */
 import type { IField } from '@noble/curves/abstract/modular.js';
 import { describe, expect, it } from 'vitest';
@@ -104,5 +105,15 @@ describe('after init() nothing initialises lazily', () => {
     platform.take();
     engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', keys.p256, message);
     expect(platform.take().map((e) => e.purpose)).toEqual(['ecdsa_hedge:secp256r1', 'scalar_blinding:secp256r1', 'ecdsa_blinding:secp256r1']);
+  });
+
+  it('init() has run the TLS code too: a full handshake and a resumption with itself, on entropy alone', () => {
+    const platform: RecordingPlatform = recordingPlatform();
+    init({ platform });
+    const events = platform.take();
+    // No clock (the warm-up's certificate check and tickets see a frozen clock of their own), no lock.
+    expect(new Set(events.map((e) => e.capability))).toEqual(new Set(['entropy']));
+    const count = (purpose: string) => events.filter((e) => e.purpose === purpose).length;
+    expect([count('client_random'), count('server_random'), count('ticket_iv'), count('warm_up:ticket_key')]).toEqual([2, 2, 2, 1]);
   });
 });

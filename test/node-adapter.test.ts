@@ -7,8 +7,9 @@
  * way with a slow reader and bounds on what the sandtls side buffers, half-close in both roles,
  * rejected certificates (alerts with rejectUnauthorized, authorized === false without),
  * checkServerIdentity, SNICallback and addContext, client certificates, STARTTLS over an existing
- * socket, https.request over `createConnection`, http.createServer fed sandtls sockets, 'session'
- * never emitted, many connections without listener leaks, and the built dist/node.js sharing the
+ * socket, https.request over `createConnection`, http.createServer fed sandtls sockets, session
+ * resumption ('session', `session`, isSessionReused, ticketKeys, tickets: false) and 0-RTT
+ * (earlyData, maxEarlyDataSize) in both roles, many connections without listener leaks, and the built dist/node.js sharing the
  * root bundle.
  *
  * Every wait has a deadline; every socket and server is released in afterEach.
@@ -23,7 +24,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlatform, init, TlsAlertError, type Engine } from '../src/index.js';
+import { decodeSession, defaultPlatform, init, TlsAlertError, type Engine, type TlsSession } from '../src/index.js';
 import { connect, createSecureContext, createServer, TLSSocket, type ConnectOptions, type PeerCertificate } from '../src/node/index.js';
 import { TLS_CA, tlsIdentity, x509Fixture } from './helpers/loopback.js';
 import { withTimeout } from './helpers/pump.js';
@@ -164,8 +165,8 @@ describe('connect() against a node:tls server', () => {
       connect({ host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, engine, ALPNProtocols: ['http/1.1'], keylog: (line) => keylogOption.push(line) }),
     );
     socket.on('keylog', (line: Buffer) => keylogEvents.push(line));
-    let sessions = 0;
-    socket.on('session', () => sessions++);
+    const sessions: Buffer[] = [];
+    socket.on('session', (session: Buffer) => sessions.push(session));
     expect(socket.encrypted).toBe(true);
     expect(socket.getProtocol()).toBeNull();
     expect(socket.getPeerCertificate()).toBeNull();
@@ -223,11 +224,18 @@ describe('connect() against a node:tls server', () => {
     socket.end('hello');
     expect((await reply).toString()).toBe('echo:hello');
     await closed(socket);
-    // No tickets yet: 'session' never fires.
-    expect(sessions).toBe(0);
+    // node:tls (OpenSSL) sends two tickets after the handshake: one 'session' each, a Buffer that
+    // decodes to a session for this server name; getSession() is the latest.
+    expect(sessions.length).toBe(2);
+    for (const session of sessions) {
+      expect(Buffer.isBuffer(session)).toBe(true);
+      expect(decodeSession(session)).toMatchObject({ serverName: 'localhost', alpn: 'http/1.1', cipherSuite: cipher.standardName });
+    }
+    expect(socket.getSession()!.equals(sessions[1]!)).toBe(true);
+    expect(socket.getTLSTicket()!.equals(Buffer.from(decodeSession(sessions[1]!).ticket))).toBe(true);
   });
 
-  it('accepts connect(port, host, options, callback) and the session option (ignored: no resumption yet)', async () => {
+  it('accepts connect(port, host, options, callback); a session Buffer that does not decode is ignored, as node:tls does', async () => {
     const { port, connection } = await nodeTlsServer(nodeIdentity(P384));
     let secure = false;
     const socket = keep(connect(port, '127.0.0.1', { servername: 'localhost', ca: TLS_CA, engine, session: Buffer.from('not a session') }, () => (secure = true)));
@@ -350,6 +358,189 @@ describe('createServer() against node:tls clients', () => {
 function exampleComIdentity() {
   return { certificateChain: x509Fixture('leaf-example.pem') + x509Fixture('rsa-int.pem'), privateKey: x509Fixture('leaf-example.key') };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Session resumption and 0-RTT
+// ---------------------------------------------------------------------------------------------
+
+/** Resolves with the next 'session' Buffer a socket emits. */
+function nextSession(socket: Duplex, what = "'session'"): Promise<Buffer> {
+  return event<[Buffer]>(socket, 'session', what).then(([session]) => session);
+}
+
+/** A sandtls client that connects, waits for its first session, exchanges `hello`/echo and closes; resolves with the session. */
+async function sessionFrom(port: number, options: ConnectOptions = {}): Promise<{ session: Buffer; socket: TLSSocket }> {
+  const socket = keep(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, engine, ...options }));
+  const session = nextSession(socket);
+  await event(socket, 'secureConnect', 'sandtls secureConnect');
+  expect(socket.isSessionReused()).toBe(false);
+  return { session: await session, socket };
+}
+
+/** A sandtls/node server that answers each chunk in upper case and ends when the client does. */
+async function sandtlsShoutServer(options: Parameters<typeof createServer>[0]): Promise<{ port: number; server: ReturnType<typeof createServer>; accepted: TLSSocket[] }> {
+  const accepted: TLSSocket[] = [];
+  const server = createServer({ ...nodeIdentity(P256), engine, ...options }, (s) => {
+    keep(s);
+    accepted.push(s);
+    s.on('data', (chunk: Buffer) => s.write(chunk.toString('latin1').toUpperCase()));
+    s.on('end', () => s.end());
+  });
+  const port = await listen(server);
+  return { port, server, accepted };
+}
+
+/** `socket.end(text)` and the whole answer. */
+async function roundTrip(socket: Duplex, text: string): Promise<string> {
+  const reply = readAll(socket);
+  socket.end(text);
+  return (await reply).toString();
+}
+
+describe('session resumption', () => {
+  it("connect(): 'session' from a node:tls server resumes with connect({ session }), Buffer or TlsSession; checkServerIdentity is not asked again", async () => {
+    const server = tls.createServer({ ...nodeIdentity(P256) }, (s) => {
+      keep(s);
+      s.on('data', (chunk: Buffer) => s.write(chunk.toString('latin1').toUpperCase()));
+      s.on('end', () => s.end());
+    });
+    const serverSides: tls.TLSSocket[] = [];
+    server.on('secureConnection', (s: tls.TLSSocket) => serverSides.push(s));
+    const port = await listen(server);
+    const checked: string[] = [];
+    const checkServerIdentity = (host: string, cert: PeerCertificate) => {
+      checked.push(host);
+      return tls.checkServerIdentity(host, cert as unknown as tls.PeerCertificate);
+    };
+
+    const first = await sessionFrom(port, { checkServerIdentity });
+    expect(await roundTrip(first.socket, 'one')).toBe('ONE');
+    expect(checked).toEqual(['localhost']);
+    expect(first.socket.getSession()).toBeDefined();
+
+    for (const [i, session] of [first.session, decodeSession(first.session) as TlsSession].entries()) {
+      const again = await sandtlsClient(port, { session, checkServerIdentity });
+      expect(again.isSessionReused()).toBe(true);
+      expect(again.info!.resumed).toBe(true);
+      expect(again.authorized).toBe(true);
+      expect(again.authorizationError).toBeUndefined();
+      // No certificate in a resumed handshake (sandtls keeps none in the session).
+      expect(again.getPeerCertificate()).toEqual({});
+      await until('the node:tls side', () => serverSides.length === i + 2);
+      expect(serverSides[i + 1]!.isSessionReused()).toBe(true);
+      expect(await roundTrip(again, 'two')).toBe('TWO');
+    }
+    expect(checked).toEqual(['localhost']);
+  });
+
+  it('a server that did not verify (rejectUnauthorized: false) hands out no session: resuming it would skip verification', async () => {
+    const { port, connection } = await nodeTlsServer(nodeIdentity(P256));
+    const socket = await sandtlsClient(port, { ca: OTHER_CA, rejectUnauthorized: false });
+    const sessions: Buffer[] = [];
+    socket.on('session', (s: Buffer) => sessions.push(s));
+    const peer = await connection;
+    expect(socket.authorized).toBe(false);
+    peer.end('tickets were sent before this');
+    expect((await readAll(socket)).toString()).toBe('tickets were sent before this');
+    expect(sessions).toEqual([]);
+    expect(socket.getSession()).toBeUndefined();
+  });
+
+  it("createServer(): a node:tls client's session resumes (isSessionReused on both ends), with a keylog listener on the server", async () => {
+    const { port, server, accepted } = await sandtlsShoutServer({ ALPNProtocols: ['http/1.1'] });
+    const lines: string[] = [];
+    // A key log listener gives each connection its own engine config: tickets must still open.
+    server.on('keylog', (line: Buffer) => lines.push(line.toString()));
+    const options = { host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, ALPNProtocols: ['http/1.1'] };
+    const first = keep(tls.connect(options));
+    const session = event<[Buffer]>(first, 'session', "node:tls 'session'");
+    await event(first, 'secureConnect');
+    const [ticket] = await session;
+    // Node 20: writing on a node:tls client in the same tick as its first 'session' (the second
+    // ticket still being read) corrupts its record stream, against node:tls servers as well.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(first.isSessionReused()).toBe(false);
+    expect(await roundTrip(first, 'one')).toBe('ONE');
+
+    const again = keep(tls.connect({ ...options, session: ticket }));
+    await event(again, 'secureConnect');
+    expect(again.isSessionReused()).toBe(true);
+    expect(again.authorized).toBe(true);
+    expect(again.alpnProtocol).toBe('http/1.1');
+    await until('the second connection', () => accepted.length === 2);
+    expect(accepted[1]!.isSessionReused()).toBe(true);
+    expect(accepted[1]!.info!.peerCertificates).toEqual([]);
+    expect(await roundTrip(again, 'two')).toBe('TWO');
+    expect(lines.filter((l) => l.startsWith('CLIENT_TRAFFIC_SECRET_0')).length).toBe(2);
+  });
+
+  it('sandtls to sandtls: tickets: false sends none; ticketKeys let two servers resume each other’s sessions; setTicketKeys retires them', async () => {
+    const none = await sandtlsShoutServer({ tickets: false });
+    const lonely = await sandtlsClient(none.port);
+    let sessions = 0;
+    lonely.on('session', () => sessions++);
+    expect(await roundTrip(lonely, 'x')).toBe('X');
+    await closed(lonely);
+    expect(sessions).toBe(0);
+
+    const keys = Buffer.alloc(48, 7);
+    const a = await sandtlsShoutServer({ ticketKeys: keys, tickets: { count: 1 } });
+    const b = await sandtlsShoutServer({ ticketKeys: keys });
+    const other = await sandtlsShoutServer({});
+    expect(a.server.getTicketKeys()!.equals(keys)).toBe(true);
+    expect(other.server.getTicketKeys()).toBeUndefined();
+    const { session, socket } = await sessionFrom(a.port);
+    expect(await roundTrip(socket, 'a')).toBe('A');
+
+    const onB = await sandtlsClient(b.port, { session });
+    expect(onB.isSessionReused()).toBe(true);
+    expect(await roundTrip(onB, 'b')).toBe('B');
+    await until('b to see it', () => b.accepted.length === 1);
+    expect(b.accepted[0]!.isSessionReused()).toBe(true);
+
+    const onOther = await sandtlsClient(other.port, { session });
+    expect(onOther.isSessionReused()).toBe(false);
+    expect(onOther.authorized).toBe(true);
+    expect(await roundTrip(onOther, 'c')).toBe('C');
+
+    b.server.setTicketKeys(Buffer.alloc(48, 8));
+    const retired = await sandtlsClient(b.port, { session });
+    expect(retired.isSessionReused()).toBe(false);
+    expect(await roundTrip(retired, 'd')).toBe('D');
+    expect(() => b.server.setTicketKeys(Buffer.alloc(47))).toThrow(TypeError);
+  });
+
+  it('earlyData: 0-RTT accepted by a createServer({ maxEarlyDataSize }) server, read after secure; a server without it gets the data after the handshake', async () => {
+    const { port, accepted } = await sandtlsShoutServer({ maxEarlyDataSize: 1024 });
+    const { session, socket } = await sessionFrom(port);
+    expect(decodeSession(session).maxEarlyDataSize).toBe(1024);
+    expect(await roundTrip(socket, 'full')).toBe('FULL');
+
+    const early = keep(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, engine, session, earlyData: 'GET /early\n' }));
+    const reply = readAll(early);
+    await event(early, 'secureConnect');
+    expect(early.isSessionReused()).toBe(true);
+    expect(early.info!.earlyDataAccepted).toBe(true);
+    early.end('and after');
+    expect((await reply).toString()).toBe('GET /EARLY\nAND AFTER');
+    await until('the server side', () => accepted.length === 2);
+    expect(accepted[1]!.info!.earlyDataAccepted).toBe(true);
+
+    // The same session to a server that takes no early data: resumed, data sent after the handshake.
+    const keys = Buffer.alloc(48, 9);
+    const strict = await sandtlsShoutServer({ ticketKeys: keys });
+    const lenient = await sandtlsShoutServer({ ticketKeys: keys, maxEarlyDataSize: 1024 });
+    const second = await sessionFrom(lenient.port);
+    expect(await roundTrip(second.socket, 'x')).toBe('X');
+    const late = keep(connect({ host: '127.0.0.1', port: strict.port, servername: 'localhost', ca: TLS_CA, engine, session: second.session, earlyData: Buffer.from('late') }));
+    const lateReply = readAll(late);
+    await event(late, 'secureConnect');
+    expect(late.isSessionReused()).toBe(true);
+    expect(late.info!.earlyDataAccepted).toBe(false);
+    late.end();
+    expect((await lateReply).toString()).toBe('LATE');
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 // Rejected certificates on the client

@@ -381,7 +381,11 @@ export function renderSandboxing(manifest: Manifest): string {
 
   // init
   const initPurposes = initEntropy?.purposes ?? {};
-  const group = (prefix: string) => Object.entries(initPurposes).filter(([k]) => k.startsWith(prefix));
+  const grouped: string[] = [];
+  const group = (prefix: string) => {
+    grouped.push(prefix);
+    return Object.entries(initPurposes).filter(([k]) => k.startsWith(prefix));
+  };
   p(
     '## `init()`: what it does, and why it runs before the sandbox',
     '`init({ platform })` does all of the engine\'s one-time work, eagerly (the lesson of s2n-tls\'s',
@@ -390,7 +394,11 @@ export function renderSandboxing(manifest: Manifest): string {
     'and X25519 instances with the Platform\'s randomness (noble probes its RNG at construction), and',
     "precomputes their base-point tables; it runs a known-answer self-test of every primitive; and it",
     'runs each real operation once (key shares of every group, ECDSA, Ed25519 and RSA-PSS signing, AEAD',
-    'keys), so nothing is initialised lazily later and the first handshake behaves like the hundredth.',
+    'keys); last, one TLS conversation with itself, in memory, on a throwaway certificate (a full',
+    'handshake, data both ways, a KeyUpdate, close_notify, then a resumption with its ticket), so',
+    'nothing is initialised lazily later and the first handshake behaves like the hundredth. That',
+    'conversation sees a frozen clock of its own and seals its ticket with a key drawn for it alone:',
+    'init reads no clock and takes no lock.',
     'Nothing of this belongs inside a sandbox: it is the code that would otherwise touch the system',
     'for the first time at an unpredictable moment.',
   );
@@ -403,10 +411,12 @@ export function renderSandboxing(manifest: Manifest): string {
         [
           ['the entropy check', _purposeList(group('init:'))],
           ['RNG probes at curve construction', _purposeList(group('rng_probe:'))],
-          ['blinding (self-tests and warm-up)', _purposeList([...group('scalar_blinding:'), ...group('ecdsa_blinding:'), ...group('rsa_blinding')])],
-          ['key shares and KEM (warm-up)', _purposeList([...group('key_share:'), ...group('kem_encapsulation:')])],
-          ['signatures (warm-up)', _purposeList([...group('ecdsa_hedge:'), ...group('pss_salt')])],
-          ['AEAD keys (warm-up)', _purposeList(group('warm_up:'))],
+          ['blinding (self-tests and warm-ups)', _purposeList([...group('scalar_blinding:'), ...group('ecdsa_blinding:'), ...group('rsa_blinding')])],
+          ['key shares and KEM (warm-ups)', _purposeList([...group('key_share:'), ...group('kem_encapsulation:')])],
+          ['signatures (warm-ups)', _purposeList([...group('ecdsa_hedge:'), ...group('pss_salt')])],
+          ['warm-up keys (AEAD keys, the TLS warm-up\'s ticket key)', _purposeList(group('warm_up:'))],
+          // Whatever no row above claims (they run first): the TLS warm-up's randoms, session id and ticket draws.
+          ['the TLS warm-up conversation', _purposeList(Object.entries(initPurposes).filter(([k]) => !grouped.some((prefix) => k.startsWith(prefix))))],
         ].filter(([, v]) => v !== ''),
       ),
     );

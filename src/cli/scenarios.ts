@@ -513,7 +513,7 @@ function _initScenario(): Scenario {
   return {
     name: 'init',
     phase: 'init',
-    summary: 'init({ platform }): curve instances, base-point tables, self-tests, one run of every operation',
+    summary: 'init({ platform }): curve instances, base-point tables, self-tests, one run of every operation, one TLS conversation with itself',
     sides: _ENGINE,
     chainVerifications: {},
     sessions: {},

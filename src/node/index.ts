@@ -21,7 +21,7 @@ import { TLSSocket } from './socket.js';
 export { AuthorizationError } from './certificate.js';
 export type { CertificateNameObject, CertificatesOption, DetailedPeerCertificate, PeerCertificate } from './certificate.js';
 export { defaultEngine } from './engine.js';
-export { alpnNames, createSecureContext, SecureContext } from './options.js';
+export { alpnNames, createSecureContext, SecureContext, ticketKeySource } from './options.js';
 export type { ALPNProtocolsOption, ConnectOptions, SandtlsNodeOptions, SecureContextOptions, ServerOptions } from './options.js';
 export { createServer, Server } from './server.js';
 export { TLSSocket } from './socket.js';

@@ -5,14 +5,21 @@
  */
 import type { Duplex } from 'node:stream';
 import type net from 'node:net';
-import type {
-  CertificateInput,
-  CipherSuiteName,
-  ClientConfig,
-  Engine,
-  NamedGroup,
-  PrivateKeyInput,
-  ServerConfig,
+import {
+  decodeSession,
+  memoryReplayStore,
+  rotatingTicketKeys,
+  type CertificateInput,
+  type CipherSuiteName,
+  type ClientConfig,
+  type Engine,
+  type NamedGroup,
+  type PrivateKeyInput,
+  type ReplayStore,
+  type ServerConfig,
+  type TicketKey,
+  type TicketKeySource,
+  type TlsSession,
 } from '../index.js';
 import { pemOrDer, trustAnchorsOf, type CertificatesOption, type PeerCertificate } from './certificate.js';
 
@@ -59,10 +66,21 @@ export interface ConnectOptions extends SandtlsNodeOptions {
    */
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
   /**
-   * A session to resume. Accepted and ignored until sandtls implements resumption (tickets): every
-   * connection is a full handshake, `isSessionReused()` is false and 'session' is never emitted.
+   * A session to resume (RFC 8446 2.2): a Buffer from a 'session' event or `getSession()` (the
+   * `encodeSession()` bytes), or a sandtls `TlsSession`. Bytes that are not a session are ignored,
+   * as node:tls does; so is a session that expired or is for another server name. The server may
+   * decline it: then a full handshake follows and `isSessionReused()` is false.
    */
-  session?: Uint8Array;
+  session?: Uint8Array | TlsSession;
+  /**
+   * sandtls: application data to send as 0-RTT data when `session` allows it (RFC 8446 2.3); it
+   * may be replayed by an attacker, so only what is safe to repeat. Otherwise, or when the server
+   * rejects it, it is sent after the handshake (unless `earlyDataRejected: 'report'`).
+   * `socket.info.earlyDataAccepted` says which happened.
+   */
+  earlyData?: Uint8Array | string;
+  /** sandtls: what to do with `earlyData` the server did not accept: `'resend'` (default) or `'report'` (drop it). */
+  earlyDataRejected?: 'resend' | 'report';
   /** Run TLS over this already connected stream (STARTTLS-style upgrades) instead of opening a TCP connection. */
   socket?: Duplex;
   /**
@@ -188,6 +206,9 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
   const trustAnchors = trustAnchorsOf(options.ca);
   const alpn = alpnNames(options.ALPNProtocols);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError('cert and key go together');
+  const session = _session(options.session);
+  const earlyData = typeof options.earlyData === 'string' ? Buffer.from(options.earlyData, 'utf8') : options.earlyData;
+  if (earlyData !== undefined && !(earlyData instanceof Uint8Array)) throw new TypeError('earlyData must be a Buffer, Uint8Array or string');
   const config: ClientConfig = {
     serverName,
     trustAnchors: trustAnchors as CertificateInput,
@@ -196,8 +217,30 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
     ...(options.groups ? { groups: options.groups } : {}),
     ...(options.cert !== undefined && options.key !== undefined ? { certificateChain: _certificates(options.cert), privateKey: _key(options.key) } : {}),
     ...(verifyInEngine ? {} : { dangerouslyDisableCertificateVerification: true as const }),
+    ...(session ? { session } : {}),
+    ...(earlyData !== undefined ? { earlyData } : {}),
+    ...(options.earlyDataRejected !== undefined ? { earlyDataRejected: options.earlyDataRejected } : {}),
   };
   return { engine, serverName, rejectUnauthorized, checkServerIdentity: options.checkServerIdentity, verifyInEngine, trustAnchors, config };
+}
+
+/**
+ * The `session` option: a TlsSession, or its `encodeSession()` bytes. Bytes that do not decode
+ * are ignored (a full handshake follows), as node:tls ignores a session OpenSSL cannot read.
+ */
+function _session(option: ConnectOptions['session']): TlsSession | undefined {
+  if (option === undefined || option === null) return undefined;
+  if (option instanceof Uint8Array) {
+    try {
+      return decodeSession(option);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof option !== 'object' || !(option.ticket instanceof Uint8Array) || !(option.psk instanceof Uint8Array)) {
+    throw new TypeError('session must be a Buffer (from a \'session\' event or getSession()) or a sandtls TlsSession');
+  }
+  return option;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,9 +268,55 @@ export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions 
   handshakeTimeout?: number;
   /** Keep a connection's writable side open after the client's close_notify (default false). */
   allowHalfOpen?: boolean;
+  /**
+   * sandtls: session tickets (RFC 8446 4.6.1), the engine's `tickets`: on by default (2 per full
+   * handshake), `false` for none, or `{ count, lifetime, keys, store }`. Without `keys`, one
+   * in-process rotating key source serves every connection and certificate of the server.
+   */
+  tickets?: ServerConfig['tickets'];
+  /**
+   * 48 bytes of ticket key, as node:tls takes it: servers given the same bytes resume each
+   * other's sessions (sandtls's tickets, not OpenSSL's: the two cannot open each other's).
+   * Bytes 0-3 name the key, bytes 16-47 are its AES-256-GCM key. Not rotated; `tickets.keys` is
+   * the rotating alternative. Ignored when `tickets.keys` is given.
+   */
+  ticketKeys?: Uint8Array;
+  /** Seconds a ticket is valid (node:tls's name for `tickets.lifetime`; default 7200, at most 604800). */
+  sessionTimeout?: number;
+  /**
+   * sandtls: accept up to this many bytes of 0-RTT data from resuming clients (RFC 8446 2.3;
+   * default 0, none). Early data can be replayed: enable it only for requests that are safe to
+   * repeat. It reaches the socket's readable side after 'secure', like other data.
+   */
+  maxEarlyDataSize?: number;
+  /** sandtls: where accepted 0-RTT ClientHellos are recorded (default: one in-process store per server). */
+  antiReplay?: ReplayStore;
+}
+
+/**
+ * A fixed ticket key from node:tls's 48-byte `ticketKeys` (16 bytes of name, 16 of HMAC key, 16
+ * of AES key there): the first 4 bytes name it, the last 32 are the AES-256-GCM key.
+ * @example
+ * createServer({ key, cert, ticketKeys: randomBytes(48) });
+ */
+export function ticketKeySource(ticketKeys: Uint8Array): TicketKeySource {
+  if (!(ticketKeys instanceof Uint8Array) || ticketKeys.length !== 48) throw new TypeError('ticketKeys must be a 48-byte Buffer');
+  const key: TicketKey = Object.freeze({ id: ticketKeys.slice(0, 4), key: ticketKeys.slice(16, 48) });
+  return Object.freeze({
+    current: () => key,
+    find: (id: Uint8Array) => (id.length === 4 && id.every((byte, i) => byte === key.id[i]) ? key : undefined),
+  });
 }
 
 type _SniCallback = NonNullable<ServerOptions['SNICallback']>;
+
+/** What a server shares across connections for resumption and 0-RTT (see `ServerRole`). */
+interface _Resumption {
+  readonly tickets: NonNullable<ServerConfig['tickets']>;
+  readonly earlyData: Pick<ServerConfig, 'maxEarlyDataSize' | 'antiReplay'>;
+}
+
+const _RESUMPTION_OPTIONS: readonly (keyof ServerOptions)[] = ['tickets', 'ticketKeys', 'sessionTimeout', 'maxEarlyDataSize', 'antiReplay'];
 
 /**
  * What a server (or a server-side `TLSSocket`) shares across its connections: the engine, the
@@ -242,6 +331,7 @@ export class ServerRole {
   #options: ServerOptions;
   #defaultContext: SecureContext;
   #configs = new WeakMap<SecureContext, ServerConfig>();
+  #resumption: _Resumption;
   readonly #optionContexts = new WeakMap<object, SecureContext>();
   readonly #named: { readonly pattern: RegExp; readonly context: SecureContext }[] = [];
 
@@ -255,6 +345,49 @@ export class ServerRole {
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') throw new TypeError('SNICallback must be a function');
     alpnNames(options.ALPNProtocols); // throws for a malformed list, now rather than per connection
     this.#defaultContext = new SecureContext(options);
+    this.#resumption = this.#resumptionOf(options);
+  }
+
+  /**
+   * Ticket keys and the 0-RTT replay store, made once per server: every connection, every
+   * certificate context and every per-connection config variant (a key log sink) must seal and
+   * open tickets with the same keys and record 0-RTT ClientHellos in the same store (left to the
+   * engine, each config object would get its own).
+   */
+  #resumptionOf(options: ServerOptions): _Resumption {
+    const tickets = options.tickets;
+    if (options.ticketKeys !== undefined) ticketKeySource(options.ticketKeys); // throws for a bad one, now
+    if (tickets === false) return { tickets: false, earlyData: options.maxEarlyDataSize === undefined ? {} : { maxEarlyDataSize: options.maxEarlyDataSize } };
+    if (tickets !== undefined && (typeof tickets !== 'object' || tickets === null)) throw new TypeError('tickets must be false or an object');
+    const lifetime = tickets?.lifetime ?? options.sessionTimeout ?? 7200;
+    const keys =
+      tickets?.keys ??
+      (options.ticketKeys !== undefined
+        ? ticketKeySource(options.ticketKeys)
+        : rotatingTicketKeys({ random: this.engine.crypto.random, locks: this.engine.platform.locks, rotateEvery: lifetime, lifetime }));
+    const maxEarlyDataSize = options.maxEarlyDataSize ?? 0;
+    const antiReplay = options.antiReplay ?? (maxEarlyDataSize > 0 ? memoryReplayStore({ locks: this.engine.platform.locks }) : undefined);
+    return {
+      tickets: { ...tickets, lifetime, keys },
+      earlyData: { ...(maxEarlyDataSize > 0 ? { maxEarlyDataSize } : {}), ...(antiReplay ? { antiReplay } : {}) },
+    };
+  }
+
+  /** `server.setTicketKeys()`: a fixed 48-byte key for new tickets and resumptions from now on. */
+  setTicketKeys(keys: Uint8Array): void {
+    ticketKeySource(keys);
+    const { tickets, ...rest } = this.#options;
+    // An explicit key replaces `tickets.keys` too.
+    const ticketsWithoutKeys = tickets ? (({ keys: _replaced, ...others }) => others)(tickets) : tickets;
+    this.#options = { ...rest, ticketKeys: Uint8Array.from(keys), ...(ticketsWithoutKeys === undefined ? {} : { tickets: ticketsWithoutKeys }) };
+    this.#resumption = this.#resumptionOf(this.#options);
+    this.#configs = new WeakMap();
+  }
+
+  /** The 48 bytes given as `ticketKeys` or to `setTicketKeys()`; undefined with the default rotating keys (never exported). */
+  get ticketKeys(): Buffer | undefined {
+    const keys = this.#options.ticketKeys;
+    return keys === undefined ? undefined : Buffer.from(keys);
   }
 
   get defaultContext(): SecureContext {
@@ -265,6 +398,8 @@ export class ServerRole {
   setDefault(options: ServerOptions): void {
     this.#defaultContext = new SecureContext(options);
     this.#options = { ...this.#options, ...options };
+    // Keep the ticket keys (and so the sessions already handed out) unless resumption options changed.
+    if (_RESUMPTION_OPTIONS.some((name) => name in options)) this.#resumption = this.#resumptionOf(this.#options);
     this.#configs = new WeakMap();
   }
 
@@ -327,6 +462,8 @@ export class ServerRole {
         ...(alpn ? { alpn } : {}),
         ...(this.#options.cipherSuites ? { cipherSuites: this.#options.cipherSuites } : {}),
         ...(this.#options.groups ? { groups: this.#options.groups } : {}),
+        tickets: this.#resumption.tickets,
+        ...this.#resumption.earlyData,
         ...(clientAuth === false
           ? {}
           : {

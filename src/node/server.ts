@@ -12,7 +12,8 @@ import { kServerRole, TLSSocket } from './socket.js';
  * A TLS server. Events besides net.Server's: 'secureConnection' (socket), once a client's
  * handshake completed; 'tlsClientError' (error, socket), when one failed before that (the socket
  * is destroyed, no 'error' is emitted on it); 'keylog' (line, socket), NSS key log lines when
- * someone listens. Never 'newSession' or 'resumeSession' (no resumption yet).
+ * someone listens. Sessions live in stateless tickets (or the engine's `tickets.store`), so there is
+ * no 'newSession' or 'resumeSession' event; `socket.isSessionReused()` tells a resumed connection.
  * @example
  * const server = createServer({ key, cert }, (socket) => socket.end('hello\n'));
  * server.listen(8443);
@@ -42,6 +43,23 @@ export class Server extends net.Server {
   /** Serves `context` to clients asking for `hostname` (`*.example.com` matches one label). */
   addContext(hostname: string, context: SecureContext | SecureContextOptions): void {
     this.#role.addContext(hostname, context);
+  }
+
+  /**
+   * Seals and opens tickets with this fixed 48-byte key from now on (see `ServerOptions.ticketKeys`;
+   * sessions sealed with the previous key no longer resume).
+   */
+  setTicketKeys(keys: Uint8Array): void {
+    this.#role.setTicketKeys(keys);
+  }
+
+  /**
+   * The 48 bytes given as `ticketKeys` or to `setTicketKeys()`. Undefined with the default keys:
+   * they rotate (every ticket lifetime) and are never exported; give `ticketKeys` (or
+   * `tickets.keys`) to share keys between servers.
+   */
+  getTicketKeys(): Buffer | undefined {
+    return this.#role.ticketKeys;
   }
 
   /** Replaces the default certificate (and any other given options) for new connections. */

@@ -23,7 +23,7 @@
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import type { Connection, ConnectionInfo, Engine, TlsAlertError } from '../index.js';
+import { encodeSession, type Connection, type ConnectionInfo, type Engine, type TlsAlertError, type TlsSession } from '../index.js';
 import {
   authorizationErrorOf,
   detailedCertificateChain,
@@ -78,7 +78,8 @@ const _noop = () => {};
  * `new TLSSocket(socket, options)` wraps an existing stream (as a client, or a server with
  * `isServer: true`). Events besides a Duplex's: 'connect' (TCP is up), 'secureConnect' (client)
  * or 'secure' (server) once the handshake completed, 'keylog' (a Buffer line ending in '\n'),
- * 'timeout'. 'session' is never emitted: sandtls has no session tickets yet.
+ * 'timeout', and on a client 'session' (a Buffer to pass back as `connect({ session })`) for
+ * each session ticket the server sends.
  * @example
  * const socket = new TLSSocket(plainSocket, { servername: 'mail.example.com' }); // STARTTLS
  * socket.once('secureConnect', () => socket.write('EHLO me\r\n'));
@@ -121,6 +122,11 @@ export class TLSSocket extends Duplex {
   #peerCertificate: PeerCertificate | undefined;
   /** Server: the certificate context serving this connection. */
   #context: SecureContext | undefined;
+  /** Client: sessions from tickets that arrived and were not yet emitted as 'session'. */
+  #newSessions: TlsSession[] = [];
+  /** Client: the latest session, for `getSession()`, and its bytes once asked for. */
+  #session: TlsSession | undefined;
+  #sessionBytes: Buffer | undefined;
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
     super({ allowHalfOpen: options.allowHalfOpen === true });
@@ -187,8 +193,10 @@ export class TLSSocket extends Duplex {
     if (this.destroyed) return;
     const plan = this.#client!;
     const wantsKeylog = this.#clientKeylog !== undefined || this.listenerCount('keylog') > 0;
+    // Tickets arrive mid-receive(): keep them, and emit 'session' once the engine returned.
+    const onSession = (session: TlsSession) => this.#newSessions.push(session);
     try {
-      this.#conn = this.#engine.client(wantsKeylog ? { ...plan.config, keyLog: (line) => this.#keylog(line) } : plan.config);
+      this.#conn = this.#engine.client({ ...plan.config, onSession, ...(wantsKeylog ? { keyLog: (line: string) => this.#keylog(line) } : {}) });
     } catch (error) {
       this.destroy(error as Error);
       return;
@@ -317,7 +325,25 @@ export class TLSSocket extends Duplex {
     }
     const data = conn.read();
     if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) this.#pauseTransport();
-    if (conn.peerClosed) this.#endReadable();
+    if (this.#newSessions.length > 0) this.#emitSessions();
+    if (conn.peerClosed && !this.destroyed) this.#endReadable();
+  }
+
+  /**
+   * Client: 'session' for each new ticket, as node:tls does. Only from a server this client
+   * accepted: a resumed handshake carries no certificate, so a session from an unverified server
+   * would later pass for a verified one.
+   */
+  #emitSessions(): void {
+    const sessions = this.#newSessions;
+    this.#newSessions = [];
+    if (!this.authorized) return;
+    for (const session of sessions) {
+      this.#session = session;
+      this.#sessionBytes = undefined;
+      if (this.listenerCount('session') > 0) this.emit('session', this.getSession());
+      if (this.destroyed) return;
+    }
   }
 
   #handshakeDone(info: ConnectionInfo): void {
@@ -351,6 +377,13 @@ export class TLSSocket extends Duplex {
   /** Client: sets `authorized`; returns the error to fail with when the server must be refused. */
   #authorizeServer(info: ConnectionInfo): Error | undefined {
     const plan = this.#client!;
+    if (info.resumed) {
+      // RFC 8446 2.2: the PSK proves this is the server of the session's connection, and sessions
+      // come only from servers this client authorized (see #emitSessions). No certificate is sent,
+      // so, as node:tls does for a reused session, checkServerIdentity is not called again.
+      this.authorized = true;
+      return undefined;
+    }
     if (plan.verifyInEngine) {
       // The engine verified the chain and the name; a failure would have ended the handshake.
       this.authorized = true;
@@ -577,14 +610,26 @@ export class TLSSocket extends Duplex {
     return _asBuffer(this.#conn.exportKeyingMaterial(label, context, length));
   }
 
-  /** Always false until sandtls resumes sessions (tickets are not implemented yet). */
+  /** Whether the handshake resumed a session (a PSK from a ticket) instead of a full handshake. */
   isSessionReused(): boolean {
     return this.#conn?.info?.resumed ?? false;
   }
 
-  /** Always undefined: no session tickets yet, so nothing to resume with. */
+  /**
+   * Client: the latest session the server sent (the `encodeSession()` bytes, as in the 'session'
+   * event), to pass as `connect({ session })`; undefined before the first ticket (TLS 1.3 tickets
+   * arrive after the handshake) and on a server. The bytes hold the resumption secret: keep them
+   * like a password.
+   */
   getSession(): Buffer | undefined {
-    return undefined;
+    if (!this.#session) return undefined;
+    this.#sessionBytes ??= _asBuffer(encodeSession(this.#session));
+    return Buffer.from(this.#sessionBytes);
+  }
+
+  /** Client: the ticket of the latest session (opaque, as the server sent it); undefined before one arrived. */
+  getTLSTicket(): Buffer | undefined {
+    return this.#session ? Buffer.from(this.#session.ticket) : undefined;
   }
 
   /** The negotiated sandtls connection details (`conn.info`): suite, group, signature scheme, ALPN, SNI, chain. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidKeyError } from '../crypto/errors.js';
+import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
 import type { PublicKey, SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import { CertificateParseError, parseCertificate } from '../x509/cert.js';
@@ -67,8 +68,8 @@ export function parsePeerChain(message: Certificate, limits: ConnectionLimits): 
 
 /**
  * Verifies a peer chain against trust anchors (RFC 5280 path validation; for a server, the name
- * check of RFC 9525). Reads the Platform clock once. Throws a CertificateError (which carries
- * its alert).
+ * check of RFC 9525), refusing RSA keys below `minRsaBits` (default 2048, at least 1024). Reads
+ * the Platform clock once. Throws a CertificateError (which carries its alert).
  */
 export function verifyPeerChain(
   engine: Engine,
@@ -76,16 +77,18 @@ export function verifyPeerChain(
   trustAnchors: readonly X509Certificate[],
   usage: 'server' | 'client',
   serverName: string | undefined,
+  minRsaBits: number = RSA_DEFAULT_MIN_BITS,
 ): void {
   verifyChain(
     { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
-    { chain, trustAnchors, usage, ...(serverName === undefined ? {} : { serverName }) },
+    { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }) },
   );
 }
 
 /**
  * Checks a received CertificateVerify (RFC 8446 4.4.3): a scheme this side offered and that
- * suits the key, and a valid signature over the transcript. Returns the scheme.
+ * suits the key, and a valid signature over the transcript; an RSA key below `minRsaBits`
+ * (default 2048, at least 1024) is insufficient_security. Returns the scheme.
  */
 export function checkCertificateVerify(
   engine: Engine,
@@ -94,6 +97,7 @@ export function checkCertificateVerify(
   accepted: readonly SignatureScheme[],
   signer: 'client' | 'server',
   transcriptHash: Uint8Array,
+  minRsaBits: number = RSA_DEFAULT_MIN_BITS,
 ): SignatureScheme {
   const scheme = supportedSignatureScheme(message.algorithm);
   // RFC 8446 4.4.3: the algorithm must be one offered in signature_algorithms, and (4.2.3)
@@ -107,7 +111,7 @@ export function checkCertificateVerify(
   }
   let valid: boolean;
   try {
-    valid = signatures.verify(scheme, key, certificateVerifyContent(signer, transcriptHash), message.signature);
+    valid = signatures.verify(scheme, key, certificateVerifyContent(signer, transcriptHash), message.signature, { minRsaBits });
   } catch (error) {
     if (error instanceof InvalidKeyError) throw _localAlert('insufficient_security', error.message, error);
     throw error;

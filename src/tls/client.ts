@@ -549,7 +549,7 @@ class _ClientHandshake implements HandshakeMachine {
     if (message.certificateList.length === 0) throw _localAlert('decode_error', 'the server sent no certificate (RFC 8446 4.4.2.4)');
     const chain = parsePeerChain(message, this.#config.limits);
     if (!_isInsecure(this.#config)) {
-      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName);
+      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName, this.#config.minRsaBits);
     }
     hs.transcript.update(message.raw);
     return { kind: 'ExpectCertificateVerify', hs, request, chain };
@@ -564,6 +564,7 @@ class _ClientHandshake implements HandshakeMachine {
       this.#config.verifySchemes,
       'server',
       hs.transcript.digest(),
+      this.#config.minRsaBits,
     );
     hs.transcript.update(message.raw);
     return { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };

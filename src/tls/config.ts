@@ -9,13 +9,23 @@ import { SIGNATURE_SCHEMES, type PrivateKey, type PublicKey, type SignatureSchem
 import { parseCertificate } from '../x509/cert.js';
 import { parsePrivateKey, publicKeysEqual } from '../x509/keys.js';
 import { InvalidKeyError } from '../crypto/errors.js';
+import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
 import { toDerList } from '../x509/pem.js';
 import type { Certificate } from '../x509/types.js';
 import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
 import { TlsConfigError } from './errors.js';
 import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
-import { MAX_TICKET_LIFETIME, memoryReplayStore, rotatingTicketKeys, type ReplayStore, type SessionStore, type TicketKeySource, type TlsSession } from './session.js';
+import {
+  MAX_TICKET_LIFETIME,
+  memoryReplayStore,
+  rotatingTicketKeys,
+  type ReplayStore,
+  type SessionDefaults,
+  type SessionStore,
+  type TicketKeySource,
+  type TlsSession,
+} from './session.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { Platform } from '../os/platform.js';
 
@@ -66,6 +76,12 @@ export interface CommonConfig {
   readonly keyLog?: (line: string) => void;
   /** Overrides of the hostile-peer limits. */
   readonly limits?: Partial<ConnectionLimits>;
+  /**
+   * The smallest RSA key accepted from the peer (its certificates and CertificateVerify), in
+   * bits: 2048 by default (the web PKI floor); may be lowered to 1024, never further (Go and
+   * BoringSSL still accept 1024-bit peers; RFC 8448's certificates have 1024-bit keys).
+   */
+  readonly minRsaBits?: number;
 }
 
 /** `engine.client(config)`. */
@@ -183,8 +199,17 @@ export interface ServerConfig extends CommonConfig {
    * so a replay is accepted at most once; a rejected client resends its data after the handshake.
    */
   readonly maxEarlyDataSize?: number;
-  /** Where accepted 0-RTT ClientHellos are recorded (default: in process, `memoryReplayStore`); share one across a fleet. */
+  /** Where accepted 0-RTT ClientHellos are recorded (default: one in-process `memoryReplayStore` per engine); share one across a fleet. */
   readonly antiReplay?: ReplayStore;
+  /**
+   * The signature_algorithms list of a CertificateRequest, sent exactly as given (default: the
+   * `signatureAlgorithms` list, CertificateVerify schemes first). Code points may be numbers,
+   * including ones sandtls cannot verify, to reproduce another implementation's messages (RFC
+   * 8448's traces list SHA-1 and DSA schemes): a client whose CertificateVerify uses one of those
+   * fails the handshake. A client's CertificateVerify is accepted only with a scheme of
+   * `signatureAlgorithms` that this list also names (RFC 8446 4.4.3).
+   */
+  readonly advertisedSignatureAlgorithms?: readonly (SignatureScheme | number)[];
   /**
    * Whether a CertificateRequest names the accepted roots (certificate_authorities, RFC 8446
    * 4.2.4: the subjects of `trustAnchors`), helping clients with several certificates pick one.
@@ -240,6 +265,7 @@ interface _ResolvedCommon {
   readonly advertisedSchemes: readonly number[];
   readonly keyLog: ((line: string) => void) | undefined;
   readonly limits: ConnectionLimits;
+  readonly minRsaBits: number;
 }
 
 export interface ResolvedClientConfig extends _ResolvedCommon {
@@ -283,6 +309,13 @@ export interface ServerConfigDeps {
   readonly signatures: Signatures;
   readonly random: RandomSource;
   readonly locks: Platform['locks'];
+  /**
+   * The engine's shared defaults: every server config of an engine records 0-RTT ClientHellos in
+   * the same replay store, so a config object built per connection still refuses replays.
+   * Without it each resolved config gets its own. (Ticket keys stay per config, as in rustls
+   * and node:tls: pass one `tickets.keys` to share them.)
+   */
+  readonly sessions?: SessionDefaults;
 }
 
 function _common(config: CommonConfig, what: string): _ResolvedCommon {
@@ -310,6 +343,10 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) throw new TlsConfigError(`${what}: limits.${name} must be a positive integer`);
   }
+  const minRsaBits = config.minRsaBits ?? RSA_DEFAULT_MIN_BITS;
+  if (!Number.isSafeInteger(minRsaBits) || minRsaBits < 1024 || minRsaBits > 8192) {
+    throw new TlsConfigError(`${what}: minRsaBits must be an integer 1024..8192`);
+  }
   return {
     cipherSuites,
     groups,
@@ -317,6 +354,7 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     advertisedSchemes: advertised,
     keyLog: config.keyLog,
     limits,
+    minRsaBits,
   };
 }
 
@@ -477,6 +515,15 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
   if (clientAuth !== 'none' && !insecure && (!trustAnchors || trustAnchors.length === 0)) {
     throw new TlsConfigError('server: trustAnchors is required to verify client certificates');
   }
+  const advertisedSchemes = config.advertisedSignatureAlgorithms?.map((scheme) => {
+    const code = typeof scheme === 'number' ? scheme : SIGNATURE_SCHEME[scheme];
+    if (!Number.isInteger(code) || code < 0 || code > 0xffff) {
+      throw new TlsConfigError(`server: advertisedSignatureAlgorithms has an invalid scheme ${String(scheme)}`);
+    }
+    return code;
+  });
+  const verifySchemes = advertisedSchemes ? common.verifySchemes.filter((s) => advertisedSchemes.includes(SIGNATURE_SCHEME[s])) : common.verifySchemes;
+  if (verifySchemes.length === 0) throw new TlsConfigError('server: advertisedSignatureAlgorithms names no scheme of signatureAlgorithms');
   const advertisedGroups = config.advertisedGroups?.map((g) => {
     const code = typeof g === 'number' ? g : NAMED_GROUP[g];
     if (!Number.isInteger(code) || code < 0 || code > 0xffff) throw new TlsConfigError(`server: advertisedGroups has an invalid group ${String(g)}`);
@@ -484,6 +531,8 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
   });
   return Object.freeze({
     ...common,
+    ...(advertisedSchemes ? { advertisedSchemes } : {}),
+    verifySchemes,
     side: 'server',
     identity,
     alpn: _alpn(config.alpn, 'server.alpn'),
@@ -539,7 +588,7 @@ function _serverEarlyData(deps: ServerConfigDeps, config: ServerConfig): Resolve
   }
   if (maxSize === 0) return undefined;
   if (config.tickets === false) throw new TlsConfigError('server: maxEarlyDataSize needs session tickets (tickets is false)');
-  return Object.freeze({ maxSize, antiReplay: config.antiReplay ?? memoryReplayStore({ locks: deps.locks }) });
+  return Object.freeze({ maxSize, antiReplay: config.antiReplay ?? deps.sessions?.antiReplay ?? memoryReplayStore({ locks: deps.locks }) });
 }
 
 /** RFC 8446 4.2.4: `DistinguishedName authorities<3..2^16-1>`, each `opaque<1..2^16-1>`. */

@@ -432,8 +432,10 @@ class _ServerHandshake implements HandshakeMachine {
       legacySessionIdEcho: hello.legacySessionId,
       cipherSuite: suite.code,
       extensions: [
-        { type: 'key_share', serverShare: { group: NAMED_GROUP[group], keyExchange: response.publicShare } },
+        // pre_shared_key before key_share, the order of RFC 8448 4 (it carries no meaning;
+        // following it makes that trace reproducible byte for byte).
         ...(psk ? [{ type: 'pre_shared_key' as const, selectedIdentity: psk.index }] : []),
+        { type: 'key_share', serverShare: { group: NAMED_GROUP[group], keyExchange: response.publicShare } },
         { type: 'supported_versions', selectedVersion: _TLS13 },
       ],
     });
@@ -600,13 +602,13 @@ class _ServerHandshake implements HandshakeMachine {
       return { kind: 'ExpectFinished', flight, peerChain: [] };
     }
     const chain = parsePeerChain(message, this.#config.limits);
-    if (!_isInsecure(this.#config)) verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'client', undefined);
+    if (!_isInsecure(this.#config)) verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'client', undefined, this.#config.minRsaBits);
     return { kind: 'ExpectCertificateVerify', flight, chain };
   }
 
   #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ServerState {
     const { flight } = state;
-    checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest());
+    checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
     flight.transcript.update(message.raw);
     return { kind: 'ExpectFinished', flight, peerChain: state.chain };
   }

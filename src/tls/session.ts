@@ -359,3 +359,8 @@ function _evictOldest<V>(map: Map<string, V>): V | undefined {
   map.delete(first.value);
   return value;
 }
+
+/** What an engine shares among all its server configs: the default 0-RTT replay store. */
+export interface SessionDefaults {
+  readonly antiReplay: ReplayStore;
+}

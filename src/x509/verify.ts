@@ -35,7 +35,7 @@
  */
 import { InvalidKeyError } from '../crypto/errors.js';
 import type { HashName } from '../crypto/hash.js';
-import { bitLength } from '../crypto/rsa.js';
+import { bitLength, RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
 import type { Signatures } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { parseCertificate } from './cert.js';
@@ -149,8 +149,11 @@ const _EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 /** GeneralName tag numbers (RFC 5280 4.2.1.6) of the forms checked or failed closed here. */
 const _GN_RFC822 = 1;
 const _GN_DIRECTORY = 4;
-/** RSA modulus sizes the crypto layer verifies with (2048..8192 bits). */
-const _RSA_MIN_BITS = 2048;
+/**
+ * RSA modulus sizes the crypto layer verifies with: 2048..8192 bits by default; a caller may lower
+ * the floor (`minRsaBits`) to 1024, never further.
+ */
+const _RSA_FLOOR_BITS = 1024;
 const _RSA_MAX_BITS = 8192;
 
 const _HASH_SUFFIX: Readonly<Record<HashName, 'sha256' | 'sha384' | 'sha512'>> = Object.freeze({
@@ -185,6 +188,12 @@ export interface VerifyChainOptions {
   readonly usage: 'server' | 'client';
   /** Verification time in milliseconds since the epoch; default: `deps.now()`. */
   readonly now?: number;
+  /**
+   * The smallest RSA modulus accepted anywhere in the path, in bits: 2048 by default (the web
+   * PKI floor, as in rustls-webpki); 1024 at the lowest, as BoringSSL and Go still accept from
+   * peers (RFC 8448's certificates have 1024-bit keys).
+   */
+  readonly minRsaBits?: number;
 }
 
 /**
@@ -203,6 +212,7 @@ interface _Search {
   readonly now: number;
   readonly signatures: Signatures;
   readonly usage: 'server' | 'client';
+  readonly minRsaBits: number;
   /** The server name, for name constraints (RFC 5280 4.2.1.10 is about the names we rely on). */
   readonly reference: ServerNameReference | undefined;
   readonly intermediates: readonly Certificate[];
@@ -228,12 +238,17 @@ export function verifyChain(deps: VerifyDeps, options: VerifyChainOptions): Veri
   if (leaf === undefined) throw new CertificateError('empty_chain', 'no certificate was presented');
   // One clock read per verification, and none when the caller fixed the time.
   const now = options.now ?? deps.now();
+  const minRsaBits = options.minRsaBits ?? RSA_DEFAULT_MIN_BITS;
+  if (!Number.isSafeInteger(minRsaBits) || minRsaBits < _RSA_FLOOR_BITS || minRsaBits > _RSA_MAX_BITS) {
+    throw new RangeError(`verifyChain: minRsaBits must be an integer ${_RSA_FLOOR_BITS}..${_RSA_MAX_BITS}, got ${minRsaBits}`);
+  }
   const reference =
     options.usage === 'server' && options.serverName !== undefined ? parseServerName(options.serverName) : undefined;
   const search: _Search = {
     now,
     signatures: deps.signatures,
     usage: options.usage,
+    minRsaBits,
     reference,
     intermediates: options.chain.slice(1),
     anchors: options.trustAnchors,
@@ -270,6 +285,8 @@ export interface VerifyCertificateChainOptions {
   readonly usage: 'server' | 'client';
   /** Verification time in epoch ms; when absent the Platform clock is read once. */
   readonly now?: number;
+  /** The smallest RSA modulus accepted, in bits (default 2048, at least 1024): see {@link VerifyChainOptions}. */
+  readonly minRsaBits?: number;
 }
 
 /**
@@ -298,6 +315,7 @@ export function verifyCertificateChain(
       usage: options.usage,
       ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.minRsaBits === undefined ? {} : { minRsaBits: options.minRsaBits }),
     },
   );
 }
@@ -443,7 +461,7 @@ function _checkLeaf(s: _Search, leaf: Certificate): void {
   }
   _checkExtendedKeyUsage(s, leaf, 0);
   // The leaf's key verifies CertificateVerify later; refuse now what could never be used.
-  _checkKeyUsable(leaf, 0);
+  _checkKeyUsable(s, leaf, 0);
 }
 
 /** An intermediate CA's own checks, given the certificates below it (RFC 5280 6.1.3, 6.1.4). */
@@ -524,7 +542,7 @@ function _checkExtendedKeyUsage(s: _Search, cert: Certificate, index: number): v
 }
 
 /** A key sandtls cannot use: unknown algorithm or curve, or an RSA modulus out of range. */
-function _checkKeyUsable(cert: Certificate, index: number): void {
+function _checkKeyUsable(s: _Search, cert: Certificate, index: number): void {
   const key = cert.publicKey;
   if (key === undefined) {
     throw new CertificateError('unsupported_key', `${_describe(cert, index)} has a public key algorithm sandtls does not support`, {
@@ -533,10 +551,10 @@ function _checkKeyUsable(cert: Certificate, index: number): void {
   }
   if (key.kind === 'rsa') {
     const bits = bitLength(key.n);
-    if (bits < _RSA_MIN_BITS || bits > _RSA_MAX_BITS) {
+    if (bits < s.minRsaBits || bits > _RSA_MAX_BITS) {
       throw new CertificateError(
         'unsupported_key',
-        `${_describe(cert, index)} has a ${bits}-bit RSA key; ${_RSA_MIN_BITS} to ${_RSA_MAX_BITS} bits are supported`,
+        `${_describe(cert, index)} has a ${bits}-bit RSA key; ${s.minRsaBits} to ${_RSA_MAX_BITS} bits are supported`,
         { certificate: index },
       );
     }
@@ -556,7 +574,7 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
       { certificate: childIndex },
     );
   }
-  _checkKeyUsable(issuer, issuerIndex);
+  _checkKeyUsable(s, issuer, issuerIndex);
   const key = issuer.publicKey!;
   const expectedKey = alg.kind === 'ecdsa' ? 'ec' : alg.kind === 'ed25519' ? 'ed25519' : 'rsa';
   if (key.kind !== expectedKey) {
@@ -590,10 +608,10 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
       case 'rsa-pss':
         // RFC 4055 3.1 parameters were narrowed by the parser to MGF1 with the same hash and a
         // salt as long as the hash: exactly TLS's rsa_pss_rsae_* schemes.
-        valid = s.signatures.verify(`rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature);
+        valid = s.signatures.verify(`rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature, { minRsaBits: s.minRsaBits });
         break;
       case 'rsa-pkcs1':
-        valid = s.signatures.verify(`rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature);
+        valid = s.signatures.verify(`rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature, { minRsaBits: s.minRsaBits });
         break;
     }
   } catch (cause) {

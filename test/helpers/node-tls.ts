@@ -101,3 +101,55 @@ export function connectNodeTls(options: tls.ConnectionOptions, timeoutMs = DEFAU
   });
   return withTimeout(connected, timeoutMs, 'node:tls secureConnect');
 }
+
+/**
+ * A node:tls server on 127.0.0.1 and an ephemeral port that takes any number of connections:
+ * `next()` resolves with the next connection whose handshake completed (in order), and rejects if
+ * a handshake failed (tlsClientError) or after the deadline. For resumption tests, where one
+ * server sees a full handshake and then a resumed one.
+ */
+export async function startNodeTlsServerForMany(
+  options: tls.TlsOptions,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<{ port: number; server: tls.Server; next(): Promise<NodeTlsPeer> }> {
+  const ready: NodeTlsPeer[] = [];
+  let failure: Error | undefined;
+  const waiting = new Set<() => void>();
+  const notify = () => waiting.forEach((listener) => listener());
+  const server = track(
+    tls.createServer(options, (socket) => {
+      track(socket);
+      ready.push(new NodeTlsPeer(socket));
+      notify();
+    }),
+  );
+  server.on('tlsClientError', (error, socket) => {
+    track(socket);
+    failure = new Error(`node:tls server handshake failed: ${error.message}`, { cause: error });
+    notify();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const next = () => {
+    let listener!: () => void;
+    const found = new Promise<NodeTlsPeer>((resolve, reject) => {
+      listener = () => {
+        // Taken off at once: a settled wait must not take a later connection.
+        if (ready.length > 0) {
+          waiting.delete(listener);
+          resolve(ready.shift()!);
+        } else if (failure) {
+          waiting.delete(listener);
+          reject(failure);
+        }
+      };
+      waiting.add(listener);
+      listener();
+    });
+    return withTimeout(found, timeoutMs, `a node:tls connection on port ${port}`).finally(() => waiting.delete(listener));
+  };
+  return { port, server, next };
+}

@@ -122,11 +122,12 @@ export function spawnOpenssl(command: 's_server' | 's_client', args: readonly st
 }
 
 /**
- * Starts `openssl s_server -accept 127.0.0.1:0 -naccept 1 ...args` and resolves with its port
- * once it prints `ACCEPT 127.0.0.1:<port>` (it is listening by then).
+ * Starts `openssl s_server -accept 127.0.0.1:0 -naccept <naccept> ...args` and resolves with its
+ * port once it prints `ACCEPT 127.0.0.1:<port>` (it is listening by then). It serves `naccept`
+ * connections one after the other (default 1), then exits.
  */
-export async function startSServer(args: readonly string[]): Promise<{ server: OpensslRun; port: number }> {
-  const server = spawnOpenssl('s_server', ['-accept', '127.0.0.1:0', '-naccept', '1', ...args]);
+export async function startSServer(args: readonly string[], naccept = 1): Promise<{ server: OpensslRun; port: number }> {
+  const server = spawnOpenssl('s_server', ['-accept', '127.0.0.1:0', '-naccept', String(naccept), ...args]);
   const line = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/, 'ACCEPT');
   const port = Number(/:(\d+)$/.exec(line)![1]);
   return { server, port };

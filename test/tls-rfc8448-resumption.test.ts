@@ -1,0 +1,478 @@
+/**
+ * RFC 8448 resumption and 0-RTT known answers (issue 7): the Resumed_0RTT_Handshake trace of
+ * ../shared/vectors/rfc8448/transcripts.vec (read in place), which is RFC 8448 section 4.
+ *
+ * The trace resumes the session of Simple_1RTT_Handshake (RFC 8448 section 3). Its ticket is
+ * the trace server's own, opaque to anyone else, so the sandtls server runs in stateful mode with
+ * a SessionStore holding the trace's ticket under the session the Simple handshake derived: the
+ * PSK from its resumption_master_secret and the ticket's nonce, its ticket_age_add, lifetime and
+ * max_early_data_size, all recomputed below from the Simple trace, not copied in.
+ *
+ * - Server, engine: the trace's ClientHello and 0-RTT record in; ServerHello and the encrypted
+ *   flight out byte for byte (the flight as RFC 8448 prints it: see RFC8448_4_SERVER_FLIGHT for
+ *   why not the vector file's); the early data read; the trace's EndOfEarlyData and Finished
+ *   accepted, so the client's Finished is byte for byte the one sandtls expects; then data and
+ *   close_notify both ways byte for byte.
+ * - Client, components: the binder, the 0-RTT record, EndOfEarlyData, Finished, data and
+ *   close_notify rebuilt with sandtls's key schedule, messages and record layer.
+ * - Client, engine: what of the trace a sandtls client can reproduce (see that test).
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bytesToHex,
+  CIPHER_SUITES,
+  concatBytes,
+  hash,
+  hexToBytes,
+  type Connection,
+  type Engine,
+  type ServerSession,
+  type SessionStore,
+  type TlsSession,
+} from '../src/index.js';
+import { CONTENT_TYPE } from '../src/tls/enums.js';
+import { EarlySecret, finishedVerifyData, resumptionPsk } from '../src/tls/key-schedule.js';
+import {
+  decodeClientHello,
+  decodeHandshake,
+  encodeEndOfEarlyData,
+  encodeFinished,
+  findExtension,
+  truncatedClientHello,
+  type NewSessionTicket,
+} from '../src/tls/messages.js';
+import { RecordProtection } from '../src/tls/record.js';
+import {
+  keyLogInto,
+  loadRfc8448,
+  rfc8448Certificate,
+  rfc8448RngPool,
+  rfc8448Scenario,
+  RFC8448_DIR,
+  scriptedRfc8448Engine,
+  splitHandshakeMessages,
+  splitRecords,
+  type EntropyAnswer,
+  type ScriptedRfc8448Engine,
+} from './helpers/rfc8448.js';
+
+const TRANSCRIPTS = loadRfc8448();
+const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
+const SIMPLE = scenario('Simple_1RTT_Handshake');
+const RESUMED = scenario('Resumed_0RTT_Handshake');
+
+const RSA_CERT_DER = rfc8448Certificate('server_certificate.pem');
+const RSA_KEY_PEM = readFileSync(`${RFC8448_DIR}server_key.pem`, 'utf8');
+/** supported_groups of the trace's EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
+const TRACE_ADVERTISED_GROUPS = [0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104];
+const AES128 = CIPHER_SUITES.TLS_AES_128_GCM_SHA256;
+
+/*
+ * RFC 8448 section 4, as printed in the RFC: the server's EncryptedExtensions and its encrypted
+ * flight (EncryptedExtensions, Finished) under server_handshake_traffic_secret.
+ *
+ * Why inline: transcripts.vec's Resumed_0RTT_Handshake is RFC 8448 section 4 (same ClientHello,
+ * ticket, randoms and keys) except for two fields that come from Botan's server, which leaves the
+ * server_name acknowledgement out of EncryptedExtensions when resuming:
+ * Message_EncryptedExtensions (0x24 bytes, no server_name) and Record_ServerHandshakeMessages
+ * (those EncryptedExtensions and a Finished over them). Every later field is the RFC's, over the
+ * RFC's EncryptedExtensions (0x28 bytes, with server_name): Message_Server_Finished (48d3e0e1...),
+ * the client's Finished in Record_ClientFinished (7230a9c9...), the application data and the
+ * close_notify records. No server can send the file's flight and then accept the file's client
+ * Finished. sandtls acknowledges SNI when resuming, as RFC 8448 (and OpenSSL) do, and
+ * reproduces the RFC's flight.
+ */
+const RFC8448_4_ENCRYPTED_EXTENSIONS = hexToBytes('080000280026000a00140012001d00170018001901000101010201030104001c0002400100000000002a0000');
+const RFC8448_4_SERVER_FLIGHT = hexToBytes(
+  '1703030061dc48237b4b879f50d0d4d262ea8b4716eb40ddc1eb957e11126e8a7149c2d012d37a7115957e64ce30008b9e0323f2c05a9c1c77b4f37849a695ab255060a33fee770ca95cb8486bfd0843b87024865ca35cc41c4e515c64dcb1369f98635bc7a5',
+);
+
+/** An EncryptedExtensions whose empty server_name (00 00 00 00) is taken out, lengths fixed. */
+function withoutServerNameAck(encryptedExtensions: Uint8Array): Uint8Array {
+  const at = hex(encryptedExtensions).indexOf('00000000', 12);
+  expect(at).toBeGreaterThan(0);
+  expect(at % 2).toBe(0);
+  const out = concatBytes(encryptedExtensions.subarray(0, at / 2), encryptedExtensions.subarray(at / 2 + 4));
+  out[3]! -= 4; // handshake length (one byte suffices here)
+  out[5]! -= 4; // extensions length
+  return out;
+}
+const SHA256 = hash('SHA-256');
+
+const hex = bytesToHex;
+const handshakeBody = (record: Uint8Array) => record.subarray(5);
+
+// ---------------------------------------------------------------------------------------------
+// One engine; its entropy follows whatever the running test scripts.
+
+let scripted: ScriptedRfc8448Engine;
+let engine: Engine;
+beforeAll(() => {
+  scripted = scriptedRfc8448Engine();
+  engine = scripted.engine;
+});
+const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
+const records = splitRecords;
+
+function expectConnected(conn: Connection) {
+  expect(conn.error).toBeUndefined();
+  expect(conn.state).toBe('connected');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session: Simple_1RTT_Handshake's key schedule, recomputed from its trace.
+
+interface SimpleSession {
+  readonly resumptionMasterSecret: Uint8Array;
+  readonly ticket: NewSessionTicket;
+  readonly psk: Uint8Array;
+}
+
+/**
+ * Recomputes the Simple_1RTT key schedule from the trace alone (the server's x25519 key is in
+ * its RNG pool): decrypts the client Finished, derives resumption_master_secret, decrypts the
+ * NewSessionTicket under server_application_traffic_secret_0 and derives the ticket's PSK.
+ */
+function simpleSession(): SimpleSession {
+  const s = SIMPLE;
+  const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
+  const clientShare = findExtension(decodeClientHello(clientHello).extensions, 'key_share')!.clientShares[0]!;
+  const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Server_RNG_Pool').slice(32, 64), clientShare.keyExchange);
+  const serverHello = s.hex('Message_ServerHello');
+  const serverFlight = concatBytes(
+    s.hex('Message_EncryptedExtensions'),
+    s.hex('Message_Server_Certificate'),
+    s.hex('Message_Server_CertificateVerify'),
+    s.hex('Message_Server_Finished'),
+  );
+  const handshakeSecret = EarlySecret.withoutPsk('SHA-256').handshake(ecdhe);
+  const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
+  const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
+  const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
+  // Our secrets open the trace's server flight: the schedule so far is the trace's.
+  expect(RecordProtection.fromSecret(AES128, serverHandshake).open(s.hex('Record_ServerHandshakeMessages')).content).toEqual(serverFlight);
+  const master = handshakeSecret.master();
+  const throughServerFinished = SHA256.digest(concatBytes(clientHello, serverHello, serverFlight));
+  const serverApplication = master.serverApplicationTrafficSecret(throughServerFinished);
+  const clientFinished = RecordProtection.fromSecret(AES128, clientHandshake).open(s.hex('Record_ClientFinished'));
+  expect(clientFinished.contentType).toBe(CONTENT_TYPE.handshake);
+  const resumptionMasterSecret = master.resumptionMasterSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, clientFinished.content)));
+  master.destroy();
+  const ticketRecord = RecordProtection.fromSecret(AES128, serverApplication).open(s.hex('Record_NewSessionTicket'));
+  expect(ticketRecord.contentType).toBe(CONTENT_TYPE.handshake);
+  const ticket = decodeHandshake(ticketRecord.content) as NewSessionTicket;
+  expect(ticket.type).toBe('new_session_ticket');
+  return { resumptionMasterSecret, ticket, psk: resumptionPsk('SHA-256', resumptionMasterSecret, ticket.ticketNonce) };
+}
+
+/** The 32-byte OCTET STRING (04 20 ...) in the trace's client session (Botan's DER session encoding): its PSK. */
+function sessionDataPsk(sessionData: Uint8Array): Uint8Array {
+  const at = hex(sessionData).indexOf('0420');
+  expect(at % 2).toBe(0);
+  return sessionData.slice(at / 2 + 2, at / 2 + 34);
+}
+
+/** The ticket_age_add the trace client obfuscated its age with is the Simple ticket's; the age is the clocks' difference. */
+function ticketTimes(ticket: NewSessionTicket) {
+  const issuedAt = Number(SIMPLE.text('CurrentTimestamp'));
+  const now = Number(RESUMED.text('CurrentTimestamp'));
+  return { issuedAt, now, age: now - issuedAt, obfuscatedAge: (now - issuedAt + ticket.ticketAgeAdd) >>> 0 };
+}
+
+/** A SessionStore holding the trace's ticket (stateful mode), recording every lookup. */
+function traceStore(session: SimpleSession) {
+  const { issuedAt } = ticketTimes(session.ticket);
+  const earlyData = findExtension(session.ticket.extensions, 'early_data');
+  const held = new Map<string, ServerSession>([
+    [
+      hex(session.ticket.ticket),
+      {
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        psk: session.psk.slice(),
+        ticketAgeAdd: session.ticket.ticketAgeAdd,
+        issuedAt,
+        lifetime: session.ticket.ticketLifetime,
+        serverName: 'server',
+        alpn: undefined,
+        maxEarlyDataSize: earlyData && 'maxEarlyDataSize' in earlyData ? earlyData.maxEarlyDataSize : 0,
+      },
+    ],
+  ]);
+  const lookups: { id: string; now: number }[] = [];
+  const store: SessionStore = {
+    put: () => {
+      throw new Error('the resumed handshake issues no ticket');
+    },
+    take: (id, now) => {
+      lookups.push({ id: hex(id), now });
+      const found = held.get(hex(id));
+      held.delete(hex(id));
+      return found;
+    },
+  };
+  return { store, lookups, held };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('RFC 8448 Resumed_0RTT_Handshake', () => {
+  it("resumes the Simple_1RTT session: the trace's ticket, PSK, ticket_age_add and age", () => {
+    const session = simpleSession();
+    const { ticket } = session;
+    expect(hex(ticket.ticket)).toBe(hex(RESUMED.hex('SessionTicket')));
+    expect(hex(ticket.ticket)).toBe(hex(SIMPLE.hex('SessionTicket')));
+    expect(ticket).toMatchObject({ ticketLifetime: 30, ticketAgeAdd: 0xfad6aac5, extensions: [{ type: 'early_data', maxEarlyDataSize: 1024 }] });
+    expect(hex(ticket.ticketNonce)).toBe('0000');
+    // The trace server drew ticket_age_add after its random and key share.
+    expect(hex(SIMPLE.hex('Server_RNG_Pool').subarray(64))).toBe('fad6aac5');
+    // PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, 32) is the
+    // secret in the trace client's stored session.
+    expect(hex(session.psk)).toBe(hex(sessionDataPsk(RESUMED.hex('Client_SessionData'))));
+    expect(hex(session.psk)).toBe(hex(sessionDataPsk(SIMPLE.hex('Client_SessionData'))));
+
+    // The resumed ClientHello offers exactly that ticket, aged 6 ms, and asks for early data.
+    const hello = decodeClientHello(handshakeBody(RESUMED.hex('Record_ClientHello_1')));
+    const offer = findExtension(hello.extensions, 'pre_shared_key')!;
+    expect(offer.identities).toHaveLength(1);
+    expect(hex(offer.identities[0]!.identity)).toBe(hex(ticket.ticket));
+    const times = ticketTimes(ticket);
+    expect(times.age).toBe(6);
+    expect(offer.identities[0]!.obfuscatedTicketAge).toBe(times.obfuscatedAge);
+    expect(findExtension(hello.extensions, 'early_data')).toBeDefined();
+    expect(findExtension(hello.extensions, 'psk_key_exchange_modes')!.keModes).toEqual([1]); // psk_dhe_ke
+  });
+
+  it('server: ServerHello and the encrypted flight byte for byte, the early data read, the client flight accepted, data and close byte for byte', () => {
+    const s = RESUMED;
+    const session = simpleSession();
+    const { store, lookups, held } = traceStore(session);
+    scripted.now = Number(s.text('CurrentTimestamp'));
+    const secrets = new Map<string, Uint8Array>();
+    const server = engine.server({
+      certificateChain: RSA_CERT_DER,
+      privateKey: RSA_KEY_PEM,
+      advertisedGroups: TRACE_ADVERTISED_GROUPS,
+      // The trace's server sends no NewSessionTicket after resuming.
+      tickets: { store, count: 0 },
+      maxEarlyDataSize: 1024,
+      keyLog: keyLogInto(secrets),
+    });
+    const flight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
+      server.receive(s.hex('Record_ClientHello_1'));
+      return server.takeOutgoing();
+    });
+    expect(server.error).toBeUndefined();
+    // The pool's order: the random, then the key share; nothing else is drawn (no signature).
+    expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share') || p.startsWith('ticket') || p.endsWith('salt'))).toEqual([
+      'server_random',
+      'key_share:x25519',
+    ]);
+    expect(lookups).toEqual([{ id: hex(session.ticket.ticket), now: scripted.now }]);
+    expect(held.size).toBe(0); // single use (RFC 8446 8.1)
+
+    // ServerHello (pre_shared_key selecting identity 0, key_share, supported_versions), then
+    // one record: EncryptedExtensions and Finished. No change_cipher_spec: the ClientHello's
+    // legacy_session_id is empty.
+    const ours = records(flight);
+    expect(ours).toHaveLength(2);
+    expect(hex(ours[0]!)).toBe(hex(s.hex('Record_ServerHello')));
+    // The encrypted flight is RFC 8448 section 4's own record, not the vector file's (see
+    // RFC8448_4_SERVER_FLIGHT): message by message first, for a readable failure.
+    const serverHandshakeSecret = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!;
+    const opened = RecordProtection.fromSecret(AES128, serverHandshakeSecret).open(ours[1]!);
+    expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
+    const [encryptedExtensions, finished, ...rest] = splitHandshakeMessages(opened.content);
+    expect(rest).toEqual([]);
+    // EncryptedExtensions: supported_groups, record_size_limit, server_name (empty: SNI used),
+    // early_data (empty: 0-RTT accepted). The file's Message_EncryptedExtensions lacks server_name.
+    expect(hex(encryptedExtensions!)).toBe(hex(RFC8448_4_ENCRYPTED_EXTENSIONS));
+    expect(hex(withoutServerNameAck(encryptedExtensions!))).toBe(hex(s.hex('Message_EncryptedExtensions')));
+    // The file's Message_Server_Finished is RFC 8448's, so it is sandtls's.
+    expect(hex(finished!)).toBe(hex(s.hex('Message_Server_Finished')));
+    expect(hex(ours[1]!)).toBe(hex(RFC8448_4_SERVER_FLIGHT));
+    // The file's Record_ServerHandshakeMessages opens under the same key (same ClientHello and
+    // ServerHello) to its Message_EncryptedExtensions and a Finished over that.
+    const fileFlight = RecordProtection.fromSecret(AES128, serverHandshakeSecret).open(s.hex('Record_ServerHandshakeMessages'));
+    const [fileEncryptedExtensions, fileFinished] = splitHandshakeMessages(fileFlight.content);
+    expect(hex(fileEncryptedExtensions!)).toBe(hex(s.hex('Message_EncryptedExtensions')));
+    expect(hex(fileFinished!)).not.toBe(hex(finished!));
+
+    // The 0-RTT record, under client_early_traffic_secret: accepted and readable.
+    server.receive(s.hex('Record_Client_EarlyAppData'));
+    expect(server.error).toBeUndefined();
+    expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
+
+    // EndOfEarlyData (still under the early key) and Finished (under the handshake key).
+    expect(records(s.hex('Record_ClientFinished'))).toHaveLength(2);
+    server.receive(s.hex('Record_ClientFinished'));
+    expectConnected(server);
+    expect(server.takeOutgoing()).toHaveLength(0);
+    expect(server.info).toMatchObject({
+      protocol: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      group: 'x25519',
+      signatureScheme: undefined,
+      serverName: 'server',
+      peerCertificates: [],
+      resumed: true,
+      earlyDataAccepted: true,
+    });
+
+    server.receive(s.hex('Record_Client_AppData'));
+    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+    server.receive(s.hex('Record_Client_CloseNotify'));
+    expect(server.peerClosed).toBe(true);
+    // No ticket went first this time, so the server's records use sequence numbers 0 and 1,
+    // as the trace's did.
+    server.send(s.hex('Server_AppData'));
+    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_AppData')));
+    server.close();
+    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
+    expect(server.state).toBe('closed');
+  });
+
+  it('client, components: the binder, the 0-RTT record, EndOfEarlyData and Finished, data and close byte for byte', () => {
+    const s = RESUMED;
+    const { psk } = simpleSession();
+    const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
+    const hello = decodeClientHello(clientHello);
+    const offer = findExtension(hello.extensions, 'pre_shared_key')!;
+
+    // RFC 8446 4.2.11.2: binder = HMAC(finished_key(binder_key), Hash(Truncate(ClientHello))).
+    const partial = truncatedClientHello(clientHello, hello);
+    expect(partial.length).toBe(clientHello.length - 2 - 1 - 32); // binders<33..2^16-1>: one 32-byte binder
+    const binderSchedule = EarlySecret.fromPsk('SHA-256', psk);
+    const binder = finishedVerifyData('SHA-256', binderSchedule.binderKey('resumption'), SHA256.digest(partial));
+    expect(offer.binders.map(hex)).toEqual([hex(binder)]);
+
+    // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+    const clientEarly = binderSchedule.clientEarlyTrafficSecret(SHA256.digest(clientHello));
+    const earlyWrite = RecordProtection.fromSecret(AES128, clientEarly);
+    expect(hex(earlyWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_EarlyAppData')))).toBe(hex(s.hex('Record_Client_EarlyAppData')));
+
+    // The handshake secret from the client's side: its x25519 key (the pool's second 32 bytes)
+    // with the ServerHello's share.
+    const serverHello = handshakeBody(s.hex('Record_ServerHello'));
+    const serverShare = hex(serverHello).slice(hex(serverHello).indexOf('001d0020') + 8, hex(serverHello).indexOf('001d0020') + 72);
+    const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Client_RNG_Pool').slice(32, 64), hexToBytes(serverShare));
+    const handshakeSecret = binderSchedule.handshake(ecdhe);
+    const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
+    const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
+    const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
+    const serverFlight = RecordProtection.fromSecret(AES128, serverHandshake).open(RFC8448_4_SERVER_FLIGHT).content;
+    const [encryptedExtensions, serverFinished] = splitHandshakeMessages(serverFlight);
+    // The client checks the server's Finished (RFC 8446 4.4.4).
+    expect(hex(serverFinished!)).toBe(
+      hex(encodeFinished({ type: 'finished', verifyData: finishedVerifyData('SHA-256', serverHandshake, SHA256.digest(concatBytes(clientHello, serverHello, encryptedExtensions!))) })),
+    );
+
+    // EndOfEarlyData under the early key (its second record), then Finished under the handshake
+    // key over ClientHello..EndOfEarlyData.
+    const endOfEarlyData = encodeEndOfEarlyData();
+    expect(hex(endOfEarlyData)).toBe('05000000');
+    const finished = encodeFinished({
+      type: 'finished',
+      verifyData: finishedVerifyData('SHA-256', clientHandshake, SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, endOfEarlyData))),
+    });
+    const clientFlight = concatBytes(
+      earlyWrite.seal(CONTENT_TYPE.handshake, endOfEarlyData),
+      RecordProtection.fromSecret(AES128, clientHandshake).seal(CONTENT_TYPE.handshake, finished),
+    );
+    expect(hex(clientFlight)).toBe(hex(s.hex('Record_ClientFinished')));
+
+    // Application data and close_notify under client_application_traffic_secret_0.
+    const master = handshakeSecret.master();
+    const clientApplication = master.clientApplicationTrafficSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight)));
+    const applicationWrite = RecordProtection.fromSecret(AES128, clientApplication);
+    expect(hex(applicationWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')))).toBe(hex(s.hex('Record_Client_AppData')));
+    expect(hex(applicationWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)))).toBe(hex(s.hex('Record_Client_CloseNotify')));
+    master.destroy();
+  });
+
+  /**
+   * A sandtls client engine cannot replay the trace's client: its ClientHello is not the trace's
+   * (no renegotiation_info, no ffdhe groups, its own signature_algorithms and no padding), so
+   * Transcript-Hash(ClientHello..ServerHello) and every key after it differ, and the trace's
+   * server flight does not even decrypt (bad_record_mac) before any Finished could be checked.
+   * What can be shown: with the trace's session, clock and RNG pool, its ClientHello carries the
+   * trace's random, x25519 share, ticket and obfuscated age; a sandtls server with the trace's
+   * session answers with the trace's ServerHello byte for byte; and the two complete a resumed
+   * handshake with the early data accepted.
+   */
+  it('client, engine: the RFC session, clock and pool give the trace\'s random, share, ticket and age; 0-RTT accepted by a sandtls server', () => {
+    const s = RESUMED;
+    const session = simpleSession();
+    const times = ticketTimes(session.ticket);
+    const rfcSession: TlsSession = {
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      serverName: 'server',
+      alpn: undefined,
+      ticket: session.ticket.ticket,
+      psk: session.psk,
+      ticketAgeAdd: session.ticket.ticketAgeAdd,
+      receivedAt: times.issuedAt,
+      lifetime: session.ticket.ticketLifetime,
+      maxEarlyDataSize: 1024,
+    };
+    scripted.now = times.now;
+    const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');
+    const makeClient = () =>
+      engine.client({
+        serverName: 'server',
+        trustAnchors: RSA_CERT_DER, // never used: a resumed handshake has no certificate
+        keyShares: ['x25519'],
+        middleboxCompatibility: false,
+        grease: false,
+        session: rfcSession,
+        earlyData: s.hex('Client_EarlyAppData'),
+      });
+
+    // Against the trace's server flight: it cannot decrypt.
+    const lone = drawing(clientPool, makeClient);
+    expect(scripted.draws.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
+    const [ourHello, ourEarly, ...more] = records(lone.takeOutgoing());
+    expect(more).toEqual([]);
+    expect(ourEarly![0]).toBe(0x17);
+    const ours = decodeClientHello(handshakeBody(ourHello!));
+    const trace = decodeClientHello(handshakeBody(s.hex('Record_ClientHello_1')));
+    expect(hex(ours.random)).toBe(hex(trace.random));
+    expect(hex(findExtension(ours.extensions, 'key_share')!.clientShares[0]!.keyExchange)).toBe(
+      hex(findExtension(trace.extensions, 'key_share')!.clientShares[0]!.keyExchange),
+    );
+    const ourOffer = findExtension(ours.extensions, 'pre_shared_key')!;
+    const traceOffer = findExtension(trace.extensions, 'pre_shared_key')!;
+    expect(ourOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge])).toEqual(traceOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge]));
+    expect(findExtension(ours.extensions, 'early_data')).toBeDefined();
+    expect(hex(handshakeBody(ourHello!))).not.toBe(hex(handshakeBody(s.hex('Record_ClientHello_1'))));
+    drawing(clientPool, () => lone.receive(concatBytes(s.hex('Record_ServerHello'), RFC8448_4_SERVER_FLIGHT)));
+    expect(lone.state).toBe('failed');
+    expect(lone.error).toMatchObject({ alert: 'bad_record_mac', sender: 'local' });
+
+    // Against a sandtls server holding the trace's session.
+    const { store } = traceStore(session);
+    const server = engine.server({
+      certificateChain: RSA_CERT_DER,
+      privateKey: RSA_KEY_PEM,
+      advertisedGroups: TRACE_ADVERTISED_GROUPS,
+      tickets: { store, count: 0 },
+      maxEarlyDataSize: 1024,
+    });
+    const client = drawing(clientPool, makeClient);
+    const serverFlight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
+      server.receive(client.takeOutgoing());
+      return server.takeOutgoing();
+    });
+    expect(server.error).toBeUndefined();
+    expect(hex(records(serverFlight)[0]!)).toBe(hex(s.hex('Record_ServerHello')));
+    expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
+    client.receive(serverFlight);
+    expectConnected(client);
+    server.receive(client.takeOutgoing());
+    expectConnected(server);
+    for (const conn of [client, server]) expect(conn.info).toMatchObject({ resumed: true, earlyDataAccepted: true, group: 'x25519', signatureScheme: undefined });
+    client.send(s.hex('Client_AppData'));
+    server.receive(client.takeOutgoing());
+    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+  });
+});
