@@ -255,6 +255,11 @@ interface Pair {
   readonly server: Connection;
   /** Both sides' key log lines. */
   readonly logs: string[];
+  /**
+   * Records the client has read under server_application_traffic_secret_0 (the server's
+   * NewSessionTickets, see `deliverTickets`): the sequence number forged server records start at.
+   */
+  serverRecords: bigint;
 }
 
 function newClient(logs: string[], config: Partial<ClientConfig> = {}): Connection {
@@ -267,7 +272,7 @@ function newServer(logs: string[], config: Partial<ServerConfig> = {}): Connecti
 
 function pair(client: Partial<ClientConfig> = {}, server: Partial<ServerConfig> = {}): Pair {
   const logs: string[] = [];
-  return { client: newClient(logs, client), server: newServer(logs, server), logs };
+  return { client: newClient(logs, client), server: newServer(logs, server), logs, serverRecords: 0n };
 }
 
 /** Moves what `from` has queued to `to`; returns the bytes. */
@@ -277,7 +282,21 @@ function step(from: Connection, to: Connection): Uint8Array {
   return bytes;
 }
 
-/** A full handshake. */
+/**
+ * Delivers what the server sent once it had the client's Finished (its NewSessionTickets, RFC
+ * 8446 4.6.1) to the client, as the network would, and counts those records in `serverRecords`.
+ * Afterwards neither side has anything to say.
+ */
+function deliverTickets(p: Pair): void {
+  const recs = records(step(p.server, p.client));
+  expect(recs.map((r) => r.type)).toEqual(recs.map(() => CONTENT_TYPE.application_data));
+  p.serverRecords += BigInt(recs.length);
+  expect(p.client.error).toBeUndefined();
+  expect(p.client.takeOutgoing()).toHaveLength(0);
+  expect(p.server.takeOutgoing()).toHaveLength(0);
+}
+
+/** A full handshake, the server's tickets included: both sides connected and quiet. */
 function connect(p: Pair): void {
   step(p.client, p.server);
   step(p.server, p.client);
@@ -285,6 +304,7 @@ function connect(p: Pair): void {
   expect(p.client.error).toBeUndefined();
   expect(p.server.error).toBeUndefined();
   expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
+  deliverTickets(p);
 }
 
 interface FailureCheck {
@@ -389,8 +409,8 @@ function clientFlight(p: Pair): ClientFlight {
 /** After the handshake: records as the client would protect them, from sequence number `seq` (for the server). */
 const fromClient = (p: Pair, contents: readonly (readonly [number, Uint8Array])[], seq = 0n) =>
   protect(CIPHER_SUITES[p.client.info!.cipherSuite], secretOf(p.logs, 'CLIENT_TRAFFIC_SECRET_0'), contents, seq);
-/** After the handshake: records as the server would protect them (for the client). */
-const fromServer = (p: Pair, contents: readonly (readonly [number, Uint8Array])[], seq = 0n) =>
+/** After the handshake: records as the server would protect them, after those the client has read (for the client). */
+const fromServer = (p: Pair, contents: readonly (readonly [number, Uint8Array])[], seq = p.serverRecords) =>
   protect(CIPHER_SUITES[p.client.info!.cipherSuite], secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'), contents, seq);
 
 /** The client's first ClientHello, decoded from its first record. */
@@ -795,6 +815,7 @@ describe('4. unexpected messages', () => {
       step(p.client, p.server);
       const serverHello = records(step(p.server, p.client))[0]!.body.slice();
       step(p.client, p.server);
+      deliverTickets(p);
       const bytes = {
         server_hello: serverHello,
         certificate_request: request,
@@ -1394,8 +1415,8 @@ describe('8. garbage', () => {
   interface Stage {
     readonly conn: Connection;
     readonly logs: string[];
-    /** The key the connection reads with, to wrap garbage in records it can open. */
-    readonly readKey?: { suite: CipherSuite; secret: Uint8Array };
+    /** The key the connection reads with, and its next sequence number, to wrap garbage in records it can open. */
+    readonly readKey?: { suite: CipherSuite; secret: Uint8Array; seq?: bigint };
     /** The state the connection is in before the garbage. */
     readonly state: 'handshaking' | 'connected';
   }
@@ -1427,7 +1448,8 @@ describe('8. garbage', () => {
     'client connected': () => {
       const p = pair();
       connect(p);
-      return { conn: p.client, logs: p.logs, readKey: { suite: AES128, secret: secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0') }, state: 'connected' };
+      const readKey = { suite: AES128, secret: secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'), seq: p.serverRecords };
+      return { conn: p.client, logs: p.logs, readKey, state: 'connected' };
     },
     'server connected': () => {
       const p = pair();
@@ -1449,7 +1471,7 @@ describe('8. garbage', () => {
         const type = [21, 22, 22, 23][rng.int(4)]!;
         return [type, type === 22 ? randomMessage(rng) : type === 21 ? rng.bytes(1 + rng.int(3)) : rng.bytes(rng.int(100))];
       });
-      return protect(stage.readKey.suite, stage.readKey.secret, contents);
+      return protect(stage.readKey.suite, stage.readKey.secret, contents, stage.readKey.seq);
     },
   };
 

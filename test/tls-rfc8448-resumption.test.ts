@@ -414,6 +414,9 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
       receivedAt: times.issuedAt,
       lifetime: session.ticket.ticketLifetime,
       maxEarlyDataSize: 1024,
+      // The Simple_1RTT handshake verified the trace's RSA certificate.
+      verified: true,
+      peerCertificates: [RSA_CERT_DER],
     };
     scripted.now = times.now;
     const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');

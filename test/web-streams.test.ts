@@ -23,6 +23,7 @@ import {
   type AcceptTlsOptions,
   type ConnectTlsOptions,
   type Engine,
+  type TlsSession,
   type WebByteStreams,
   type WebTlsSocket,
 } from '../src/index.js';
@@ -52,19 +53,31 @@ afterEach(async () => {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** A one-way in-memory pipe that counts (and optionally keeps) the bytes that went through it. */
+/** Bytes a {@link CountingPipe} takes before its writer sees backpressure (less than one full record). */
+const PIPE_BUFFER = 4 * 1024;
+
+/**
+ * A one-way in-memory pipe that counts (and optionally keeps) the bytes that went through it.
+ * Like a socket's send buffer, its writable holds up to `PIPE_BUFFER` bytes the reader has not
+ * taken before `ready` waits. A pipe that holds nothing would let the records a TLS side sends
+ * unasked (a server's NewSessionTickets, right after the handshake) hold back that side's next
+ * application write until the peer's application reads: no real transport is that tight.
+ */
 class CountingPipe {
   bytes = 0;
   readonly chunks: Uint8Array[] = [];
   readonly stream: TransformStream<Uint8Array, Uint8Array>;
   constructor(keep = false) {
-    this.stream = new TransformStream<Uint8Array, Uint8Array>({
-      transform: (chunk, controller) => {
-        this.bytes += chunk.length;
-        if (keep) this.chunks.push(chunk.slice());
-        controller.enqueue(chunk);
+    this.stream = new TransformStream<Uint8Array, Uint8Array>(
+      {
+        transform: (chunk, controller) => {
+          this.bytes += chunk.length;
+          if (keep) this.chunks.push(chunk.slice());
+          controller.enqueue(chunk);
+        },
       },
-    });
+      { highWaterMark: PIPE_BUFFER, size: (chunk) => chunk.byteLength },
+    );
   }
 }
 
@@ -563,7 +576,7 @@ describe('connectTls / acceptTls over in-memory Web Streams', () => {
     await withTimeout(Promise.all([client.opened, server.opened]), DEFAULT_TIMEOUT_MS, 'opened');
     const writer = client.writable.getWriter();
     const reader = server.readable.getReader();
-    const received = readBytes(reader, 3); // an in-memory pipe buffers nothing: read while writing
+    const received = readBytes(reader, 3); // the in-memory pipe buffers little: read while writing
     // ArrayBuffer and other views are bytes too.
     await writer.write(new Uint16Array([0x6968]).buffer as unknown as Uint8Array);
     await writer.write(new DataView(encoder.encode('!').buffer) as unknown as Uint8Array);
@@ -584,6 +597,28 @@ describe('connectTls / acceptTls over in-memory Web Streams', () => {
     const server = acceptTls(link.server, serverNoEngine as AcceptTlsOptions);
     await withTimeout(Promise.all([client.opened, server.opened]), DEFAULT_TIMEOUT_MS, 'opened');
     await exchangeAndClose(client, server);
+  });
+
+  it("session tickets: onSession gets the server's tickets as the client reads; a later connectTls with one resumes", async () => {
+    const sessions: TlsSession[] = [];
+    const first = memoryLink();
+    const client = connectTls(first.client, clientOptions({ onSession: (session) => sessions.push(session) }));
+    const server = acceptTls(first.server, serverOptions);
+    await withTimeout(Promise.all([client.opened, server.opened]), DEFAULT_TIMEOUT_MS, 'opened');
+    // The tickets wait in the transport until the client's application reads.
+    expect(sessions).toEqual([]);
+    await exchangeAndClose(client, server);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]).toMatchObject({ serverName: TLS_SERVER_NAME, alpn: 'echo' });
+
+    const second = memoryLink();
+    const resumed = connectTls(second.client, clientOptions({ session: sessions[0]! }));
+    const resumedServer = acceptTls(second.server, serverOptions);
+    const [clientInfo, serverInfo] = await withTimeout(Promise.all([resumed.opened, resumedServer.opened]), DEFAULT_TIMEOUT_MS, 'opened');
+    expect(clientInfo).toMatchObject({ resumed: true, alpn: 'echo' });
+    expect(clientInfo.peerCertificates).toHaveLength(1); // the chain the session was verified with
+    expect(serverInfo.resumed).toBe(true);
+    await exchangeAndClose(resumed, resumedServer);
   });
 });
 

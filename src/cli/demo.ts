@@ -404,7 +404,7 @@ function _report(
     ...fields([
       ['resumed', `${result.resumed.clientInfo.resumed && result.resumed.serverInfo.resumed ? 'yes, on both ends' : 'NO'} (info.resumed)`],
       ['session', `the first of ${result.resumed.sessions} session tickets the server issued on the first connection`],
-      ['certificates', result.resumed.clientInfo.peerCertificates.length === 0 ? 'none sent: the PSK authenticates the server' : 'sent (not resumed)'],
+      ['certificates', result.resumed.clientInfo.signatureScheme === undefined ? 'none sent: the PSK authenticates the server' : 'sent (not resumed)'],
       ['cipher suite', result.resumed.clientInfo.cipherSuite],
       ['group', `${result.resumed.clientInfo.group ?? '(none)'} (psk_dhe_ke: a fresh key exchange)`],
     ]),

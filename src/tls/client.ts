@@ -277,6 +277,8 @@ class _ClientHandshake implements HandshakeMachine {
   #usableSession(): _OfferedPsk | undefined {
     const session = this.#config.session;
     if (!session) return undefined;
+    // An unverified session would let this connection skip the certificate check it asks for.
+    if (!session.verified && !_isInsecure(this.#config)) return undefined;
     const suite = CIPHER_SUITES[session.cipherSuite];
     if (!suite || !this.#config.cipherSuites.some((s) => s.hash === suite.hash)) return undefined;
     if ((session.serverName ?? undefined) !== (this.#config.sniHostName ?? this.#config.serverName)) return undefined;
@@ -620,26 +622,30 @@ class _ClientHandshake implements HandshakeMachine {
         signatureScheme: state.scheme,
         alpn: hs.alpn,
         serverName: this.#config.serverName,
-        peerCertificates: state.chain.map((c) => c.raw),
+        // A resumed connection reports the chain its session was authenticated with (as Go and
+        // OpenSSL do); the PSK proves it is the same server.
+        peerCertificates: hs.resumed ? hs.hello.psk!.session.peerCertificates : state.chain.map((c) => c.raw),
         resumed: hs.resumed,
         earlyDataAccepted: hs.earlyAccepted,
       },
       // Early data that was not sent as 0-RTT, or that the server rejected (RFC 8446 4.2.10).
       resend: !hs.earlyAccepted && this.#config.resendRejectedEarlyData ? this.#config.earlyData : undefined,
-      onTicket: this.#config.onSession ? (ticket, resumptionMasterSecret) => this.#session(suite, hs.alpn, ticket, resumptionMasterSecret) : undefined,
+      onTicket: this.#config.onSession
+        ? (ticket, resumptionMasterSecret) => this.#session(suite, hs, state.chain, ticket, resumptionMasterSecret)
+        : undefined,
     });
     return { kind: 'Done' };
   }
 
   /** A NewSessionTicket becomes a session for `onSession` (RFC 8446 4.6.1). Reads the clock. */
-  #session(suite: CipherSuite, alpn: string | undefined, ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array): void {
+  #session(suite: CipherSuite, hs: _Negotiated, chain: readonly X509Certificate[], ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array): void {
     // RFC 8446 4.6.1: a lifetime of zero means the ticket must not be used.
     if (ticket.ticketLifetime === 0) return;
     const earlyData = findExtension(ticket.extensions, 'early_data');
     const session: TlsSession = {
       cipherSuite: suite.name,
       serverName: this.#config.sniHostName ?? this.#config.serverName,
-      alpn,
+      alpn: hs.alpn,
       ticket: ticket.ticket.slice(),
       psk: resumptionPsk(suite.hash, resumptionMasterSecret, ticket.ticketNonce),
       ticketAgeAdd: ticket.ticketAgeAdd,
@@ -647,6 +653,9 @@ class _ClientHandshake implements HandshakeMachine {
       // RFC 8446 4.6.1: "Clients MUST NOT cache tickets for longer than 7 days".
       lifetime: Math.min(ticket.ticketLifetime, MAX_TICKET_LIFETIME),
       maxEarlyDataSize: earlyData && 'maxEarlyDataSize' in earlyData ? earlyData.maxEarlyDataSize : 0,
+      // A session resumed from a verified one stays verified: the PSK authenticates the server.
+      verified: hs.resumed ? hs.hello.psk!.session.verified : !_isInsecure(this.#config),
+      peerCertificates: hs.resumed ? hs.hello.psk!.session.peerCertificates : chain.map((c) => c.raw),
     };
     this.#config.onSession!(Object.freeze(session));
   }

@@ -45,7 +45,10 @@ export interface ConnectionInfo {
   readonly alpn: string | undefined;
   /** The server name the client asked for (SNI), if any. */
   readonly serverName: string | undefined;
-  /** The peer's certificate chain as DER, leaf first (empty when the peer sent none). */
+  /**
+   * The peer's certificate chain as DER, leaf first (empty when the peer sent none). A resumed
+   * client reports the chain of the handshake its session came from.
+   */
   readonly peerCertificates: readonly Uint8Array[];
   readonly resumed: boolean;
   readonly earlyDataAccepted: boolean;

@@ -344,7 +344,8 @@ class _ServerHandshake implements HandshakeMachine {
       const identity = offer.identities[i]!.identity;
       const ticket = tickets.store ? tickets.store.take(identity, now) : openTicket(tickets.keys, identity, now);
       if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) continue;
-      if (now < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
+      // A ticket from a server of the fleet whose clock runs a little ahead is still good.
+      if (now + _FRESHNESS_WINDOW_MS < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
       if (ticket.serverName !== serverName) continue;
       // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
       const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));

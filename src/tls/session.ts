@@ -37,9 +37,18 @@ export interface TlsSession {
   readonly lifetime: number;
   /** Early data the server accepts with this ticket (0: none). */
   readonly maxEarlyDataSize: number;
+  /**
+   * Whether the server's certificate was verified in the handshake the session comes from. A
+   * client that verifies certificates never resumes an unverified session: it would skip the
+   * check it asked for (Go's crypto/tls refuses the same).
+   */
+  readonly verified: boolean;
+  /** The server's chain (DER, leaf first) from that handshake: a resumed connection reports it. */
+  readonly peerCertificates: readonly Uint8Array[];
 }
 
-const _SESSION_VERSION = 1;
+const _SESSION_VERSION = 2;
+const _CERTIFICATE = vectorBounds('session certificate', 1, 0xffffff);
 const _OPAQUE8 = vectorBounds('session field', 0, 0xff);
 const _OPAQUE16 = vectorBounds('session field', 0, 0xffff);
 
@@ -56,6 +65,8 @@ export function encodeSession(session: TlsSession): Uint8Array {
   w.opaque(_OPAQUE16, session.ticket).opaque(_OPAQUE8, session.psk);
   w.u32(session.ticketAgeAdd).u32(session.lifetime).u32(session.maxEarlyDataSize);
   _writeTime(w, session.receivedAt);
+  w.u8(session.verified ? 1 : 0).u8(session.peerCertificates.length);
+  for (const certificate of session.peerCertificates) w.opaque(_CERTIFICATE, certificate);
   return w.finish();
 }
 
@@ -77,9 +88,26 @@ export function decodeSession(bytes: Uint8Array): TlsSession {
   const lifetime = r.u32('lifetime');
   const maxEarlyDataSize = r.u32('max_early_data_size');
   const receivedAt = _readTime(r);
+  const verifiedByte = r.u8('verified');
+  const count = r.u8('certificate count');
+  const peerCertificates: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) peerCertificates.push(r.opaque(_CERTIFICATE).slice());
   r.expectEnd();
+  if (verifiedByte > 1) throw new TlsDecodeError('decode_error', 'session: malformed');
   if (psk.length !== suite.hashLength || ticket.length === 0) throw new TlsDecodeError('decode_error', 'session: malformed');
-  return { cipherSuite: suite.name, serverName, alpn, ticket, psk, ticketAgeAdd, receivedAt, lifetime, maxEarlyDataSize };
+  return {
+    cipherSuite: suite.name,
+    serverName,
+    alpn,
+    ticket,
+    psk,
+    ticketAgeAdd,
+    receivedAt,
+    lifetime,
+    maxEarlyDataSize,
+    verified: verifiedByte === 1,
+    peerCertificates,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
