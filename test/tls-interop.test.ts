@@ -33,6 +33,7 @@ import {
   tracedServerName,
   type OpensslRun,
 } from './helpers/openssl.js';
+import { binaryPayload } from './helpers/loopback.js';
 import { Pump, closeNetResources, connectTcp, listenOnce } from './helpers/pump.js';
 
 const engine = init({ platform: defaultPlatform() });
@@ -207,19 +208,6 @@ function exporterOf(pump: Pump<Connection>): string {
 // ---------------------------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------------------------
-
-/** Binary data of `length` bytes (deterministic), for node peers. */
-function binaryPayload(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /**
  * Text of about `length` bytes in lines of 64, for openssl peers, which read stdin and print what

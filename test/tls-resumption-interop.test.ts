@@ -23,6 +23,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeSession, defaultPlatform, encodeSession, init, type Connection, type ServerConfig, type TlsSession } from '../src/index.js';
 import { connectNodeTls, startNodeTlsServerForMany, type NodeTlsPeer } from './helpers/node-tls.js';
 import { killOpensslProcesses, startSClient, startSServer, tracedRecords, type OpensslRun } from './helpers/openssl.js';
+import { binaryPayload } from './helpers/loopback.js';
 import { Pump, closeNetResources, connectTcp, listenOnce } from './helpers/pump.js';
 
 const engine = init({ platform: defaultPlatform() });
@@ -89,19 +90,6 @@ function stored(session: TlsSession): TlsSession {
 // ---------------------------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------------------------
-
-/** Deterministic binary data (xorshift32), different per seed. */
-function binaryPayload(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /**
  * Text for openssl peers, which read stdin and print what they receive. s_server treats a stdin

@@ -23,13 +23,10 @@ import {
   bytesToHex,
   CIPHER_SUITES,
   concatBytes,
-  decodePem,
   hash,
   hexToBytes,
-  init,
   parseCertificate,
   parsePrivateKey,
-  scriptedPlatform,
   type Connection,
   type Engine,
   type PrivateKey,
@@ -44,39 +41,23 @@ import { resumptionPsk } from '../src/tls/key-schedule.js';
 import { decodeHandshake } from '../src/tls/messages.js';
 import { RecordProtection, RecordReader } from '../src/tls/record.js';
 import { openTicket } from '../src/tls/session.js';
-import { loadRfc8448, rfc8448Bytes } from './helpers/rfc8448.js';
-import { VECTORS_DIR } from './helpers/wycheproof.js';
+import {
+  type EntropyAnswer,
+  loadRfc8448,
+  RFC8448_DIR,
+  rfc8448Certificate,
+  rfc8448Scenario,
+  type ScriptedRfc8448Engine,
+  scriptedRfc8448Engine,
+} from './helpers/rfc8448.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vectors
 
 const TRANSCRIPTS = loadRfc8448();
+const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
 
-function scenario(name: string) {
-  const fields = TRANSCRIPTS.get(name);
-  if (!fields) throw new Error(`no scenario ${name}`);
-  return {
-    hex: (key: string) => rfc8448Bytes(fields, key),
-    text: (key: string) => {
-      const value = fields.get(key);
-      if (typeof value !== 'string') throw new Error(`${name} has no text field ${key}`);
-      return value;
-    },
-  };
-}
-
-const RFC8448_DIR = `${VECTORS_DIR}rfc8448/`;
-
-/** The one certificate of a PEM file, trimmed to its DER length (server_certificate.pem carries two stray 00 bytes). */
-function pemCertificate(file: string): Uint8Array {
-  const blocks = decodePem(readFileSync(`${RFC8448_DIR}${file}`, 'utf8'), 'CERTIFICATE');
-  const der = blocks[0]?.der;
-  // SEQUENCE with a two-byte long-form length: 30 82 hi lo.
-  if (blocks.length !== 1 || !der || der[0] !== 0x30 || der[1] !== 0x82) throw new Error(`${file}: expected one certificate`);
-  return der.slice(0, 4 + ((der[2]! << 8) | der[3]!));
-}
-
-const RSA_CERT_DER = pemCertificate('server_certificate.pem');
+const RSA_CERT_DER = rfc8448Certificate('server_certificate.pem');
 const RSA_KEY_PEM = readFileSync(`${RFC8448_DIR}server_key.pem`, 'utf8');
 
 /** supported_groups of the trace's EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
@@ -86,45 +67,15 @@ const hex = bytesToHex;
 const handshakeBody = (record: Uint8Array) => record.subarray(5);
 
 // ---------------------------------------------------------------------------------------------
-// One engine; its entropy follows whatever `script` says at the time of each draw.
+// One engine; its entropy follows whatever `scripted.drawing` says at the time of each draw.
 
-type EntropyAnswer = (n: number, purpose: string) => Uint8Array | undefined;
-
-let script: EntropyAnswer | undefined;
-let draws: string[] = [];
-let filler = 0;
-
-/** Bytes for draws no script claims (init, blinding, hedging): deterministic, never all zero. */
-function fillerBytes(n: number): Uint8Array {
-  return new Uint8Array(n).map(() => (filler = (filler * 29 + 11) & 0xff) | 1);
-}
-
-/** Runs `fn` with `answer` scripting the draws (and `draws` recording their purposes). */
-function drawing<T>(answer: EntropyAnswer, fn: () => T): T {
-  script = answer;
-  draws = [];
-  filler = 0;
-  try {
-    return fn();
-  } finally {
-    script = undefined;
-  }
-}
-
+let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
-let clockNow = 0;
 beforeAll(() => {
-  engine = init({
-    platform: scriptedPlatform({
-      entropy: (n, purpose) => {
-        draws.push(purpose);
-        return script?.(n, purpose) ?? fillerBytes(n);
-      },
-      now: () => clockNow,
-    }),
-  });
+  scripted = scriptedRfc8448Engine();
+  engine = scripted.engine;
 });
-
+const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
 /**
  * The RFC trace's server pool: 'server_random' gets its first 32 bytes, the key-share draw the
  * next 32 (for P-256, noble maps a 48-byte seed s to the scalar (s mod (n - 1)) + 1, so the
@@ -253,7 +204,7 @@ describe('RFC 8448 server known answers', () => {
 
   it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', () => {
     const s = scenario('Simple_1RTT_Handshake');
-    clockNow = Number(s.text('CurrentTimestamp'));
+    scripted.now = Number(s.text('CurrentTimestamp'));
     const key = parsePrivateKey(RSA_KEY_PEM);
     const publicKey = engine.crypto.signatures.publicKeyOf(key);
     const salt = recoverPssSalt(publicKey, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
@@ -278,7 +229,7 @@ describe('RFC 8448 server known answers', () => {
     });
     expect(server.error).toBeUndefined();
     // The trace's order: the random first, then the key share; the signature's salt later.
-    expect(draws.filter((p) => ['server_random', 'key_share:x25519', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:x25519', 'pss_salt']);
+    expect(scripted.draws.filter((p) => ['server_random', 'key_share:x25519', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:x25519', 'pss_salt']);
     expect(signed).toHaveLength(1);
     expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
 
@@ -329,12 +280,12 @@ describe('RFC 8448 server known answers', () => {
     // (RFC 8448 section 3) and this ticket's nonce. The same secret with the trace's nonce gives
     // the PSK of the trace's session (Client_SessionData): the constant is the vectors' own.
     expect(hex(s.hex('Client_SessionData'))).toContain(hex(resumptionPsk('SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, theirs.ticketNonce)));
-    const session = openTicket(ticketKeys, ours.ticket, clockNow);
+    const session = openTicket(ticketKeys, ours.ticket, scripted.now);
     expect(session).toEqual({
       cipherSuite: 'TLS_AES_128_GCM_SHA256',
       psk: resumptionPsk('SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, ours.ticketNonce),
       ticketAgeAdd: theirs.ticketAgeAdd,
-      issuedAt: clockNow,
+      issuedAt: scripted.now,
       lifetime: 30,
       serverName: 'server',
       alpn: undefined,
@@ -358,7 +309,7 @@ describe('RFC 8448 server known answers', () => {
 
   it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', () => {
     const s = scenario('HelloRetryRequest_Handshake');
-    clockNow = Number(s.text('CurrentTimestamp'));
+    scripted.now = Number(s.text('CurrentTimestamp'));
     const key = parsePrivateKey(RSA_KEY_PEM);
     const salt = recoverPssSalt(engine.crypto.signatures.publicKeyOf(key), s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
     const signed: Uint8Array[] = [];
@@ -386,7 +337,7 @@ describe('RFC 8448 server known answers', () => {
       return server.takeOutgoing();
     });
     expect(server.error).toBeUndefined();
-    expect(draws).toEqual([]); // a HelloRetryRequest draws nothing: its random is the fixed RFC 8446 4.1.3 value
+    expect(scripted.draws).toEqual([]); // a HelloRetryRequest draws nothing: its random is the fixed RFC 8446 4.1.3 value
     expect(cookieInputs.map(hex)).toEqual([hex(handshakeBody(clientHello1))]);
     expect(hex(retry)).toBe(hex(s.hex('Record_HelloRetryRequest')));
 
@@ -395,7 +346,7 @@ describe('RFC 8448 server known answers', () => {
       return server.takeOutgoing();
     });
     expect(server.error).toBeUndefined();
-    expect(draws.filter((p) => ['server_random', 'key_share:secp256r1', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:secp256r1', 'pss_salt']);
+    expect(scripted.draws.filter((p) => ['server_random', 'key_share:secp256r1', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:secp256r1', 'pss_salt']);
     expect(signed).toHaveLength(1);
     expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
 
@@ -411,7 +362,7 @@ describe('RFC 8448 server known answers', () => {
 
   it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', () => {
     const s = scenario('Middlebox_Compatibility_Mode');
-    clockNow = Number(s.text('CurrentTimestamp'));
+    scripted.now = Number(s.text('CurrentTimestamp'));
     const salt = recoverPssSalt(parseCertificate(RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
     // This time the engine signs with the key file itself (no TlsSigner in between).
     // The trace's server sent no ticket: its close_notify is its first record under the application key.
@@ -450,7 +401,7 @@ describe('sandtls client and server on the Simple_1RTT RNG pools', () => {
    */
   function run() {
     const s = scenario('Simple_1RTT_Handshake');
-    clockNow = Number(s.text('CurrentTimestamp'));
+    scripted.now = Number(s.text('CurrentTimestamp'));
     const clientPool: EntropyAnswer = (_n, purpose) => {
       const pool = s.hex('Client_RNG_Pool');
       if (purpose === 'client_random') return pool.slice(0, 32);
@@ -459,12 +410,12 @@ describe('sandtls client and server on the Simple_1RTT RNG pools', () => {
     };
     const serverPool = rfcServerPool(s.hex('Server_RNG_Pool'));
     const wire: string[] = [];
-    const clientDraws: string[][] = [];
-    const serverDraws: string[][] = [];
+    const clientDraws: (readonly string[])[] = [];
+    const serverDraws: (readonly string[])[] = [];
     const client = drawing(clientPool, () =>
       engine.client({ serverName: 'example.com', trustAnchors: fixture('rsa-root.pem'), keyShares: ['x25519'] }),
     );
-    clientDraws.push(draws);
+    clientDraws.push(scripted.draws);
     const server = engine.server({
       certificateChain: [fixture('leaf-example.pem'), fixture('rsa-int.pem')],
       privateKey: fixture('leaf-example.key'),
@@ -472,12 +423,12 @@ describe('sandtls client and server on the Simple_1RTT RNG pools', () => {
     const toServer = (bytes: Uint8Array) => {
       wire.push(`c>s ${hex(bytes)}`);
       drawing(serverPool, () => server.receive(bytes));
-      serverDraws.push(draws);
+      serverDraws.push(scripted.draws);
     };
     const toClient = (bytes: Uint8Array) => {
       wire.push(`s>c ${hex(bytes)}`);
       drawing(clientPool, () => client.receive(bytes));
-      clientDraws.push(draws);
+      clientDraws.push(scripted.draws);
     };
     const clientHello = client.takeOutgoing();
     toServer(clientHello);

@@ -135,6 +135,19 @@ export function seededRandom(seed: number): (maxExclusive: number) => number {
   };
 }
 
+/** Deterministic binary test data (xorshift32), different per seed. */
+export function binaryPayload(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pipe
 // ---------------------------------------------------------------------------------------------
