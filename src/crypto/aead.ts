@@ -136,7 +136,9 @@ function gcmKey(info: AeadInfo, key: Uint8Array, policy: { nonceLengths: number[
       const ciphertext = sealed.subarray(0, sealed.length - BLOCK);
       const expected = tagFor(aad, ciphertext, tagMask);
       if (!equalBytes(expected, sealed.subarray(sealed.length - BLOCK))) throw new AeadTagError();
-      return aesUnsafe.ctr32(schedule(), false, counter, aligned(ciphertext));
+      // An unaligned ciphertext is copied once, then decrypted in that copy.
+      const src = aligned(ciphertext);
+      return aesUnsafe.ctr32(schedule(), false, counter, src, src === ciphertext ? undefined : src);
     },
     destroy() {
       xk?.fill(0);
