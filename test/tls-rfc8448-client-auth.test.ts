@@ -24,20 +24,19 @@ import { RecordProtection } from '../src/tls/record.js';
 import {
   keyLogInto,
   loadRfc8448,
+  RFC8448_SERVER_GROUPS,
   rfc8448Certificate,
   rfc8448RngPool,
   rfc8448Scenario,
+  type ScriptedRfc8448Engine,
   scriptedRfc8448Engine,
   splitHandshakeMessages,
   splitRecords,
-  type ScriptedRfc8448Engine,
 } from './helpers/rfc8448.js';
 
 const s = rfc8448Scenario(loadRfc8448(), 'Client_Authentication_Handshake');
 const ECDSA_CERT_DER = rfc8448Certificate('server_certificate_client_auth.pem');
 const CLIENT_CERT_DER = rfc8448Certificate('client_certificate.pem');
-/** supported_groups of the trace's EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
-const TRACE_ADVERTISED_GROUPS = [0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104];
 const AES128 = CIPHER_SUITES.TLS_AES_128_GCM_SHA256;
 const hex = bytesToHex;
 
@@ -80,7 +79,7 @@ function traceServer(signed: Uint8Array[], secrets: Map<string, Uint8Array>, low
   return engine.server({
     certificateChain: ECDSA_CERT_DER,
     privateKey: signer,
-    advertisedGroups: TRACE_ADVERTISED_GROUPS,
+    advertisedGroups: RFC8448_SERVER_GROUPS,
     requestClientCertificate: 'required',
     trustAnchors: CLIENT_CERT_DER,
     certificateAuthorities: false,

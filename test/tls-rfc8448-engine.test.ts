@@ -44,11 +44,12 @@ import { openTicket } from '../src/tls/session.js';
 import {
   type EntropyAnswer,
   loadRfc8448,
-  RFC8448_DIR,
-  rfc8448Certificate,
+  RFC8448_RSA_CERT_DER,
+  RFC8448_RSA_KEY_PEM,
+  RFC8448_SERVER_GROUPS,
   rfc8448Scenario,
-  type ScriptedRfc8448Engine,
   scriptedRfc8448Engine,
+  type ScriptedRfc8448Engine,
 } from './helpers/rfc8448.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -57,11 +58,7 @@ import {
 const TRANSCRIPTS = loadRfc8448();
 const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
 
-const RSA_CERT_DER = rfc8448Certificate('server_certificate.pem');
-const RSA_KEY_PEM = readFileSync(`${RFC8448_DIR}server_key.pem`, 'utf8');
 
-/** supported_groups of the trace's EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
-const TRACE_ADVERTISED_GROUPS = [0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104];
 
 const hex = bytesToHex;
 const handshakeBody = (record: Uint8Array) => record.subarray(5);
@@ -191,21 +188,21 @@ const RFC8448_RESUMPTION_MASTER_SECRET = hexToBytes('7df235f2031d2a051287d02b024
 
 describe('RFC 8448 server known answers', () => {
   it('checks the vector files it relies on', () => {
-    expect(RSA_CERT_DER).toHaveLength(432);
-    const rsa = parseCertificate(RSA_CERT_DER);
+    expect(RFC8448_RSA_CERT_DER).toHaveLength(432);
+    const rsa = parseCertificate(RFC8448_RSA_CERT_DER);
     expect(rsa.publicKey?.kind).toBe('rsa');
     expect(bitLength((rsa.publicKey as { n: bigint }).n)).toBe(1024);
-    const key = parsePrivateKey(RSA_KEY_PEM);
+    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
     expect(key.kind).toBe('rsa');
     // The certificate in the trace's Certificate message is this DER (after the 00 00 trim).
     const certificateMessage = scenario('Simple_1RTT_Handshake').hex('Message_Server_Certificate');
-    expect(hex(certificateMessage)).toContain(hex(RSA_CERT_DER));
+    expect(hex(certificateMessage)).toContain(hex(RFC8448_RSA_CERT_DER));
   });
 
   it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', () => {
     const s = scenario('Simple_1RTT_Handshake');
     scripted.now = Number(s.text('CurrentTimestamp'));
-    const key = parsePrivateKey(RSA_KEY_PEM);
+    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
     const publicKey = engine.crypto.signatures.publicKeyOf(key);
     const salt = recoverPssSalt(publicKey, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
     const signed: Uint8Array[] = [];
@@ -214,9 +211,9 @@ describe('RFC 8448 server known answers', () => {
     const ticketKeys: TicketKeySource = { current: () => ticketKey, find: (id) => (hex(id) === hex(ticketKey.id) ? ticketKey : undefined) };
 
     const server = engine.server({
-      certificateChain: RSA_CERT_DER,
+      certificateChain: RFC8448_RSA_CERT_DER,
       privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
-      advertisedGroups: TRACE_ADVERTISED_GROUPS,
+      advertisedGroups: RFC8448_SERVER_GROUPS,
       keyLog: keyLogInto(secrets),
       // The trace's server sent one NewSessionTicket (lifetime 30 s, early_data up to 1024 bytes).
       tickets: { count: 1, lifetime: 30, keys: ticketKeys },
@@ -310,14 +307,14 @@ describe('RFC 8448 server known answers', () => {
   it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', () => {
     const s = scenario('HelloRetryRequest_Handshake');
     scripted.now = Number(s.text('CurrentTimestamp'));
-    const key = parsePrivateKey(RSA_KEY_PEM);
+    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
     const salt = recoverPssSalt(engine.crypto.signatures.publicKeyOf(key), s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
     const signed: Uint8Array[] = [];
     const cookieInputs: Uint8Array[] = [];
     const clientHello1 = s.hex('Record_ClientHello_1');
 
     const server = engine.server({
-      certificateChain: RSA_CERT_DER,
+      certificateChain: RFC8448_RSA_CERT_DER,
       privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
       // CH1 offers x25519, secp256r1, secp384r1 with an x25519 share only; preferring secp256r1
       // makes the server ask for it, as the trace's server did.
@@ -363,10 +360,10 @@ describe('RFC 8448 server known answers', () => {
   it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', () => {
     const s = scenario('Middlebox_Compatibility_Mode');
     scripted.now = Number(s.text('CurrentTimestamp'));
-    const salt = recoverPssSalt(parseCertificate(RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
+    const salt = recoverPssSalt(parseCertificate(RFC8448_RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
     // This time the engine signs with the key file itself (no TlsSigner in between).
     // The trace's server sent no ticket: its close_notify is its first record under the application key.
-    const server = engine.server({ certificateChain: RSA_CERT_DER, privateKey: RSA_KEY_PEM, advertisedGroups: TRACE_ADVERTISED_GROUPS, tickets: false });
+    const server = engine.server({ certificateChain: RFC8448_RSA_CERT_DER, privateKey: RFC8448_RSA_KEY_PEM, advertisedGroups: RFC8448_SERVER_GROUPS, tickets: false });
     const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
       server.receive(s.hex('Record_ClientHello_1'));
       return server.takeOutgoing();

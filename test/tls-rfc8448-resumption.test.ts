@@ -17,7 +17,6 @@
  *   close_notify rebuilt with sandtls's key schedule, messages and record layer.
  * - Client, engine: what of the trace a sandtls client can reproduce (see that test).
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bytesToHex,
@@ -28,6 +27,7 @@ import {
   type Connection,
   type Engine,
   type ServerSession,
+  type ServerConfig,
   type SessionStore,
   type TlsSession,
 } from '../src/index.js';
@@ -44,17 +44,18 @@ import {
 } from '../src/tls/messages.js';
 import { RecordProtection } from '../src/tls/record.js';
 import {
+  type EntropyAnswer,
   keyLogInto,
   loadRfc8448,
-  rfc8448Certificate,
+  RFC8448_RSA_CERT_DER,
+  RFC8448_RSA_KEY_PEM,
+  RFC8448_SERVER_GROUPS,
   rfc8448RngPool,
   rfc8448Scenario,
-  RFC8448_DIR,
+  type ScriptedRfc8448Engine,
   scriptedRfc8448Engine,
   splitHandshakeMessages,
   splitRecords,
-  type EntropyAnswer,
-  type ScriptedRfc8448Engine,
 } from './helpers/rfc8448.js';
 
 const TRANSCRIPTS = loadRfc8448();
@@ -62,10 +63,6 @@ const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
 const SIMPLE = scenario('Simple_1RTT_Handshake');
 const RESUMED = scenario('Resumed_0RTT_Handshake');
 
-const RSA_CERT_DER = rfc8448Certificate('server_certificate.pem');
-const RSA_KEY_PEM = readFileSync(`${RFC8448_DIR}server_key.pem`, 'utf8');
-/** supported_groups of the trace's EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
-const TRACE_ADVERTISED_GROUPS = [0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104];
 const AES128 = CIPHER_SUITES.TLS_AES_128_GCM_SHA256;
 
 /*
@@ -180,6 +177,19 @@ function ticketTimes(ticket: NewSessionTicket) {
   return { issuedAt, now, age: now - issuedAt, obfuscatedAge: (now - issuedAt + ticket.ticketAgeAdd) >>> 0 };
 }
 
+/** The trace's resuming server: its certificate and groups, the session in `store`, 0-RTT up to 1024 bytes. */
+function traceServerConfig(store: SessionStore, extra: Partial<ServerConfig> = {}): ServerConfig {
+  return {
+    certificateChain: RFC8448_RSA_CERT_DER,
+    privateKey: RFC8448_RSA_KEY_PEM,
+    advertisedGroups: RFC8448_SERVER_GROUPS,
+    // The trace's server sends no NewSessionTicket after resuming.
+    tickets: { store, count: 0 },
+    maxEarlyDataSize: 1024,
+    ...extra,
+  };
+}
+
 /** A SessionStore holding the trace's ticket (stateful mode), recording every lookup. */
 function traceStore(session: SimpleSession) {
   const { issuedAt } = ticketTimes(session.ticket);
@@ -249,15 +259,7 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     const { store, lookups, held } = traceStore(session);
     scripted.now = Number(s.text('CurrentTimestamp'));
     const secrets = new Map<string, Uint8Array>();
-    const server = engine.server({
-      certificateChain: RSA_CERT_DER,
-      privateKey: RSA_KEY_PEM,
-      advertisedGroups: TRACE_ADVERTISED_GROUPS,
-      // The trace's server sends no NewSessionTicket after resuming.
-      tickets: { store, count: 0 },
-      maxEarlyDataSize: 1024,
-      keyLog: keyLogInto(secrets),
-    });
+    const server = engine.server(traceServerConfig(store, { keyLog: keyLogInto(secrets) }));
     const flight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
       server.receive(s.hex('Record_ClientHello_1'));
       return server.takeOutgoing();
@@ -416,14 +418,14 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
       maxEarlyDataSize: 1024,
       // The Simple_1RTT handshake verified the trace's RSA certificate.
       verified: true,
-      peerCertificates: [RSA_CERT_DER],
+      peerCertificates: [RFC8448_RSA_CERT_DER],
     };
     scripted.now = times.now;
     const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');
     const makeClient = () =>
       engine.client({
         serverName: 'server',
-        trustAnchors: RSA_CERT_DER, // never used: a resumed handshake has no certificate
+        trustAnchors: RFC8448_RSA_CERT_DER, // never used: a resumed handshake has no certificate
         keyShares: ['x25519'],
         middleboxCompatibility: false,
         grease: false,
@@ -454,13 +456,7 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
 
     // Against a sandtls server holding the trace's session.
     const { store } = traceStore(session);
-    const server = engine.server({
-      certificateChain: RSA_CERT_DER,
-      privateKey: RSA_KEY_PEM,
-      advertisedGroups: TRACE_ADVERTISED_GROUPS,
-      tickets: { store, count: 0 },
-      maxEarlyDataSize: 1024,
-    });
+    const server = engine.server(traceServerConfig(store));
     const client = drawing(clientPool, makeClient);
     const serverFlight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
       server.receive(client.takeOutgoing());

@@ -98,6 +98,13 @@ export function splitHandshakeMessages(bytes: Uint8Array): Uint8Array[] {
   return out;
 }
 
+/** The RSA certificate and key of the traces' server (section 3 of RFC 8448). */
+export const RFC8448_RSA_CERT_DER = rfc8448Certificate('server_certificate.pem');
+export const RFC8448_RSA_KEY_PEM = readFileSync(`${RFC8448_DIR}server_key.pem`, 'utf8');
+
+/** supported_groups of the traces' EncryptedExtensions: x25519, secp256r1, secp384r1, secp521r1, ffdhe2048..8192. */
+export const RFC8448_SERVER_GROUPS: readonly number[] = [0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104];
+
 /** Answers an entropy draw (or leaves it to the filler with undefined). */
 export type EntropyAnswer = (n: number, purpose: string) => Uint8Array | undefined;
 
