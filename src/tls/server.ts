@@ -442,10 +442,13 @@ class _ServerHandshake implements HandshakeMachine {
     });
     ctx.sendHandshake(serverHello);
     if (hello.legacySessionId.length > 0) ctx.sendChangeCipherSpec();
-    const clientHelloHash = transcript.digest();
+    const early = psk ? EarlySecret.fromPsk(suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(suite.hash);
+    // RFC 8446 7.1: client_early_traffic_secret hashes the ClientHello alone; derived only when
+    // 0-RTT may be accepted below, before the Early Secret is consumed.
+    const mayAcceptEarly = psk !== undefined && config.earlyData !== undefined && findExtension(hello.extensions, 'early_data') !== undefined;
+    const clientEarlySecret = mayAcceptEarly ? early.clientEarlyTrafficSecret(transcript.digest()) : undefined;
     transcript.update(serverHello);
 
-    const early = psk ? EarlySecret.fromPsk(suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(suite.hash);
     const handshakeSecret = early.handshake(response.sharedSecret);
     response.sharedSecret.fill(0);
     const helloHash = transcript.digest();
@@ -459,15 +462,11 @@ class _ServerHandshake implements HandshakeMachine {
     try {
       const alpn = this.#chooseAlpn(hello);
       const acceptEarly = this.#acceptEarlyData(hello, psk, suite, alpn);
-      if (acceptEarly) {
+      if (acceptEarly && clientEarlySecret) {
         // RFC 8446 2.3: the client's 0-RTT records, then its EndOfEarlyData, come under
         // client_early_traffic_secret; its handshake key follows EndOfEarlyData.
-        const early = EarlySecret.fromPsk(suite.hash, psk!.ticket.psk);
-        const earlySecret = early.clientEarlyTrafficSecret(clientHelloHash);
-        early.destroy();
-        ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, earlySecret);
-        ctx.setReadKey(suite, earlySecret);
-        earlySecret.fill(0);
+        ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, clientEarlySecret);
+        ctx.setReadKey(suite, clientEarlySecret);
         ctx.acceptEarlyData(Math.min(psk!.ticket.maxEarlyDataSize, this.#config.earlyData!.maxSize));
       } else {
         ctx.setReadKey(suite, clientHandshakeSecret);
@@ -529,6 +528,7 @@ class _ServerHandshake implements HandshakeMachine {
       return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
     } finally {
       serverHandshakeSecret.fill(0);
+      clientEarlySecret?.fill(0);
       handshakeSecret.destroy();
     }
   }
