@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type net from 'node:net';
 import {
+  constantTimeEqual,
   decodeSession,
   memoryReplayStore,
   rotatingTicketKeys,
@@ -304,7 +305,7 @@ export function ticketKeySource(ticketKeys: Uint8Array): TicketKeySource {
   const key: TicketKey = Object.freeze({ id: ticketKeys.slice(0, 4), key: ticketKeys.slice(16, 48) });
   return Object.freeze({
     current: () => key,
-    find: (id: Uint8Array) => (id.length === 4 && id.every((byte, i) => byte === key.id[i]) ? key : undefined),
+    find: (id: Uint8Array) => (constantTimeEqual(id, key.id) ? key : undefined),
   });
 }
 

@@ -277,7 +277,6 @@ function _text(bytes: Uint8Array): string | undefined {
   return bytes.length === 0 ? undefined : String.fromCharCode(...bytes);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Stateful sessions and 0-RTT anti-replay (server side)
 // ---------------------------------------------------------------------------------------------
