@@ -107,7 +107,7 @@ leaf_ext() { # leaf_ext SAN [extra lines]; NO_AKI=1 for issuers without a key id
 issue rsa-root self '/O=sandtls tests/CN=sandtls Test RSA Root CA' rsa2048 "$CA_EXT"
 MD=sha384 issue p384-root self '/O=sandtls tests/CN=sandtls Test P-384 Root CA' p384 "$CA_EXT"
 MD=default issue ed25519-root self '/O=sandtls tests/CN=sandtls Test Ed25519 Root CA' ed25519 "$CA_EXT"
-# RFC 5280 6.1.1 (d): a trust anchor is a name and a key; a v1 root carries no extensions.
+# A v1 root carries no extensions: it cannot assert cA, so path validation refuses it as an anchor.
 issue v1-root self '/O=sandtls tests/CN=sandtls Test v1 Root CA' p256 ''
 
 # --- RSA root -> RSA intermediate -> ECDSA P-256 leaves -------------------------------------
@@ -150,7 +150,7 @@ MD=sha256 issue p384-sha256-leaf p384-root '/CN=p384-sha256.example.com' p256 \
 MD=default issue ed25519-leaf ed25519-root '/CN=ed25519.example.com' ed25519 \
   "$(leaf_ext 'DNS:ed25519.example.com')"
 
-# --- v1 root as anchor; a v1 certificate used as an intermediate ----------------------------
+# --- v1 root as anchor and a v1 certificate as an intermediate (both refused) ----------------
 issue v1-root-leaf v1-root '/CN=v1.example.com' p256 "$(NO_AKI=1 leaf_ext 'DNS:v1.example.com')"
 issue v1-int rsa-root '/O=sandtls tests/CN=sandtls Test v1 Intermediate' p256 ''
 issue v1-int-leaf v1-int '/CN=v1int.example.com' p256 "$(NO_AKI=1 leaf_ext 'DNS:v1int.example.com')"
@@ -191,7 +191,7 @@ issue client-eku-int-leaf client-eku-int '/CN=ekuint.example.com' p256 "$(leaf_e
 # --- name constraints (a P-256 CA signing with SHA-384) -------------------------------------------
 issue nc-int rsa-root '/O=sandtls tests/CN=sandtls Test Name-Constrained CA' p256 \
   "$CA_EXT
-nameConstraints = critical, permitted;DNS:.example.com, permitted;IP:10.0.0.0/255.0.0.0, excluded;DNS:bad.example.com"
+nameConstraints = critical, permitted;DNS:example.com, permitted;IP:10.0.0.0/255.0.0.0, excluded;DNS:bad.example.com"
 MD=sha384 issue nc-good-leaf nc-int '/CN=good.example.com' p256 \
   "$(leaf_ext 'DNS:good.example.com, DNS:a.b.example.com, IP:10.1.2.3')"
 MD=sha384 issue nc-excluded-leaf nc-int '/CN=bad.example.com' p256 "$(leaf_ext 'DNS:bad.example.com')"

@@ -78,12 +78,12 @@ describe('entropy drawn by signing; none by verification', () => {
     ['ecdsa_secp256r1_sha256', keys.p256, [['ecdsa_hedge:secp256r1', 32], ['scalar_blinding:secp256r1', 16], ['ecdsa_blinding:secp256r1', 48]]],
     ['ecdsa_secp384r1_sha384', keys.p384, [['ecdsa_hedge:secp384r1', 48], ['scalar_blinding:secp384r1', 16], ['ecdsa_blinding:secp384r1', 72]]],
     ['ed25519', keys.ed25519, [['scalar_blinding:edwards25519', 16], ['scalar_blinding:edwards25519', 16]]],
-    ['rsa_pss_rsae_sha256', keys.rsa, [['pss_salt', 32], ['rsa_blinding', 264]]],
-    ['rsa_pss_rsae_sha384', keys.rsa, [['pss_salt', 48], ['rsa_blinding', 264]]],
-    ['rsa_pss_rsae_sha512', keys.rsa, [['pss_salt', 64], ['rsa_blinding', 264]]],
-    ['rsa_pkcs1_sha256', keys.rsa, [['rsa_blinding', 264]]],
-    ['rsa_pkcs1_sha384', keys.rsa, [['rsa_blinding', 264]]],
-    ['rsa_pkcs1_sha512', keys.rsa, [['rsa_blinding', 264]]],
+    ['rsa_pss_rsae_sha256', keys.rsa, [['pss_salt', 32], ['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
+    ['rsa_pss_rsae_sha384', keys.rsa, [['pss_salt', 48], ['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
+    ['rsa_pss_rsae_sha512', keys.rsa, [['pss_salt', 64], ['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
+    ['rsa_pkcs1_sha256', keys.rsa, [['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
+    ['rsa_pkcs1_sha384', keys.rsa, [['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
+    ['rsa_pkcs1_sha512', keys.rsa, [['rsa_blinding', 264], ['rsa_exponent_blinding', 16]]],
   ] as const;
   for (const [scheme, key, expected] of cases) {
     it(scheme, () => {

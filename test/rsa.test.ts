@@ -266,7 +266,7 @@ describe('round trips and node:crypto cross-checks', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('entropy', () => {
-  it('PSS sign draws exactly [pss_salt hLen, rsa_blinding k + 8]', () => {
+  it('PSS sign draws exactly [pss_salt hLen, rsa_blinding k + 8, rsa_exponent_blinding 16]', () => {
     for (const size of [2048, 4096]) {
       for (const hashName of HASHES) {
         const { key } = testKey(size);
@@ -275,16 +275,33 @@ describe('entropy', () => {
         expect(draws).toEqual([
           [hash(hashName).outputLen, 'pss_salt'],
           [size / 8 + 8, 'rsa_blinding'],
+          [16, 'rsa_exponent_blinding'],
         ]);
       }
     }
   });
 
-  it('PKCS#1 v1.5 sign draws exactly [rsa_blinding k + 8]', () => {
+  it('PKCS#1 v1.5 sign draws exactly [rsa_blinding k + 8, rsa_exponent_blinding 16]', () => {
     const { key } = testKey(3072);
     const { random, draws } = recordingSource();
     rsaPkcs1v15Sign(key, 'SHA-384', message, random);
-    expect(draws).toEqual([[3072 / 8 + 8, 'rsa_blinding']]);
+    expect(draws).toEqual([
+      [3072 / 8 + 8, 'rsa_blinding'],
+      [16, 'rsa_exponent_blinding'],
+    ]);
+  });
+
+  it('exponent blinding: the CRT exponents change with the draw, the signatures do not', () => {
+    const { key, nodePrivate } = testKey(2048);
+    const fromNode = new Uint8Array(nodeSign('sha256', message, nodePrivate));
+    // Extreme multipliers too: all-zero (r = 1) and all-ones (r = 2^64) draws.
+    for (const fill of [0x00, 0xff, 0x5a]) {
+      const random: RandomSource = (length, purpose) => (purpose === 'rsa_exponent_blinding' ? new Uint8Array(length).fill(fill) : nodeRandom(length, purpose));
+      expect(rsaPkcs1v15Sign(key, 'SHA-256', message, random)).toEqual(fromNode);
+    }
+    // A short draw is an entropy failure, not a weak signature.
+    const short: RandomSource = (length, purpose) => (purpose === 'rsa_exponent_blinding' ? new Uint8Array(length - 1) : nodeRandom(length, purpose));
+    expect(() => rsaPkcs1v15Sign(key, 'SHA-256', message, short)).toThrow(/exponent blinding/);
   });
 
   it('the draws reach the Platform with their purposes', () => {
@@ -294,6 +311,7 @@ describe('entropy', () => {
     expect(platform.take()).toEqual([
       { capability: 'entropy', op: 'fill', purpose: 'pss_salt', bytes: 32 },
       { capability: 'entropy', op: 'fill', purpose: 'rsa_blinding', bytes: 264 },
+      { capability: 'entropy', op: 'fill', purpose: 'rsa_exponent_blinding', bytes: 16 },
     ]);
   });
 
@@ -321,13 +339,13 @@ describe('entropy', () => {
 describe('deterministic with scripted randomness', () => {
   it('the same scripted bytes give the same PSS signature; other bytes a different one', () => {
     const { key, nodePublic } = testKey(2048);
-    const script = patternBytes(32 + 264, 1);
+    const script = patternBytes(32 + 264 + 16, 1);
     const sign = (bytes: Uint8Array) =>
       rsaPssSign(key, 'SHA-256', message, platformRandom(scriptedPlatform({ entropy: bytes })));
     const a = sign(script);
     const b = sign(script);
     expect(a).toEqual(b);
-    const c = sign(patternBytes(32 + 264, 2));
+    const c = sign(patternBytes(32 + 264 + 16, 2));
     expect(c).not.toEqual(a);
     const pss = { key: nodePublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
     expect(nodeVerify('sha256', message, pss, a)).toBe(true);
@@ -338,7 +356,7 @@ describe('deterministic with scripted randomness', () => {
     const { key, nodePrivate } = testKey(2048);
     const fromNode = new Uint8Array(nodeSign('sha256', message, nodePrivate));
     for (const seed of [1, 2, 3]) {
-      const random = platformRandom(scriptedPlatform({ entropy: patternBytes(264, seed) }));
+      const random = platformRandom(scriptedPlatform({ entropy: patternBytes(264 + 16, seed) }));
       expect(rsaPkcs1v15Sign(key, 'SHA-256', message, random)).toEqual(fromNode);
     }
   });
@@ -411,6 +429,24 @@ describe('key validation', () => {
     expectKeyError(() => rsaPublicKey(n, n), /e must be odd|3 <= e < n/);
     expectKeyError(() => rsaPublicKey(n, n + 2n), /3 <= e < n/);
     expect(rsaPublicKey(n, 3n).e).toBe(3n);
+    // Exponents are bounded (a verification costs one squaring per bit of e): below 2^33.
+    expect(rsaPublicKey(n, (1n << 33n) - 1n).e).toBe((1n << 33n) - 1n);
+    expectKeyError(() => rsaPublicKey(n, (1n << 33n) + 1n), /below 2\^33/);
+    expectKeyError(() => rsaPublicKey(n, n - 2n), /below 2\^33/);
+  });
+
+  it('e = 65537 + lambda(n) verifies like 65537, so it is refused rather than paid for', () => {
+    const { key } = testKey(2048);
+    const lambda = ((key.p - 1n) * (key.q - 1n)) / gcd(key.p - 1n, key.q - 1n);
+    const signature = rsaPkcs1v15Sign(key, 'SHA-256', message, nodeRandom);
+    // lambda(n) < n / 2, so e < n: only the new bound refuses it.
+    const e = 65537n + lambda;
+    // The forged exponent really is equivalent: s^e = s^65537 (mod n).
+    expect(modPow(bytesToBigInt(signature), e, key.n)).toBe(modPow(bytesToBigInt(signature), 65537n, key.n));
+    expectKeyError(() => rsaPublicKey(key.n, e), /below 2\^33/);
+    // A hand-built key reaching verify directly is refused before any exponentiation.
+    expect(() => rsaPkcs1v15Verify({ n: key.n, e, bits: 2048 }, 'SHA-256', message, signature)).toThrow(InvalidKeyError);
+    expect(() => rsaPssVerify({ n: key.n, e, bits: 2048 }, 'SHA-256', message, signature)).toThrow(InvalidKeyError);
   });
 
   it('verify refuses a hand-built public key outside the hard bounds', () => {

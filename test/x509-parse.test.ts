@@ -720,17 +720,30 @@ describe('certificates built field by field', () => {
     it('treats the understood-but-uninterpreted extensions as understood, after a shape check', () => {
       const understood: [string, Uint8Array][] = [
         ['2.5.29.32', encodeSequence(encodeSequence(encodeOid('2.5.29.32.0')))],
-        ['2.5.29.36', encodeSequence(encodeTlv(0x80, Uint8Array.of(0)))],
-        ['2.5.29.54', encodeInteger(0)],
         ['2.5.29.31', encodeSequence(encodeSequence())],
-        ['1.3.6.1.5.5.7.1.1', encodeSequence(encodeSequence(encodeOid('1.3.6.1.5.5.7.48.1'), gn.uri('http://ocsp.example/')))],
         ['1.3.6.1.4.1.11129.2.4.2', encodeOctetString(Uint8Array.of(0, 0))],
       ];
-      const cert = withExtensions(...understood.map(([oid, v]) => ext(oid, v, true)));
-      expect(cert.unsupportedCriticalExtensions).toEqual([]);
-      for (const [oid] of understood) {
+      // Shape-checked too, but not processed: critical, they make the certificate unusable.
+      const unprocessed: [string, Uint8Array][] = [
+        ['2.5.29.36', encodeSequence(encodeTlv(0x80, Uint8Array.of(0)))],
+        ['2.5.29.54', encodeInteger(0)],
+        ['1.3.6.1.5.5.7.1.1', encodeSequence(encodeSequence(encodeOid('1.3.6.1.5.5.7.48.1'), gn.uri('http://ocsp.example/')))],
+      ];
+      const cert = withExtensions(...[...understood, ...unprocessed].map(([oid, v]) => ext(oid, v, true)));
+      expect(cert.unsupportedCriticalExtensions).toEqual(unprocessed.map(([oid]) => oid));
+      expect(withExtensions(...unprocessed.map(([oid, v]) => ext(oid, v))).unsupportedCriticalExtensions).toEqual([]);
+      for (const [oid] of [...understood, ...unprocessed]) {
         expect(parseError(() => withExtensions(ext(oid, encodeNull(), true))).reason).toMatch(new RegExp(`^extension ${oid.replace(/\./g, '\\.')}: expected`));
       }
+    });
+
+    it('parses an RSA key with an exponent of 2^33 or more as an unsupported key (publicKey undefined)', () => {
+      const n = (1n << 2047n) | 1n;
+      const rsaSpki = (e: bigint) => encodeSequence(algId('1.2.840.113549.1.1.1', encodeNull()), encodeBitString(encodeSequence(encodeInteger(n), encodeInteger(e))));
+      const withKey = (e: bigint) => parseCertificate(unsignedCert({ spki: rsaSpki(e) }));
+      expect(withKey((1n << 33n) - 1n).publicKey).toEqual({ kind: 'rsa', n, e: (1n << 33n) - 1n });
+      expect(withKey(1n << 33n).publicKey).toBeUndefined();
+      expect(withKey(65537n + (n >> 1n)).publicKey).toBeUndefined();
     });
 
     it('rejects more than 64 extensions; 64 are fine', () => {

@@ -4,10 +4,12 @@
  * the path-search bounds use certificates synthesised here with Ed25519. Every verification
  * passes an explicit time inside the fixtures' windows, except the capability test.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { denyingPlatform, init, recordingPlatform, scriptedPlatform, type Engine, type Signatures } from '../src/index.js';
 import { parseCertificate } from '../src/x509/cert.js';
+import { parsePrivateKey } from '../src/x509/keys.js';
 import { encodeBitString, encodeInteger, encodeOid, encodeSequence, encodeSetOf, encodeTlv } from '../src/x509/der.js';
 import { matchesServerName, parseIpAddress, parseServerName } from '../src/x509/hostname.js';
 import { encodeSpki } from '../src/x509/spki.js';
@@ -157,8 +159,14 @@ describe('verifyChain: chains that verify', () => {
     expect(wrongRoot.reason).toBe('expired');
   });
 
-  it('a v1 root is a trust anchor', () => {
-    expect(verify(['v1-root-leaf'], ['v1-root'], { serverName: 'v1.example.com' }).anchor.version).toBe(1);
+  it('a v1 root is not a trust anchor: it cannot assert cA', () => {
+    // The leaf cannot name a v1 issuer's key identifier (there is none); give it one, so that the
+    // anchor is what fails.
+    const leaf: Certificate = { ...cert('v1-root-leaf'), authorityKeyIdentifier: Uint8Array.of(1) };
+    const error = failure(() => verifyChain(deps(), { chain: [leaf], trustAnchors: [cert('v1-root')], usage: 'server', now: NOW }));
+    expect([error.reason, error.certificate, error.alert]).toEqual(['not_a_ca', 1, 'bad_certificate']);
+    // As it comes, the leaf's own missing key identifier is found first.
+    expect(failure(() => verify(['v1-root-leaf'], ['v1-root'])).reason).toBe('invalid_extension');
   });
 
   it('leaves without extKeyUsage or with an unknown non-critical extension', () => {
@@ -167,11 +175,30 @@ describe('verifyChain: chains that verify', () => {
     expect(() => verify(['leaf-noncritical-ext', 'rsa-int'], ['rsa-root'])).not.toThrow();
   });
 
-  it('does not check the anchor as a certificate (validity, CA flags)', () => {
+  it('holds an anchor certificate to the CA profile, but not a pinned self-signed leaf', () => {
+    const chain = [cert('leaf-example'), cert('rsa-int')];
     const root = cert('rsa-root');
-    const expiredRoot: Certificate = { ...root, notAfter: Date.UTC(2015, 0, 1), basicConstraints: { ca: false } };
-    const result = verifyChain(deps(), { chain: [cert('leaf-example'), cert('rsa-int')], trustAnchors: [expiredRoot], usage: 'server', now: NOW });
-    expect(result.anchor).toBe(expiredRoot);
+    const anchored = (anchor: Certificate) => () => verifyChain(deps(), { chain, trustAnchors: [anchor], usage: 'server', now: NOW });
+    expect(anchored(root)().anchor).toBe(root);
+    const bc = root.extensions.find((e) => e.oid === '2.5.29.19')!;
+    const refusals: [string, Certificate, CertificateErrorReason, string][] = [
+      ['expired', { ...root, notAfter: Date.UTC(2015, 0, 1) }, 'expired', 'certificate_expired'],
+      ['not yet valid', { ...root, notBefore: Date.UTC(2030, 0, 1) }, 'not_yet_valid', 'certificate_expired'],
+      ['cA FALSE', { ...root, basicConstraints: { ca: false } }, 'not_a_ca', 'bad_certificate'],
+      ['no basicConstraints', (({ basicConstraints: _, ...rest }) => rest)(root), 'not_a_ca', 'bad_certificate'],
+      ['basicConstraints not critical', { ...root, extensions: root.extensions.map((e) => (e === bc ? { ...e, critical: false } : e)) }, 'invalid_extension', 'bad_certificate'],
+      ['empty subject', { ...root, subject: { raw: root.subject.raw, rdns: [], text: '' } }, 'invalid_name', 'bad_certificate'],
+      ['an unknown critical extension', { ...root, unsupportedCriticalExtensions: ['1.2.3.4'] }, 'unsupported_critical_extension', 'bad_certificate'],
+    ];
+    for (const [what, anchor, reason, alert] of refusals) {
+      const error = failure(anchored(anchor));
+      expect([error.reason, error.certificate, error.alert], what).toEqual([reason, 2, alert]);
+    }
+    // A self-signed leaf given as its own anchor (pinning, as RFC 8448's certificates are used)
+    // is checked as a leaf, not as a CA: no basicConstraints cA, no SKI needed.
+    const pinned = synth({ subject: 'Pinned', issuer: 'Pinned', key: 600, signer: 600, ca: false, san: { dns: ['pinned.example'] } });
+    const bare: Certificate = (({ subjectKeyIdentifier: _s, authorityKeyIdentifier: _a, ...rest }) => rest)(pinned);
+    expect(verifyChain(deps(), { chain: [bare], trustAnchors: [bare], usage: 'server', serverName: 'pinned.example', now: NOW }).path).toHaveLength(2);
   });
 
   it('a pathLen:0 intermediate may issue leaves', () => {
@@ -198,7 +225,6 @@ describe('verifyChain: every refusal has its reason', () => {
     { what: 'not-yet-valid leaf', chain: ['leaf-not-yet-valid', 'rsa-int'], anchors: ['rsa-root'], reason: 'not_yet_valid', certificate: 0, alert: 'certificate_expired' },
     { what: 'SHA-1 signature', chain: ['leaf-sha1', 'rsa-int'], anchors: ['rsa-root'], reason: 'unsupported_signature_algorithm', certificate: 0, alert: 'unsupported_certificate' },
     { what: 'issuer with CA:FALSE', chain: ['nonca-leaf', 'nonca-issuer', 'rsa-int'], anchors: ['rsa-root'], reason: 'not_a_ca', certificate: 1, alert: 'bad_certificate' },
-    { what: 'v1 certificate as intermediate', chain: ['v1-int-leaf', 'v1-int'], anchors: ['rsa-root'], reason: 'not_a_ca', certificate: 1, alert: 'bad_certificate' },
     { what: 'intermediate without keyCertSign', chain: ['no-certsign-leaf', 'no-certsign-int'], anchors: ['rsa-root'], reason: 'bad_key_usage', certificate: 1, alert: 'bad_certificate' },
     { what: 'intermediate under a pathLen:0 CA', chain: ['pathlen0-sub-leaf', 'pathlen0-sub-int', 'pathlen0-int'], anchors: ['rsa-root'], reason: 'path_len_exceeded', certificate: 2, alert: 'bad_certificate' },
     { what: 'clientAuth-only leaf for a server', chain: ['leaf-client-only', 'rsa-int'], anchors: ['rsa-root'], reason: 'bad_extended_key_usage', certificate: 0, alert: 'unsupported_certificate' },
@@ -216,7 +242,7 @@ describe('verifyChain: every refusal has its reason', () => {
     { what: 'excluded DNS subtree', chain: ['nc-excluded-leaf', 'nc-int'], anchors: ['rsa-root'], reason: 'name_constraint_violation', certificate: 0, alert: 'bad_certificate' },
     { what: 'DNS name outside the permitted subtrees', chain: ['nc-outside-dns-leaf', 'nc-int'], anchors: ['rsa-root'], reason: 'name_constraint_violation', certificate: 0, alert: 'bad_certificate' },
     { what: 'IP address outside the permitted subtrees', chain: ['nc-outside-ip-leaf', 'nc-int'], anchors: ['rsa-root'], reason: 'name_constraint_violation', certificate: 0, alert: 'bad_certificate' },
-    { what: 'server name outside the permitted subtrees', chain: ['nc-good-leaf', 'nc-int'], anchors: ['rsa-root'], options: { serverName: 'example.com' }, reason: 'name_constraint_violation', certificate: 0, alert: 'bad_certificate' },
+    { what: 'server name outside the permitted subtrees', chain: ['nc-good-leaf', 'nc-int'], anchors: ['rsa-root'], options: { serverName: 'example.net' }, reason: 'name_constraint_violation', certificate: 0, alert: 'bad_certificate' },
   ];
   for (const c of cases) {
     it(c.what, () => {
@@ -233,6 +259,14 @@ describe('verifyChain: every refusal has its reason', () => {
     }
     // Inside the constraints but not one of the leaf's names: a plain mismatch.
     expect(failure(() => verify(['nc-good-leaf', 'nc-int'], ['rsa-root'], { serverName: 'other.example.com' })).reason).toBe('name_mismatch');
+  });
+
+  it('v1 certificate as intermediate', () => {
+    // Its leaf cannot carry the issuer's key identifier (a v1 certificate has none); given one,
+    // the v1 intermediate is what fails.
+    const leaf: Certificate = { ...cert('v1-int-leaf'), authorityKeyIdentifier: Uint8Array.of(1) };
+    const error = failure(() => verifyChain(deps(), { chain: [leaf, cert('v1-int')], trustAnchors: [cert('rsa-root')], usage: 'server', now: NOW }));
+    expect([error.reason, error.certificate, error.alert]).toEqual(['not_a_ca', 1, 'bad_certificate']);
   });
 
   it('a tampered signature is bad_signature', () => {
@@ -322,6 +356,9 @@ describe('CertificateError', () => {
       too_much_work: 'bad_certificate',
       empty_chain: 'bad_certificate',
       unsupported_key: 'unsupported_certificate',
+      invalid_serial_number: 'bad_certificate',
+      invalid_extension: 'bad_certificate',
+      invalid_name: 'bad_certificate',
     };
     for (const [reason, alert] of Object.entries(table)) {
       expect(new CertificateError(reason as CertificateErrorReason, 'x').alert, reason).toBe(alert);
@@ -436,7 +473,7 @@ function synth(o: SynthOptions): Certificate {
     raw,
     tbs,
     version: 3,
-    serialNumber: Uint8Array.of(serial & 0xff),
+    serialNumber: encodeInteger(serial).subarray(2),
     signatureAlgorithm: { kind: 'ed25519' },
     signature,
     issuer,
@@ -445,7 +482,17 @@ function synth(o: SynthOptions): Certificate {
     notAfter: Date.UTC(2049, 11, 31),
     spki,
     publicKey: { kind: 'ed25519', publicKey: publicKey.publicKey },
-    extensions: [],
+    // What the profile checks read: basicConstraints critical, key identifiers (AKI by the signer's
+    // seed, SKI by this key's), SAN and name constraints non-critical / critical as a CA makes them.
+    extensions: [
+      { oid: '2.5.29.19', critical: true, value: new Uint8Array(0) },
+      { oid: '2.5.29.14', critical: false, value: new Uint8Array(0) },
+      { oid: '2.5.29.35', critical: false, value: new Uint8Array(0) },
+      ...(o.san === undefined ? [] : [{ oid: '2.5.29.17', critical: false, value: new Uint8Array(0) }]),
+      ...(nc === undefined ? [] : [{ oid: '2.5.29.30', critical: true, value: new Uint8Array(0) }]),
+    ],
+    subjectKeyIdentifier: Uint8Array.of(o.key & 0xff, o.key >> 8),
+    authorityKeyIdentifier: Uint8Array.of(o.signer & 0xff, o.signer >> 8),
     basicConstraints: { ca: o.ca ?? true },
     ...(o.san === undefined ? {} : { subjectAltName: { dns: o.san.dns ?? [], ip: o.san.ip ?? [], other: o.san.other ?? [] } }),
     ...(nc === undefined
@@ -470,20 +517,20 @@ function constrained(nameConstraints: NonNullable<SynthOptions['nameConstraints'
 }
 
 describe('name constraints', () => {
-  it('DNS subtrees: a name matches itself and its subdomains; a leading dot means subdomains only', () => {
+  it('DNS subtrees: a name matches itself and its subdomains; the empty constraint matches all', () => {
     expect(constrained({ permitted: { dns: ['example.com'] } }, { dns: ['example.com', 'a.example.com'] })).not.toThrow();
     expect(constrained({ permitted: { dns: ['EXAMPLE.com'] } }, { dns: ['x.y.Example.COM'] })).not.toThrow();
     expect(failure(constrained({ permitted: { dns: ['example.com'] } }, { dns: ['badexample.com'] })).reason).toBe('name_constraint_violation');
-    expect(failure(constrained({ permitted: { dns: ['.example.com'] } }, { dns: ['example.com'] })).reason).toBe('name_constraint_violation');
-    expect(constrained({ permitted: { dns: ['.example.com'] } }, { dns: ['a.example.com'] })).not.toThrow();
     expect(failure(constrained({ excluded: { dns: ['example.com'] } }, { dns: ['deep.sub.example.com'] })).reason).toBe('name_constraint_violation');
-    expect(constrained({ excluded: { dns: ['.example.com'] } }, { dns: ['example.com'] })).not.toThrow();
+    expect(constrained({ excluded: { dns: ['sub.example.com'] } }, { dns: ['example.com'] })).not.toThrow();
+    expect(constrained({ permitted: { dns: [''] } }, { dns: ['anything.test'] })).not.toThrow();
+    expect(failure(constrained({ excluded: { dns: [''] } }, { dns: ['anything.test'] })).reason).toBe('name_constraint_violation');
   });
 
   it('a wildcard that could match an excluded host is refused', () => {
     expect(failure(constrained({ excluded: { dns: ['bad.example.com'] } }, { dns: ['*.example.com'] })).reason).toBe('name_constraint_violation');
-    expect(constrained({ excluded: { dns: ['.bad.example.com'] } }, { dns: ['*.example.com'] })).not.toThrow();
-    expect(constrained({ permitted: { dns: ['.example.com'] } }, { dns: ['*.example.com'] })).not.toThrow();
+    expect(constrained({ excluded: { dns: ['x.bad.example.com'] } }, { dns: ['*.example.com'] })).not.toThrow();
+    expect(constrained({ permitted: { dns: ['example.com'] } }, { dns: ['*.example.com'] })).not.toThrow();
     expect(failure(constrained({ permitted: { dns: ['www.example.com'] } }, { dns: ['*.example.com'] })).reason).toBe('name_constraint_violation');
   });
 
@@ -586,6 +633,65 @@ describe('bounded path search', () => {
     // One fewer intermediate fits.
     const fits = verifyChain(deps(), { chain: [synth({ subject: 'Deep leaf', issuer: `Deep ${n - 1}`, key: 451, signer: 400 + n - 1, ca: false }), ...chain.slice(2)], trustAnchors: [root], usage: 'server', now: NOW });
     expect(fits.path.length).toBe(VERIFY_LIMITS.maxIntermediates + 2);
+  });
+
+  it('ten issuers sharing one RSA modulus with e = 65537 + k * lambda(n) cost no exponentiation at all', () => {
+    // The attack: every signature by the key verifies under every such e, and each check with a
+    // modulus-sized e is a full-size exponentiation. Such keys are refused before any is done.
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = privateKey.export({ format: 'jwk' });
+    const big = (b64: string) => BigInt(`0x${Buffer.from(b64, 'base64url').toString('hex')}`);
+    const [n, p, q] = [big(jwk.n!), big(jwk.p!), big(jwk.q!)];
+    const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+    const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+    const key = parsePrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    const caName = encodeSequence(encodeSetOf([encodeSequence(encodeOid('2.5.4.3'), encodeTlv(0x0c, utf8('Shared Modulus CA')))]));
+    const rsaSpki = (e: bigint) => encodeSpki({ kind: 'rsa', n, e });
+    const sha256Rsa = encodeSequence(encodeOid('1.2.840.113549.1.1.11'), Uint8Array.of(0x05, 0x00));
+    const certificate = (tbs: Uint8Array) => encodeSequence(tbs, sha256Rsa, encodeBitString(signatures.sign('rsa_pkcs1_sha256', key, tbs)));
+    const validity = encodeSequence(encodeTlv(0x17, utf8('240101000000Z')), encodeTlv(0x17, utf8('340101000000Z')));
+    const tbs = (serial: number, subject: Uint8Array, e: bigint) => encodeSequence(encodeInteger(serial), sha256Rsa, caName, validity, subject, rsaSpki(e));
+    const leafDer = certificate(tbs(1, dn('Shared Leaf').raw, 65537n));
+    // (A v1 leaf has no key identifier; give its parsed form one, so that only the issuers matter.)
+    const leaf: Certificate = { ...parseCertificate(leafDer), authorityKeyIdentifier: Uint8Array.of(1) };
+    const cas = Array.from({ length: 10 }, (_, k) => certificate(tbs(k + 2, caName, 65537n + BigInt(k + 1) * lambda)));
+    // The parser marks those keys unusable...
+    for (const ca of cas) expect(parseCertificate(ca).publicKey).toBeUndefined();
+    const { wrapped, checks } = counted();
+    const started = performance.now();
+    const error = failure(() =>
+      verifyChain({ signatures: wrapped, now: () => NOW }, { chain: [leaf, ...cas.map((c) => parseCertificate(c))], trustAnchors: [cert('rsa-root')], usage: 'server' }),
+    );
+    expect([error.reason, error.alert]).toEqual(['unsupported_key', 'unsupported_certificate']);
+    expect(checks()).toBe(0);
+    // ...and a Certificate built by hand with such a key is refused by the verifier itself.
+    const handBuilt = cas.map((ca, k) => ({ ...parseCertificate(ca), publicKey: { kind: 'rsa' as const, n, e: 65537n + BigInt(k + 1) * lambda } }));
+    const again = failure(() => verifyChain({ signatures: wrapped, now: () => NOW }, { chain: [leaf, ...handBuilt], trustAnchors: [cert('rsa-root')], usage: 'server' }));
+    expect(again.reason).toBe('unsupported_key');
+    expect(again.message).toMatch(/exponent of \d+ bits/);
+    expect(checks()).toBe(0);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('the work budget is weighted by key cost: RSA-8192 candidates stop well before the count limit', () => {
+    // 60 same-name candidates with 8192-bit keys and the largest exponent allowed (2^33 - 1):
+    // each check is counted at (33 - 1 + 33) * 16 = 1040 units, so the budget allows 48 of them.
+    const n = (1n << 8191n) | (BigInt(`0x${'c3'.repeat(1000)}`) << 64n) | 0x1234567n;
+    const e = (1n << 33n) - 1n;
+    const base = synth({ subject: 'Heavy Leaf', issuer: 'Heavy CA', key: 700, signer: 701, ca: false });
+    const leaf: Certificate = { ...base, signatureAlgorithm: { kind: 'rsa-pkcs1', hash: 'SHA-256' }, signature: new Uint8Array(1024).fill(1) };
+    const cas = Array.from({ length: 60 }, (_, i) => {
+      const ca = synth({ subject: 'Heavy CA', issuer: 'Heavy Root', key: 702 + i, signer: 1 });
+      return { ...ca, publicKey: { kind: 'rsa' as const, n: n + 2n * BigInt(i), e } };
+    });
+    const { wrapped, checks } = counted();
+    const started = performance.now();
+    const error = failure(() => verifyChain({ signatures: wrapped, now: () => NOW }, { chain: [leaf, ...cas], trustAnchors: [cert('rsa-root')], usage: 'server' }));
+    expect([error.reason, error.alert]).toEqual(['too_much_work', 'bad_certificate']);
+    expect(error.message).toMatch(/work budget/);
+    expect(checks()).toBe(Math.floor(VERIFY_LIMITS.maxSignatureWork / 1040));
+    expect(checks()).toBeLessThan(VERIFY_LIMITS.maxSignatureChecks);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('pathLenConstraint skips self-issued intermediates (RFC 5280 6.1.4 (l))', () => {

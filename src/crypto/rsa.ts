@@ -5,8 +5,13 @@
  * - Verification of both schemes: TLS 1.3 signs handshakes with PSS only (RFC 8446 4.2.3), but
  *   certificates are still commonly signed with PKCS#1 v1.5.
  * - Signing uses the CRT with Garner's recombination, blinds the base with Platform entropy
- *   (`rsa_blinding`), and checks every signature before releasing it (verify-after-sign), so a
- *   fault in one CRT half cannot leak a prime factor (the Bellcore attack).
+ *   (`rsa_blinding`) and the CRT exponents too (`rsa_exponent_blinding`: d_p + r_1 (p - 1) and
+ *   d_q + r_2 (q - 1), which give the same results but different exponent bits on every call),
+ *   and checks every signature before releasing it (verify-after-sign), so a fault in one CRT
+ *   half cannot leak a prime factor (the Bellcore attack).
+ * - Public exponents are bounded (odd, 3 <= e < 2^33, as in ring; Go stops at 2^31 - 1): an
+ *   exponent as long as the modulus would make each verification a full-size exponentiation,
+ *   which a peer could repeat at will.
  * - PSS always uses MGF1 with the message hash and a salt as long as the hash, as TLS 1.3
  *   requires; other PSS parameters are not supported.
  *
@@ -66,6 +71,14 @@ const ABSOLUTE_MIN_BITS = 1024;
 const VERIFY_MAX_BITS = 8192;
 const SIGN_MIN_BITS = ABSOLUTE_MIN_BITS;
 const SIGN_MAX_BITS = 4096;
+/**
+ * Public exponents must be below 2^33 (ring's bound; every real key uses 65537). A larger e
+ * costs a verifier one squaring per bit: a modulus-sized e makes an RSA-8192 check ~150 times
+ * slower, and e = 65537 + k * lambda(n) verifies exactly like 65537, so it buys nothing.
+ */
+export const RSA_MAX_PUBLIC_EXPONENT_BITS = 33;
+/** Bytes of each exponent-blinding multiplier r_i (64 bits, as in the usual CRT-exponent blinding). */
+const EXPONENT_BLINDING_BYTES = 8;
 /** Extra bytes drawn for the blinding factor so that reducing mod n leaves a bias below 2^-64. */
 const BLINDING_EXTRA_BYTES = 8;
 /** Attempts at a blinding factor before deciding the entropy source is broken. */
@@ -224,12 +237,14 @@ function _publicKeyProblem(n: bigint, e: bigint, minBits: number, maxBits: numbe
   if (bits < minBits || bits > maxBits) return `RSA key: modulus has ${bits} bits, ${minBits}..${maxBits} allowed`;
   if ((e & 1n) === 0n) return 'RSA key: public exponent e must be odd';
   if (e < 3n || e >= n) return 'RSA key: public exponent e must satisfy 3 <= e < n';
+  if (e >> BigInt(RSA_MAX_PUBLIC_EXPONENT_BITS) !== 0n) return `RSA key: public exponent e must be below 2^${RSA_MAX_PUBLIC_EXPONENT_BITS}`;
   return undefined;
 }
 
 /**
  * A validated RSA public key: n odd with `minBits` (default 2048, never below 1024) to 8192 bits
- * (the upper bound limits how much work a peer's certificate can cause), e odd with 3 <= e < n.
+ * and e odd with 3 <= e < min(n, 2^33) (both upper bounds limit how much work a peer's
+ * certificate can cause).
  * Throws InvalidKeyError otherwise.
  * @example
  * const key = rsaPublicKey(bytesToBigInt(modulusBytes), 65537n);
@@ -326,20 +341,39 @@ function _blindingFactor(n: bigint, random: RandomSource): { r: bigint; rInv: bi
 }
 
 /**
- * RSASP1 (RFC 8017 5.2.1) with blinding, CRT and a verify-after-sign check:
- * s = ((m * r^e)^d mod n) * r^-1 mod n, with the exponentiation done mod p and mod q and
- * recombined by Garner's formula.
+ * The CRT exponents blinded with one draw of 16 bytes (`rsa_exponent_blinding`): two 64-bit
+ * multipliers r1, r2 (r_i + 1, so never 0) give dP + r1 (p - 1) and dQ + r2 (q - 1).
+ */
+function _blindExponents(key: RsaPrivateKey, random: RandomSource): { dpBlinded: bigint; dqBlinded: bigint } {
+  const length = 2 * EXPONENT_BLINDING_BYTES;
+  const bytes = random(length, 'rsa_exponent_blinding');
+  if (bytes.length !== length) throw new CryptoError('RSA exponent blinding: entropy source returned the wrong length');
+  const r1 = bytesToBigInt(bytes.subarray(0, EXPONENT_BLINDING_BYTES)) + 1n;
+  const r2 = bytesToBigInt(bytes.subarray(EXPONENT_BLINDING_BYTES)) + 1n;
+  // The draw determines the blinded exponents; do not leave it around.
+  bytes.fill(0);
+  return { dpBlinded: key.dp + r1 * (key.p - 1n), dqBlinded: key.dq + r2 * (key.q - 1n) };
+}
+
+/**
+ * RSASP1 (RFC 8017 5.2.1) with base and exponent blinding, CRT and a verify-after-sign check:
+ * s = ((m * r^e)^d mod n) * r^-1 mod n, with the exponentiation done mod p and mod q (blinded
+ * exponents) and recombined by Garner's formula.
  */
 function _rsasp1(key: RsaPrivateKey, m: bigint, random: RandomSource): bigint {
-  const { n, e, p, q, dp, dq, qInv } = key;
+  const { n, e, p, q, qInv } = key;
   // RFC 8017 5.2.1 step 1: m must be between 0 and n - 1.
   if (m < 0n || m >= n) throw new CryptoParameterError('RSASP1: message representative out of range');
   const { r, rInv } = _blindingFactor(n, random);
   const blinded = (m * modPow(r, e, n)) % n;
+  // Exponent blinding: c^(dP + r1 (p - 1)) = c^dP mod p by Fermat's little theorem (and both are
+  // 0 when p divides c), so the results are unchanged while the exponent bits the
+  // exponentiation walks through differ on every call.
+  const { dpBlinded, dqBlinded } = _blindExponents(key, random);
   // RFC 8017 5.2.1 step 2.b: s_1 = c^dP mod p, s_2 = c^dQ mod q, h = (s_1 - s_2) * qInv mod p,
   // s = s_2 + q * h.
-  const s1 = modPow(blinded % p, dp, p);
-  const s2 = modPow(blinded % q, dq, q);
+  const s1 = modPow(blinded % p, dpBlinded, p);
+  const s2 = modPow(blinded % q, dqBlinded, q);
   let h = ((s1 - s2) * qInv) % p;
   if (h < 0n) h += p;
   const s = ((s2 + q * h) * rInv) % n;
@@ -488,8 +522,9 @@ function _emsaPkcs1v15Encode(hashName: HashName, message: Uint8Array, emLen: num
 
 /**
  * RSASSA-PSS-SIGN (RFC 8017 8.1.1) with MGF1 over the same hash and a salt as long as the hash
- * (RFC 8446 4.2.3). Draws `random(hLen, 'pss_salt')` then `random(k + 8, 'rsa_blinding')`
- * (k = modulus length in bytes). Throws SelfTestError if the verify-after-sign check fails.
+ * (RFC 8446 4.2.3). Draws `random(hLen, 'pss_salt')`, `random(k + 8, 'rsa_blinding')`
+ * (k = modulus length in bytes) and `random(16, 'rsa_exponent_blinding')`. Throws
+ * SelfTestError if the verify-after-sign check fails.
  * @example
  * const sig = rsaPssSign(key, 'SHA-256', transcriptContent, platformRandom(platform));
  */
@@ -529,7 +564,8 @@ export function rsaPssVerify(key: RsaPublicKey, hashName: HashName, message: Uin
 
 /**
  * RSASSA-PKCS1-V1_5-SIGN (RFC 8017 8.2.1). The signature is deterministic; the randomness only
- * blinds the private-key operation (`random(k + 8, 'rsa_blinding')`). Throws SelfTestError if
+ * blinds the private-key operation (`random(k + 8, 'rsa_blinding')`, then
+ * `random(16, 'rsa_exponent_blinding')`). Throws SelfTestError if
  * the verify-after-sign check fails.
  * @example
  * const sig = rsaPkcs1v15Sign(caKey, 'SHA-256', tbsCertificate, platformRandom(platform));

@@ -22,9 +22,13 @@
  *
  * Parsing is strict DER throughout (see der.ts) plus the profile rules of RFC 5280 that a
  * parser can check on its own. What the parser decides, and where it is deliberately lenient:
- * - serialNumber: kept as its INTEGER contents bytes. Zero and negative values are accepted
- *   (RFC 5280 4.1.2.2 asks users to handle them gracefully), but the magnitude may not exceed
- *   20 octets (so at most 21 contents octets, the 21st being the 0x00 sign octet).
+ * - serialNumber: kept as its INTEGER contents bytes. Zero and negative values parse (RFC 5280
+ *   4.1.2.2 asks users to handle them gracefully, and a peer's certificate stays inspectable);
+ *   path validation refuses them (verify.ts). The magnitude may not exceed 20 octets (so at
+ *   most 21 contents octets, the 21st being the 0x00 sign octet): a bound on the parser's work.
+ * - Profile rules about a whole certificate (which extensions must or must not be critical or
+ *   present, DNS name syntax, key identifiers) are likewise left to path validation, which
+ *   applies them only to the certificates of a path it is about to trust.
  * - sha*WithRSAEncryption parameters may be NULL or absent (RFC 4055 5: "Implementations MUST
  *   accept the parameters being absent as well as present"); anything else is `unsupported`.
  * - A recognised signature algorithm with parameters it must not have is `unsupported`, not a
@@ -185,17 +189,29 @@ const _EXT = Object.freeze({
 
 /**
  * Extensions recognised without being interpreted: a critical one of these does not make a
- * certificate unusable. Policy processing (RFC 5280 6.1) is not implemented, so the policy
- * extensions are treated as informational; revocation and CT data are likewise not acted on.
- * Each is still checked to be a single DER element of the right outer type.
+ * certificate unusable. certificatePolicies is informational here: with the default inputs of
+ * RFC 5280 6.1 (any-policy, no explicit policy required) it cannot change the outcome unless a
+ * policyConstraints or inhibitAnyPolicy extension asks for more, and those are refused when
+ * critical (below). Revocation and CT data are likewise not acted on. Each is still checked to
+ * be a single DER element of the right outer type.
  */
 export const UNDERSTOOD_UNINTERPRETED_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
   [_EXT.certificatePolicies]: 'certificatePolicies (RFC 5280 4.2.1.4)',
+  [_EXT.crlDistributionPoints]: 'cRLDistributionPoints (RFC 5280 4.2.1.13)',
+  [_EXT.sctList]: 'signedCertificateTimestampList (RFC 6962 3.3)',
+});
+
+/**
+ * Extensions whose shape is checked but which sandtls does not process: a critical one lands in
+ * `unsupportedCriticalExtensions` like an unknown one. Policy constraints (RFC 5280 6.1.4 (i),
+ * (j)) would need the policy tree sandtls does not build, so a CA that makes them critical cannot
+ * be honoured; authorityInfoAccess "MUST" be non-critical (RFC 5280 4.2.2.1), so a critical one
+ * is a nonconforming certificate either way.
+ */
+export const UNPROCESSED_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
   [_EXT.policyConstraints]: 'policyConstraints (RFC 5280 4.2.1.11)',
   [_EXT.inhibitAnyPolicy]: 'inhibitAnyPolicy (RFC 5280 4.2.1.14)',
-  [_EXT.crlDistributionPoints]: 'cRLDistributionPoints (RFC 5280 4.2.1.13)',
   [_EXT.authorityInfoAccess]: 'authorityInfoAccess (RFC 5280 4.2.2.1)',
-  [_EXT.sctList]: 'signedCertificateTimestampList (RFC 6962 3.3)',
 });
 
 const _UNDERSTOOD_OUTER_TAG: Readonly<Record<string, number>> = Object.freeze({
@@ -910,7 +926,8 @@ function _decodeExtension(out: _Extensions, oid: string, value: Uint8Array, offs
       const tag = _UNDERSTOOD_OUTER_TAG[oid];
       if (tag === undefined) return false; // not understood; its bytes stay in `extensions`
       r.readExpected(tag);
-      break;
+      r.end();
+      return !(oid in UNPROCESSED_EXTENSIONS);
     }
   }
   r.end();

@@ -219,3 +219,40 @@ export function matchesServerName(cert: Certificate, serverName: string): boolea
   const labels = reference.name.split('.');
   return san.dns.some((presented) => _dnsIdMatches(presented, labels));
 }
+
+/**
+ * Why a dNSName in a certificate breaks the preferred name syntax RFC 5280 4.2.1.6 requires
+ * ("MUST be in the 'preferred name syntax', as specified by Section 3.5 of [RFC1034] and as
+ * modified by Section 2.1 of [RFC1123]"), or undefined when it is fine. That syntax is letters,
+ * digits and hyphens, in labels of 1 to 63 characters that neither start nor end with a hyphen,
+ * 253 characters at most: so no leading, trailing or doubled dot, and no underscore (the CA/B
+ * Forum Baseline Requirements have forbidden those since 2019). `form` says where the name sits:
+ * - 'san': a subjectAltName entry, which may start with the wildcard label `*` (RFC 9525 6.3);
+ * - 'constraint': a nameConstraints dNSName (RFC 5280 4.2.1.10: "host.example.com"), with no
+ *   wildcard. The empty constraint, which every name satisfies, is accepted.
+ * Used by path validation on the certificates it is about to trust; matching (above) never
+ * accepts a malformed name either way.
+ * @example
+ * presentedDnsNameProblem('*.example.com', 'san');         // undefined
+ * presentedDnsNameProblem('.example.com', 'constraint');   // 'empty label (a leading, trailing or doubled dot)'
+ * presentedDnsNameProblem('_acme.example.com', 'san');     // 'character "_" ...'
+ */
+export function presentedDnsNameProblem(name: string, form: 'san' | 'constraint'): string | undefined {
+  if (name.length === 0) return form === 'constraint' ? undefined : 'empty name';
+  if (name.length > _MAX_NAME_LENGTH) return `longer than ${_MAX_NAME_LENGTH} characters`;
+  const labels = name.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label.length === 0) return 'empty label (a leading, trailing or doubled dot)';
+    if (label === '*' && i === 0 && form === 'san' && labels.length > 1) continue;
+    if (label.length > _MAX_LABEL_LENGTH) return `a label longer than ${_MAX_LABEL_LENGTH} characters`;
+    const bad = /[^A-Za-z0-9-]/.exec(label);
+    if (bad !== null) {
+      const code = bad[0].charCodeAt(0);
+      const shown = code >= 0x21 && code <= 0x7e ? `"${bad[0]}"` : `0x${code.toString(16).padStart(2, '0')}`;
+      return `character ${shown} outside letters, digits and '-'`;
+    }
+    if (label.startsWith('-') || label.endsWith('-')) return 'a label that starts or ends with a hyphen';
+  }
+  return undefined;
+}

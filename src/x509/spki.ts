@@ -13,10 +13,12 @@
  *
  * Malformed DER throws {@link DerError}; well-formed input that names an unsupported
  * algorithm or curve, or carries a key of the wrong shape, throws {@link SpkiError}. Keys are
- * only checked for shape here: curve membership and RSA sizes are the crypto layer's job.
+ * only checked for shape here: curve membership and RSA sizes are the crypto layer's job, except
+ * that an RSA public exponent of 2^33 or more is refused at once (it only makes verification slow).
  * @module
  */
 
+import { RSA_MAX_PUBLIC_EXPONENT_BITS } from '../crypto/rsa.js';
 import {
   DerReader,
   decodeNull,
@@ -150,6 +152,10 @@ export function readSpki(reader: DerReader): SpkiPublicKey {
       inner.end();
       if (n <= 0n) throw new SpkiError('RSA modulus is not positive (RFC 8017 A.1.1)');
       if (e <= 0n) throw new SpkiError('RSA public exponent is not positive (RFC 8017 A.1.1)');
+      // A bound on verification work (see RSA_MAX_PUBLIC_EXPONENT_BITS): such a key is unusable.
+      if (e >> BigInt(RSA_MAX_PUBLIC_EXPONENT_BITS) !== 0n) {
+        throw new SpkiError(`RSA public exponent of ${e.toString(2).length} bits; sandtls accepts exponents below 2^${RSA_MAX_PUBLIC_EXPONENT_BITS}`);
+      }
       return { kind: 'rsa', n, e };
     }
 

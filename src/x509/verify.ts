@@ -14,11 +14,44 @@
  * "no issuer found" is the least specific).
  *
  * Decisions, for the record:
- * - A trust anchor is a name and a key (RFC 5280 6.1.1 (d)): its validity period,
- *   basicConstraints, keyUsage, extKeyUsage and pathLenConstraint are not checked, as in
- *   rustls-webpki and browsers for roots; its nameConstraints are applied (as webpki does).
- *   A v1 root is therefore a fine anchor, while a v1 certificate presented as an intermediate
- *   is refused (it cannot assert cA).
+ * - The profile of RFC 5280 is enforced on every certificate of a path, as pyca/cryptography
+ *   does (OpenSSL 3.0 and webpki let most of it pass). The parser accepts these certificates, so
+ *   a peer's chain stays inspectable; path validation refuses them, each with its reason:
+ *   - a serial number that is zero or negative (4.1.2.2; the parser already refuses one longer
+ *     than 20 octets) - 'invalid_serial_number';
+ *   - a critical authorityKeyIdentifier or subjectKeyIdentifier (4.2.1.1, 4.2.1.2); a
+ *     certificate that is not self-signed without an AKI keyIdentifier (4.2.1.1); a CA without a
+ *     subjectKeyIdentifier (4.2.1.2); a CA whose basicConstraints is not critical (4.2.1.9); an
+ *     end-entity certificate with nameConstraints (4.2.1.10); an empty subject with a
+ *     subjectAltName that is missing or not critical, or a subject with a critical one (4.2.1.6;
+ *     RFC 5280 says SHOULD for the latter, the CA/B Forum and pyca say MUST) - 'invalid_extension';
+ *   - keyCertSign without cA (4.2.1.3, 4.2.1.9) - 'bad_key_usage';
+ *   - a dNSName, in subjectAltName or in a name constraint, outside the preferred name syntax
+ *     (4.2.1.6, 4.2.1.10): an empty label (so a leading dot: ".example.com" as a constraint,
+ *     which Go, webpki and OpenSSL read as "subdomains only", is refused), an underscore, any
+ *     character but letters, digits and '-'; a CA with an empty subject (4.1.2.6) - 'invalid_name';
+ *   - a critical extension sandtls does not process: unknown ones, and also policyConstraints,
+ *     inhibitAnyPolicy (no policy tree is built) and authorityInfoAccess (4.2: "MUST reject")
+ *     - 'unsupported_critical_extension'.
+ * - A trust anchor given as a certificate is held to the CA profile too (the stricter choice,
+ *   pyca's; RFC 5280 6.1.1 (d) and rustls-webpki take only its name and key): it must be valid
+ *   now, have critical basicConstraints with cA, a non-empty subject and keyCertSign if it has
+ *   keyUsage, and meet the profile above. So a v1 root, or an expired one, anchors nothing. Two
+ *   rules are not applied to anchors, because real root stores break them and they protect
+ *   nothing there: the positive serial number (Mozilla's store has six roots with serial 0, Go
+ *   Daddy's and Starfield's G2 roots among them) and the presence of key identifiers, which
+ *   only help to find an issuer (TWCA Global Root CA has no subjectKeyIdentifier). Of the 144 roots Node 20 ships, the rules kept refuse one besides expired ones:
+ *   Chunghwa Telecom's ePKI Root, whose basicConstraints is not critical. Checked only when the anchor is used, so one bad root among many costs
+ *   nothing. Its pathLenConstraint and extKeyUsage are still not applied (RFC 5280 6.1, webpki);
+ *   its nameConstraints are (as webpki does). A self-signed leaf that is itself the anchor (a
+ *   pinned certificate, like RFC 8448's) vouches for nothing but itself and is checked as a leaf.
+ * - Not enforced, deliberately: the empty dNSName constraint is allowed (every name satisfies
+ *   it, as in Go and webpki; it is how a CA excludes all DNS names); the match between a
+ *   child's AKI and its issuer's SKI (they only order candidates: RFC 5280 6.1 does not use
+ *   them, and rollovers get them wrong); a leaf without subjectAltName (client certificates
+ *   need none; for a server the name check fails anyway); certificatePolicies, which with
+ *   RFC 5280 6.1's default inputs cannot change the outcome once policyConstraints and
+ *   inhibitAnyPolicy are refused.
  * - The leaf must not be a CA (webpki's CaUsedAsEndEntity), its keyUsage, if present, must allow
  *   digitalSignature (it signs CertificateVerify in TLS 1.3), and its key must be one sandtls
  *   can use.
@@ -28,18 +61,21 @@
  *   as soon as a certificate below it has a name of that form (the subject counts as a
  *   directoryName, its emailAddress attributes as rfc822Names). The server name is checked too.
  * - Work is bounded: at most {@link VERIFY_LIMITS}.maxIntermediates intermediates per path,
- *   maxSignatureChecks signature verifications and maxNameConstraintComparisons name
- *   comparisons per verification; running out of budget ends the search ('too_much_work').
+ *   maxSignatureChecks signature verifications whose estimated cost (weighted by key type and
+ *   RSA modulus size and exponent) stays within maxSignatureWork, and
+ *   maxNameConstraintComparisons name comparisons per verification; running out of budget ends
+ *   the search ('too_much_work'). RSA public exponents must be below 2^33 (rsa.ts), so no single
+ *   check is a full-size exponentiation.
  * - Time is read once per verification (or taken from `options.now`); no randomness is used.
  * @module
  */
 import { InvalidKeyError } from '../crypto/errors.js';
 import type { HashName } from '../crypto/hash.js';
-import { bitLength, RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
+import { bitLength, RSA_DEFAULT_MIN_BITS, RSA_MAX_PUBLIC_EXPONENT_BITS } from '../crypto/rsa.js';
 import type { Signatures } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { parseCertificate } from './cert.js';
-import { matchesServerName, parseServerName, type ServerNameReference } from './hostname.js';
+import { matchesServerName, parseServerName, presentedDnsNameProblem, type ServerNameReference } from './hostname.js';
 import { toDerList } from './pem.js';
 import type { Certificate, GeneralSubtrees } from './types.js';
 
@@ -66,7 +102,10 @@ export type CertificateErrorReason =
   | 'path_too_long'
   | 'too_much_work'
   | 'empty_chain'
-  | 'unsupported_key';
+  | 'unsupported_key'
+  | 'invalid_serial_number'
+  | 'invalid_extension'
+  | 'invalid_name';
 
 /**
  * The TLS alerts (RFC 8446 6.2) a certificate failure is reported with.
@@ -101,6 +140,9 @@ const _ALERTS: Readonly<Record<CertificateErrorReason, CertificateAlert>> = Obje
   too_much_work: 'bad_certificate',
   empty_chain: 'bad_certificate',
   unsupported_key: 'unsupported_certificate',
+  invalid_serial_number: 'bad_certificate',
+  invalid_extension: 'bad_certificate',
+  invalid_name: 'bad_certificate',
 });
 
 /**
@@ -138,10 +180,27 @@ export const VERIFY_LIMITS = Object.freeze({
   maxIntermediates: 8,
   /** Signature verifications per verification, across every path tried. */
   maxSignatureChecks: 100,
+  /**
+   * Estimated cost of those verifications, in units of one modular multiplication with a
+   * 2048-bit modulus (about 10 us): an ECDSA P-256 check counts 500, P-384 1100, Ed25519 350,
+   * and an RSA check (bits(e) - 1 + popcount(e)) * (modulus bits / 2048)^2 (e.g. 19 for
+   * RSA-2048 with e = 65537, 304 for RSA-8192). The budget is about 100 ECDSA P-256 checks,
+   * half a second of CPU at worst: far beyond any valid chain (a handful of checks), and the
+   * bound whatever mix of keys a hostile peer sends.
+   */
+  maxSignatureWork: 50_000,
   /** Name-versus-constraint comparisons per verification (webpki uses the same bound). */
   maxNameConstraintComparisons: 250_000,
 });
 
+/** Extensions whose presence or criticality the profile checks look at (RFC 5280 4.2.1). */
+const _OID = Object.freeze({
+  authorityKeyIdentifier: '2.5.29.35',
+  subjectKeyIdentifier: '2.5.29.14',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
+} as const);
 /** id-kp-serverAuth and id-kp-clientAuth (RFC 5280 4.2.1.12). */
 const _EKU = Object.freeze({ server: '1.3.6.1.5.5.7.3.1', client: '1.3.6.1.5.5.7.3.2' } as const);
 /** pkcs-9 emailAddress (RFC 5280 4.1.2.6, 4.2.1.10). */
@@ -218,6 +277,8 @@ interface _Search {
   readonly intermediates: readonly Certificate[];
   readonly anchors: readonly Certificate[];
   signatureChecks: number;
+  /** Estimated work of the signature checks so far (see VERIFY_LIMITS.maxSignatureWork). */
+  signatureWork: number;
   nameComparisons: number;
   best: { error: CertificateError; depth: number } | undefined;
 }
@@ -253,6 +314,7 @@ export function verifyChain(deps: VerifyDeps, options: VerifyChainOptions): Veri
     intermediates: options.chain.slice(1),
     anchors: options.trustAnchors,
     signatureChecks: 0,
+    signatureWork: 0,
     nameComparisons: 0,
     best: undefined,
   };
@@ -356,6 +418,7 @@ function _extend(s: _Search, path: readonly Certificate[]): Certificate[] | unde
     // in a path: that is how loops (A signs B signs A) end.
     if (!anchor && path.some((p) => _sameCertificate(p, issuer))) continue;
     tried++;
+    let linkChecked = false;
     try {
       if (!anchor && issuerIndex > VERIFY_LIMITS.maxIntermediates) {
         throw new CertificateError(
@@ -364,14 +427,19 @@ function _extend(s: _Search, path: readonly Certificate[]): Certificate[] | unde
           { certificate: issuerIndex },
         );
       }
+      // RFC 5280 4.2.1.1: only a self-signed certificate may omit the AKI key identifier.
+      if (!(_selfIssued(child) && _bytesEqual(child.spki, issuer.spki))) _checkHasAuthorityKeyIdentifier(child, childIndex);
       _checkSignature(s, child, childIndex, issuer, issuerIndex);
-      if (!anchor) _checkIntermediate(s, path, issuer, issuerIndex);
+      linkChecked = true;
+      if (anchor) _checkAnchor(s, issuer, issuerIndex, child);
+      else _checkIntermediate(s, path, issuer, issuerIndex);
       _checkNameConstraints(s, path, issuer, issuerIndex);
     } catch (error) {
       if (!(error instanceof CertificateError) || error.reason === 'too_much_work') throw error;
       // A signature that does not verify says the candidate is not the child's issuer: it
-      // ranks at the child's depth, below a real issuer's own failure one level up.
-      const link = error.reason === 'bad_signature' || error.reason === 'unsupported_signature_algorithm';
+      // ranks at the child's depth, below a real issuer's own failure one level up. So does a
+      // missing key identifier on the child.
+      const link = !linkChecked && error.certificate === childIndex;
       _record(s, error, link ? childIndex : issuerIndex);
       continue;
     }
@@ -444,7 +512,13 @@ function _selfIssued(cert: Certificate): boolean {
 
 /** Checks that do not depend on the path: the leaf's own (RFC 5280 6.1.3, 6.1.5; RFC 8446 4.4.2.2). */
 function _checkLeaf(s: _Search, leaf: Certificate): void {
-  _checkCriticalExtensions(leaf, 0);
+  _checkProfile(leaf, 0);
+  // RFC 5280 4.2.1.10: "The name constraints extension, which MUST be used only in a CA certificate".
+  if (_extension(leaf, _OID.nameConstraints) !== undefined) {
+    throw new CertificateError('invalid_extension', `${_describe(leaf, 0)} is an end-entity certificate with nameConstraints (RFC 5280 4.2.1.10)`, {
+      certificate: 0,
+    });
+  }
   _checkValidity(s, leaf, 0);
   // webpki's CaUsedAsEndEntity: a CA certificate is not a server or client identity.
   if (leaf.basicConstraints?.ca === true) {
@@ -466,25 +540,13 @@ function _checkLeaf(s: _Search, leaf: Certificate): void {
 
 /** An intermediate CA's own checks, given the certificates below it (RFC 5280 6.1.3, 6.1.4). */
 function _checkIntermediate(s: _Search, below: readonly Certificate[], ca: Certificate, index: number): void {
-  _checkCriticalExtensions(ca, index);
+  _checkIsCa(ca, index);
+  _checkProfile(ca, index, 'intermediate');
   _checkValidity(s, ca, index);
-  // RFC 5280 6.1.4 (k): the certificate must be a CA: basicConstraints present with cA TRUE
-  // (so a v1 or v2 certificate, which cannot carry extensions, is never an intermediate).
-  if (ca.basicConstraints?.ca !== true) {
-    const why = ca.version < 3 ? `a v${ca.version} certificate` : 'basicConstraints cA is not TRUE';
-    throw new CertificateError('not_a_ca', `${_describe(ca, index)} issued a certificate but is not a CA (${why}; RFC 5280 6.1.4 (k))`, {
-      certificate: index,
-    });
-  }
-  // RFC 5280 6.1.4 (n) and 4.2.1.3: keyUsage, if present, must assert keyCertSign.
-  if (ca.keyUsage !== undefined && !ca.keyUsage.has('keyCertSign')) {
-    throw new CertificateError('bad_key_usage', `${_describe(ca, index)} keyUsage does not allow keyCertSign (RFC 5280 6.1.4 (n))`, {
-      certificate: index,
-    });
-  }
+  _checkCaProfile(ca, index);
   // RFC 5280 6.1.4 (l), (m) and 4.2.1.9: pathLenConstraint bounds the non-self-issued
   // intermediates that follow this certificate in the path (the leaf does not count).
-  const pathLen = ca.basicConstraints.pathLen;
+  const pathLen = ca.basicConstraints!.pathLen;
   if (pathLen !== undefined) {
     let count = 0;
     for (let i = 1; i < below.length; i++) if (!_selfIssued(below[i]!)) count++;
@@ -498,6 +560,166 @@ function _checkIntermediate(s: _Search, below: readonly Certificate[], ca: Certi
   }
   // extKeyUsage on a CA restricts what it may issue for (as webpki and Chrome enforce it).
   _checkExtendedKeyUsage(s, ca, index);
+}
+
+/**
+ * A trust anchor given as a certificate, about to vouch for `child` (RFC 5280 6.1.1 (d) would take
+ * just its name and key; sandtls holds the certificate to the CA profile as well, as pyca/cryptography
+ * does): its profile, its validity now, and the CA rules (basicConstraints critical with cA,
+ * keyCertSign if keyUsage is present, a non-empty subject), except the serial number rule and
+ * the presence of key identifiers (hints for finding issuers; an anchor is not searched for),
+ * which real roots break.
+ * pathLenConstraint and extKeyUsage on an anchor are not applied (RFC 5280 6.1 and webpki leave
+ * them out; browsers do too). A self-signed leaf that is itself the anchor (a pinned certificate,
+ * such as RFC 8448's) issues nothing but itself: it was checked as a leaf and is not a CA.
+ */
+function _checkAnchor(s: _Search, anchor: Certificate, index: number, child: Certificate): void {
+  if (index === 1 && _bytesEqual(anchor.raw, child.raw)) return;
+  _checkIsCa(anchor, index);
+  _checkProfile(anchor, index, 'anchor');
+  _checkValidity(s, anchor, index);
+  _checkCaProfile(anchor, index, 'anchor');
+}
+
+/**
+ * RFC 5280 6.1.4 (k): an issuer must be a CA: basicConstraints present with cA TRUE (so a v1 or
+ * v2 certificate, which cannot carry extensions, is never a CA here), with a subject name.
+ * Checked before anything else about an issuer: these are the most telling reasons.
+ */
+function _checkIsCa(ca: Certificate, index: number): void {
+  if (ca.basicConstraints?.ca !== true) {
+    const why = ca.version < 3 ? `a v${ca.version} certificate` : ca.basicConstraints === undefined ? 'no basicConstraints' : 'basicConstraints cA is not TRUE';
+    throw new CertificateError('not_a_ca', `${_describe(ca, index)} issued a certificate but is not a CA (${why}; RFC 5280 6.1.4 (k))`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 4.1.2.6: a CA's subject "MUST be populated with a non-empty distinguished name".
+  if (ca.subject.rdns.length === 0) {
+    throw new CertificateError('invalid_name', `${_describe(ca, index)} is a CA with an empty subject (RFC 5280 4.1.2.6)`, { certificate: index });
+  }
+}
+
+/**
+ * The CA certificate rules shared by intermediates and anchor certificates, after
+ * {@link _checkIsCa} (RFC 5280 6.1.4 and the profile of 4.1.2.6, 4.2.1.2, 4.2.1.3, 4.2.1.9, 4.2.1.10).
+ */
+function _checkCaProfile(ca: Certificate, index: number, role: 'intermediate' | 'anchor' = 'intermediate'): void {
+  // RFC 5280 4.2.1.9: CAs "MUST mark the extension as critical in such certificates".
+  if (_extension(ca, _OID.basicConstraints)?.critical !== true) {
+    throw new CertificateError('invalid_extension', `${_describe(ca, index)} is a CA whose basicConstraints is not critical (RFC 5280 4.2.1.9)`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 6.1.4 (n) and 4.2.1.3: keyUsage, if present, must assert keyCertSign.
+  if (ca.keyUsage !== undefined && !ca.keyUsage.has('keyCertSign')) {
+    throw new CertificateError('bad_key_usage', `${_describe(ca, index)} keyUsage does not allow keyCertSign (RFC 5280 6.1.4 (n))`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 4.2.1.2: the subject key identifier "MUST appear in all conforming CA certificates".
+  // Not asked of an anchor: it only helps find issuers, and a root the user chose needs no
+  // finding (Mozilla's store, as Node 20 ships it, has a root without one: TWCA Global Root CA).
+  if (ca.subjectKeyIdentifier === undefined && role !== 'anchor') {
+    throw new CertificateError('invalid_extension', `${_describe(ca, index)} is a CA without a subjectKeyIdentifier (RFC 5280 4.2.1.2)`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 4.2.1.10: dNSName constraints are DNS names ("host.example.com"), not ".example.com".
+  const nc = ca.nameConstraints;
+  for (const [kind, subtrees] of [['permitted', nc?.permitted], ['excluded', nc?.excluded]] as const) {
+    for (const constraint of subtrees?.dns ?? []) {
+      const problem = presentedDnsNameProblem(constraint, 'constraint');
+      if (problem !== undefined) {
+        throw new CertificateError(
+          'invalid_name',
+          `${_describe(ca, index)} has a ${kind} dNSName constraint ${_quoted(constraint)} that is not a DNS name: ${problem} (RFC 5280 4.2.1.10)`,
+          { certificate: index },
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The profile rules every certificate of a path must meet, whatever its place (RFC 5280 4.1 and
+ * 4.2, where pyca/cryptography enforces them): no critical extension sandtls does not process, a
+ * positive serial number, non-critical key identifiers, keyCertSign only with cA, a subjectAltName
+ * that is critical exactly when the subject is empty, and dNSNames in the preferred name syntax.
+ */
+function _checkProfile(cert: Certificate, index: number, role: 'leaf' | 'intermediate' | 'anchor' = 'leaf'): void {
+  _checkCriticalExtensions(cert, index);
+  // RFC 5280 4.1.2.2: "The serial number MUST be a positive integer" (the parser has already
+  // bounded it to 20 octets). Kept as DER INTEGER contents: minimal, two's complement. Not asked
+  // of an anchor: a root's serial number identifies it to nobody (no issuer revokes it), and
+  // Mozilla's store has six roots with serial 0, Go Daddy's and Starfield's G2 roots among them.
+  const serial = cert.serialNumber;
+  if (role !== 'anchor' && ((serial.length === 1 && serial[0] === 0) || (serial[0]! & 0x80) !== 0)) {
+    const what = (serial[0]! & 0x80) !== 0 ? 'negative' : 'zero';
+    throw new CertificateError('invalid_serial_number', `${_describe(cert, index)} has a ${what} serial number; it must be positive (RFC 5280 4.1.2.2)`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 4.2.1.1 and 4.2.1.2: "Conforming CAs MUST mark this extension as non-critical."
+  for (const [oid, what, section] of [
+    [_OID.authorityKeyIdentifier, 'authorityKeyIdentifier', '4.2.1.1'],
+    [_OID.subjectKeyIdentifier, 'subjectKeyIdentifier', '4.2.1.2'],
+  ] as const) {
+    if (_extension(cert, oid)?.critical === true) {
+      throw new CertificateError('invalid_extension', `${_describe(cert, index)} marks ${what} critical (RFC 5280 ${section})`, { certificate: index });
+    }
+  }
+  // RFC 5280 4.2.1.9: "If the cA boolean is not asserted, then the keyCertSign bit in the key
+  // usage extension MUST NOT be asserted."
+  if (cert.keyUsage?.has('keyCertSign') === true && cert.basicConstraints?.ca !== true) {
+    throw new CertificateError('bad_key_usage', `${_describe(cert, index)} asserts keyCertSign without basicConstraints cA (RFC 5280 4.2.1.9)`, {
+      certificate: index,
+    });
+  }
+  // RFC 5280 4.2.1.6: with an empty subject the subjectAltName MUST be present and critical;
+  // with a non-empty one it SHOULD be non-critical (a MUST in the CA/B Forum profile, and pyca's rule).
+  const san = _extension(cert, _OID.subjectAltName);
+  const emptySubject = cert.subject.rdns.length === 0;
+  if (emptySubject && san?.critical !== true) {
+    const why = san === undefined ? 'no subjectAltName' : 'a non-critical subjectAltName';
+    throw new CertificateError('invalid_extension', `${_describe(cert, index)} has an empty subject and ${why} (RFC 5280 4.2.1.6: it MUST be critical)`, {
+      certificate: index,
+    });
+  }
+  if (!emptySubject && san?.critical === true) {
+    throw new CertificateError('invalid_extension', `${_describe(cert, index)} has a subject and a critical subjectAltName (RFC 5280 4.2.1.6)`, {
+      certificate: index,
+    });
+  }
+  for (const name of cert.subjectAltName?.dns ?? []) {
+    const problem = presentedDnsNameProblem(name, 'san');
+    if (problem !== undefined) {
+      throw new CertificateError('invalid_name', `${_describe(cert, index)} has a subjectAltName dNSName ${_quoted(name)} that is not a DNS name: ${problem} (RFC 5280 4.2.1.6)`, {
+        certificate: index,
+      });
+    }
+  }
+}
+
+/**
+ * RFC 5280 4.2.1.1: "The keyIdentifier field of the authorityKeyIdentifier extension MUST be
+ * included in all certificates generated by conforming CAs", except a self-signed certificate.
+ * The caller decides the exception (it knows the issuer's key).
+ */
+function _checkHasAuthorityKeyIdentifier(cert: Certificate, index: number): void {
+  if (cert.authorityKeyIdentifier !== undefined) return;
+  const why = _extension(cert, _OID.authorityKeyIdentifier) === undefined ? 'no authorityKeyIdentifier' : 'an authorityKeyIdentifier without keyIdentifier';
+  throw new CertificateError('invalid_extension', `${_describe(cert, index)} is not self-signed and has ${why} (RFC 5280 4.2.1.1)`, {
+    certificate: index,
+  });
+}
+
+function _extension(cert: Certificate, oid: string): { readonly critical: boolean } | undefined {
+  return cert.extensions.find((e) => e.oid === oid);
+}
+
+/** A name from a certificate for a message: JSON-quoted (so control characters show), cut short. */
+function _quoted(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
 }
 
 /** RFC 5280 4.2: "A certificate-using system MUST reject the certificate if it encounters a
@@ -558,6 +780,14 @@ function _checkKeyUsable(s: _Search, cert: Certificate, index: number): void {
         { certificate: index },
       );
     }
+    // The parser already refuses such keys (spki.ts); a Certificate built by hand is held to it too.
+    if (key.e >> BigInt(RSA_MAX_PUBLIC_EXPONENT_BITS) !== 0n) {
+      throw new CertificateError(
+        'unsupported_key',
+        `${_describe(cert, index)} has an RSA public exponent of ${bitLength(key.e)} bits; below 2^${RSA_MAX_PUBLIC_EXPONENT_BITS} is supported`,
+        { certificate: index },
+      );
+    }
   }
 }
 
@@ -595,6 +825,15 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
       certificate: childIndex,
     });
   }
+  // Counted before the work is done, so the budget bounds what is spent, not what was.
+  s.signatureWork += _signatureCost(key);
+  if (s.signatureWork > VERIFY_LIMITS.maxSignatureWork) {
+    throw new CertificateError(
+      'too_much_work',
+      `path building gave up after ${s.signatureChecks - 1} signature checks: the next would exceed the work budget (VERIFY_LIMITS.maxSignatureWork)`,
+      { certificate: childIndex },
+    );
+  }
   let valid: boolean;
   try {
     switch (alg.kind) {
@@ -626,6 +865,26 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
     throw new CertificateError('bad_signature', `the signature on ${_describe(child, childIndex)} does not verify with the key of ${_describe(issuer, issuerIndex)}`, {
       certificate: childIndex,
     });
+  }
+}
+
+/** Relative cost of one signature check with `key` (the units of VERIFY_LIMITS.maxSignatureWork). */
+function _signatureCost(key: NonNullable<Certificate['publicKey']>): number {
+  switch (key.kind) {
+    case 'ec':
+      return key.curve === 'secp256r1' ? 500 : 1100;
+    case 'ed25519':
+      return 350;
+    case 'rsa': {
+      // Square-and-multiply: one squaring per bit of e after the first, one multiplication per
+      // set bit; schoolbook multiplication grows with the square of the modulus (an overestimate
+      // for large moduli, which only makes the budget more careful).
+      let ones = 0;
+      for (let e = key.e; e > 0n; e >>= 1n) if ((e & 1n) === 1n) ones++;
+      const ops = bitLength(key.e) - 1 + ones;
+      const bits = bitLength(key.n);
+      return Math.max(1, Math.ceil((ops * bits * bits) / (2048 * 2048)));
+    }
   }
 }
 
@@ -732,14 +991,14 @@ function _asciiLower(text: string): string {
 
 /**
  * RFC 5280 4.2.1.10: "Any DNS name that can be constructed by simply adding zero or more labels
- * to the left-hand side of the name satisfies the name constraint." A leading '.' (a common
- * extension, as in Go and webpki) means subdomains only; the empty constraint matches all.
- * A wildcard name `*.x` is within a subtree when `x`'s subdomains are.
+ * to the left-hand side of the name satisfies the name constraint." The empty constraint matches
+ * all. (A leading '.', which Go, webpki and OpenSSL read as "subdomains only", is not RFC 5280
+ * syntax: _checkCaProfile refuses such a CA before its constraints are used.) A wildcard name
+ * `*.x` is within a subtree when `x`'s subdomains are.
  */
 function _dnsWithin(name: string, constraint: string): boolean {
   const c = _asciiLower(constraint);
-  if (c === '' || c === '.') return true;
-  if (c.startsWith('.')) return name.endsWith(c) && name.length > c.length;
+  if (c === '') return true;
   return name === c || name.endsWith(`.${c}`);
 }
 
@@ -751,7 +1010,6 @@ function _dnsMayFallWithin(name: string, constraint: string): boolean {
   if (_dnsWithin(name, constraint)) return true;
   if (!name.startsWith('*.')) return false;
   const base = _asciiLower(constraint);
-  if (base.startsWith('.')) return false; // subdomains of one host are two labels below the wildcard's reach
   const dot = base.indexOf('.');
   return dot > 0 && base.slice(dot + 1) === name.slice(2);
 }

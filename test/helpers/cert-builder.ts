@@ -178,3 +178,94 @@ export function buildTbs(f: TbsFields): Uint8Array {
 export function buildCertificate(tbs: Uint8Array, signatureAlgorithm: Uint8Array, signature: Uint8Array, unusedBits = 0): Uint8Array {
   return encodeSequence(tbs, signatureAlgorithm, encodeBitString(signature, unusedBits));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole certificates with real Ed25519 signatures, for path-validation tests (x509-profile).
+
+/** Extensions by role in a chain; `null` leaves one out, a value replaces the default. */
+export type ExtensionSlot = 'bc' | 'ku' | 'eku' | 'ski' | 'aki' | 'san' | 'nc';
+
+/** authorityKeyIdentifier with a keyIdentifier (RFC 5280 4.2.1.1). */
+export const akiValue = (keyId: Uint8Array): Uint8Array => encodeSequence(encodeTlv(0x80, keyId));
+
+export interface IssueOptions {
+  /** Which kind of certificate: sets the default extensions. */
+  readonly role: 'root' | 'intermediate' | 'leaf';
+  /** Seed (a small number) of this certificate's Ed25519 key, and of the key that signs it. */
+  readonly key: number;
+  readonly signer: number;
+  /** Subject and issuer Name DER (default: CN=`role key`); pass `name()` for an empty Name. */
+  readonly subject?: Uint8Array;
+  readonly issuer?: Uint8Array;
+  readonly serial?: bigint | number | Uint8Array;
+  readonly notBefore?: Uint8Array;
+  readonly notAfter?: Uint8Array;
+  /** DNS names of a leaf's subjectAltName (default ['leaf.example']). */
+  readonly dns?: readonly string[];
+  /** Replace (a DER Extension) or drop (null) one of the default extensions. */
+  readonly set?: Partial<Record<ExtensionSlot, Uint8Array | null>>;
+  /** Extensions appended after the defaults. */
+  readonly extra?: readonly Uint8Array[];
+  /** v1 (no extensions at all). */
+  readonly v1?: boolean;
+}
+
+/** The key identifier used for the key with this seed (any stable bytes will do). */
+export const keyIdOf = (seed: number): Uint8Array => Uint8Array.of(0x4b, 0x49, seed & 0xff, (seed >> 8) & 0xff);
+
+/** A deterministic Ed25519 seed from a small number. */
+export function ed25519Seed(n: number): Uint8Array {
+  return new Uint8Array(32).map((_, i) => (n * 31 + i * 7 + 1) & 0xff);
+}
+
+/** PKCS#8 DER of an Ed25519 private key (RFC 8410 7), for a TLS server or client identity. */
+export function ed25519Pkcs8(seed: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20), seed);
+}
+
+/** What issueCertificate needs from an engine: Ed25519 signing and public keys. */
+export interface Ed25519Signer {
+  publicKeyOf(key: { kind: 'ed25519'; seed: Uint8Array }): { kind: string; publicKey?: Uint8Array };
+  sign(scheme: 'ed25519', key: { kind: 'ed25519'; seed: Uint8Array }, message: Uint8Array): Uint8Array;
+}
+
+/** Ed25519 SubjectPublicKeyInfo (RFC 8410 4) of the key with this seed. */
+export function ed25519Spki(signer: Ed25519Signer, key: number): Uint8Array {
+  const pub = signer.publicKeyOf({ kind: 'ed25519', seed: ed25519Seed(key) }).publicKey!;
+  return encodeSequence(encodeSequence(encodeOid(OIDS.ed25519)), encodeBitString(pub));
+}
+
+/**
+ * A certificate signed for real with Ed25519. The defaults make a conforming chain:
+ * - root: basicConstraints cA (critical), keyUsage keyCertSign + cRLSign (critical), SKI;
+ * - intermediate: the same plus an AKI naming the signer's key;
+ * - leaf: keyUsage digitalSignature (critical), extKeyUsage serverAuth + clientAuth, SKI, AKI,
+ *   subjectAltName (non-critical) with `dns`.
+ */
+export function issueCertificate(signer: Ed25519Signer, o: IssueOptions): Uint8Array {
+  const defaults: Record<ExtensionSlot, Uint8Array | null> = {
+    bc: o.role === 'leaf' ? null : ext(OIDS.basicConstraints, basicConstraintsValue(true), true),
+    ku: ext(OIDS.keyUsage, keyUsageValue(o.role === 'leaf' ? [0] : [5, 6]), true),
+    eku: o.role === 'leaf' ? ext(OIDS.extKeyUsage, encodeSequence(encodeOid(OIDS.serverAuth), encodeOid(OIDS.clientAuth))) : null,
+    ski: ext(OIDS.ski, encodeOctetString(keyIdOf(o.key))),
+    aki: o.role === 'root' ? null : ext(OIDS.aki, akiValue(keyIdOf(o.signer))),
+    san: o.role === 'leaf' ? ext(OIDS.san, sanValue(...(o.dns ?? ['leaf.example']).map(gn.dns))) : null,
+    nc: null,
+  };
+  const slots = { ...defaults, ...o.set };
+  const extensions = o.v1 ? [] : [...(Object.values(slots).filter((e) => e !== null) as Uint8Array[]), ...(o.extra ?? [])];
+  const defaultName = cnName(`${o.role} ${o.key}`);
+  const tbs = buildTbs({
+    version: o.v1 ? undefined : 2,
+    serial: o.serial ?? o.key,
+    signature: algId(OIDS.ed25519),
+    issuer: o.issuer ?? (o.role === 'root' ? (o.subject ?? defaultName) : cnName(`signer ${o.signer}`)),
+    subject: o.subject ?? defaultName,
+    spki: ed25519Spki(signer, o.key),
+    extensions,
+    ...(o.notBefore === undefined ? {} : { notBefore: o.notBefore }),
+    ...(o.notAfter === undefined ? {} : { notAfter: o.notAfter }),
+  });
+  const signature = signer.sign('ed25519', { kind: 'ed25519', seed: ed25519Seed(o.signer) }, tbs);
+  return buildCertificate(tbs, algId(OIDS.ed25519), signature);
+}
