@@ -19,8 +19,11 @@ export type ClientHelloPeek =
 
 /** RFC 8446 5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
 const _MAX_FRAGMENT = 16384;
-/** The largest ClientHello peeked at; a larger one goes to the engine (and its limits) unread. */
-export const MAX_PEEKED_CLIENT_HELLO = 65536;
+/**
+ * The largest ClientHello peeked at (header included): the largest RFC 8446 4.1.2 allows, the
+ * engine's default limit; a larger one goes to the engine (and its limits) unread.
+ */
+export const MAX_PEEKED_CLIENT_HELLO = 4 + 131_396;
 const _HANDSHAKE = 22;
 const _CLIENT_HELLO = 1;
 

@@ -172,9 +172,11 @@ export function handshakeTypeName(code: number): HandshakeTypeName | undefined {
  * } ExtensionType;
  * ```
  * plus record_size_limit(28) (RFC 8449), compress_certificate(27) (RFC 8879),
- * delegated_credential(34) (RFC 9345) and, for diagnostics only, the TLS 1.2 extensions
- * clients still send (ec_point_formats, encrypt_then_mac, extended_master_secret,
- * session_ticket, renegotiation_info).
+ * delegated_credential(34) (RFC 9345), tls_flags(62) (draft-ietf-tls-tlsflags), trust_anchors
+ * (draft-ietf-tls-trust-anchor-ids; 0xCA34 is the provisional code point BoringSSL and Chrome
+ * use, not yet IANA-assigned) and, for diagnostics only, the TLS 1.2 extensions clients still
+ * send (ec_point_formats, encrypt_then_mac, extended_master_secret, session_ticket,
+ * renegotiation_info).
  * @example
  * EXTENSION_TYPE.key_share; // 51
  */
@@ -208,6 +210,8 @@ export const EXTENSION_TYPE = Object.freeze({
   post_handshake_auth: 49,
   signature_algorithms_cert: 50,
   key_share: 51,
+  tls_flags: 62,
+  trust_anchors: 0xca34,
   renegotiation_info: 0xff01,
 } as const);
 

@@ -10,7 +10,7 @@ import {
   type CertificateEntryExtension,
   type CertificateRequestExtension,
 } from './extensions.js';
-import { _buildHandshake, _openHandshake, codecLimits, type Decoded, type DecodeOptions } from './handshake.js';
+import { _buildHandshake, _openHandshake, type Decoded, type DecodeOptions } from './handshake.js';
 
 /** `opaque certificate_request_context<0..2^8-1>;` (RFC 8446 4.3.2, 4.4.2) */
 const CERTIFICATE_REQUEST_CONTEXT = vectorBounds('certificate_request_context', 0, 0xff);
@@ -67,7 +67,7 @@ export function encodeCertificateRequest(msg: CertificateRequest): Uint8Array {
 export function decodeCertificateRequest(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<CertificateRequest> {
   const r = _openHandshake(bytes, 'certificate_request', options);
   const certificateRequestContext = r.opaque(CERTIFICATE_REQUEST_CONTEXT);
-  const extensions = _readExtensionBlock(r, 'certificate_request', codecLimits(options.limits));
+  const extensions = _readExtensionBlock(r, 'certificate_request');
   r.expectEnd();
   // RFC 8446 4.3.2: "The "signature_algorithms" extension MUST be specified"; RFC 8446 4.2:
   // a mandatory extension that is absent is a "missing_extension".
@@ -140,25 +140,22 @@ export function encodeCertificate(msg: Certificate): Uint8Array {
 }
 
 /**
- * Decodes a Certificate (whole handshake message; up to `maxCertificateMessageSize` bytes and
- * `maxCertificateEntries` entries).
+ * Decodes a Certificate (whole handshake message; up to `maxCertificateMessageSize` bytes).
  * @example
  * const chain = decodeCertificate(message).certificateList.map((e) => e.certData);
  */
 export function decodeCertificate(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<Certificate> {
-  const limits = codecLimits(options.limits);
   const r = _openHandshake(bytes, 'certificate', options);
   const certificateRequestContext = r.opaque(CERTIFICATE_REQUEST_CONTEXT);
   const list = r.vector(CERTIFICATE_LIST);
   const certificateList: CertificateEntry[] = [];
+  // Bounded by maxCertificateMessageSize; how long a chain to accept is the connection's
+  // maxCertificateChainLength, checked before any certificate is parsed.
   while (!list.isEmpty) {
-    if (certificateList.length === limits.maxCertificateEntries) {
-      throw new TlsDecodeError('decode_error', `certificate: more than ${limits.maxCertificateEntries} entries`);
-    }
     const certData = list.opaque(CERT_DATA);
     // RFC 8446 4.4.2: each entry's extensions are checked like any other block (4.2), in the
     // "CT" column of the table.
-    const extensions = _readExtensionBlock(list, 'certificate', limits);
+    const extensions = _readExtensionBlock(list, 'certificate');
     certificateList.push({ certData, extensions });
   }
   r.expectEnd();

@@ -4,7 +4,7 @@
  * @module
  */
 import { _readExtensionBlock, _writeExtensionBlock, type EncryptedExtensionsExtension } from './extensions.js';
-import { _buildHandshake, _openHandshake, codecLimits, type Decoded, type DecodeOptions } from './handshake.js';
+import { _buildHandshake, _openHandshake, type Decoded, type DecodeOptions } from './handshake.js';
 
 /**
  * ```
@@ -37,7 +37,7 @@ export function encodeEncryptedExtensions(msg: EncryptedExtensions): Uint8Array 
  */
 export function decodeEncryptedExtensions(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<EncryptedExtensions> {
   const r = _openHandshake(bytes, 'encrypted_extensions', options);
-  const extensions = _readExtensionBlock(r, 'encrypted_extensions', codecLimits(options.limits));
+  const extensions = _readExtensionBlock(r, 'encrypted_extensions');
   r.expectEnd();
   return { type: 'encrypted_extensions', extensions, raw: bytes.slice() };
 }

@@ -14,10 +14,14 @@
  * {@link OpaqueExtension} whose `type` is the number.
  *
  * Checks made while decoding any extension block:
- * - no extension type appears twice (RFC 8446 4.2) -> illegal_parameter;
+ * - no extension type appears twice (RFC 8446 4.2) -> decode_error in a ClientHello or
+ *   EncryptedExtensions, illegal_parameter in the other messages (the RFC names no alert; these
+ *   are BoringSSL's, which BoGo checks: see {@link duplicateExtensionAlert});
  * - a recognized extension in a message where RFC 8446 4.2's table does not allow it
- *   -> illegal_parameter (see {@link EXTENSION_CONTEXTS});
- * - at most `maxExtensions` extensions -> decode_error.
+ *   -> illegal_parameter (see {@link EXTENSION_CONTEXTS}).
+ *
+ * There is no count limit: a block holds as many extensions as its bytes allow, and every check
+ * is linear in its size (RFC-valid ClientHellos carry 80 and more extensions).
  *
  * Unsolicited extensions in a response (RFC 8446 4.2: unsupported_extension) depend on what was
  * sent; {@link checkSolicited} does that check for the state machines.
@@ -25,7 +29,7 @@
  */
 import { asciiToBytes, bytesToAscii, Reader, TlsDecodeError, TlsEncodeError, vectorBounds, Writer, type VectorBounds } from '../codec.js';
 import { EXTENSION_TYPE, extensionTypeName, type ExtensionTypeName } from '../enums.js';
-import { codecLimits, type CodecLimits, type DecodeOptions } from './handshake.js';
+import type { DecodeOptions } from './handshake.js';
 
 // ---------------------------------------------------------------------------------------------
 // Contexts
@@ -55,8 +59,10 @@ const _ctx = (...contexts: ExtensionContext[]): readonly ExtensionContext[] => O
 
 /**
  * Where each recognized extension may appear in TLS 1.3: RFC 8446 4.2's table, plus
- * record_size_limit (RFC 8449 4: CH, EE), compress_certificate (RFC 8879 3: CH, CR) and
- * delegated_credential (RFC 9345 4.1: CH, CR, CT).
+ * record_size_limit (RFC 8449 4: CH, EE), compress_certificate (RFC 8879 3: CH, CR),
+ * delegated_credential (RFC 9345 4.1: CH, CR, CT) and trust_anchors
+ * (draft-ietf-tls-trust-anchor-ids: CH, EE, CT). tls_flags (draft-ietf-tls-tlsflags) may appear
+ * in every message that carries extensions, so it has no entry.
  * ```
  * +--------------------------------------------------+-------------+
  * | Extension                                        |     TLS 1.3 |
@@ -105,6 +111,7 @@ export const EXTENSION_CONTEXTS: Readonly<Partial<Record<ExtensionTypeName, read
   compress_certificate: _ctx(CH, CR),
   record_size_limit: _ctx(CH, EE),
   delegated_credential: _ctx(CH, CR, CT),
+  trust_anchors: _ctx(CH, EE, CT),
   key_share: _ctx(CH, SH, HRR),
   pre_shared_key: _ctx(CH, SH),
   psk_key_exchange_modes: _ctx(CH),
@@ -270,6 +277,34 @@ export interface RecordSizeLimitExtension {
   readonly type: 'record_size_limit';
   readonly recordSizeLimit: number;
 }
+/**
+ * `CertificateCompressionAlgorithm algorithms<2..2^8-2>;` (RFC 8879 3), in a ClientHello or a
+ * CertificateRequest. sandtls compresses nothing, but reads the list strictly.
+ */
+export interface CompressCertificateExtension {
+  readonly type: 'compress_certificate';
+  /** CertificateCompressionAlgorithm code points, in the sender's order, no duplicates. */
+  readonly algorithms: readonly number[];
+}
+/**
+ * `uint8 flags<1..255>` (draft-ietf-tls-tlsflags): a bit string, flag N in bit N % 8 of byte
+ * N / 8, with no trailing zero byte. Read in a CertificateRequest and a NewSessionTicket (where
+ * unknown flags are allowed and ignored); sandtls defines no flag.
+ */
+export interface TlsFlagsExtension {
+  readonly type: 'tls_flags';
+  /** The flag bytes as received (first byte holds flags 0..7). */
+  readonly flags: Uint8Array;
+}
+/**
+ * `TrustAnchorIdentifier trust_anchors<0..2^16-1>;` with `opaque TrustAnchorIdentifier<1..2^8-1>;`
+ * (draft-ietf-tls-trust-anchor-ids) in a ClientHello. sandtls does not select certificates by
+ * trust anchor, but reads the list strictly.
+ */
+export interface TrustAnchorsExtension {
+  readonly type: 'trust_anchors';
+  readonly trustAnchors: readonly Uint8Array[];
+}
 
 /** Extensions of a ClientHello. */
 export type ClientHelloExtension =
@@ -288,6 +323,8 @@ export type ClientHelloExtension =
   | PostHandshakeAuthExtension
   | PaddingExtension
   | RecordSizeLimitExtension
+  | CompressCertificateExtension
+  | TrustAnchorsExtension
   | OpaqueExtension;
 
 /** Extensions of a ServerHello. */
@@ -318,13 +355,15 @@ export type CertificateRequestExtension =
   | SignatureAlgorithmsExtension
   | SignatureAlgorithmsCertExtension
   | CertificateAuthoritiesExtension
+  | CompressCertificateExtension
+  | TlsFlagsExtension
   | OpaqueExtension;
 
 /** Extensions of a CertificateEntry (status_request, signed_certificate_timestamp: kept opaque). */
 export type CertificateEntryExtension = OpaqueExtension;
 
 /** Extensions of a NewSessionTicket. */
-export type NewSessionTicketExtension = EarlyDataTicketExtension | OpaqueExtension;
+export type NewSessionTicketExtension = EarlyDataTicketExtension | TlsFlagsExtension | OpaqueExtension;
 
 /** Any extension of any context. */
 export type AnyExtension =
@@ -381,6 +420,20 @@ export function checkSolicited<E extends { readonly type: ExtensionTypeName | nu
   }
 }
 
+/**
+ * The alert for an extension type that appears twice in one block. RFC 8446 4.2 says only "There
+ * MUST NOT be more than one extension of the same type in a given extension block" and names no
+ * alert, so sandtls sends what BoringSSL sends and BoGo expects: decode_error in a ClientHello
+ * and in EncryptedExtensions (BoGo DuplicateExtensionServer/Client), illegal_parameter in a
+ * ServerHello, HelloRetryRequest, CertificateRequest, CertificateEntry and NewSessionTicket
+ * (BoGo HelloRetryRequest-DuplicateCurve/-DuplicateCookie, TLS13-DuplicateTicketEarlyDataSupport).
+ * @example
+ * duplicateExtensionAlert('client_hello'); // 'decode_error'
+ */
+export function duplicateExtensionAlert(context: ExtensionContext): 'decode_error' | 'illegal_parameter' {
+  return context === CH || context === EE ? 'decode_error' : 'illegal_parameter';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bounds, declared once (RFC 8446 3.4)
 // ---------------------------------------------------------------------------------------------
@@ -421,6 +474,17 @@ const PROTOCOL_NAME_LIST = vectorBounds('protocol_name_list', 2, 0xffff);
 const DISTINGUISHED_NAME = vectorBounds('DistinguishedName', 1, 0xffff);
 /** `DistinguishedName authorities<3..2^16-1>;` (RFC 8446 4.2.4) */
 const AUTHORITIES = vectorBounds('authorities', 3, 0xffff);
+/** `CertificateCompressionAlgorithm algorithms<2..2^8-2>;` (RFC 8879 3) */
+const COMPRESSION_ALGORITHMS = vectorBounds('algorithms', 2, 0xfe);
+/**
+ * `uint8 flags<1..255>` (draft-ietf-tls-tlsflags, as BoringSSL reads it: any non-empty
+ * one-byte-prefixed vector, so flags up to 2039 exist).
+ */
+const TLS_FLAGS = vectorBounds('flags', 1, 0xff);
+/** `opaque TrustAnchorIdentifier<1..2^8-1>;` (draft-ietf-tls-trust-anchor-ids) */
+const TRUST_ANCHOR_IDENTIFIER = vectorBounds('TrustAnchorIdentifier', 1, 0xff);
+/** `TrustAnchorIdentifier trust_anchors<0..2^16-1>;` (draft-ietf-tls-trust-anchor-ids) */
+const TRUST_ANCHORS = vectorBounds('trust_anchors', 0, 0xffff);
 
 /** RFC 8449 4: "Endpoints MUST NOT send a "record_size_limit" extension with a value smaller than 64." */
 export const MIN_RECORD_SIZE_LIMIT = 64;
@@ -429,17 +493,16 @@ export const MIN_RECORD_SIZE_LIMIT = 64;
 // Body codecs shared between contexts
 // ---------------------------------------------------------------------------------------------
 
-function _tooMany(what: string, limit: number): TlsDecodeError {
-  return new TlsDecodeError('decode_error', `more than ${limit} ${what}`);
-}
-
-/** A vector of fixed-size code points (RFC 8446 3.4: length a multiple of the element size). */
-function _readCodePoints(r: Reader, bounds: VectorBounds, size: 1 | 2, limit: number): number[] {
+/**
+ * A vector of fixed-size code points (RFC 8446 3.4: length a multiple of the element size). Its
+ * length is bounded by its bytes only: tlsfuzzer sends 32,000 signature schemes, and peers must
+ * take them.
+ */
+function _readCodePoints(r: Reader, bounds: VectorBounds, size: 1 | 2): number[] {
   const v = r.vector(bounds);
   if (v.remaining % size !== 0) {
     throw new TlsDecodeError('decode_error', `${bounds.name}: length ${v.remaining} is not a multiple of ${size}`);
   }
-  if (v.remaining / size > limit) throw _tooMany(bounds.name, limit);
   const out: number[] = [];
   while (!v.isEmpty) out.push(size === 1 ? v.u8() : v.u16());
   return out;
@@ -515,10 +578,22 @@ function _decodeHostName(bytes: Uint8Array): string {
   return checked;
 }
 
-/** `struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;` (RFC 8446 4.2.8) */
+/** `opaque key_exchange<1..2^16-1>;` read with a floor of 0, so an empty one gets its own alert. */
+const _KEY_EXCHANGE_ANY = vectorBounds('key_exchange', 0, 0xffff);
+
+/**
+ * `struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;` (RFC 8446 4.2.8).
+ * An empty key_exchange is illegal_parameter, not decode_error: it is well framed but no valid
+ * public value for any group (RFC 8446 4.2.8.1, 4.2.8.2: peers validate each other's share), the
+ * alert tlsfuzzer expects for every group (and OpenSSL, NSS and GnuTLS send).
+ */
 function _readKeyShareEntry(r: Reader): KeyShareEntry {
   const group = r.u16('group');
-  return { group, keyExchange: r.opaque(KEY_EXCHANGE) };
+  const keyExchange = r.opaque(_KEY_EXCHANGE_ANY);
+  if (keyExchange.length === 0) {
+    throw new TlsDecodeError('illegal_parameter', `key_share: empty key_exchange for group 0x${group.toString(16).padStart(4, '0')}`);
+  }
+  return { group, keyExchange };
 }
 
 function _writeKeyShareEntry(w: Writer, e: KeyShareEntry): void {
@@ -526,12 +601,11 @@ function _writeKeyShareEntry(w: Writer, e: KeyShareEntry): void {
 }
 
 /** `struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;` (RFC 8446 4.2.8) */
-function _readClientShares(r: Reader, limits: CodecLimits): KeyShareEntry[] {
+function _readClientShares(r: Reader): KeyShareEntry[] {
   const v = r.vector(CLIENT_SHARES);
   const out: KeyShareEntry[] = [];
   const groups = new Set<number>();
   while (!v.isEmpty) {
-    if (out.length === limits.maxKeyShares) throw _tooMany('key shares', limits.maxKeyShares);
     const entry = _readKeyShareEntry(v);
     // RFC 8446 4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group.
     // ... Servers MAY check for violations of these rules and abort the handshake with an
@@ -559,18 +633,16 @@ function _readClientShares(r: Reader, limits: CodecLimits): KeyShareEntry[] {
  * ```
  * (RFC 8446 4.2.11)
  */
-function _readOfferedPsks(r: Reader, limits: CodecLimits): OfferedPsksExtension {
+function _readOfferedPsks(r: Reader): OfferedPsksExtension {
   const ids = r.vector(PSK_IDENTITIES);
   const identities: PskIdentity[] = [];
   while (!ids.isEmpty) {
-    if (identities.length === limits.maxPskIdentities) throw _tooMany('PSK identities', limits.maxPskIdentities);
     const identity = ids.opaque(PSK_IDENTITY);
     identities.push({ identity, obfuscatedTicketAge: ids.u32('obfuscated_ticket_age') });
   }
   const bs = r.vector(PSK_BINDERS);
   const binders: Uint8Array[] = [];
   while (!bs.isEmpty) {
-    if (binders.length === limits.maxPskIdentities) throw _tooMany('PSK binders', limits.maxPskIdentities);
     binders.push(bs.opaque(PSK_BINDER_ENTRY));
   }
   // RFC 8446 4.2.11: binders are "one for each value in the identities list and in the same
@@ -616,8 +688,8 @@ export function pskBindersLength(binders: readonly Uint8Array[]): number {
  * ```
  * (RFC 7301 3.1)
  */
-function _readProtocolNameList(r: Reader, limits: CodecLimits): Uint8Array[] {
-  return _readOpaqueList(r, PROTOCOL_NAME_LIST, PROTOCOL_NAME, limits.maxAlpnProtocols, 'ALPN protocol names');
+function _readProtocolNameList(r: Reader): Uint8Array[] {
+  return _readOpaqueList(r, PROTOCOL_NAME_LIST, PROTOCOL_NAME);
 }
 
 function _writeProtocolNameList(w: Writer, names: readonly Uint8Array[]): void {
@@ -634,22 +706,19 @@ function _writeProtocolNameList(w: Writer, names: readonly Uint8Array[]): void {
  * ```
  * (RFC 8446 4.2.4)
  */
-function _readAuthorities(r: Reader, limits: CodecLimits): Uint8Array[] {
-  return _readOpaqueList(r, AUTHORITIES, DISTINGUISHED_NAME, limits.maxCertificateAuthorities, 'certificate authorities');
+function _readAuthorities(r: Reader): Uint8Array[] {
+  return _readOpaqueList(r, AUTHORITIES, DISTINGUISHED_NAME);
 }
 
 function _writeAuthorities(w: Writer, names: readonly Uint8Array[]): void {
   _writeOpaqueList(w, AUTHORITIES, DISTINGUISHED_NAME, names);
 }
 
-/** A vector of opaque items, bounded in count as well as bytes. */
-function _readOpaqueList(r: Reader, outer: VectorBounds, item: VectorBounds, maxItems: number, what: string): Uint8Array[] {
+/** A vector of opaque items (bounded by its bytes: each item costs at least its length prefix). */
+function _readOpaqueList(r: Reader, outer: VectorBounds, item: VectorBounds): Uint8Array[] {
   const v = r.vector(outer);
   const out: Uint8Array[] = [];
-  while (!v.isEmpty) {
-    if (out.length === maxItems) throw _tooMany(what, maxItems);
-    out.push(v.opaque(item));
-  }
+  while (!v.isEmpty) out.push(v.opaque(item));
   return out;
 }
 
@@ -668,6 +737,43 @@ function _readRecordSizeLimit(r: Reader): RecordSizeLimitExtension {
     throw new TlsDecodeError('illegal_parameter', `record_size_limit ${recordSizeLimit} is below ${MIN_RECORD_SIZE_LIMIT}`);
   }
   return { type: 'record_size_limit', recordSizeLimit };
+}
+
+/**
+ * ```
+ * enum { zlib(1), brotli(2), zstd(3), (65535) } CertificateCompressionAlgorithm;
+ *
+ * struct {
+ *     CertificateCompressionAlgorithm algorithms<2..2^8-2>;
+ * } CertificateCompressionAlgorithms;
+ * ```
+ * (RFC 8879 3.) A repeated algorithm is illegal_parameter (BoringSSL refuses it too; the RFC is
+ * silent, but a list with a repeat says nothing a list without it does not).
+ */
+function _readCompressCertificate(r: Reader): CompressCertificateExtension {
+  const algorithms = _readCodePoints(r, COMPRESSION_ALGORITHMS, 2);
+  const seen = new Set<number>();
+  for (const a of algorithms) {
+    if (seen.has(a)) throw new TlsDecodeError('illegal_parameter', `compress_certificate: algorithm ${a} listed twice`);
+    seen.add(a);
+  }
+  return { type: 'compress_certificate', algorithms };
+}
+
+/**
+ * `uint8 flags<1..255>` (draft-ietf-tls-tlsflags), which forbids trailing zero bytes: an empty
+ * vector is a decode_error, a trailing zero byte (a non-minimal encoding) illegal_parameter, the
+ * alerts BoGo's ticket flag tests expect.
+ */
+function _readTlsFlags(r: Reader): TlsFlagsExtension {
+  const flags = r.opaque(TLS_FLAGS);
+  if (flags[flags.length - 1] === 0) throw new TlsDecodeError('illegal_parameter', 'tls_flags: trailing zero byte (not minimally encoded)');
+  return { type: 'tls_flags', flags };
+}
+
+/** `TrustAnchorIdentifier trust_anchors<0..2^16-1>;` (draft-ietf-tls-trust-anchor-ids); an empty identifier is a decode_error. */
+function _readTrustAnchors(r: Reader): Uint8Array[] {
+  return _readOpaqueList(r, TRUST_ANCHORS, TRUST_ANCHOR_IDENTIFIER);
 }
 
 /** padding: zero bytes (RFC 7685 3). */
@@ -691,20 +797,19 @@ function _readExtensions<E>(
   r: Reader,
   bounds: VectorBounds,
   context: ExtensionContext,
-  limits: CodecLimits,
   parse: (code: number, body: Reader) => E | undefined,
 ): (E | OpaqueExtension)[] {
   const block = r.vector(bounds);
   const out: (E | OpaqueExtension)[] = [];
+  // A set, not pairwise comparison: the duplicate check stays linear in the block's size.
   const seen = new Set<number>();
   while (!block.isEmpty) {
-    if (out.length === limits.maxExtensions) throw _tooMany(`extensions in ${context}`, limits.maxExtensions);
     const code = block.u16('extension_type');
     const body = block.vector(EXTENSION_DATA);
     const name = extensionTypeName(code) ?? `extension 0x${code.toString(16).padStart(4, '0')}`;
     // RFC 8446 4.2: "There MUST NOT be more than one extension of the same type in a given
-    // extension block."
-    if (seen.has(code)) throw new TlsDecodeError('illegal_parameter', `${context}: duplicate ${name}`);
+    // extension block." (No alert named: see duplicateExtensionAlert.)
+    if (seen.has(code)) throw new TlsDecodeError(duplicateExtensionAlert(context), `${context}: duplicate ${name}`);
     seen.add(code);
     // RFC 8446 4.2: "If an implementation receives an extension which it recognizes and which
     // is not specified for the message in which it appears, it MUST abort the handshake with an
@@ -770,7 +875,7 @@ export interface ExtensionsByContext {
 interface _BlockCodec<E> {
   /** The block's `Extension extensions<min..max>` bounds in this message. */
   readonly bounds: VectorBounds;
-  parse(code: number, r: Reader, limits: CodecLimits): Exclude<E, OpaqueExtension> | undefined;
+  parse(code: number, r: Reader): Exclude<E, OpaqueExtension> | undefined;
   write(w: Writer, ext: Exclude<E, OpaqueExtension>): void;
   /** Checks on the whole block (ordering rules). Returns a problem or undefined. */
   check?(list: readonly E[]): { alert: 'illegal_parameter'; problem: string } | undefined;
@@ -781,38 +886,44 @@ const T = EXTENSION_TYPE;
 const _CLIENT_HELLO: _BlockCodec<ClientHelloExtension> = Object.freeze<_BlockCodec<ClientHelloExtension>>({
   /** `Extension extensions<8..2^16-1>;` (RFC 8446 4.1.2) */
   bounds: vectorBounds('extensions', 8, 0xffff),
-  parse(code, r, limits) {
+  parse(code, r) {
     switch (code) {
       case T.server_name:
         return { type: 'server_name', serverNameList: _readServerNameList(r) };
       case T.supported_groups:
-        return { type: 'supported_groups', namedGroupList: _readCodePoints(r, NAMED_GROUP_LIST, 2, limits.maxCodePoints) };
+        return { type: 'supported_groups', namedGroupList: _readCodePoints(r, NAMED_GROUP_LIST, 2) };
       case T.signature_algorithms:
-        return { type: 'signature_algorithms', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2, limits.maxCodePoints) };
+        return { type: 'signature_algorithms', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2) };
       case T.signature_algorithms_cert:
-        return { type: 'signature_algorithms_cert', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2, limits.maxCodePoints) };
+        return { type: 'signature_algorithms_cert', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2) };
       case T.key_share:
-        return { type: 'key_share', clientShares: _readClientShares(r, limits) };
+        return { type: 'key_share', clientShares: _readClientShares(r) };
       case T.supported_versions:
-        return { type: 'supported_versions', versions: _readCodePoints(r, VERSIONS, 2, limits.maxCodePoints) };
+        return { type: 'supported_versions', versions: _readCodePoints(r, VERSIONS, 2) };
       case T.psk_key_exchange_modes:
-        return { type: 'psk_key_exchange_modes', keModes: _readCodePoints(r, KE_MODES, 1, limits.maxCodePoints) };
+        return { type: 'psk_key_exchange_modes', keModes: _readCodePoints(r, KE_MODES, 1) };
       case T.pre_shared_key:
-        return _readOfferedPsks(r, limits);
+        return _readOfferedPsks(r);
       case T.early_data:
         return { type: 'early_data' };
       case T.cookie:
         return { type: 'cookie', cookie: r.opaque(COOKIE) };
       case T.application_layer_protocol_negotiation:
-        return { type: 'application_layer_protocol_negotiation', protocolNameList: _readProtocolNameList(r, limits) };
+        return { type: 'application_layer_protocol_negotiation', protocolNameList: _readProtocolNameList(r) };
       case T.certificate_authorities:
-        return { type: 'certificate_authorities', authorities: _readAuthorities(r, limits) };
+        return { type: 'certificate_authorities', authorities: _readAuthorities(r) };
       case T.post_handshake_auth:
         return { type: 'post_handshake_auth' };
       case T.padding:
         return _readPadding(r);
       case T.record_size_limit:
         return _readRecordSizeLimit(r);
+      // Not implemented, but read strictly where peers test it (RFC 8879 3, BoGo, tlsfuzzer).
+      case T.compress_certificate:
+        return _readCompressCertificate(r);
+      case T.trust_anchors:
+        return { type: 'trust_anchors', trustAnchors: _readTrustAnchors(r) };
+      // tls_flags stays opaque here: a server that defines no flag has nothing to read in it.
       default:
         return undefined;
     }
@@ -853,6 +964,10 @@ const _CLIENT_HELLO: _BlockCodec<ClientHelloExtension> = Object.freeze<_BlockCod
       case 'record_size_limit':
         w.u16(ext.recordSizeLimit);
         return;
+      case 'compress_certificate':
+        return _writeCodePoints(w, COMPRESSION_ALGORITHMS, 2, ext.algorithms);
+      case 'trust_anchors':
+        return _writeOpaqueList(w, TRUST_ANCHORS, TRUST_ANCHOR_IDENTIFIER, ext.trustAnchors);
     }
   },
   check(list) {
@@ -927,18 +1042,18 @@ const _HELLO_RETRY_REQUEST: _BlockCodec<HelloRetryRequestExtension> = Object.fre
 const _ENCRYPTED_EXTENSIONS: _BlockCodec<EncryptedExtensionsExtension> = Object.freeze<_BlockCodec<EncryptedExtensionsExtension>>({
   /** `Extension extensions<0..2^16-1>;` (RFC 8446 4.3.1) */
   bounds: vectorBounds('extensions', 0, 0xffff),
-  parse(code, r, limits) {
+  parse(code, r) {
     switch (code) {
       case T.server_name:
         // RFC 6066 3: "the "extension_data" field of this extension SHALL be empty" (the
         // caller's expectEnd turns any content into a decode_error).
         return { type: 'server_name' };
       case T.supported_groups:
-        return { type: 'supported_groups', namedGroupList: _readCodePoints(r, NAMED_GROUP_LIST, 2, limits.maxCodePoints) };
+        return { type: 'supported_groups', namedGroupList: _readCodePoints(r, NAMED_GROUP_LIST, 2) };
       case T.early_data:
         return { type: 'early_data' };
       case T.application_layer_protocol_negotiation: {
-        const names = _readProtocolNameList(r, limits);
+        const names = _readProtocolNameList(r);
         // RFC 7301 3.1: the server's "ProtocolNameList" MUST contain exactly one "ProtocolName".
         if (names.length !== 1) throw new TlsDecodeError('illegal_parameter', `ALPN: server selected ${names.length} protocols`);
         return { type: 'application_layer_protocol_negotiation', protocolName: names[0]! };
@@ -968,14 +1083,19 @@ const _ENCRYPTED_EXTENSIONS: _BlockCodec<EncryptedExtensionsExtension> = Object.
 const _CERTIFICATE_REQUEST: _BlockCodec<CertificateRequestExtension> = Object.freeze<_BlockCodec<CertificateRequestExtension>>({
   /** `Extension extensions<2..2^16-1>;` (RFC 8446 4.3.2) */
   bounds: vectorBounds('extensions', 2, 0xffff),
-  parse(code, r, limits) {
+  parse(code, r) {
     switch (code) {
       case T.signature_algorithms:
-        return { type: 'signature_algorithms', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2, limits.maxCodePoints) };
+        return { type: 'signature_algorithms', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2) };
       case T.signature_algorithms_cert:
-        return { type: 'signature_algorithms_cert', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2, limits.maxCodePoints) };
+        return { type: 'signature_algorithms_cert', supportedSignatureAlgorithms: _readCodePoints(r, SIGNATURE_ALGORITHMS, 2) };
       case T.certificate_authorities:
-        return { type: 'certificate_authorities', authorities: _readAuthorities(r, limits) };
+        return { type: 'certificate_authorities', authorities: _readAuthorities(r) };
+      case T.compress_certificate:
+        return _readCompressCertificate(r);
+      // draft-ietf-tls-tlsflags: a request message; unknown flags are ignored, bad encodings not.
+      case T.tls_flags:
+        return _readTlsFlags(r);
       default:
         return undefined;
     }
@@ -987,6 +1107,11 @@ const _CERTIFICATE_REQUEST: _BlockCodec<CertificateRequestExtension> = Object.fr
         return _writeCodePoints(w, SIGNATURE_ALGORITHMS, 2, ext.supportedSignatureAlgorithms);
       case 'certificate_authorities':
         return _writeAuthorities(w, ext.authorities);
+      case 'compress_certificate':
+        return _writeCodePoints(w, COMPRESSION_ALGORITHMS, 2, ext.algorithms);
+      case 'tls_flags':
+        w.opaque(TLS_FLAGS, ext.flags);
+        return;
     }
   },
 });
@@ -1004,10 +1129,14 @@ const _NEW_SESSION_TICKET: _BlockCodec<NewSessionTicketExtension> = Object.freez
   parse(code, r) {
     // RFC 8446 4.2.10: in a NewSessionTicket, early_data carries `uint32 max_early_data_size;`.
     if (code === T.early_data) return { type: 'early_data', maxEarlyDataSize: r.u32('max_early_data_size') };
+    // draft-ietf-tls-tlsflags: ticket flags (unknown ones allowed and ignored), read strictly
+    // as BoGo's ticket flag tests expect.
+    if (code === T.tls_flags) return _readTlsFlags(r);
     return undefined;
   },
   write(w, ext) {
-    w.u32(ext.maxEarlyDataSize);
+    if (ext.type === 'tls_flags') w.opaque(TLS_FLAGS, ext.flags);
+    else w.u32(ext.maxEarlyDataSize);
   },
 });
 
@@ -1025,9 +1154,9 @@ const _BLOCKS: { readonly [C in ExtensionContext]: _BlockCodec<ExtensionsByConte
  * Reads the extension block of a message of type `context` from `r`. Not exported from the
  * package; the message decoders call it.
  */
-export function _readExtensionBlock<C extends ExtensionContext>(r: Reader, context: C, limits: CodecLimits): ExtensionsByContext[C][] {
+export function _readExtensionBlock<C extends ExtensionContext>(r: Reader, context: C): ExtensionsByContext[C][] {
   const codec = _BLOCKS[context] as _BlockCodec<ExtensionsByContext[C]>;
-  const list = _readExtensions(r, codec.bounds, context, limits, (code, body) => codec.parse(code, body, limits));
+  const list = _readExtensions(r, codec.bounds, context, (code, body) => codec.parse(code, body));
   const problem = codec.check?.(list);
   if (problem !== undefined) throw new TlsDecodeError(problem.alert, `${context}: ${problem.problem}`);
   return list;
@@ -1062,10 +1191,11 @@ export function encodeExtensions<C extends ExtensionContext>(context: C, extensi
 export function decodeExtensions<C extends ExtensionContext>(
   context: C,
   block: Uint8Array,
-  options: DecodeOptions = {},
+  // Extension blocks have no limit of their own: the handshake message holding one does.
+  _options: DecodeOptions = {},
 ): ExtensionsByContext[C][] {
   const r = new Reader(block, `${context} extensions`);
-  const list = _readExtensionBlock(r, context, codecLimits(options.limits));
+  const list = _readExtensionBlock(r, context);
   r.expectEnd();
   return list;
 }

@@ -4,7 +4,7 @@
  * HelloRetryRequest (RFC 8446 4.4.1).
  * @module
  */
-import { TlsDecodeError, TlsEncodeError, vectorBounds, type Writer } from '../codec.js';
+import { Reader, TlsDecodeError, TlsEncodeError, vectorBounds, type Writer } from '../codec.js';
 import { HANDSHAKE_TYPE } from '../enums.js';
 import {
   _readExtensionBlock,
@@ -12,9 +12,10 @@ import {
   pskBindersLength,
   type ClientHelloExtension,
   type HelloRetryRequestExtension,
+  type OpaqueExtension,
   type ServerHelloExtension,
 } from './extensions.js';
-import { _buildHandshake, _openHandshake, codecLimits, encodeHandshake, HANDSHAKE_HEADER_LENGTH, type Decoded, type DecodeOptions } from './handshake.js';
+import { _buildHandshake, _openHandshake, encodeHandshake, HANDSHAKE_HEADER_LENGTH, type Decoded, type DecodeOptions } from './handshake.js';
 
 /** `opaque Random[32];` (RFC 8446 4.1.2) */
 export const RANDOM_LENGTH = 32;
@@ -178,7 +179,6 @@ export function encodeClientHello(msg: ClientHello): Uint8Array {
  * transcript.update(ch.raw);
  */
 export function decodeClientHello(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<ClientHello> {
-  const limits = codecLimits(options.limits);
   const r = _openHandshake(bytes, 'client_hello', options);
   const legacyVersion = r.u16('legacy_version');
   const random = r.bytes(RANDOM_LENGTH, 'random');
@@ -186,7 +186,6 @@ export function decodeClientHello(bytes: Uint8Array, options: DecodeOptions = {}
   const suites = r.vector(CIPHER_SUITES);
   // RFC 8446 3.4: a vector of 2-byte elements has an even length.
   if (suites.remaining % 2 !== 0) throw new TlsDecodeError('decode_error', 'client_hello: cipher_suites length is odd');
-  if (suites.remaining / 2 > limits.maxCodePoints) throw new TlsDecodeError('decode_error', `client_hello: more than ${limits.maxCodePoints} cipher suites`);
   const cipherSuites: number[] = [];
   while (!suites.isEmpty) cipherSuites.push(suites.u16('cipher_suite'));
   const compression = r.opaque(LEGACY_COMPRESSION_METHODS);
@@ -198,9 +197,34 @@ export function decodeClientHello(bytes: Uint8Array, options: DecodeOptions = {}
   }
   // RFC 8446 4.1.2: "The presence of extensions can be detected by determining whether there
   // are bytes following the compression_methods field" -- a pre-extensions hello has none.
-  const extensions = r.isEmpty ? [] : _readExtensionBlock(r, 'client_hello', limits);
+  const extensions = r.isEmpty ? [] : _readExtensionBlock(r, 'client_hello');
   r.expectEnd();
   return { type: 'client_hello', legacyVersion, random, legacySessionId, cipherSuites, extensions, raw: bytes.slice() };
+}
+
+/**
+ * The extensions of a decoded ClientHello exactly as they were on the wire: each type with its
+ * extension_data bytes, in order, parsed or not. For checks that compare two ClientHellos byte
+ * for byte (RFC 8446 4.1.2: the second ClientHello after a HelloRetryRequest repeats the first
+ * but for listed changes). Reads `hello.raw`, which the decoder has already checked.
+ * @example
+ * const before = clientHelloRawExtensions(ch1), after = clientHelloRawExtensions(ch2);
+ */
+export function clientHelloRawExtensions(hello: Decoded<ClientHello>): OpaqueExtension[] {
+  const r = new Reader(hello.raw, 'client_hello', HANDSHAKE_HEADER_LENGTH);
+  r.u16('legacy_version');
+  r.bytes(RANDOM_LENGTH, 'random');
+  r.vector(LEGACY_SESSION_ID);
+  r.vector(CIPHER_SUITES);
+  r.vector(LEGACY_COMPRESSION_METHODS);
+  const out: OpaqueExtension[] = [];
+  if (r.isEmpty) return out;
+  const block = r.vector(2);
+  while (!block.isEmpty) {
+    const type = block.u16('extension_type');
+    out.push({ type, data: block.vector(2).rest() });
+  }
+  return out;
 }
 
 /**
@@ -282,23 +306,24 @@ function _encodeServerHelloShape(
  * if (sh.type === 'hello_retry_request') retry(sh); else proceed(sh);
  */
 export function decodeServerHello(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<ServerHello> | Decoded<HelloRetryRequest> {
-  const limits = codecLimits(options.limits);
   const r = _openHandshake(bytes, 'server_hello', options);
   const legacyVersion = r.u16('legacy_version');
   const random = r.bytes(RANDOM_LENGTH, 'random');
   const legacySessionIdEcho = r.opaque(LEGACY_SESSION_ID);
   const cipherSuite = r.u16('cipher_suite');
   const compression = r.u8('legacy_compression_method');
-  // RFC 8446 4.1.3: "legacy_compression_method: A single byte which MUST have the value 0."
-  if (compression !== 0) throw new TlsDecodeError('illegal_parameter', `server_hello: legacy_compression_method is ${compression}`);
+  // RFC 8446 4.1.3: "legacy_compression_method: A single byte which MUST have the value 0." It
+  // names no alert for a client to send (4.1.2's illegal_parameter is the server's, for
+  // ClientHello): decode_error, as BoringSSL sends (BoGo TLS13-HRR-InvalidCompressionMethod).
+  if (compression !== 0) throw new TlsDecodeError('decode_error', `server_hello: legacy_compression_method is ${compression}`);
   const raw = bytes.slice();
   // RFC 8446 4.1.3: the HelloRetryRequest random marks the message as a HelloRetryRequest.
   if (isHelloRetryRequestRandom(random)) {
-    const extensions = _readExtensionBlock(r, 'hello_retry_request', limits);
+    const extensions = _readExtensionBlock(r, 'hello_retry_request');
     r.expectEnd();
     return { type: 'hello_retry_request', legacyVersion, legacySessionIdEcho, cipherSuite, extensions, raw };
   }
-  const extensions = _readExtensionBlock(r, 'server_hello', limits);
+  const extensions = _readExtensionBlock(r, 'server_hello');
   r.expectEnd();
   return { type: 'server_hello', legacyVersion, random, legacySessionIdEcho, cipherSuite, extensions, raw };
 }

@@ -6,7 +6,7 @@
 import { TlsDecodeError, vectorBounds } from '../codec.js';
 import { KEY_UPDATE_REQUEST, type KeyUpdateRequestName } from '../enums.js';
 import { _readExtensionBlock, _writeExtensionBlock, type NewSessionTicketExtension } from './extensions.js';
-import { _buildHandshake, _openHandshake, codecLimits, type Decoded, type DecodeOptions } from './handshake.js';
+import { _buildHandshake, _openHandshake, type Decoded, type DecodeOptions } from './handshake.js';
 
 /** `opaque ticket_nonce<0..255>;` (RFC 8446 4.6.1) */
 const TICKET_NONCE = vectorBounds('ticket_nonce', 0, 255);
@@ -61,7 +61,7 @@ export function decodeNewSessionTicket(bytes: Uint8Array, options: DecodeOptions
   const ticketAgeAdd = r.u32('ticket_age_add');
   const ticketNonce = r.opaque(TICKET_NONCE);
   const ticket = r.opaque(TICKET);
-  const extensions = _readExtensionBlock(r, 'new_session_ticket', codecLimits(options.limits));
+  const extensions = _readExtensionBlock(r, 'new_session_ticket');
   r.expectEnd();
   return { type: 'new_session_ticket', ticketLifetime, ticketAgeAdd, ticketNonce, ticket, extensions, raw: bytes.slice() };
 }
