@@ -101,7 +101,8 @@ function expectedNonEntropy(s: Scenario, side: 'client' | 'server'): string[] {
   }
   const lock = ticketLock(use.keys);
   const out: string[] = [];
-  if (use.checks) out.push('receive() clock now', ...(lock ? [`receive() locks ${lock}`] : []));
+  // A store is asked twice for a session that resumes: `get` (for the binder), then `take`.
+  if (use.checks) out.push('receive() clock now', ...(lock ? [`receive() locks ${lock}`] : []), ...(use.keys === 'store' ? [`receive() locks ${lock}`] : []));
   if (use.replayCheck) out.push('receive() locks sandtls.replay');
   out.push(...chains);
   if (use.issues) {
@@ -181,6 +182,7 @@ describe('the scenarios cover every public API', () => {
       'resumption with an expired session',
       'tickets from external keys',
       'resumption across servers sharing external keys',
+      'resumption with a client certificate',
       'resumption from a session store',
       'resumption with 0-RTT data',
     ]);
@@ -188,6 +190,7 @@ describe('the scenarios cover every public API', () => {
     expect(resumed.map((s) => s.name)).toEqual([
       'resumption',
       'resumption across servers sharing external keys',
+      'resumption with a client certificate',
       'resumption from a session store',
       'resumption with 0-RTT data',
     ]);
@@ -221,6 +224,22 @@ describe('the scenarios cover every public API', () => {
 });
 
 describe('what each API touches after init()', () => {
+  it('post-handshake authentication: the server draws a certificate_request_context and reads the clock once per client chain; the client draws only for its signature; no lock, no stderr', () => {
+    expect(byPhase('post-handshake authentication').map((s) => s.name)).toEqual([
+      'post-handshake client authentication',
+      'post-handshake client authentication without a certificate',
+    ]);
+    const purposes = (run: ScenarioRun, side: Side) => eventsOf(run, side).filter((e) => e.capability === 'entropy').map((e) => e.purpose!);
+    for (const s of byPhase('post-handshake authentication')) {
+      const run = recorded(s);
+      expect(purposes(run, 'server'), s.name).toEqual(['certificate_request_context']);
+      expect(placedEvents(run, 'server').find((e) => e.capability === 'entropy')!.api, s.name).toBe('requestClientCertificate()');
+      expect(nonEntropy(run, 'server'), s.name).toEqual(Array(s.chainVerifications.server ?? 0).fill('receive() clock now'));
+      expect(nonEntropy(run, 'client'), s.name).toEqual([]);
+    }
+    expect(purposes(runs.recorded.get('post-handshake client authentication without a certificate')!, 'client')).toEqual([]);
+  });
+
   it('the record layer and the failure paths touch no capability at all', () => {
     for (const s of [...byPhase('record layer'), ...byPhase('failure path')]) {
       for (const side of s.sides) expect(eventsOf(recorded(s), side), `${s.name} (${side})`).toEqual([]);
@@ -246,15 +265,17 @@ describe('what each API touches after init()', () => {
       // issue time) and one sandtls.ticket_keys lock (the key to seal them with), all in receive().
       expect(nonEntropy(recorded(s), 'server'), s.name).toEqual(expectedNonEntropy(s, 'server'));
     }
-    // Every full handshake the server completes without asking for a client certificate issues
-    // two tickets (the default); client authentication, a failed handshake or tickets: false: none.
+    // Every full handshake the server completes issues two tickets (the default), client
+    // authentication included (the tickets carry the client certificate); a failed handshake or
+    // tickets: false: none.
     const issuing = byPhase('handshake').filter((s) => s.sessions.server?.issues);
     expect(issuing.length).toBeGreaterThan(20);
     for (const s of issuing) {
       expect(s.sessions.server, s.name).toEqual({ issues: 2, keys: 'default', newKey: true });
       expect(nonEntropy(recorded(s), 'server').slice(-2), s.name).toEqual(['receive() clock now', 'receive() locks sandtls.ticket_keys']);
     }
-    for (const name of ['handshake client auth ecdsa-p256', 'handshake rejects unknown CA', 'handshake server rejects client certificate']) {
+    expect(runs.scenarios.find((s) => s.name === 'handshake client auth ecdsa-p256')!.sessions.server?.issues).toBe(2);
+    for (const name of ['handshake rejects unknown CA', 'handshake server rejects client certificate']) {
       expect(runs.scenarios.find((s) => s.name === name)!.sessions, name).toEqual({});
     }
     // tickets: false is the way back to a server that touches entropy only.
@@ -390,7 +411,11 @@ describe('sessions and resumption', () => {
     const full = purposes(named('handshake no middlebox, no GREASE'), 'client');
     const fullWithSessionId = purposes(named('handshake x25519 ecdsa-p256'), 'client');
     expect(full.length).toBeLessThan(fullWithSessionId.length);
-    for (const s of byPhase('resumption')) expect(purposes(recorded(s), 'client'), s.name).toEqual(fullWithSessionId);
+    // A client with a certificate first checks its key in engine.client() (a blinded derivation).
+    const withKeyCheck = ['scalar_blinding:edwards25519', ...fullWithSessionId];
+    for (const s of byPhase('resumption')) {
+      expect(purposes(recorded(s), 'client'), s.name).toEqual(s.name === 'resumption with a client certificate' ? withKeyCheck : fullWithSessionId);
+    }
   });
 
   it('resumption touches no capability but entropy, the clock and (server only) locks, and draws entropy only for the purposes a full handshake or a ticket has', () => {
@@ -411,7 +436,8 @@ describe('sessions and resumption', () => {
       expect(purposes(named(name), 'server').filter((p) => p.startsWith('ticket_key')), name).toEqual([]);
     }
     const locks = (name: string) => eventsOf(named(name), 'server').filter((e) => e.capability === 'locks').map((e) => e.purpose);
-    expect(locks('resumption from a session store')).toEqual(['sandtls.session_cache', 'sandtls.session_cache', 'sandtls.session_cache']);
+    // get (binder check), take (consumed), then one put per new ticket.
+    expect(locks('resumption from a session store')).toEqual(['sandtls.session_cache', 'sandtls.session_cache', 'sandtls.session_cache', 'sandtls.session_cache']);
     expect(locks('resumption with 0-RTT data')).toEqual(['sandtls.ticket_keys', 'sandtls.replay', 'sandtls.ticket_keys']);
   });
 });

@@ -510,7 +510,7 @@ describe('session resumption', () => {
     expect(() => b.server.setTicketKeys(Buffer.alloc(47))).toThrow(TypeError);
   });
 
-  it('earlyData: 0-RTT accepted by a createServer({ maxEarlyDataSize }) server, read after secure; a server without it gets the data after the handshake', async () => {
+  it("earlyData: 0-RTT accepted by a createServer({ maxEarlyDataSize }) server, read after secure; a server without it gets the data after the handshake with earlyDataRejected: 'resend'", async () => {
     const { port, accepted } = await sandtlsShoutServer({ maxEarlyDataSize: 1024 });
     const { session, socket } = await sessionFrom(port);
     expect(decodeSession(session).maxEarlyDataSize).toBe(1024);
@@ -526,13 +526,14 @@ describe('session resumption', () => {
     await until('the server side', () => accepted.length === 2);
     expect(accepted[1]!.info!.earlyDataAccepted).toBe(true);
 
-    // The same session to a server that takes no early data: resumed, data sent after the handshake.
+    // The same session to a server that takes no early data: resumed, data sent after the
+    // handshake ('resend'; the default, 'report', drops it: RFC 8446 4.2.10).
     const keys = Buffer.alloc(48, 9);
     const strict = await sandtlsShoutServer({ ticketKeys: keys });
     const lenient = await sandtlsShoutServer({ ticketKeys: keys, maxEarlyDataSize: 1024 });
     const second = await sessionFrom(lenient.port);
     expect(await roundTrip(second.socket, 'x')).toBe('X');
-    const late = keep(connect({ host: '127.0.0.1', port: strict.port, servername: 'localhost', ca: TLS_CA, engine, session: second.session, earlyData: Buffer.from('late') }));
+    const late = keep(connect({ host: '127.0.0.1', port: strict.port, servername: 'localhost', ca: TLS_CA, engine, session: second.session, earlyData: Buffer.from('late'), earlyDataRejected: 'resend' }));
     const lateReply = readAll(late);
     await event(late, 'secureConnect');
     expect(late.isSessionReused()).toBe(true);

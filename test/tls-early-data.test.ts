@@ -1,7 +1,9 @@
 /**
  * 0-RTT (RFC 8446 2.3, 4.2.10, 8): a resuming client sends early data under the early traffic
  * key; a server configured with `maxEarlyDataSize` accepts it once per ClientHello, inside the
- * freshness window; every other case rejects it and the client resends (or reports) it.
+ * freshness window; every other case rejects it and the client reports it (drops the data), or
+ * in `earlyDataRejected: 'resend'` mode sends it after the handshake when the ALPN protocol is
+ * the session's (RFC 8446 4.2.10).
  */
 import { describe, expect, it } from 'vitest';
 import { init, type Engine } from '../src/engine.js';
@@ -166,7 +168,7 @@ describe('0-RTT early data', () => {
     expect(str(lone.read())).toBe('pay');
   });
 
-  it('is rejected outside the freshness window, and the client resends it after the handshake', () => {
+  it('is rejected outside the freshness window, and the client drops it by default (RFC 8446 4.2.10: not resent automatically)', () => {
     const { engine: clientEngine, clock: clientClock } = engineAt('c');
     const { engine: serverEngine, clock: serverClock } = engineAt('s');
     const sConfig = serverConfig();
@@ -182,7 +184,7 @@ describe('0-RTT early data', () => {
     expect(c.info!.resumed).toBe(true);
     expect(c.info!.earlyDataAccepted).toBe(false);
     expect(s.info!.earlyDataAccepted).toBe(false);
-    expect(str(s.read())).toBe('late'); // resent as ordinary application data
+    expect(s.read().length).toBe(0); // 'report' is the default: the application decides
   });
 
   it("earlyDataRejected: 'report' drops rejected data and says so", () => {
@@ -205,7 +207,7 @@ describe('0-RTT early data', () => {
     const session = firstSession(clientEngine, serverEngine, plain);
     expect(session.maxEarlyDataSize).toBe(0);
     // The client never sends 0-RTT on such a ticket: the data goes after the handshake.
-    const c = clientEngine.client(clientConfig({ session, earlyData: text('x') }));
+    const c = clientEngine.client(clientConfig({ session, earlyData: text('x'), earlyDataRejected: 'resend' }));
     const hello = firstFlight(c);
     expect(hello.length).toBeLessThan(2000);
     const s = serverEngine.server(plain);
@@ -215,14 +217,14 @@ describe('0-RTT early data', () => {
     expect(str(s.read())).toBe('x');
   });
 
-  it('a HelloRetryRequest rejects early data: the second ClientHello goes in plaintext, the data is resent', () => {
+  it("a HelloRetryRequest rejects early data: the second ClientHello goes in plaintext, the data is resent ('resend')", () => {
     const { engine: clientEngine } = engineAt('c');
     const { engine: serverEngine } = engineAt('s');
     const first = serverConfig();
     const session = firstSession(clientEngine, serverEngine, first, { keyShares: ['x25519'] });
     // Now the server wants secp256r1, for which the client sent no share.
     const hrr = serverConfig({ groups: ['secp256r1'] });
-    const c = clientEngine.client(clientConfig({ session, earlyData: text('hrr'), keyShares: ['x25519'] }));
+    const c = clientEngine.client(clientConfig({ session, earlyData: text('hrr'), keyShares: ['x25519'], earlyDataRejected: 'resend' }));
     const s = serverEngine.server(hrr);
     pipe(c, s);
     expect(c.state).toBe('connected');
@@ -237,7 +239,7 @@ describe('0-RTT early data', () => {
     const { engine: serverEngine } = engineAt('s');
     const sConfig = serverConfig({ maxEarlyDataSize: 10 });
     const session = firstSession(clientEngine, serverEngine, sConfig);
-    const c = clientEngine.client(clientConfig({ session, earlyData: text('eleven byte') }));
+    const c = clientEngine.client(clientConfig({ session, earlyData: text('eleven byte'), earlyDataRejected: 'resend' }));
     const s = serverEngine.server(sConfig);
     pipe(c, s);
     expect(c.info!.earlyDataAccepted).toBe(false);
@@ -257,25 +259,26 @@ describe('0-RTT early data', () => {
     expect(s.error!.alert).toBe('unexpected_message');
   });
 
-  it('an ALPN protocol other than the session one rejects early data; a different cipher suite too', () => {
+  it("an ALPN protocol other than the session one rejects early data, and 'resend' does not resend it; a different cipher suite rejects it too", () => {
     const { engine: clientEngine } = engineAt('c');
     const { engine: serverEngine } = engineAt('s');
     const h2 = serverConfig({ alpn: ['h2', 'http/1.1'] });
     const session = firstSession(clientEngine, serverEngine, h2, { alpn: ['h2'] });
     expect(session.alpn).toBe('h2');
-    // The client now asks only for http/1.1: 0-RTT is not attempted.
-    const c = clientEngine.client(clientConfig({ session, alpn: ['http/1.1'], earlyData: text('a') }));
+    // The client now asks only for http/1.1: 0-RTT is not attempted, and the data, written for
+    // h2, is not sent under http/1.1 (RFC 8446 4.2.10).
+    const c = clientEngine.client(clientConfig({ session, alpn: ['http/1.1'], earlyData: text('a'), earlyDataRejected: 'resend' }));
     const s = serverEngine.server(h2);
     pipe(c, s);
     expect(c.info!.alpn).toBe('http/1.1');
     expect(c.info!.earlyDataAccepted).toBe(false);
-    expect(str(s.read())).toBe('a');
+    expect(s.read().length).toBe(0);
     // The server prefers another suite with the same hash: it resumes, without early data.
     const { engine: e2 } = engineAt('c2');
     const aes = serverConfig({ cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'] });
     const s1 = firstSession(e2, serverEngine, aes, { cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
     const chacha = serverConfig({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'] });
-    const c2 = e2.client(clientConfig({ session: s1, earlyData: text('b') }));
+    const c2 = e2.client(clientConfig({ session: s1, earlyData: text('b'), earlyDataRejected: 'resend' }));
     const s2 = serverEngine.server(chacha);
     pipe(c2, s2);
     expect(c2.info!.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
@@ -294,7 +297,7 @@ describe('0-RTT early data', () => {
     const s = serverEngine.server(sConfig);
     pipe(c, s);
     expect(s.info!.earlyDataAccepted).toBe(false);
-    expect(str(s.read())).toBe('z');
+    expect(s.read().length).toBe(0);
   });
 
   it('config: maxEarlyDataSize is checked, needs tickets; earlyDataRejected is checked', () => {
@@ -334,6 +337,10 @@ describe('stateful tickets (memorySessionStore)', () => {
       serverName: undefined,
       alpn: undefined,
       maxEarlyDataSize: 0,
+      authenticatedAt: issuedAt,
+      clientCertificates: [],
+      clientNotAfter: undefined,
+      clientSignatureScheme: undefined,
     });
     store.put(Uint8Array.of(1), session(0));
     store.put(Uint8Array.of(2), session(0));

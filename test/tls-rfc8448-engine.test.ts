@@ -287,6 +287,11 @@ describe('RFC 8448 server known answers', () => {
       serverName: 'server',
       alpn: undefined,
       maxEarlyDataSize: 1024,
+      // A full handshake: authenticated now, no client certificate.
+      authenticatedAt: scripted.now,
+      clientCertificates: [],
+      clientNotAfter: undefined,
+      clientSignatureScheme: undefined,
     });
 
     server.receive(s.hex('Record_Client_AppData'));

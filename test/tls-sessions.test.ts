@@ -6,7 +6,12 @@
  * - ticket key rotation and ticket lifetimes on the Platform clock, both sides;
  * - what makes a server decline a ticket (a full handshake follows, never an error) and what
  *   makes a client not offer one; the one thing that is an error: a binder that does not verify;
- * - HelloRetryRequest with a PSK, `encodeSession`/`decodeSession`, how many tickets a client gets.
+ * - HelloRetryRequest with a PSK, `encodeSession`/`decodeSession`, how many tickets a client gets;
+ * - mutual TLS resumption: tickets carry the client's certificates ('required' servers resume only
+ *   sessions that have one), bounded in size;
+ * - the total session lifetime (RFC 8446 4.6.1): 7 days from the full handshake through any chain
+ *   of resumptions, and never past the peer certificate's notAfter, on both sides;
+ * - stateful tickets: the binder is checked before the session is taken from the store.
  *
  * 0-RTT early data is test/tls-early-data.test.ts; resumption against node:tls and openssl is
  * test/tls-resumption-interop.test.ts.
@@ -33,7 +38,9 @@ import { inProcessLocks } from '../src/os/locks.js';
 import { CONTENT_TYPE } from '../src/tls/enums.js';
 import { decodeClientHello, encodeNewSessionTicket, findExtension, type ClientHello } from '../src/tls/messages.js';
 import { RecordProtection } from '../src/tls/record.js';
-import { openTicket } from '../src/tls/session.js';
+import { MAX_SESSION_CLIENT_CHAIN_BYTES, memorySessionStore, openTicket, sessionClientChain, type ServerSession, type SessionStore } from '../src/tls/session.js';
+import { parseCertificate } from '../src/x509/cert.js';
+import { toDerList } from '../src/x509/pem.js';
 import { exampleComIdentity, pipe, replayableEntropy, seededRandom, splitRecords, TLS_CA, TLS_SERVER_NAME, tlsIdentity, type Wire } from './helpers/loopback.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -336,14 +343,6 @@ describe('what a server declines (a full handshake follows)', () => {
     expect(run.server.info!.serverName).toBe('example.test');
   });
 
-  it('a server that asks for client certificates does not resume: a ticket carries no client identity', () => {
-    const keys = fleetKeys();
-    const session = sessionFrom(serverA, serverConfig({ tickets: { keys } }));
-    const run = connect(serverA, serverConfig({ tickets: { keys }, requestClientCertificate: 'optional', trustAnchors: TLS_CA }), { session });
-    expect(offered(run.hellos[0]!)).toBeDefined();
-    expectFull(run);
-  });
-
   it('a session of a suite whose hash the server does not choose: declined (RFC 8446 4.2.11)', () => {
     const config = serverConfig({ tickets: { keys: fleetKeys() } });
     const session = sessionFrom(serverA, config, { cipherSuites: ['TLS_AES_256_GCM_SHA384'] });
@@ -560,7 +559,11 @@ describe('encodeSession / decodeSession', () => {
       new Uint8Array(0),
       Uint8Array.from({ length: 200 }, () => random(256)),
       Uint8Array.of(1, ...bytes.subarray(1)),
+      // Version 2 (before authenticatedAt and peerNotAfter) is refused: a full handshake follows.
+      Uint8Array.of(2, ...bytes.subarray(1)),
+      // Version 3 bytes end before peerSignatureScheme: these have two bytes too many.
       Uint8Array.of(3, ...bytes.subarray(1)),
+      Uint8Array.of(5, ...bytes.subarray(1)),
       Uint8Array.of(...bytes, 0),
       ...Array.from({ length: bytes.length }, (_, n) => bytes.subarray(0, n)),
     ];
@@ -581,11 +584,11 @@ describe('how many tickets a client gets', () => {
     expect(connect(serverA, serverConfig()).sessions).toHaveLength(2);
   });
 
-  it('tickets.count: 0 or tickets: false: none; a server asking for client certificates issues none either', () => {
+  it('tickets.count: 0 or tickets: false: none; a server asking for client certificates issues them too (they carry the client identity)', () => {
     expect(connect(serverA, serverConfig({ tickets: { count: 0 } })).sessions).toEqual([]);
     expect(connect(serverA, serverConfig({ tickets: false })).sessions).toEqual([]);
     const withClientAuth = connect(serverA, serverConfig({ requestClientCertificate: 'optional', trustAnchors: TLS_CA }));
-    expect(withClientAuth.sessions).toEqual([]);
+    expect(withClientAuth.sessions).toHaveLength(2);
   });
 
   it('a NewSessionTicket with lifetime 0 is ignored; one over 7 days is kept for 7 days (RFC 8446 4.6.1)', () => {
@@ -606,6 +609,169 @@ describe('how many tickets a client gets', () => {
       [1, 1],
       [2, 604_800],
     ]);
+  });
+});
+
+// =============================================================================================
+
+/** A client identity distinct from the server's (Ed25519 leaf of the same CA). */
+const CLIENT_IDENTITY = tlsIdentity('ed25519');
+const CLIENT_LEAF = toDerList(CLIENT_IDENTITY.certificateChain, 'CERTIFICATE')[0]!;
+const withClientCertificate: Partial<ClientConfig> = CLIENT_IDENTITY;
+const DAY = 86_400;
+
+describe('mutual TLS resumption: sessions carry the client identity', () => {
+  it("an 'optional' server: a session from a connection with a client certificate resumes and reports that certificate; the tickets of the resumed connection keep it", () => {
+    const config = serverConfig({ tickets: { keys: fixedKeys() }, requestClientCertificate: 'optional', trustAnchors: TLS_CA });
+    const first = connect(serverA, config, withClientCertificate);
+    expect(hex(first.server.info!.peerCertificates[0]!)).toBe(hex(CLIENT_LEAF));
+    // The client offers post_handshake_auth (it has a certificate); nothing else changes.
+    const run = connect(serverA, config, { ...withClientCertificate, session: first.sessions[0]! });
+    expectResumed(run);
+    expect(run.server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+    // A session of the resumed connection resumes with the same identity.
+    const again = connect(serverA, config, { ...withClientCertificate, session: run.sessions[0]! });
+    expectResumed(again);
+    expect(again.server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+  });
+
+  it("an 'optional' server, a session from a connection where the client sent no certificate: it resumes, with no peer certificates", () => {
+    const config = serverConfig({ tickets: { keys: fixedKeys() }, requestClientCertificate: 'optional', trustAnchors: TLS_CA });
+    const first = connect(serverA, config);
+    expect(first.server.info!.peerCertificates).toEqual([]);
+    const run = connect(serverA, config, { session: first.sessions[0]! });
+    expectResumed(run);
+    expect(run.server.info!.peerCertificates).toEqual([]);
+  });
+
+  it("a 'required' server resumes a session carrying a client certificate, but not one without (a full handshake asks for the certificate)", () => {
+    const keys = fixedKeys();
+    const required = serverConfig({ tickets: { keys }, requestClientCertificate: 'required', trustAnchors: TLS_CA });
+    const optional = serverConfig({ tickets: { keys }, requestClientCertificate: 'optional', trustAnchors: TLS_CA });
+    const withCert = connect(serverA, required, withClientCertificate).sessions[0]!;
+    const resumed = connect(serverA, required, { ...withClientCertificate, session: withCert });
+    expectResumed(resumed);
+    expect(resumed.server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+    // A session without a client identity (from the 'optional' server of the same fleet).
+    const anonymous = connect(serverA, optional).sessions[0]!;
+    const run = connect(serverA, required, { ...withClientCertificate, session: anonymous });
+    expect(offered(run.hellos[0]!)).toBeDefined();
+    expectFull(run);
+    expect(run.server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+  });
+
+  it('stateful sessions (memorySessionStore) carry the client certificate too', () => {
+    const config = serverConfig({ tickets: { store: memorySessionStore({ locks: inProcessLocks() }) }, requestClientCertificate: 'required', trustAnchors: TLS_CA });
+    const session = connect(serverA, config, withClientCertificate).sessions[0]!;
+    const run = connect(serverA, config, { ...withClientCertificate, session });
+    expectResumed(run);
+    expect(run.server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+  });
+
+  it('what a session keeps of a client chain is bounded: the chain, else its leaf, else no ticket at all', () => {
+    const small = [new Uint8Array(1000), new Uint8Array(2000)];
+    expect(sessionClientChain(small)).toBe(small);
+    expect(sessionClientChain([])).toEqual([]);
+    const big = [new Uint8Array(3000), new Uint8Array(MAX_SESSION_CLIENT_CHAIN_BYTES)];
+    expect(sessionClientChain(big)).toEqual([big[0]]);
+    expect(sessionClientChain([new Uint8Array(MAX_SESSION_CLIENT_CHAIN_BYTES + 1)])).toBeUndefined();
+    // The ticket of a real client chain opens with it.
+    const keys = fixedKeys();
+    const config = serverConfig({ tickets: { keys }, requestClientCertificate: 'required', trustAnchors: TLS_CA });
+    const session = connect(serverA, config, withClientCertificate).sessions[0]!;
+    expect(openTicket(keys, session.ticket, serverA.clock.now)!.clientCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+  });
+});
+
+describe('total session lifetime (RFC 8446 4.6.1): 7 days from the full handshake, never past a certificate', () => {
+  it('a chain of resumptions ends 7 days after the full handshake: sessions of resumed connections inherit its time', () => {
+    const keys = fleetKeys('lifetime', 2 * DAY, 3 * DAY);
+    const config = serverConfig({ tickets: { keys, lifetime: 3 * DAY } });
+    const first = connect(serverA, config);
+    const start = first.sessions[0]!.authenticatedAt;
+    expect(start).toBe(T0);
+    let session = first.sessions[0]!;
+    for (let day = 1; day < 7; day++) {
+      advance(DAY);
+      const run = connect(serverA, config, { session });
+      expectResumed(run);
+      session = run.sessions[0]!;
+      expect(session.authenticatedAt).toBe(start);
+      expect(openTicket(keys, session.ticket, serverA.clock.now)!.authenticatedAt).toBe(start);
+    }
+    // Day 7: the ticket itself is 1 day old, but the authentication is 7 days old.
+    advance(DAY);
+    const late = connect(serverA, config, { session });
+    expect(offered(late.hellos[0]!)).toBeUndefined();
+    expectFull(late);
+    expect(late.sessions[0]!.authenticatedAt).toBe(serverA.clock.now);
+  });
+
+  it('the server holds to 7 days too: a client that offers an older session (its own clock behind) gets a full handshake', () => {
+    const config = serverConfig({ tickets: { keys: fleetKeys('lifetime2', 2 * DAY, 3 * DAY), lifetime: 3 * DAY } });
+    let session = connect(serverA, config).sessions[0]!;
+    for (let day = 1; day <= 6; day++) {
+      advance(DAY);
+      session = connect(serverA, config, { session }).sessions[0]!;
+    }
+    advance(DAY);
+    // The client forgot when the chain started: the server still knows, from the ticket.
+    const run = connect(serverA, config, { session: { ...session, authenticatedAt: client.clock.now } });
+    expect(offered(run.hellos[0]!)).toBeDefined();
+    expectFull(run);
+  });
+
+  it("the client does not offer a session past the server certificate's notAfter (recorded from the verified leaf)", () => {
+    const config = serverConfig({ tickets: { keys: fixedKeys() } });
+    const session = sessionFrom(serverA, config);
+    expect(session.peerNotAfter).toBe(parseCertificate(toDerList(IDENTITY.certificateChain, 'CERTIFICATE')[0]!).notAfter);
+    const expired = connect(serverA, config, { session: { ...session, peerNotAfter: client.clock.now - 1 } });
+    expect(offered(expired.hellos[0]!)).toBeUndefined();
+    expectResumed(connect(serverA, config, { session: { ...session, peerNotAfter: client.clock.now + 1000 } }));
+  });
+
+  it("the server does not resume past the client certificate's notAfter, nor 7 days after the full handshake (from the session it holds)", () => {
+    const inner = memorySessionStore({ locks: inProcessLocks() });
+    let alter: (s: ServerSession, now: number) => ServerSession = (s) => s;
+    const store: SessionStore = { put: (id, s) => inner.put(id, s), get: (id, now) => { const s = inner.get(id, now); return s && alter(s, now); }, take: (id, now) => inner.take(id, now) };
+    const config = serverConfig({ tickets: { store }, requestClientCertificate: 'required', trustAnchors: TLS_CA });
+    const sessions = connect(serverA, config, withClientCertificate).sessions;
+    const clientNotAfter = parseCertificate(CLIENT_LEAF).notAfter;
+    expect(inner.get(sessions[0]!.ticket, serverA.clock.now)!.clientNotAfter).toBe(clientNotAfter);
+    alter = (s, now) => ({ ...s, clientNotAfter: now - 1 });
+    expectFull(connect(serverA, config, { ...withClientCertificate, session: sessions[0]! }));
+    alter = (s, now) => ({ ...s, authenticatedAt: now - 7 * DAY * 1000 });
+    expectFull(connect(serverA, config, { ...withClientCertificate, session: sessions[1]! }));
+  });
+
+  it('decodeSession: version 3 carries authenticatedAt and peerNotAfter, version 4 also peerSignatureScheme; version 2 bytes are refused', () => {
+    const session = sessionFrom(serverA, serverConfig());
+    const bytes = encodeSession(session);
+    expect(bytes[0]).toBe(4);
+    expect(session.peerSignatureScheme).toBe('ecdsa_secp256r1_sha256');
+    expect(decodeSession(bytes).peerSignatureScheme).toBe('ecdsa_secp256r1_sha256');
+    // Version 3 bytes (no scheme: its two bytes, 0x0403, dropped) still decode, without it.
+    expect(bytes.subarray(-2)).toEqual(Uint8Array.of(0x04, 0x03));
+    const v3 = decodeSession(Uint8Array.of(3, ...bytes.subarray(1, -2)));
+    expect(v3).toEqual({ ...session, peerSignatureScheme: undefined });
+    expect(decodeSession(bytes)).toMatchObject({ authenticatedAt: session.authenticatedAt, peerNotAfter: session.peerNotAfter });
+    expect(decodeSession(encodeSession({ ...session, peerNotAfter: undefined })).peerNotAfter).toBeUndefined();
+    expect(() => decodeSession(Uint8Array.of(2, ...bytes.subarray(1)))).toThrow(TlsDecodeError);
+  });
+});
+
+describe('stateful tickets: the binder is checked before the session is taken', () => {
+  it('a ClientHello with a wrong binder (decrypt_error) does not burn the ticket: its holder still resumes once, then it is gone', () => {
+    const config = serverConfig({ tickets: { store: memorySessionStore({ locks: inProcessLocks() }) } });
+    const session = sessionFrom(serverA, config);
+    const c = client.engine.client({ serverName: TLS_SERVER_NAME, trustAnchors: TLS_CA, session });
+    const hello = c.takeOutgoing();
+    // Someone who saw the ClientHello replays it with another binder.
+    const attacker = serverA.engine.server(config);
+    attacker.receive(flip(hello, hello.length - 1));
+    expect(attacker.error).toMatchObject({ sender: 'local', alert: 'decrypt_error' });
+    expectResumed(connect(serverA, config, { session }));
+    expectFull(connect(serverA, config, { session }));
   });
 });
 

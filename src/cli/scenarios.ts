@@ -56,10 +56,18 @@ import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identiti
 export type Side = 'client' | 'server' | 'engine';
 
 /** The part of the API a scenario exercises. */
-export type Phase = 'init' | 'handshake' | 'resumption' | 'record layer' | 'certificate verification' | 'failure path';
+export type Phase = 'init' | 'handshake' | 'resumption' | 'record layer' | 'post-handshake authentication' | 'certificate verification' | 'failure path';
 
 /** The phases, in the order the manifest lists them. */
-export const PHASES: readonly Phase[] = Object.freeze(['init', 'handshake', 'resumption', 'record layer', 'certificate verification', 'failure path']);
+export const PHASES: readonly Phase[] = Object.freeze([
+  'init',
+  'handshake',
+  'resumption',
+  'record layer',
+  'post-handshake authentication',
+  'certificate verification',
+  'failure path',
+]);
 
 /** Bytes one side handed to the other (what `takeOutgoing()` returned). */
 export interface WireChunk {
@@ -111,7 +119,8 @@ export interface SessionUse {
    * Server: where tickets are sealed or kept. 'default': `rotatingTicketKeys`, one
    * `sandtls.ticket_keys` lock per look-up and per flight issued; 'external': the application's
    * own `TicketKeySource`, the engine takes no lock; 'store': a `memorySessionStore`, one
-   * `sandtls.session_cache` lock per look-up and per ticket issued.
+   * `sandtls.session_cache` lock per ticket issued and two per look-up that resumes (`get` for
+   * the binder check, then the consuming `take`).
    */
   readonly keys?: 'default' | 'external' | 'store';
   /** Server, 'default' keys: the key source makes its first key here (draws ticket_key_id and ticket_key). */
@@ -639,8 +648,8 @@ function _handshakeScenarios(): Scenario[] {
         () => _server(AUDIT_IDENTITIES.ecdsaP256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }),
         {
           chainVerifications: { client: 1, server: 1 },
-          // Tickets carry no client certificate: a server that asks for one issues none.
-          sessions: {},
+          // The tickets carry the client's certificate (mutual TLS resumption).
+          sessions: _ISSUES_TICKETS,
           check(outcome) {
             _expectConnected(outcome);
             if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('the server saw no client certificate');
@@ -727,6 +736,8 @@ function _resumptionScenario(
   setup: {
     server: (env: ScenarioEnv) => ServerConfig;
     second?: (first: ServerConfig) => ServerConfig;
+    /** The client's certificate, on both connections (mutual TLS). */
+    identity?: AuditIdentity;
     client?: (session: TlsSession) => Partial<ClientConfig>;
     after?: (env: ScenarioEnv, outcome: Outcome) => Outcome;
   },
@@ -742,13 +753,14 @@ function _resumptionScenario(
     run(env) {
       const first = setup.server(env);
       const sessions: TlsSession[] = [];
-      const setupRun = _handshake(env, _resumingClient({ onSession: (session) => sessions.push(session) }), first);
+      const identity = setup.identity ?? {};
+      const setupRun = _handshake(env, _resumingClient({ ...identity, onSession: (session) => sessions.push(session) }), first);
       if (setupRun.client?.state !== 'connected' || setupRun.server?.state !== 'connected' || sessions.length === 0) {
         throw new ScenarioError(`setup: the first connection gave no session (client ${_describe(setupRun.client)}, server ${_describe(setupRun.server)})`);
       }
       const serverConfig = setup.second ? setup.second(first) : first;
       const session = sessions[0]!;
-      const clientConfig = _resumingClient({ session, ...setup.client?.(session) });
+      const clientConfig = _resumingClient({ ...identity, session, ...setup.client?.(session) });
       env.begin();
       const outcome = _handshake(env, clientConfig, serverConfig);
       return setup.after ? setup.after(env, outcome) : outcome;
@@ -827,6 +839,19 @@ function _resumptionScenarios(): Scenario[] {
       { chainVerifications: {}, sessions: resumed('external'), resumed: true },
     ),
     _resumptionScenario(
+      'resumption with a client certificate',
+      "mutual TLS (requestClientCertificate: 'required'): the ticket carries the client's certificate, so the resumed connection needs no certificate from either side and reports the client's",
+      { server: () => _server(p256, { requestClientCertificate: 'required', trustAnchors: AUDIT_CA }), identity: AUDIT_IDENTITIES.ed25519 },
+      {
+        chainVerifications: {},
+        sessions: resumed('default'),
+        resumed: true,
+        check(outcome) {
+          if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError("the resumed server does not report the client's certificate");
+        },
+      },
+    ),
+    _resumptionScenario(
       'resumption from a session store',
       'stateful tickets (tickets: { store: memorySessionStore() }): the ticket is an id, the session stays in the store',
       { server: (env) => _server(p256, { tickets: { store: memorySessionStore({ locks: env.platform('server').locks }) } }) },
@@ -886,8 +911,61 @@ function _transfer(env: ScenarioEnv, from: 'client' | 'server', conns: { client:
   if (!_equal(got, data)) throw new ScenarioError(`${to} read ${got.length} bytes, not the ${data.length} ${from} sent`);
 }
 
+/**
+ * Post-handshake client authentication (RFC 8446 4.6.2): an unrecorded handshake of a client
+ * with a certificate (so it offers post_handshake_auth), then `requestClientCertificate()` and
+ * the client's answer, recorded.
+ */
+function _postHandshakeAuthScenario(name: string, summary: string, identity: AuditIdentity | undefined, check: (outcome: Outcome) => void): Scenario {
+  return {
+    name,
+    phase: 'post-handshake authentication',
+    summary,
+    sides: _BOTH,
+    chainVerifications: identity ? { server: 1 } : {},
+    sessions: {},
+    run(env) {
+      const clientConfig = _client({ keyShares: ['x25519'], postHandshakeAuth: true, ...(identity ?? {}) });
+      const { client, server } = _handshake(env, clientConfig, _server(AUDIT_IDENTITIES.ecdsaP256, { tickets: false, trustAnchors: AUDIT_CA }));
+      if (client?.state !== 'connected' || server?.state !== 'connected') {
+        throw new ScenarioError(`setup handshake failed: client ${_describe(client)}, server ${_describe(server)}`);
+      }
+      env.begin();
+      const chains: (readonly Uint8Array[])[] = [];
+      try {
+        env.call('server', 'requestClientCertificate()', () => server.requestClientCertificate({ onCertificate: (chain) => chains.push(chain) }));
+      } catch {
+        // Refused a capability, the server failed (its error says why); the pump delivers its alert.
+      }
+      _pump(env, client, server);
+      return { client, server, value: chains };
+    },
+    check,
+  };
+}
+
 function _recordScenarios(): Scenario[] {
   return [
+    _postHandshakeAuthScenario(
+      'post-handshake client authentication',
+      'requestClientCertificate() after the handshake (a fresh certificate_request_context); the client answers with its ed25519 certificate, the server verifies it',
+      AUDIT_IDENTITIES.ed25519,
+      (outcome) => {
+        _expectConnected(outcome);
+        const chains = outcome.value as (readonly Uint8Array[])[];
+        if (chains.length !== 1 || chains[0]!.length !== 1) throw new ScenarioError('onCertificate did not receive the client certificate');
+        if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('info.peerCertificates was not updated');
+      },
+    ),
+    _postHandshakeAuthScenario(
+      'post-handshake client authentication without a certificate',
+      'requestClientCertificate() (required) to a client that offered post_handshake_auth but has no certificate: certificate_required',
+      undefined,
+      (outcome) => {
+        _expectFailed(outcome.server, 'certificate_required', 'local', 'server');
+        _expectFailed(outcome.client, 'certificate_required', 'peer', 'client');
+      },
+    ),
     _recordScenario('send/read', 'application data both ways: 1 KiB each, then 40 KiB (three records) client to server', (env, client, server) => {
       const conns = { client, server };
       _transfer(env, 'client', conns, _data(1024, 1));

@@ -86,8 +86,14 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
         throw new InvalidKeyShareError(`${group} share must be a ${pointLength}-byte uncompressed point`);
       }
       try {
-        // The shared secret is the x-coordinate of the ECDH result (RFC 8446 7.4.2).
-        return curve.getSharedSecret(secret, peer, true).slice(1);
+        // The shared secret is the x-coordinate of the ECDH result (RFC 8446 7.4.2). The whole
+        // point is wiped once the x-coordinate is copied out: it is the same secret.
+        const point = curve.getSharedSecret(secret, peer, true);
+        try {
+          return point.slice(1);
+        } finally {
+          point.fill(0);
+        }
       } catch (error) {
         // The multiplication draws blinding entropy: a denied draw is ours, not the peer's fault.
         if (isPlatformFailure(error)) throw error;
@@ -152,7 +158,15 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
               throw new InvalidKeyShareError(`X25519MLKEM768 server share must be ${MLKEM768.ciphertextLength + X25519_LENGTH} bytes, got ${peer.length}`);
             }
             const kemSecret = mlKem768Decapsulate(peer.subarray(0, MLKEM768.ciphertextLength), kem.decapsulationKey);
-            return concat(kemSecret, x25519Agree(xSecret, peer.subarray(MLKEM768.ciphertextLength)));
+            let xShared: Uint8Array | undefined;
+            try {
+              xShared = x25519Agree(xSecret, peer.subarray(MLKEM768.ciphertextLength));
+              return concat(kemSecret, xShared);
+            } finally {
+              // The hybrid secret is their concatenation: the components are the same secret twice over.
+              kemSecret.fill(0);
+              xShared?.fill(0);
+            }
           });
         }
         default:
@@ -186,10 +200,13 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
             throw new InvalidKeyShareError(`X25519MLKEM768 client share must be ${MLKEM768.encapsulationKeyLength + X25519_LENGTH} bytes, got ${clientShare.length}`);
           }
           const ek = clientShare.subarray(0, MLKEM768.encapsulationKeyLength);
-          const kem = mlKem768Encapsulate(ek, random(MLKEM768.messageLength, 'kem_encapsulation:X25519MLKEM768'));
+          const message = random(MLKEM768.messageLength, 'kem_encapsulation:X25519MLKEM768');
+          const kem = mlKem768Encapsulate(ek, message);
+          message.fill(0); // it determines the KEM secret as much as the secret itself
           const xSecret = x25519Secret('key_share:X25519MLKEM768:x25519');
+          let xShared: Uint8Array | undefined;
           try {
-            const xShared = x25519Agree(xSecret, clientShare.subarray(MLKEM768.encapsulationKeyLength));
+            xShared = x25519Agree(xSecret, clientShare.subarray(MLKEM768.encapsulationKeyLength));
             return {
               group,
               publicShare: concat(kem.ciphertext, x25519Public(xSecret)),
@@ -197,6 +214,9 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
             };
           } finally {
             xSecret.fill(0);
+            // The components live on inside the concatenated secret; these copies must not.
+            kem.sharedSecret.fill(0);
+            xShared?.fill(0);
           }
         }
         default:

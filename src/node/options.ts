@@ -76,11 +76,15 @@ export interface ConnectOptions extends SandtlsNodeOptions {
   /**
    * sandtls: application data to send as 0-RTT data when `session` allows it (RFC 8446 2.3); it
    * may be replayed by an attacker, so only what is safe to repeat. Otherwise, or when the server
-   * rejects it, it is sent after the handshake (unless `earlyDataRejected: 'report'`).
-   * `socket.info.earlyDataAccepted` says which happened.
+   * rejects it, it is dropped (unless `earlyDataRejected: 'resend'`): `socket.info.earlyDataAccepted`
+   * says which happened, and the application writes what it still needs to.
    */
   earlyData?: Uint8Array | string;
-  /** sandtls: what to do with `earlyData` the server did not accept: `'resend'` (default) or `'report'` (drop it). */
+  /**
+   * sandtls: what to do with `earlyData` the server did not accept: `'report'` (default: drop it)
+   * or `'resend'` (write it after the handshake, only if the same ALPN protocol was negotiated,
+   * RFC 8446 4.2.10).
+   */
   earlyDataRejected?: 'resend' | 'report';
   /** Run TLS over this already connected stream (STARTTLS-style upgrades) instead of opening a TCP connection. */
   socket?: Duplex;
@@ -92,6 +96,12 @@ export interface ConnectOptions extends SandtlsNodeOptions {
   /** Client certificate chain (PEM or DER) and its key, sent if the server asks. */
   cert?: CertificatesOption;
   key?: string | Uint8Array | PrivateKeyInput;
+  /**
+   * sandtls: offer post-handshake client authentication (RFC 8446 4.6.2): the server may ask for
+   * `cert` after the handshake (a sandtls server's `socket.renegotiate({ requestCert: true })`),
+   * and the socket answers by itself. Default: true when `cert` is given. node:tls never offers it.
+   */
+  postHandshakeAuth?: boolean;
   /** Keep the writable side open after the peer's close_notify (default false, as in node:tls). */
   allowHalfOpen?: boolean;
   /** Idle timeout in milliseconds: 'timeout' is emitted (as `socket.setTimeout`). */
@@ -218,6 +228,7 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
     ...(options.groups ? { groups: options.groups } : {}),
     ...(options.cert !== undefined && options.key !== undefined ? { certificateChain: _certificates(options.cert), privateKey: _key(options.key) } : {}),
     ...(verifyInEngine ? {} : { dangerouslyDisableCertificateVerification: true as const }),
+    ...(options.postHandshakeAuth !== undefined ? { postHandshakeAuth: options.postHandshakeAuth } : {}),
     ...(session ? { session } : {}),
     ...(earlyData !== undefined ? { earlyData } : {}),
     ...(options.earlyDataRejected !== undefined ? { earlyDataRejected: options.earlyDataRejected } : {}),
@@ -269,6 +280,11 @@ export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions 
   handshakeTimeout?: number;
   /** Keep a connection's writable side open after the client's close_notify (default false). */
   allowHalfOpen?: boolean;
+  /**
+   * Choose the cipher suite by this server's `cipherSuites` order instead of the client's (default
+   * false: the client's, as node:tls does; the engine's `cipherSuiteSelection: 'server-preference'`).
+   */
+  honorCipherOrder?: boolean;
   /**
    * sandtls: session tickets (RFC 8446 4.6.1), the engine's `tickets`: on by default (2 per full
    * handshake), `false` for none, or `{ count, lifetime, keys, store }`. Without `keys`, one
@@ -462,11 +478,14 @@ export class ServerRole {
         privateKey: context.privateKey,
         ...(alpn ? { alpn } : {}),
         ...(this.#options.cipherSuites ? { cipherSuites: this.#options.cipherSuites } : {}),
+        ...(this.#options.honorCipherOrder ? { cipherSuiteSelection: 'server-preference' as const } : {}),
         ...(this.#options.groups ? { groups: this.#options.groups } : {}),
         tickets: this.#resumption.tickets,
         ...this.#resumption.earlyData,
         ...(clientAuth === false
-          ? {}
+          ? // A certificate asked for after the handshake (`socket.renegotiate()`) is verified by
+            // the socket, against the same roots as a handshake one.
+            { dangerouslyDisableCertificateVerification: true as const }
           : {
               requestClientCertificate: clientAuth,
               trustAnchors: this.clientTrustAnchors(context) as CertificateInput,

@@ -73,6 +73,13 @@ function _asBuffer(bytes: Uint8Array): Buffer {
 
 const _noop = () => {};
 
+/** A post-handshake certificate request (`renegotiate()`): what to do with the client's answer, once it has come. */
+interface _Renegotiation {
+  readonly reject: boolean;
+  readonly callback: ((error: Error | null) => void) | undefined;
+  chain?: readonly Uint8Array[];
+}
+
 /**
  * A TLS 1.3 connection as a node Duplex stream. Made by `connect()` and by `createServer()`;
  * `new TLSSocket(socket, options)` wraps an existing stream (as a client, or a server with
@@ -127,6 +134,8 @@ export class TLSSocket extends Duplex {
   /** Client: the latest session, for `getSession()`, and its bytes once asked for. */
   #session: TlsSession | undefined;
   #sessionBytes: Buffer | undefined;
+  /** Server: post-handshake certificate requests (`renegotiate()`) waiting for the client's answer. */
+  #renegotiations: _Renegotiation[] = [];
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
     super({ allowHalfOpen: options.allowHalfOpen === true });
@@ -326,6 +335,7 @@ export class TLSSocket extends Duplex {
     const data = conn.read();
     if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) this.#pauseTransport();
     if (this.#newSessions.length > 0) this.#emitSessions();
+    if (this.#renegotiations.some((r) => r.chain !== undefined)) this.#clientAuthenticated();
     if (conn.peerClosed && !this.destroyed) this.#endReadable();
   }
 
@@ -416,6 +426,35 @@ export class TLSSocket extends Duplex {
     const error = authorizationErrorOf(this.#engine, info.peerCertificates, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
     this.authorized = error === undefined;
     this.authorizationError = error;
+  }
+
+  /**
+   * Server: the client answered post-handshake requests. A chain the engine did not verify
+   * (`requestCert` without `rejectUnauthorized`, or no `requestCert` at all) is verified here
+   * against the client roots; `authorized`, `authorizationError` and `getPeerCertificate()`
+   * follow the latest certificate.
+   */
+  #clientAuthenticated(): void {
+    const role = this.#role!;
+    const engineVerified = role.requestCert && role.rejectUnauthorized;
+    while (this.#renegotiations[0]?.chain !== undefined && !this.destroyed) {
+      const { reject, callback, chain } = this.#renegotiations.shift()!;
+      let error: Error | undefined;
+      if (chain!.length > 0) {
+        error = engineVerified
+          ? undefined
+          : authorizationErrorOf(this.#engine, chain!, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
+        this.#peerCertificate = undefined;
+        this.authorized = error === undefined;
+        this.authorizationError = error;
+      }
+      if (error && reject) {
+        callback?.(error);
+        this.destroy(error);
+        return;
+      }
+      callback?.(null);
+    }
   }
 
   #fail(error: TlsAlertError): void {
@@ -550,6 +589,9 @@ export class TLSSocket extends Duplex {
     const drain = this.#drainCallback;
     this.#drainCallback = undefined;
     drain?.(error ?? undefined);
+    const renegotiations = this.#renegotiations;
+    this.#renegotiations = [];
+    for (const { callback } of renegotiations) callback?.(error ?? _disconnected());
     const server = this.#role?.server;
     if (error && server && !this.#secure) {
       // node:tls: a failure before the handshake completed goes to the server, not to 'error'.
@@ -643,6 +685,43 @@ export class TLSSocket extends Duplex {
     this.#conn.updateKeys(requestPeer);
     const out = this.#conn.takeOutgoing();
     if (out.length > 0) this.#transport.write(out);
+  }
+
+  /**
+   * Server: asks the client for its certificate after the handshake, node:tls's way of doing so
+   * (`renegotiate({ requestCert: true })`); in TLS 1.3 this is post-handshake authentication (RFC
+   * 8446 4.6.2), so the client must have offered it (a sandtls client with `cert` does; node:tls
+   * clients never do). `callback(null)` once the client answered: `authorized`,
+   * `authorizationError` and `getPeerCertificate()` then describe its certificate. With
+   * `rejectUnauthorized` (default true) a client that sends none, or one that does not verify
+   * against `ca`, fails the connection ('error', and `callback(error)`). Returns false, with
+   * `callback(error)` on the next tick (code ERR_TLS_RENEGOTIATE), when no request can be sent: on
+   * a client (TLS 1.3 has no renegotiation), without `requestCert: true`, before the handshake,
+   * or when the client did not offer post_handshake_auth.
+   * @example
+   * socket.renegotiate({ requestCert: true }, (err) => { if (!err) serveSecret(socket.getPeerCertificate()); });
+   */
+  renegotiate(options: { rejectUnauthorized?: boolean; requestCert?: boolean }, callback?: (error: Error | null) => void): boolean {
+    const refuse = (why: string): boolean => {
+      const error = Object.assign(new Error(`sandtls: cannot request a client certificate: ${why}`), { code: 'ERR_TLS_RENEGOTIATE' });
+      if (callback && !this.destroyed) process.nextTick(callback, error);
+      return false;
+    };
+    const conn = this.#conn;
+    if (!this.#role) return refuse('TLS 1.3 has no renegotiation, and only a server asks for a certificate after the handshake');
+    if (options?.requestCert !== true) return refuse('TLS 1.3 has no renegotiation; only requestCert: true (post-handshake authentication) is supported');
+    if (this.destroyed || !conn?.info) return refuse('the handshake has not completed');
+    if (!conn.info.postHandshakeAuth) return refuse('the client did not offer post-handshake authentication');
+    const entry: _Renegotiation = { reject: options.rejectUnauthorized !== false, callback };
+    try {
+      conn.requestClientCertificate({ required: entry.reject, onCertificate: (chain) => (entry.chain = chain) });
+    } catch (error) {
+      return refuse(error instanceof Error ? error.message : String(error));
+    }
+    this.#renegotiations.push(entry);
+    const out = conn.takeOutgoing();
+    if (out.length > 0) this.#transport.write(out);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------

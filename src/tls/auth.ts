@@ -46,7 +46,8 @@ export function chooseSignatureScheme(signer: TlsSigner, peerAccepts: readonly n
 
 /**
  * Parses and checks a received Certificate message's chain: not empty, not too long, every
- * certificate DER that parses, a leaf key sandtls can use.
+ * certificate DER that parses, a leaf key sandtls can use and whose keyUsage (if any) allows
+ * signing.
  */
 export function parsePeerChain(message: Certificate, limits: ConnectionLimits): X509Certificate[] {
   if (message.certificateList.length > limits.maxCertificateChainLength) {
@@ -60,8 +61,17 @@ export function parsePeerChain(message: Certificate, limits: ConnectionLimits): 
       throw error;
     }
   });
-  if (chain[0] && chain[0].publicKey === undefined) {
+  const leaf = chain[0];
+  if (leaf && leaf.publicKey === undefined) {
     throw _localAlert('unsupported_certificate', 'the leaf certificate has a key type sandtls does not support');
+  }
+  // RFC 8446 4.4.2.2: "the certificate MUST allow the key to be used for signing"; RFC 5280
+  // 4.2.1.3: a keyUsage without digitalSignature forbids it. Checked here, whether or not the
+  // chain is verified (as BoringSSL does), so that disabling verification never lets a peer sign
+  // CertificateVerify with a key its own certificate restricts; the alert is the one path
+  // validation gives the same fault (bad_certificate).
+  if (leaf?.keyUsage !== undefined && !leaf.keyUsage.has('digitalSignature')) {
+    throw _localAlert('bad_certificate', 'the leaf certificate keyUsage does not allow digitalSignature (RFC 8446 4.4.2.2, RFC 5280 4.2.1.3)');
   }
   return chain;
 }
@@ -69,7 +79,8 @@ export function parsePeerChain(message: Certificate, limits: ConnectionLimits): 
 /**
  * Verifies a peer chain against trust anchors (RFC 5280 path validation; for a server, the name
  * check of RFC 9525), refusing RSA keys below `minRsaBits` (default 2048, at least 1024). Reads
- * the Platform clock once. Throws a CertificateError (which carries its alert).
+ * the Platform clock once, unless the caller read it and passes `now` (ms). Throws a
+ * CertificateError (which carries its alert).
  */
 export function verifyPeerChain(
   engine: Engine,
@@ -78,10 +89,11 @@ export function verifyPeerChain(
   usage: 'server' | 'client',
   serverName: string | undefined,
   minRsaBits: number = RSA_DEFAULT_MIN_BITS,
+  now?: number,
 ): void {
   verifyChain(
     { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
-    { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }) },
+    { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }), ...(now === undefined ? {} : { now }) },
   );
 }
 

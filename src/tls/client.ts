@@ -113,6 +113,8 @@ interface _Negotiated {
   earlyAccepted: boolean;
   /** Our records still go under client_early_traffic_secret. */
   earlyKeyActive: boolean;
+  /** When the server's chain was verified (Platform clock, ms); undefined when not verified. */
+  authenticatedAt: number | undefined;
 }
 
 type ClientState =
@@ -282,8 +284,13 @@ class _ClientHandshake implements HandshakeMachine {
     const suite = CIPHER_SUITES[session.cipherSuite];
     if (!suite || !this.#config.cipherSuites.some((s) => s.hash === suite.hash)) return undefined;
     if ((session.serverName ?? undefined) !== (this.#config.sniHostName ?? this.#config.serverName)) return undefined;
-    const age = this.#ctx.engine.platform.clock.now() - session.receivedAt;
+    const now = this.#ctx.engine.platform.clock.now();
+    const age = now - session.receivedAt;
     if (age < 0 || age >= Math.min(session.lifetime, MAX_TICKET_LIFETIME) * 1000) return undefined;
+    // RFC 8446 4.6.1: a session (and every session resumed from it) lasts at most 7 days from the
+    // full handshake that authenticated the server, and no longer than the server's certificate.
+    if (now - session.authenticatedAt >= MAX_TICKET_LIFETIME * 1000) return undefined;
+    if (session.verified && session.peerNotAfter !== undefined && now > session.peerNotAfter) return undefined;
     return { session, hash: suite.hash, obfuscatedAge: (Math.floor(age) + session.ticketAgeAdd) % 2 ** 32 };
   }
 
@@ -311,7 +318,7 @@ class _ClientHandshake implements HandshakeMachine {
     }
     extensions.push({ type: 'supported_versions', versions: g ? [grease(2), _TLS13] : [_TLS13] });
     extensions.push({ type: 'supported_groups', namedGroupList: [...(g ? [grease(3)] : []), ...config.groups.map((name) => NAMED_GROUP[name])] });
-    extensions.push({ type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes });
+    extensions.push({ type: 'signature_algorithms', supportedSignatureAlgorithms: [...(g ? [grease(5)] : []), ...config.advertisedSchemes] });
     extensions.push({
       type: 'key_share',
       clientShares: [
@@ -327,7 +334,14 @@ class _ClientHandshake implements HandshakeMachine {
     if (cookie) extensions.push({ type: 'cookie', cookie });
     // RFC 8446 4.2.10: early_data only in a first ClientHello that offers a PSK.
     if (earlyData) extensions.push({ type: 'early_data' });
+    // RFC 8446 4.2.6: the server may ask for a certificate after the handshake.
+    if (config.postHandshakeAuth) extensions.push({ type: 'post_handshake_auth' });
     if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
+    // RFC 8446 4.2.9: psk_key_exchange_modes also tells the server which tickets are of use: a
+    // server (Go, BoringSSL, sandtls) issues none to a client that does not send it. Always sent,
+    // as BoringSSL, Go and rustls clients do: whether tickets are kept (`onSession`) is no
+    // business of the server's, and both ClientHellos of a HelloRetryRequest carry it alike.
+    extensions.push({ type: 'psk_key_exchange_modes', keModes: config.pskModes });
     const hello: ClientHello = {
       type: 'client_hello',
       legacyVersion: LEGACY_VERSION,
@@ -336,7 +350,7 @@ class _ClientHandshake implements HandshakeMachine {
       cipherSuites: [...(g ? [grease(4)] : []), ...config.cipherSuites.map((s) => s.code)],
       extensions,
     };
-    return psk ? _withBinder(hello, psk, config.pskModes, transcriptBefore) : hello;
+    return psk ? _withBinder(hello, psk, transcriptBefore) : hello;
   }
 
   #checkServerHelloCommon(hello: _Hello, message: ServerHello | HelloRetryRequest, context: 'server_hello' | 'hello_retry_request'): CipherSuite {
@@ -369,6 +383,7 @@ class _ClientHandshake implements HandshakeMachine {
     // RFC 8446 4.1.4: "If a client receives a second HelloRetryRequest in the same connection
     // ... it MUST abort the handshake with an "unexpected_message" alert."
     if (state.retry) throw _localAlert('unexpected_message', 'a second HelloRetryRequest (RFC 8446 4.1.4)');
+    this.#ctx.helloRetried();
     const suite = this.#checkServerHelloCommon(state.hello, message, 'hello_retry_request');
     const keyShare = findExtension(message.extensions, 'key_share');
     const cookie = findExtension(message.extensions, 'cookie');
@@ -458,6 +473,7 @@ class _ClientHandshake implements HandshakeMachine {
     transcript.update(message.raw);
     const early = selected && offeredPsk ? EarlySecret.fromPsk(suite.hash, offeredPsk.session.psk) : EarlySecret.withoutPsk(suite.hash);
     const handshakeSecret = early.handshake(sharedSecret);
+    // The (EC)DHE secret lives on only inside the Handshake Secret; this copy must not.
     sharedSecret?.fill(0);
     const helloHash = transcript.digest();
     const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
@@ -487,6 +503,7 @@ class _ClientHandshake implements HandshakeMachine {
         alpn: undefined,
         earlyAccepted: false,
         earlyKeyActive: earlyInFlight,
+        authenticatedAt: undefined,
       },
     };
   }
@@ -551,7 +568,9 @@ class _ClientHandshake implements HandshakeMachine {
     if (message.certificateList.length === 0) throw _localAlert('decode_error', 'the server sent no certificate (RFC 8446 4.4.2.4)');
     const chain = parsePeerChain(message, this.#config.limits);
     if (!_isInsecure(this.#config)) {
-      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName, this.#config.minRsaBits);
+      // The one clock read of verification, kept: a session's authentication time (RFC 8446 4.6.1).
+      hs.authenticatedAt = this.#ctx.engine.platform.clock.now();
+      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName, this.#config.minRsaBits, hs.authenticatedAt);
     }
     hs.transcript.update(message.raw);
     return { kind: 'ExpectCertificateVerify', hs, request, chain };
@@ -606,6 +625,9 @@ class _ClientHandshake implements HandshakeMachine {
     transcript.update(finished);
     const resumptionMasterSecret = master.resumptionMasterSecret(transcript.digest());
     master.destroy();
+    // RFC 8446 4.6.2: a post-handshake CertificateRequest is answered from this transcript, with
+    // a Finished keyed from the client application traffic secret.
+    const postHandshakeAuth = this.#config.postHandshakeAuth ? { suite, transcript: transcript.clone(), clientApplicationSecret: clientApplicationSecret.slice() } : undefined;
     this.#ctx.setWriteKey(suite, clientApplicationSecret);
     clientApplicationSecret.fill(0);
     serverApplicationSecret.fill(0);
@@ -620,6 +642,8 @@ class _ClientHandshake implements HandshakeMachine {
         cipherSuite: suite.name,
         group: keyShareGroup,
         signatureScheme: state.scheme,
+        // A resumed connection reports the scheme of the handshake its session came from.
+        peerSignatureScheme: hs.resumed ? hs.hello.psk!.session.peerSignatureScheme : state.scheme,
         alpn: hs.alpn,
         serverName: this.#config.serverName,
         // A resumed connection reports the chain its session was authenticated with (as Go and
@@ -627,21 +651,46 @@ class _ClientHandshake implements HandshakeMachine {
         peerCertificates: hs.resumed ? hs.hello.psk!.session.peerCertificates : state.chain.map((c) => c.raw),
         resumed: hs.resumed,
         earlyDataAccepted: hs.earlyAccepted,
+        postHandshakeAuth: this.#config.postHandshakeAuth,
       },
-      // Early data that was not sent as 0-RTT, or that the server rejected (RFC 8446 4.2.10).
-      resend: !hs.earlyAccepted && this.#config.resendRejectedEarlyData ? this.#config.earlyData : undefined,
+      postHandshakeAuth,
+      resend: this.#resend(hs),
       onTicket: this.#config.onSession
-        ? (ticket, resumptionMasterSecret) => this.#session(suite, hs, state.chain, ticket, resumptionMasterSecret)
+        ? (ticket, resumptionMasterSecret) => this.#session(suite, hs, state.chain, state.scheme, ticket, resumptionMasterSecret)
         : undefined,
     });
     return { kind: 'Done' };
   }
 
+  /**
+   * The early data to send now as ordinary application data, in `'resend'` mode only: data that
+   * was not sent as 0-RTT, or that the server rejected. RFC 8446 4.2.10: "A client MUST NOT
+   * re-send 0-RTT data unless the same ALPN was selected" (and SHOULD NOT automatically, hence
+   * `'report'` by default): the data was written for the session's protocol, so it is dropped
+   * whenever the negotiated ALPN differs from the one of the session it was meant for.
+   */
+  #resend(hs: _Negotiated): Uint8Array | undefined {
+    const data = this.#config.earlyData;
+    if (!data || hs.earlyAccepted || !this.#config.resendRejectedEarlyData) return undefined;
+    const session = this.#config.session;
+    const meantFor = hs.hello.early ? hs.hello.early.alpn : session ? session.alpn : hs.alpn;
+    return meantFor === hs.alpn ? data : undefined;
+  }
+
   /** A NewSessionTicket becomes a session for `onSession` (RFC 8446 4.6.1). Reads the clock. */
-  #session(suite: CipherSuite, hs: _Negotiated, chain: readonly X509Certificate[], ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array): void {
+  #session(
+    suite: CipherSuite,
+    hs: _Negotiated,
+    chain: readonly X509Certificate[],
+    scheme: SignatureScheme | undefined,
+    ticket: NewSessionTicket,
+    resumptionMasterSecret: Uint8Array,
+  ): void {
     // RFC 8446 4.6.1: a lifetime of zero means the ticket must not be used.
     if (ticket.ticketLifetime === 0) return;
     const earlyData = findExtension(ticket.extensions, 'early_data');
+    const receivedAt = this.#ctx.engine.platform.clock.now();
+    const resumedFrom = hs.resumed ? hs.hello.psk!.session : undefined;
     const session: TlsSession = {
       cipherSuite: suite.name,
       serverName: this.#config.sniHostName ?? this.#config.serverName,
@@ -649,13 +698,17 @@ class _ClientHandshake implements HandshakeMachine {
       ticket: ticket.ticket.slice(),
       psk: resumptionPsk(suite.hash, resumptionMasterSecret, ticket.ticketNonce),
       ticketAgeAdd: ticket.ticketAgeAdd,
-      receivedAt: this.#ctx.engine.platform.clock.now(),
+      receivedAt,
       // RFC 8446 4.6.1: "Clients MUST NOT cache tickets for longer than 7 days".
       lifetime: Math.min(ticket.ticketLifetime, MAX_TICKET_LIFETIME),
       maxEarlyDataSize: earlyData && 'maxEarlyDataSize' in earlyData ? earlyData.maxEarlyDataSize : 0,
       // A session resumed from a verified one stays verified: the PSK authenticates the server.
       verified: hs.resumed ? hs.hello.psk!.session.verified : !_isInsecure(this.#config),
       peerCertificates: hs.resumed ? hs.hello.psk!.session.peerCertificates : chain.map((c) => c.raw),
+      // Sessions of a resumed connection keep the original authentication (RFC 8446 4.6.1).
+      authenticatedAt: resumedFrom ? resumedFrom.authenticatedAt : (hs.authenticatedAt ?? receivedAt),
+      peerNotAfter: resumedFrom ? resumedFrom.peerNotAfter : chain[0]?.notAfter,
+      peerSignatureScheme: resumedFrom ? resumedFrom.peerSignatureScheme : scheme,
     };
     this.#config.onSession!(Object.freeze(session));
   }
@@ -684,16 +737,15 @@ class _ClientHandshake implements HandshakeMachine {
 }
 
 /**
- * Adds psk_key_exchange_modes and pre_shared_key (last, RFC 8446 4.2.11) to a ClientHello, with
- * the binder over the transcript up to the truncated ClientHello (4.2.11.2).
+ * Adds pre_shared_key (last, RFC 8446 4.2.11) to a ClientHello, with the binder over the
+ * transcript up to the truncated ClientHello (4.2.11.2).
  */
-function _withBinder(hello: ClientHello, psk: _OfferedPsk, modes: readonly number[], transcriptBefore: RunningHash | undefined): ClientHello {
+function _withBinder(hello: ClientHello, psk: _OfferedPsk, transcriptBefore: RunningHash | undefined): ClientHello {
   const length = hashFunction(psk.hash).outputLen;
   const offer = (binder: Uint8Array): ClientHello => ({
     ...hello,
     extensions: [
       ...hello.extensions,
-      { type: 'psk_key_exchange_modes', keModes: modes },
       { type: 'pre_shared_key', identities: [{ identity: psk.session.ticket, obfuscatedTicketAge: psk.obfuscatedAge }], binders: [binder] },
     ],
   });

@@ -51,15 +51,28 @@ export interface TlsSigner {
 /** A private key: PEM text, DER, a parsed key, or a {@link TlsSigner}. */
 export type PrivateKeyInput = string | Uint8Array | PrivateKey | TlsSigner;
 
-/** The hostile-peer limits of one connection (see `CodecLimits` for the per-message ones). */
+/**
+ * The hostile-peer limits of one connection (see `CodecLimits` for the per-message ones). Work is
+ * bounded by bytes: no limit refuses a message for holding more entries than valid peers send.
+ */
 export interface ConnectionLimits extends CodecLimits {
   /** Longest certificate chain accepted from the peer (default 10). */
   readonly maxCertificateChainLength: number;
+  /**
+   * How many of a ClientHello's PSK identities a server tries to resume (default 16); later ones
+   * are ignored, never refused (RFC 8446 4.2.11 lets the server pick any). Each costs a ticket
+   * decryption, so this bounds the work one ClientHello can ask for.
+   */
+  readonly maxPskIdentities: number;
 }
 
 /** Options both sides share. */
 export interface CommonConfig {
-  /** Cipher suites in preference order (default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM). */
+  /**
+   * Cipher suites in preference order (default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM). A
+   * server follows the client's order among these unless `cipherSuiteSelection` is
+   * `'server-preference'`.
+   */
   readonly cipherSuites?: readonly CipherSuiteName[];
   /** Groups in preference order (default: X25519MLKEM768, x25519, secp256r1, secp384r1). */
   readonly groups?: readonly NamedGroup[];
@@ -104,6 +117,14 @@ export interface ClientConfig extends CommonConfig {
   readonly certificateChain?: CertificateInput;
   /** The client certificate's private key. */
   readonly privateKey?: PrivateKeyInput;
+  /**
+   * Offer post-handshake client authentication (RFC 8446 4.6.2, the post_handshake_auth
+   * extension): the server may then ask for the client certificate at any time after the
+   * handshake, and the client answers at once, inside `receive()`, with `certificateChain` (or
+   * an empty Certificate without one). Default: true when `certificateChain` is set, false
+   * otherwise. HTTP/2 forbids post-handshake authentication (RFC 8740); it is harmless to offer.
+   */
+  readonly postHandshakeAuth?: boolean;
   /** RFC 8446 D.4 middlebox compatibility mode (default true): session id echo and dummy change_cipher_spec. */
   readonly middleboxCompatibility?: boolean;
   /** RFC 8701 GREASE values in the ClientHello (default true). */
@@ -117,21 +138,27 @@ export interface ClientConfig extends CommonConfig {
   /** Called with each session the server offers (a NewSessionTicket); store it to resume later. */
   readonly onSession?: (session: TlsSession) => void;
   /**
-   * PSK key exchange modes to offer when resuming (RFC 8446 4.2.9). Default `['psk_dhe_ke']`:
-   * a fresh key exchange, so a stolen ticket key cannot decrypt the resumed connection. Add
-   * `'psk_ke'` only if you accept that trade for speed.
+   * PSK key exchange modes (RFC 8446 4.2.9), sent in every ClientHello: they say which sessions
+   * this client can resume, and servers issue tickets only for a mode listed. Default
+   * `['psk_dhe_ke']`: a fresh key exchange, so a stolen ticket key cannot decrypt the resumed
+   * connection. Add `'psk_ke'` only if you accept that trade for speed.
    */
   readonly pskKeyExchangeModes?: readonly ('psk_dhe_ke' | 'psk_ke')[];
   /**
    * Application data to send first. When `session` allows early data (its ticket advertised at
    * least this many bytes, same cipher suite and ALPN) it goes out as 0-RTT data right after the
    * ClientHello (RFC 8446 2.3): it may be replayed by an attacker, so send only what is safe to
-   * repeat. Otherwise, or when the server rejects it, it is sent after the handshake
-   * (`earlyDataRejected: 'resend'`, the default) or dropped (`'report'`): `info.earlyDataAccepted`
-   * says which happened.
+   * repeat. `info.earlyDataAccepted` says whether the server took it. If not (or if it could not
+   * go out as 0-RTT), it is dropped (`earlyDataRejected: 'report'`, the default): the
+   * application decides, knowing `info.alpn`, whether and what to send instead.
    */
   readonly earlyData?: Uint8Array;
-  /** What to do with `earlyData` the server did not accept: `'resend'` (default) or `'report'`. */
+  /**
+   * What to do with `earlyData` the server did not accept: `'report'` (default: drop it, see
+   * `info.earlyDataAccepted`) or `'resend'` (send it as ordinary data after the handshake, but
+   * only when the negotiated ALPN protocol is the one of the session it was written for: RFC
+   * 8446 4.2.10 forbids re-sending it under another; otherwise it is dropped as in `'report'`).
+   */
   readonly earlyDataRejected?: 'resend' | 'report';
   /**
    * DANGER: accept any certificate from any server, for any name. The connection is encrypted
@@ -162,6 +189,14 @@ export interface ServerConfig extends CommonConfig {
    * the client supports at all, asking for its share with a HelloRetryRequest if needed.
    */
   readonly groupSelection?: 'client-key-share' | 'server-preference';
+  /**
+   * Cipher suite choice. `'client-preference'` (default): the first suite in the client's list
+   * that `cipherSuites` enables, as BoringSSL, rustls and OpenSSL (node:tls) choose by default in
+   * TLS 1.3: the client knows whether it has AES hardware and lists ChaCha20-Poly1305 first when
+   * not. `'server-preference'`: the first of `cipherSuites` the client offers (node:tls
+   * `honorCipherOrder: true`).
+   */
+  readonly cipherSuiteSelection?: 'client-preference' | 'server-preference';
   /**
    * Sends supported_groups in EncryptedExtensions with this list (RFC 8446 4.2.7: the client may
    * use it for later connections). Code points may be given as numbers. Default: not sent.
@@ -196,7 +231,7 @@ export interface ServerConfig extends CommonConfig {
    * ticket of this server; 0 (default) accepts none. Early data can be replayed by an attacker:
    * only enable it for requests that are safe to repeat. Each accepted ClientHello is recorded in
    * `antiReplay` and its ticket age must be within 10 seconds of the server's view (RFC 8446 8.2),
-   * so a replay is accepted at most once; a rejected client resends its data after the handshake.
+   * so a replay is accepted at most once; a rejected client learns it from EncryptedExtensions.
    */
   readonly maxEarlyDataSize?: number;
   /** Where accepted 0-RTT ClientHellos are recorded (default: one in-process `memoryReplayStore` per engine); share one across a fleet. */
@@ -210,6 +245,14 @@ export interface ServerConfig extends CommonConfig {
    * `signatureAlgorithms` that this list also names (RFC 8446 4.4.3).
    */
   readonly advertisedSignatureAlgorithms?: readonly (SignatureScheme | number)[];
+  /**
+   * RFC 8701 GREASE from the server (default false): a reserved extension type in each
+   * NewSessionTicket and CertificateRequest, and a reserved scheme first in a CertificateRequest's
+   * signature_algorithms (RFC 8701 4), so that clients which choke on unknown values fail early.
+   * BoringSSL always GREASEs its TLS 1.3 tickets; sandtls makes it opt-in so that a server sends
+   * exactly the messages it was configured to (RFC 8448's traces are reproduced byte for byte).
+   */
+  readonly grease?: boolean;
   /**
    * Whether a CertificateRequest names the accepted roots (certificate_authorities, RFC 8446
    * 4.2.4: the subjects of `trustAnchors`), helping clients with several certificates pick one.
@@ -247,6 +290,7 @@ const _PKCS1: ReadonlySet<SignatureScheme> = new Set(SIGNATURE_SCHEMES.filter((s
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   ...DEFAULT_CODEC_LIMITS,
   maxCertificateChainLength: 10,
+  maxPskIdentities: 16,
 });
 
 /** A resolved signing key: a TlsSigner over either a parsed key or the caller's signer. */
@@ -276,6 +320,8 @@ export interface ResolvedClientConfig extends _ResolvedCommon {
   readonly alpn: readonly string[];
   readonly keyShares: readonly NamedGroup[];
   readonly identity: ResolvedIdentity | undefined;
+  /** Whether the ClientHello offers post_handshake_auth. */
+  readonly postHandshakeAuth: boolean;
   readonly middleboxCompatibility: boolean;
   readonly grease: boolean;
   readonly session: TlsSession | undefined;
@@ -293,6 +339,7 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
   readonly clientAuth: 'none' | 'required' | 'optional';
   readonly trustAnchors: readonly Certificate[] | undefined;
   readonly groupSelection: 'client-key-share' | 'server-preference';
+  readonly cipherSuiteSelection: 'client-preference' | 'server-preference';
   readonly advertisedGroups: readonly number[] | undefined;
   readonly helloRetryRequestCookie: ((clientHello1: Uint8Array) => Uint8Array) | undefined;
   readonly tickets:
@@ -302,6 +349,8 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
   readonly earlyData: { readonly maxSize: number; readonly antiReplay: ReplayStore } | undefined;
   /** DER subjects for certificate_authorities in a CertificateRequest (undefined: not sent). */
   readonly certificateAuthorities: readonly Uint8Array[] | undefined;
+  /** RFC 8701 GREASE in NewSessionTicket and CertificateRequest. */
+  readonly grease: boolean;
 }
 
 /** What resolving a server config needs from the engine (ticket keys draw entropy, take locks). */
@@ -341,6 +390,8 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
   if (config.keyLog !== undefined && typeof config.keyLog !== 'function') throw new TlsConfigError(`${what}: keyLog must be a function`);
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...(config.limits ?? {}) };
   for (const [name, value] of Object.entries(limits)) {
+    // A name that is no limit (a typo, or a count limit older versions had) is refused, not ignored.
+    if (!Object.hasOwn(DEFAULT_CONNECTION_LIMITS, name)) throw new TlsConfigError(`${what}: limits.${name} is not a limit`);
     if (!Number.isSafeInteger(value) || value < 1) throw new TlsConfigError(`${what}: limits.${name} must be a positive integer`);
   }
   const minRsaBits = config.minRsaBits ?? RSA_DEFAULT_MIN_BITS;
@@ -483,6 +534,7 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
     alpn: _alpn(config.alpn, 'client.alpn'),
     keyShares,
     identity,
+    postHandshakeAuth: _postHandshakeAuth(config.postHandshakeAuth, identity !== undefined),
     middleboxCompatibility: config.middleboxCompatibility ?? true,
     grease: config.grease ?? true,
     session: config.session,
@@ -539,13 +591,29 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
     clientAuth,
     trustAnchors,
     groupSelection: config.groupSelection ?? 'client-key-share',
+    cipherSuiteSelection: _cipherSuiteSelection(config.cipherSuiteSelection),
     advertisedGroups,
     helloRetryRequestCookie: config.helloRetryRequestCookie,
     tickets: _tickets(deps, config.tickets),
     earlyData: _serverEarlyData(deps, config),
     certificateAuthorities: _certificateAuthorities(config.certificateAuthorities, trustAnchors),
+    grease: _serverGrease(config.grease),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedServerConfig;
+}
+
+function _cipherSuiteSelection(option: ServerConfig['cipherSuiteSelection']): ResolvedServerConfig['cipherSuiteSelection'] {
+  if (option === undefined) return 'client-preference';
+  if (option !== 'client-preference' && option !== 'server-preference') {
+    throw new TlsConfigError(`server: cipherSuiteSelection must be 'client-preference' or 'server-preference', not ${JSON.stringify(option)}`);
+  }
+  return option;
+}
+
+function _serverGrease(option: boolean | undefined): boolean {
+  if (option === undefined) return false;
+  if (typeof option !== 'boolean') throw new TlsConfigError('server: grease must be a boolean');
+  return option;
 }
 
 function _pskModes(modes: readonly ('psk_dhe_ke' | 'psk_ke')[] | undefined): readonly number[] {
@@ -569,6 +637,12 @@ function _tickets(deps: ServerConfigDeps, tickets: ServerConfig['tickets']): Res
   return Object.freeze({ count, lifetime, keys, store: tickets?.store });
 }
 
+function _postHandshakeAuth(option: boolean | undefined, hasIdentity: boolean): boolean {
+  if (option === undefined) return hasIdentity;
+  if (typeof option !== 'boolean') throw new TlsConfigError('client: postHandshakeAuth must be a boolean');
+  return option;
+}
+
 function _earlyData(data: Uint8Array | undefined): Uint8Array | undefined {
   if (data === undefined) return undefined;
   if (!(data instanceof Uint8Array)) throw new TlsConfigError('client: earlyData must be a Uint8Array');
@@ -576,8 +650,8 @@ function _earlyData(data: Uint8Array | undefined): Uint8Array | undefined {
 }
 
 function _resendRejected(mode: ClientConfig['earlyDataRejected']): boolean {
-  if (mode === undefined || mode === 'resend') return true;
-  if (mode === 'report') return false;
+  if (mode === 'resend') return true;
+  if (mode === undefined || mode === 'report') return false;
   throw new TlsConfigError(`client: earlyDataRejected must be 'resend' or 'report', not ${JSON.stringify(mode)}`);
 }
 

@@ -19,6 +19,12 @@ import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
 import { decodeHandshake, encodeKeyUpdate, type Decoded, type NewSessionTicket, type WireHandshakeMessage } from './messages.js';
 import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
 import {
+  ClientPostHandshakeAuth,
+  ServerPostHandshakeAuth,
+  type ClientCertificateRequestOptions,
+  type PostHandshakeAuthBase,
+} from './post-handshake-auth.js';
+import {
   MAX_PLAINTEXT_LENGTH,
   RecordProtection,
   RecordError,
@@ -39,8 +45,18 @@ export interface ConnectionInfo {
   readonly cipherSuite: CipherSuiteName;
   /** The key exchange group (undefined only for a PSK-only resumption). */
   readonly group: NamedGroup | undefined;
-  /** The scheme of the server's CertificateVerify (undefined when resumed). */
+  /**
+   * The scheme of the server's CertificateVerify in this handshake, on both sides (undefined when
+   * resumed: the server did not sign). For the peer's scheme see `peerSignatureScheme`.
+   */
   readonly signatureScheme: SignatureScheme | undefined;
+  /**
+   * The scheme of the peer's CertificateVerify: on a client the server's, on a server the
+   * client's (undefined when the client sent no certificate). A resumed connection reports the
+   * scheme of the full handshake its session descends from, as it reports `peerCertificates`
+   * (BoringSSL's SSL_get_peer_signature_algorithm does the same).
+   */
+  readonly peerSignatureScheme: SignatureScheme | undefined;
   /** The ALPN protocol both sides agreed on, if any. */
   readonly alpn: string | undefined;
   /** The server name the client asked for (SNI), if any. */
@@ -52,6 +68,11 @@ export interface ConnectionInfo {
   readonly peerCertificates: readonly Uint8Array[];
   readonly resumed: boolean;
   readonly earlyDataAccepted: boolean;
+  /**
+   * Whether post-handshake client authentication is possible (RFC 8446 4.6.2): the client offered
+   * post_handshake_auth. A server may then call `requestClientCertificate()`.
+   */
+  readonly postHandshakeAuth: boolean;
 }
 
 /** What a finished handshake leaves to the connection. */
@@ -66,6 +87,8 @@ export interface HandshakeResult {
   readonly onTicket?: ((ticket: NewSessionTicket, resumptionMasterSecret: Uint8Array) => void) | undefined;
   /** A client's early data the server rejected, to send now as ordinary application data. */
   readonly resend?: Uint8Array | undefined;
+  /** When post_handshake_auth was offered: the transcript and secret post-handshake authentication needs. */
+  readonly postHandshakeAuth?: PostHandshakeAuthBase | undefined;
 }
 
 /**
@@ -100,10 +123,19 @@ export interface HandshakeContext {
   setPeerRecordLimit(maxPlaintext: number): void;
   /** Writes an NSS key log line if the caller asked for them. */
   keyLog(label: KeyLogLabel, clientRandom: Uint8Array, secret: Uint8Array): void;
-  /** The client offered 0-RTT data this side declines: skip it, up to `budget` bytes (RFC 8446 4.2.10). */
-  skipEarlyData(budget: number): void;
+  /**
+   * The client offered 0-RTT data this side declines: skip it, up to `budget` bytes of record
+   * payload (RFC 8446 4.2.10). `undefined` stops skipping: after a HelloRetryRequest, once the
+   * second ClientHello is in, nothing the client sends can be early data any more.
+   */
+  skipEarlyData(budget: number | undefined): void;
   /** Whether an unprotected change_cipher_spec may arrive now (RFC 8446 5). */
   allowChangeCipherSpec(allowed: boolean): void;
+  /**
+   * A HelloRetryRequest went out or came in: the peer may send one more change_cipher_spec (a
+   * client that sent 0-RTT data sends one after each ClientHello, RFC 8446 D.4).
+   */
+  helloRetried(): void;
   /** The handshake is over: application data may flow. */
   complete(result: HandshakeResult): void;
 }
@@ -181,10 +213,16 @@ export class Connection {
   #earlyDataBudget: number | undefined;
   /** Bytes of accepted 0-RTT data that may still arrive (RFC 8446 4.2.10); undefined outside early data. */
   #earlyDataAllowance: number | undefined;
+  /** A server that accepted 0-RTT data may send before the client's Finished (see `canSend`). */
+  #halfRtt = false;
   /** Records in a row that carried nothing: empty application data, user_canceled, KeyUpdate. */
   #idleRecords = 0;
-  #ccsReceived = false;
   #ccsSent = false;
+  /** change_cipher_spec records received, and how many the handshake allows (RFC 8446 D.4). */
+  #ccsReceived = 0;
+  #ccsLimit = 1;
+  /** A protected record from the peer has been opened: from now on its alerts are protected too. */
+  #protectedReceived = false;
   #peerClosed = false;
   #closeSent = false;
   #exporterSecret: Uint8Array | undefined;
@@ -196,6 +234,9 @@ export class Connection {
   #askedPeerToUpdate = false;
   readonly #keyLog: ((line: string) => void) | undefined;
   readonly #limits: ResolvedClientConfig['limits'];
+  readonly #config: ResolvedClientConfig | ResolvedServerConfig;
+  /** Post-handshake authentication (RFC 8446 4.6.2), when the client offered it. */
+  #pha: ServerPostHandshakeAuth | ClientPostHandshakeAuth | undefined;
 
   /** @internal Use `engine.client()` / `engine.server()`. */
   constructor(
@@ -207,6 +248,7 @@ export class Connection {
     this.#engine = engine;
     this.#keyLog = config.keyLog;
     this.#limits = config.limits;
+    this.#config = config;
     try {
       this.#machine = start(this.#context());
       this.#flushHandshake();
@@ -238,6 +280,15 @@ export class Connection {
   /** This side sent close_notify: `send()` is no longer possible. */
   get closeSent(): boolean {
     return this.#closeSent;
+  }
+
+  /**
+   * Whether `send()` may be called now: once connected (until `close()`), and on a server that
+   * accepted 0-RTT data as soon as its Finished is out, before the client's (0.5-RTT data, RFC
+   * 8446 2.3): the client is the session's holder (its binder proved it) but may be a replay.
+   */
+  get canSend(): boolean {
+    return !this.#closeSent && (this.#state === 'connected' || (this.#state === 'handshaking' && this.#halfRtt));
   }
 
   /** Whether bytes are waiting in `takeOutgoing()`. */
@@ -280,12 +331,13 @@ export class Connection {
 
   /**
    * Queues application data, split into records of at most 2^14 bytes. Throws `TlsStateError`
-   * unless the handshake is complete and `close()` has not been called.
+   * unless `canSend`: the handshake is complete (or, on a server that accepted 0-RTT data, its
+   * Finished is out) and `close()` has not been called.
    * @example
    * conn.send(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'));
    */
   send(data: Uint8Array): void {
-    if (this.#state !== 'connected' || this.#closeSent) {
+    if (!this.canSend) {
       throw new TlsStateError(`cannot send: the connection is ${this.#closeSent ? 'closed for sending' : this.#state}`);
     }
     if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
@@ -361,6 +413,42 @@ export class Connection {
   }
 
   /**
+   * Server: asks the client for its certificate after the handshake (RFC 8446 4.6.2), with a
+   * CertificateRequest carrying a fresh certificate_request_context; send `takeOutgoing()`. The
+   * answer arrives through `receive()`: its chain is verified against `trustAnchors` (client
+   * usage) and its CertificateVerify and Finished checked; then `info.peerCertificates` becomes
+   * the new chain and `info.peerSignatureScheme` its CertificateVerify's scheme (an empty answer
+   * leaves both as they were) and `options.onCertificate` is called.
+   * With `required` (the default) an answer without a certificate fails the connection with
+   * certificate_required; a bad one fails it with its alert. Application data and KeyUpdates may
+   * flow meanwhile. Throws `TlsStateError` unless this is a connected server whose client offered
+   * post_handshake_auth (`info.postHandshakeAuth`), with `trustAnchors` (or verification
+   * disabled) and fewer than 4 requests unanswered.
+   * @example
+   * if (conn.info?.postHandshakeAuth) conn.requestClientCertificate({ onCertificate: (chain) => grant(chain[0]) });
+   */
+  requestClientCertificate(options: ClientCertificateRequestOptions = {}): void {
+    if (this.side !== 'server') throw new TlsStateError('only a server requests client certificates');
+    if (this.#state !== 'connected' || this.#closeSent || this.#peerClosed) {
+      throw new TlsStateError(`cannot request a client certificate: the connection is ${this.#closeSent || this.#peerClosed ? 'closing' : this.#state}`);
+    }
+    const pha = this.#pha;
+    if (!(pha instanceof ServerPostHandshakeAuth)) {
+      throw new TlsStateError('cannot request a client certificate: the client did not offer post_handshake_auth (RFC 8446 4.6.2)');
+    }
+    if (options === null || typeof options !== 'object') throw new TypeError('requestClientCertificate(options): options must be an object');
+    try {
+      this.#handshakeOut.push(pha.request(options));
+      this.#flushHandshake();
+    } catch (error) {
+      // Misuse leaves the connection as it was; anything else (entropy refused) ends it.
+      if (error instanceof TlsStateError) throw error;
+      this.#fail(_toLocalAlert(error));
+      throw this.#error!;
+    }
+  }
+
+  /**
    * RFC 8446 7.5 exporter: `length` bytes bound to this connection, `label` and `context`
    * (absent and empty context are the same in TLS 1.3). Both ends get the same bytes.
    * @example
@@ -387,11 +475,14 @@ export class Connection {
       const opened = this.#skipEarlyData(record);
       if (!opened) return;
       ({ contentType: type, content } = opened);
-    } else if (this.#read && !(record.type === CONTENT_TYPE.alert && this.#state === 'handshaking')) {
+    } else if (this.#read && !this.#plaintextAlertAllowed(record)) {
+      if (record.type === CONTENT_TYPE.alert) {
+        throw _localAlert('unexpected_message', 'a plaintext alert once records are protected (RFC 8446 5)');
+      }
       ({ contentType: type, content } = this.#read.open(record));
+      this.#protectedReceived = true;
     } else {
-      // Before keys: RFC 8446 5.1 plaintext. A peer that fails to process our hello may answer
-      // with a plaintext alert even after we installed keys; it ends the handshake either way.
+      // Before keys: RFC 8446 5.1 plaintext (and the one plaintext alert #plaintextAlertAllowed admits).
       if (record.type === CONTENT_TYPE.application_data) {
         throw _localAlert('unexpected_message', 'application data before the handshake keys (RFC 8446 5)');
       }
@@ -416,8 +507,22 @@ export class Connection {
   }
 
   /**
+   * Whether an unprotected alert may arrive although a read key is installed. Only on a server,
+   * during the handshake, before any protected record from the client: a client that could not
+   * process our ServerHello has no keys to protect its alert with (tlsfuzzer's
+   * test-tls13-unencrypted-alert expects the server to take it). A client never needs the
+   * exception: the server protects everything after its ServerHello, so a plaintext alert there
+   * is unexpected_message (RFC 8446 5, as Go's crypto/tls answers it), and so is one after the
+   * client's first protected record.
+   */
+  #plaintextAlertAllowed(record: TlsRecord): boolean {
+    return record.type === CONTENT_TYPE.alert && this.side === 'server' && this.#state === 'handshaking' && !this.#protectedReceived;
+  }
+
+  /**
    * RFC 8446 4.2.10: a server that declines 0-RTT skips the client's early data: records it
-   * cannot deprotect (or, before it has a key, every protected record), up to a budget; more is
+   * cannot deprotect (or, before it has a key, every protected record), up to a budget of
+   * record payload bytes (at least one per record, so empty records are paid for too); more is
    * unexpected_message. The first record that opens ends the skipping.
    */
   #skipEarlyData(record: TlsRecord): OpenedRecord | undefined {
@@ -425,12 +530,13 @@ export class Connection {
       try {
         const opened = this.#read.open(record);
         this.#earlyDataBudget = undefined;
+        this.#protectedReceived = true;
         return opened;
       } catch (error) {
         if (!(error instanceof RecordError) || error.alert !== 'bad_record_mac') throw error;
       }
     }
-    this.#earlyDataBudget! -= record.fragment.length;
+    this.#earlyDataBudget! -= Math.max(1, record.fragment.length);
     if (this.#earlyDataBudget! < 0) {
       throw _localAlert('unexpected_message', 'more skipped early data than the limit (RFC 8446 4.2.10)');
     }
@@ -439,8 +545,11 @@ export class Connection {
 
   #changeCipherSpec(record: TlsRecord): void {
     // RFC 8446 5: a single-byte 0x01 change_cipher_spec between the first ClientHello and the
-    // peer's Finished is dropped; any other is unexpected_message. One is all a peer needs.
-    if (!this.#ccsAllowed || this.#ccsReceived) {
+    // peer's Finished is dropped; any other is unexpected_message. One is all a peer needs (D.4),
+    // and a second is refused as by OpenSSL (tlsfuzzer's test-tls13-multiple-ccs-messages);
+    // after a HelloRetryRequest one more is taken: a client that sent 0-RTT data sent one after
+    // its first ClientHello and may send another before its second (BoGo's client does).
+    if (!this.#ccsAllowed || this.#ccsReceived >= this.#ccsLimit) {
       throw _localAlert('unexpected_message', 'change_cipher_spec where RFC 8446 5 does not allow one');
     }
     if (record.fragment.length !== 1 || record.fragment[0] !== 1) {
@@ -449,7 +558,7 @@ export class Connection {
     if (this.#heldLength > 0) {
       throw _localAlert('unexpected_message', 'change_cipher_spec inside a fragmented handshake message (RFC 8446 5.1)');
     }
-    this.#ccsReceived = true;
+    this.#ccsReceived++;
   }
 
   #alert(content: Uint8Array): void {
@@ -565,6 +674,8 @@ export class Connection {
         // before our next application data (once is enough, however many requests arrive).
         this.#idle('KeyUpdates');
         this.#setReadKeyChecked(() => this.#read!.updateKeys());
+        // The client's direction moved on: so does a post-handshake Finished's base key.
+        if (this.side === 'server') this.#pha?.clientKeyUpdated();
         if (message.requestUpdate === 'update_requested' && !this.#keyUpdateAnswered && !this.#closeSent) {
           this.#sendKeyUpdate(false);
           this.#keyUpdateAnswered = true;
@@ -578,11 +689,38 @@ export class Connection {
           return;
         }
         break;
+      case 'certificate_request':
+        // RFC 8446 4.6.2: answered at once when post_handshake_auth was offered; otherwise
+        // unexpected_message. Each answer costs a signature: a server that only asks is idle.
+        if (this.#pha instanceof ClientPostHandshakeAuth) {
+          this.#idle('CertificateRequests');
+          // After our close_notify nothing more can be sent; the request goes unanswered.
+          if (this.#closeSent) return;
+          this.#handshakeOut.push(...this.#pha.respond(message));
+          this.#flushHandshake();
+          return;
+        }
+        break;
+      case 'certificate':
+      case 'certificate_verify':
+      case 'finished':
+        // RFC 8446 4.6.2: a client's answer to a post-handshake CertificateRequest.
+        if (this.#pha instanceof ServerPostHandshakeAuth) {
+          const done = this.#pha.handle(message);
+          if (done) {
+            if (done.peerCertificates.length > 0) {
+              this.#info = Object.freeze({ ...this.#info!, peerCertificates: done.peerCertificates, peerSignatureScheme: done.peerSignatureScheme });
+            }
+            done.onCertificate?.(done.peerCertificates);
+          }
+          return;
+        }
+        break;
       default:
         break;
     }
-    // RFC 8446 4.6.2: a CertificateRequest after the handshake needs post_handshake_auth, which
-    // sandtls never offers; anything else is out of place.
+    // RFC 8446 4.6.2: a CertificateRequest to a client that did not offer post_handshake_auth is
+    // unexpected_message; so is anything else out of place.
     throw _localAlert('unexpected_message', `${message.type} after the handshake`);
   }
 
@@ -637,6 +775,7 @@ export class Connection {
     const message = encodeKeyUpdate({ type: 'key_update', requestUpdate: requestPeer ? 'update_requested' : 'update_not_requested' });
     this.#out.push(this.#write!.seal(CONTENT_TYPE.handshake, message));
     this.#write = this.#write!.updateKeys();
+    if (this.side === 'client') this.#pha?.clientKeyUpdated();
   }
 
   /** RFC 8446 5.5: move to a fresh sending key before this one reaches its usage limit. */
@@ -700,6 +839,9 @@ export class Connection {
       },
       acceptEarlyData: (maxBytes) => {
         this.#earlyDataAllowance = maxBytes;
+        // The server's flight, Finished included, goes out in this same step, after which its
+        // write key is the application one: 0.5-RTT data may follow (RFC 8446 2.3, 4.4.4).
+        this.#halfRtt = this.side === 'server';
       },
       endEarlyData: () => {
         this.#earlyDataAllowance = undefined;
@@ -717,6 +859,9 @@ export class Connection {
       skipEarlyData: (budget) => {
         this.#earlyDataBudget = budget;
       },
+      helloRetried: () => {
+        this.#ccsLimit = 2;
+      },
       allowChangeCipherSpec: (allowed) => {
         this.#ccsAllowed = allowed;
       },
@@ -726,6 +871,12 @@ export class Connection {
         this.#exporterSecret = result.exporterMasterSecret;
         this.#resumptionSecret = result.resumptionMasterSecret;
         this.#onTicket = result.onTicket;
+        if (result.postHandshakeAuth) {
+          this.#pha =
+            this.#config.side === 'server'
+              ? new ServerPostHandshakeAuth(this.#engine, this.#config, result.postHandshakeAuth)
+              : new ClientPostHandshakeAuth(this.#config, result.postHandshakeAuth);
+        }
         this.#ccsAllowed = false;
         this.#earlyDataAllowance = undefined;
         this.#state = 'connected';
@@ -767,6 +918,8 @@ export class Connection {
     this.#resumptionSecret?.fill(0);
     this.#exporterSecret = undefined;
     this.#resumptionSecret = undefined;
+    this.#pha?.destroy();
+    this.#pha = undefined;
     this.#held = _EMPTY;
     this.#heldLength = 0;
   }

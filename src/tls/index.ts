@@ -30,7 +30,17 @@ export { decodeClientHello } from './messages.js';
 export type { ClientHello, ClientHelloExtension, ServerName } from './messages.js';
 export { RecordError } from './record.js';
 export type { AlertName } from './enums.js';
-export { decodeSession, encodeSession, MAX_TICKET_LIFETIME, memoryReplayStore, memorySessionStore, rotatingTicketKeys } from './session.js';
+export {
+  decodeSession,
+  encodeSession,
+  MAX_SESSION_CLIENT_CHAIN_BYTES,
+  MAX_TICKET_LIFETIME,
+  memoryReplayStore,
+  memorySessionStore,
+  rotatingTicketKeys,
+} from './session.js';
+export { MAX_OUTSTANDING_CERTIFICATE_REQUESTS } from './post-handshake-auth.js';
+export type { ClientCertificateRequestOptions } from './post-handshake-auth.js';
 export type {
   MemoryStoreOptions,
   ReplayStore,

@@ -22,10 +22,10 @@ import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { _isInsecure, type ResolvedServerConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
-import { LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, PSK_KEY_EXCHANGE_MODE, SIGNATURE_SCHEME } from './enums.js';
+import { EXTENSION_TYPE, extensionTypeName, GREASE_VALUES, LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, PSK_KEY_EXCHANGE_MODE, SIGNATURE_SCHEME } from './enums.js';
 import { _localAlert } from './errors.js';
 import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
-import { openTicket, sealTicket, type ServerSession } from './session.js';
+import { MAX_TICKET_LIFETIME, openTicket, sealTicket, sessionClientChain, type ServerSession } from './session.js';
 import {
   checkSolicited,
   encodeCertificate,
@@ -51,8 +51,25 @@ import { MAX_PLAINTEXT_LENGTH } from './record.js';
 import { CIPHER_SUITES, type CipherSuite } from './suites.js';
 
 const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
-/** Declined early data skipped before giving up: four maximum-size records. */
-const _EARLY_DATA_SKIP_LIMIT = 4 * (2 ** 14 + 256);
+/**
+ * Declined early data skipped before giving up, in bytes of record payload, when this server
+ * takes no early data itself: BoringSSL's bound (2^14, its SkipEarlyData-TooMuchData test sends
+ * one byte more), which still admits a client sending the RFC's example max_early_data_size.
+ */
+const _EARLY_DATA_SKIP_LIMIT = 2 ** 14;
+
+/**
+ * What RFC 8446 4.1.2 lets a second ClientHello change: key_share (one share for the group asked
+ * for), early_data (removed), cookie (added), pre_shared_key (new ages and binders, identities
+ * maybe removed) and padding. Everything else must repeat the first ClientHello exactly.
+ */
+const _RETRY_MAY_CHANGE: ReadonlySet<number> = new Set([
+  EXTENSION_TYPE.key_share,
+  EXTENSION_TYPE.early_data,
+  EXTENSION_TYPE.cookie,
+  EXTENSION_TYPE.pre_shared_key,
+  EXTENSION_TYPE.padding,
+]);
 
 /** What the server decided from the ClientHello. */
 interface _Choice {
@@ -91,6 +108,8 @@ interface _Flight {
   readonly exporterMasterSecret: Uint8Array;
   readonly masterSecret: { resumptionMasterSecret(h: Uint8Array): Uint8Array; destroy(): void };
   readonly clientRandom: Uint8Array;
+  /** What a resumed session carried of the original authentication (undefined: a full handshake). */
+  readonly resumedIdentity: Pick<ServerSession, 'authenticatedAt' | 'clientCertificates' | 'clientNotAfter' | 'clientSignatureScheme'> | undefined;
   readonly info: {
     readonly group: NamedGroup;
     /** undefined when resumed: the server did not sign. */
@@ -99,6 +118,10 @@ interface _Flight {
     readonly serverName: string | undefined;
     readonly resumed: boolean;
     readonly earlyDataAccepted: boolean;
+    /** The client offered psk_dhe_ke, the one mode this server resumes with: tickets are of use to it. */
+    readonly clientTakesTickets: boolean;
+    /** The client offered post_handshake_auth (RFC 8446 4.2.6). */
+    readonly postHandshakeAuth: boolean;
   };
 }
 
@@ -110,11 +133,19 @@ type ServerState =
       readonly choice: _Choice;
       readonly transcript: RunningHash;
       readonly cookie: Uint8Array | undefined;
+      /** ClientHello1 offered a PSK this server could resume with the HelloRetryRequest's suite. */
+      readonly resumableOffer: boolean;
     }
   | { readonly kind: 'ExpectEndOfEarlyData'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificate'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[] }
-  | { readonly kind: 'ExpectFinished'; readonly flight: _Flight; readonly peerChain: readonly X509Certificate[] }
+  | {
+      readonly kind: 'ExpectFinished';
+      readonly flight: _Flight;
+      readonly peerChain: readonly X509Certificate[];
+      /** The scheme of the client's CertificateVerify, when it sent a certificate. */
+      readonly peerScheme?: SignatureScheme;
+    }
   | { readonly kind: 'Done' }
   | { readonly kind: 'Failed' };
 
@@ -171,7 +202,7 @@ class _ServerHandshake implements HandshakeMachine {
         if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
         break;
       case 'ExpectFinished':
-        if (message.type === 'finished') return this.#finished(state.flight, state.peerChain, message);
+        if (message.type === 'finished') return this.#finished(state.flight, state.peerChain, state.peerScheme, message);
         break;
       case 'Done':
       case 'Failed':
@@ -210,25 +241,27 @@ class _ServerHandshake implements HandshakeMachine {
     const h = hashFunction(choice.suite.hash);
     const transcript = h.create().update(encodeMessageHash(h.digest(hello.raw))).update(retry);
     this.#ctx.sendHandshake(retry);
+    this.#ctx.helloRetried();
     // RFC 8446 D.4: a compatibility-mode client gets the dummy change_cipher_spec right after
     // the server's first handshake message.
     if (hello.legacySessionId.length > 0) this.#ctx.sendChangeCipherSpec();
-    return { kind: 'ExpectSecondClientHello', first: hello, choice, transcript, cookie };
+    return { kind: 'ExpectSecondClientHello', first: hello, choice, transcript, cookie, resumableOffer: this.#resumableOffer(hello, choice.suite) };
   }
 
   #secondClientHello(state: Extract<ServerState, { kind: 'ExpectSecondClientHello' }>, hello: Decoded<ClientHello>): ServerState {
     const { first, choice } = state;
-    // RFC 8446 4.1.2: the second ClientHello repeats the first except for key_share, cookie,
-    // early_data, pre_shared_key and padding. Checked where a change would matter.
-    if (!constantTimeEqual(hello.random, first.random) || !constantTimeEqual(hello.legacySessionId, first.legacySessionId)) {
-      throw _localAlert('illegal_parameter', 'the second ClientHello changed random or legacy_session_id (RFC 8446 4.1.2)');
-    }
-    if (!hello.cipherSuites.includes(choice.suite.code)) {
-      throw _localAlert('illegal_parameter', 'the second ClientHello no longer offers the chosen cipher suite (RFC 8446 4.1.4)');
-    }
+    // RFC 8446 4.2.10: only records sent before this ClientHello can be the rejected 0-RTT data;
+    // from here a record that does not open is bad_record_mac.
+    this.#ctx.skipEarlyData(undefined);
     // RFC 8446 4.2.10: early data is never allowed after a HelloRetryRequest.
     if (findExtension(hello.extensions, 'early_data')) {
       throw _localAlert('illegal_parameter', 'early_data in the second ClientHello (RFC 8446 4.2.10)');
+    }
+    _checkRetriedHello(first, hello);
+    // RFC 8446 4.1.2 lets the client update pre_shared_key and drop the PSKs that do not fit the
+    // HelloRetryRequest's suite, not drop one that does: BoringSSL answers missing_extension.
+    if (state.resumableOffer && !findExtension(hello.extensions, 'pre_shared_key')) {
+      throw _localAlert('missing_extension', 'the second ClientHello dropped the PSK the first offered for this cipher suite (RFC 8446 4.1.2)');
     }
     const cookie = findExtension(hello.extensions, 'cookie');
     if (state.cookie !== undefined && (!cookie || !constantTimeEqual(cookie.cookie, state.cookie))) {
@@ -253,10 +286,37 @@ class _ServerHandshake implements HandshakeMachine {
     return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw), psk);
   }
 
-  /** RFC 8446 4.2.10: skip the early data of a ClientHello that offers it, when declining it. */
+  /**
+   * Whether a ClientHello offers a ticket of this server, still valid, for this server name, with
+   * the hash of `suite` and psk_dhe_ke: one the second ClientHello may not drop. Looks only (a
+   * stateful store's `get`); the binder is checked when the second ClientHello resumes it.
+   */
+  #resumableOffer(hello: Decoded<ClientHello>, suite: CipherSuite): boolean {
+    const tickets = this.#config.tickets;
+    const offer = findExtension(hello.extensions, 'pre_shared_key');
+    const modes = findExtension(hello.extensions, 'psk_key_exchange_modes');
+    if (!tickets || !offer || !modes?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return false;
+    const now = this.#ctx.engine.platform.clock.now();
+    const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
+    for (let i = 0; i < tried; i++) {
+      const identity = offer.identities[i]!.identity;
+      const ticket = tickets.store ? tickets.store.get(identity, now) : openTicket(tickets.keys, identity, now);
+      if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash || ticket.serverName !== _serverName(hello)) continue;
+      if (now + _FRESHNESS_WINDOW_MS >= ticket.issuedAt && now - ticket.issuedAt < ticket.lifetime * 1000) return true;
+    }
+    return false;
+  }
+
+  /**
+   * RFC 8446 4.2.10: skip the early data of a ClientHello that offers it, when declining it: "up
+   * to the configured max_early_data_size" (plus what protection adds to each record, at most 256
+   * bytes, RFC 8446 5.2), and never less than BoringSSL's bound.
+   */
   #skipEarlyData(hello: Decoded<ClientHello>): void {
     if (!findExtension(hello.extensions, 'early_data')) return;
-    this.#ctx.skipEarlyData(Math.max(_EARLY_DATA_SKIP_LIMIT, (this.#config.earlyData?.maxSize ?? 0) + 4 * 256));
+    const maxSize = this.#config.earlyData?.maxSize ?? 0;
+    const records = Math.ceil(maxSize / MAX_PLAINTEXT_LENGTH);
+    this.#ctx.skipEarlyData(Math.max(_EARLY_DATA_SKIP_LIMIT, maxSize + 256 * records));
   }
 
   /**
@@ -289,8 +349,12 @@ class _ServerHandshake implements HandshakeMachine {
     // RFC 8446 4.1.2: legacy_version is 0x0303 from TLS 1.3 clients.
     if (hello.legacyVersion < LEGACY_VERSION) throw _localAlert('protocol_version', 'ClientHello.legacy_version below TLS 1.2');
 
-    // Cipher suite: the server's preference among what the client offers.
-    const suite = config.cipherSuites.find((s) => hello.cipherSuites.includes(s.code));
+    // Cipher suite (RFC 8446 4.1.1: the server picks among the client's): by default the client's
+    // preference among the suites this server enables, else the server's among the client's.
+    const suite =
+      config.cipherSuiteSelection === 'server-preference'
+        ? config.cipherSuites.find((s) => hello.cipherSuites.includes(s.code))
+        : _firstEnabledSuite(hello.cipherSuites, config.cipherSuites);
     if (!suite) throw _localAlert('handshake_failure', 'no cipher suite in common');
 
     const groupsExt = findExtension(hello.extensions, 'supported_groups');
@@ -327,25 +391,36 @@ class _ServerHandshake implements HandshakeMachine {
 
   /**
    * The first offered PSK this server can resume (RFC 8446 4.2.11): a ticket it can open, for a
-   * suite with the same hash, within its lifetime, for the same server name, with psk_dhe_ke.
-   * Its binder is checked before anything else uses it: a wrong one is decrypt_error. Tickets
-   * carry no client certificate, so a server that asks for one never resumes.
+   * suite with the same hash, within its lifetime, for the same server name, with psk_dhe_ke,
+   * less than 7 days after the full handshake it descends from (RFC 8446 4.6.1) and before the
+   * client certificate it carries expires; a server requiring client certificates resumes only a
+   * session that has one. Its binder is checked before anything else uses it (a wrong one is
+   * decrypt_error), and only then is a stateful session taken from its store (RFC 8446 8.1).
    */
   #acceptPsk(hello: Decoded<ClientHello>, suite: CipherSuite, transcriptBefore: RunningHash | undefined): _AcceptedPsk | undefined {
     const tickets = this.#config.tickets;
     const offer = findExtension(hello.extensions, 'pre_shared_key');
     const modes = findExtension(hello.extensions, 'psk_key_exchange_modes');
-    if (!tickets || !offer || !modes || this.#config.clientAuth !== 'none') return undefined;
+    if (!tickets || !offer || !modes) return undefined;
     // psk_dhe_ke only: a resumed connection still gets a fresh key exchange (RFC 8446 E.1.2).
     if (!modes.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return undefined;
     const now = this.#ctx.engine.platform.clock.now();
     const serverName = _serverName(hello);
-    for (let i = 0; i < offer.identities.length; i++) {
+    // The first maxPskIdentities only: each costs a ticket decryption; the rest are ignored.
+    const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
+    for (let i = 0; i < tried; i++) {
       const identity = offer.identities[i]!.identity;
-      const ticket = tickets.store ? tickets.store.take(identity, now) : openTicket(tickets.keys, identity, now);
+      const ticket = tickets.store ? tickets.store.get(identity, now) : openTicket(tickets.keys, identity, now);
       if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) continue;
       // A ticket from a server of the fleet whose clock runs a little ahead is still good.
       if (now + _FRESHNESS_WINDOW_MS < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
+      // RFC 8446 4.6.1: resumption renews no authentication: 7 days after the full handshake
+      // (or once the client certificate expired) the chain of resumptions ends.
+      if (now - ticket.authenticatedAt >= MAX_TICKET_LIFETIME * 1000) continue;
+      if (ticket.clientNotAfter !== undefined && now > ticket.clientNotAfter) continue;
+      // RFC 8446 4.4.2.4: a server that requires a client certificate does not let a session
+      // without one stand in for it.
+      if (this.#config.clientAuth === 'required' && ticket.clientCertificates.length === 0) continue;
       if (ticket.serverName !== serverName) continue;
       // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
       const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
@@ -359,17 +434,43 @@ class _ServerHandshake implements HandshakeMachine {
       } finally {
         binderKey.fill(0);
       }
+      // Stateful: consumed only now that the binder proved the ClientHello comes from the
+      // session's holder; lost to a concurrent resumption, it is declined.
+      if (tickets.store) {
+        const taken = tickets.store.take(identity, now);
+        if (!taken || !constantTimeEqual(taken.psk, ticket.psk)) continue;
+      }
       return { index: i, ticket, binder: offer.binders[i]!, obfuscatedAge: offer.identities[i]!.obfuscatedTicketAge, now };
     }
     return undefined;
   }
 
-  /** NewSessionTicket messages after the client's Finished (RFC 8446 4.6.1). */
-  #issueTickets(suite: CipherSuite, resumptionMasterSecret: Uint8Array, info: _Flight['info']): void {
+  /**
+   * NewSessionTicket messages after the client's Finished (RFC 8446 4.6.1). Each session carries
+   * the client's certificates (`sessionClientChain`: none when they are too large to keep) and
+   * the time of the full handshake, inherited by tickets of resumed connections.
+   */
+  #issueTickets(
+    suite: CipherSuite,
+    resumptionMasterSecret: Uint8Array,
+    flight: _Flight,
+    peerChain: readonly X509Certificate[],
+    peerScheme: SignatureScheme | undefined,
+  ): void {
     const tickets = this.#config.tickets;
-    if (!tickets || tickets.count === 0 || this.#config.clientAuth !== 'none') return;
+    const info = flight.info;
+    if (!tickets || tickets.count === 0) return;
+    // RFC 8446 4.2.9: "Servers SHOULD NOT send NewSessionTicket with tickets that are not
+    // compatible with the advertised modes": without psk_dhe_ke the client could never resume one.
+    if (!flight.info.clientTakesTickets) return;
+    const resumed = flight.resumedIdentity;
+    const clientCertificates = resumed ? resumed.clientCertificates : sessionClientChain(peerChain.map((c) => c.raw));
+    if (!clientCertificates) return;
+    const clientNotAfter = resumed ? resumed.clientNotAfter : peerChain[0]?.notAfter;
+    const clientSignatureScheme = resumed ? resumed.clientSignatureScheme : peerScheme;
     const provider = this.#ctx.engine.crypto;
     const now = this.#ctx.engine.platform.clock.now();
+    const authenticatedAt = resumed ? resumed.authenticatedAt : now;
     const key = tickets.store ? undefined : tickets.keys.current(now);
     const maxEarlyDataSize = this.#config.earlyData?.maxSize ?? 0;
     for (let i = 0; i < tickets.count; i++) {
@@ -387,6 +488,10 @@ class _ServerHandshake implements HandshakeMachine {
         serverName: info.serverName,
         alpn: info.alpn,
         maxEarlyDataSize,
+        authenticatedAt,
+        clientCertificates,
+        clientNotAfter,
+        clientSignatureScheme,
       };
       let ticket: Uint8Array;
       if (key) {
@@ -404,7 +509,11 @@ class _ServerHandshake implements HandshakeMachine {
           ticketAgeAdd,
           ticketNonce,
           ticket,
-          extensions: maxEarlyDataSize > 0 ? [{ type: 'early_data', maxEarlyDataSize }] : [],
+          extensions: [
+            ...(maxEarlyDataSize > 0 ? [{ type: 'early_data' as const, maxEarlyDataSize }] : []),
+            // RFC 8701 4: a GREASE extension the client must ignore, picked by public random bytes.
+            ...(this.#config.grease ? [{ type: GREASE_VALUES[age[3]! & 0x0f]!, data: new Uint8Array(0) }] : []),
+          ],
         }),
       );
     }
@@ -450,6 +559,7 @@ class _ServerHandshake implements HandshakeMachine {
     transcript.update(serverHello);
 
     const handshakeSecret = early.handshake(response.sharedSecret);
+    // The (EC)DHE secret lives on only inside the Handshake Secret; this copy must not.
     response.sharedSecret.fill(0);
     const helloHash = transcript.digest();
     const clientHandshakeSecret = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
@@ -472,16 +582,18 @@ class _ServerHandshake implements HandshakeMachine {
         ctx.setReadKey(suite, clientHandshakeSecret);
         this.#skipEarlyData(hello);
       }
-      const serverName = this.#encryptedExtensions(hello, transcript, alpn, acceptEarly);
+      const serverName = this.#encryptedExtensions(hello, transcript, alpn, acceptEarly, psk !== undefined);
       // RFC 8446 2.2: a PSK handshake authenticates with the PSK: no certificate messages.
       if (config.clientAuth !== 'none' && !psk) {
         const request = encodeCertificateRequest({
           type: 'certificate_request',
           certificateRequestContext: new Uint8Array(0),
           extensions: [
-            { type: 'signature_algorithms', supportedSignatureAlgorithms: config.advertisedSchemes },
+            // RFC 8701 4: GREASE (a scheme and an extension type, from the public server random).
+            { type: 'signature_algorithms', supportedSignatureAlgorithms: [...(config.grease ? [GREASE_VALUES[random[1]! & 0x0f]!] : []), ...config.advertisedSchemes] },
             // RFC 8446 4.2.4: the roots this server accepts, to help the client choose a certificate.
             ...(config.certificateAuthorities ? [{ type: 'certificate_authorities' as const, authorities: config.certificateAuthorities }] : []),
+            ...(config.grease ? [{ type: GREASE_VALUES[random[0]! & 0x0f]!, data: new Uint8Array(0) }] : []),
           ],
         });
         ctx.sendHandshake(request);
@@ -522,7 +634,24 @@ class _ServerHandshake implements HandshakeMachine {
         exporterMasterSecret,
         masterSecret: master,
         clientRandom: hello.random,
-        info: { group, scheme: psk ? undefined : scheme, alpn, serverName, resumed: psk !== undefined, earlyDataAccepted: acceptEarly },
+        resumedIdentity: psk
+          ? {
+              authenticatedAt: psk.ticket.authenticatedAt,
+              clientCertificates: psk.ticket.clientCertificates,
+              clientNotAfter: psk.ticket.clientNotAfter,
+              clientSignatureScheme: psk.ticket.clientSignatureScheme,
+            }
+          : undefined,
+        info: {
+          group,
+          scheme: psk ? undefined : scheme,
+          alpn,
+          serverName,
+          resumed: psk !== undefined,
+          earlyDataAccepted: acceptEarly,
+          clientTakesTickets: findExtension(hello.extensions, 'psk_key_exchange_modes')?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke) ?? false,
+          postHandshakeAuth: findExtension(hello.extensions, 'post_handshake_auth') !== undefined,
+        },
       };
       if (acceptEarly) return { kind: 'ExpectEndOfEarlyData', flight };
       return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
@@ -546,7 +675,7 @@ class _ServerHandshake implements HandshakeMachine {
   }
 
   /** EncryptedExtensions: the answers to the ClientHello's extensions (RFC 8446 4.3.1); returns the SNI used. */
-  #encryptedExtensions(hello: Decoded<ClientHello>, transcript: RunningHash, alpn: string | undefined, earlyData: boolean): string | undefined {
+  #encryptedExtensions(hello: Decoded<ClientHello>, transcript: RunningHash, alpn: string | undefined, earlyData: boolean, resumed: boolean): string | undefined {
     const config = this.#config;
     const extensions: EncryptedExtensionsExtension[] = [];
     if (config.advertisedGroups) extensions.push({ type: 'supported_groups', namedGroupList: config.advertisedGroups });
@@ -562,8 +691,9 @@ class _ServerHandshake implements HandshakeMachine {
       const name = sni.serverNameList.find((n) => n.nameType === 'host_name');
       if (name && 'hostName' in name) {
         serverName = name.hostName;
-        // RFC 6066 3: a server that used the name answers with an empty server_name.
-        extensions.push({ type: 'server_name' });
+        // RFC 6066 3: a server that used the name answers with an empty server_name, but "When
+        // resuming a session, the server MUST NOT include a server_name extension".
+        if (!resumed) extensions.push({ type: 'server_name' });
       }
     }
     if (alpn !== undefined) extensions.push({ type: 'application_layer_protocol_negotiation', protocolName: asciiToBytes(alpn) });
@@ -609,12 +739,17 @@ class _ServerHandshake implements HandshakeMachine {
 
   #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ServerState {
     const { flight } = state;
-    checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
+    const peerScheme = checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
     flight.transcript.update(message.raw);
-    return { kind: 'ExpectFinished', flight, peerChain: state.chain };
+    return { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
   }
 
-  #finished(flight: _Flight, peerChain: readonly X509Certificate[], message: Decoded<WireHandshakeMessage & { type: 'finished' }>): ServerState {
+  #finished(
+    flight: _Flight,
+    peerChain: readonly X509Certificate[],
+    peerScheme: SignatureScheme | undefined,
+    message: Decoded<WireHandshakeMessage & { type: 'finished' }>,
+  ): ServerState {
     const { suite, transcript } = flight;
     // RFC 8446 4.4.4: a wrong Finished is decrypt_error.
     if (!verifyFinished(suite.hash, flight.clientHandshakeSecret, transcript.digest(), message.verifyData)) {
@@ -624,8 +759,12 @@ class _ServerHandshake implements HandshakeMachine {
     this.#ctx.allowChangeCipherSpec(false);
     this.#ctx.setReadKey(suite, flight.clientApplicationSecret);
     const resumptionMasterSecret = flight.masterSecret.resumptionMasterSecret(transcript.digest());
-    this.#issueTickets(suite, resumptionMasterSecret, flight.info);
+    this.#issueTickets(suite, resumptionMasterSecret, flight, peerChain, peerScheme);
     const exporterMasterSecret = flight.exporterMasterSecret.slice();
+    // RFC 8446 4.6.2: what a post-handshake CertificateRequest is checked against.
+    const postHandshakeAuth = flight.info.postHandshakeAuth
+      ? { suite, transcript: transcript.clone(), clientApplicationSecret: flight.clientApplicationSecret.slice() }
+      : undefined;
     _destroyFlight(flight);
     this.#ctx.complete({
       suite,
@@ -636,15 +775,90 @@ class _ServerHandshake implements HandshakeMachine {
         cipherSuite: suite.name,
         group: flight.info.group,
         signatureScheme: flight.info.scheme,
+        // The client's, like peerCertificates: a resumed connection reports its session's.
+        peerSignatureScheme: flight.resumedIdentity ? flight.resumedIdentity.clientSignatureScheme : peerScheme,
         alpn: flight.info.alpn,
         serverName: flight.info.serverName,
-        peerCertificates: peerChain.map((c) => c.raw),
+        // A resumed connection reports the client certificates its session was established with.
+        peerCertificates: flight.resumedIdentity ? flight.resumedIdentity.clientCertificates : peerChain.map((c) => c.raw),
         resumed: flight.info.resumed,
         earlyDataAccepted: flight.info.earlyDataAccepted,
+        postHandshakeAuth: flight.info.postHandshakeAuth,
       },
+      postHandshakeAuth,
     });
     return { kind: 'Done' };
   }
+}
+
+/** The first of the client's cipher suites (its preference order) that is among `enabled`. */
+function _firstEnabledSuite(offered: readonly number[], enabled: readonly CipherSuite[]): CipherSuite | undefined {
+  for (const code of offered) {
+    const suite = enabled.find((s) => s.code === code);
+    if (suite) return suite;
+  }
+  return undefined;
+}
+
+/**
+ * RFC 8446 4.1.2: "the client MUST send the same ClientHello without modification", except for
+ * the extensions in `_RETRY_MAY_CHANGE`; the others must come back byte for byte and in the same
+ * order (a cookie may be inserted anywhere, as tlsfuzzer's clients do). pre_shared_key may only
+ * drop identities. Any other change is illegal_parameter, as in Go and BoringSSL.
+ */
+function _checkRetriedHello(first: Decoded<ClientHello>, second: Decoded<ClientHello>): void {
+  const changed = (what: string) => _localAlert('illegal_parameter', `the second ClientHello changed ${what} (RFC 8446 4.1.2)`);
+  if (!constantTimeEqual(second.random, first.random)) throw changed('random');
+  if (!constantTimeEqual(second.legacySessionId, first.legacySessionId)) throw changed('legacy_session_id');
+  if (second.cipherSuites.length !== first.cipherSuites.length || second.cipherSuites.some((s, i) => s !== first.cipherSuites[i])) {
+    throw changed('cipher_suites');
+  }
+  const a = _helloParts(first.raw);
+  const b = _helloParts(second.raw);
+  // What is left before the extensions: legacy_version and legacy_compression_methods.
+  if (!constantTimeEqual(a.prefix, b.prefix)) throw changed('legacy_version or legacy_compression_methods');
+  const before = a.extensions.filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
+  const after = b.extensions.filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const x = before[i];
+    const y = after[i];
+    if (x && y && x.type === y.type && constantTimeEqual(x.bytes, y.bytes)) continue;
+    const type = x?.type ?? y!.type;
+    const how = !y ? 'removed or moved' : !x ? 'added or moved' : x.type !== y.type ? 'moved, added or removed' : 'altered';
+    throw changed(`its extensions (${extensionTypeName(type) ?? `extension ${type}`} ${how})`);
+  }
+  const offered = findExtension(first.extensions, 'pre_shared_key');
+  const retried = findExtension(second.extensions, 'pre_shared_key');
+  if (retried) {
+    if (!offered) throw changed('its extensions (pre_shared_key added)');
+    // Identities may only be removed (those incompatible with the HelloRetryRequest's suite).
+    let from = 0;
+    for (const { identity } of retried.identities) {
+      while (from < offered.identities.length && !constantTimeEqual(offered.identities[from]!.identity, identity)) from++;
+      if (from++ >= offered.identities.length) throw changed('pre_shared_key (an identity that was not offered first)');
+    }
+  }
+}
+
+/**
+ * A ClientHello's bytes before its extension block (legacy_version through
+ * legacy_compression_methods) and each extension whole (type, length, data), in wire order. Only
+ * for a message the decoder has accepted: its layout is known to be sound.
+ */
+function _helloParts(raw: Uint8Array): { prefix: Uint8Array; extensions: { type: number; bytes: Uint8Array }[] } {
+  const u16 = (at: number) => (raw[at]! << 8) | raw[at + 1]!;
+  let at = 4 + 2 + 32; // handshake header, legacy_version, random
+  at += 1 + raw[at]!; // legacy_session_id
+  at += 2 + u16(at); // cipher_suites
+  at += 1 + raw[at]!; // legacy_compression_methods
+  const prefix = raw.subarray(4, at);
+  const extensions: { type: number; bytes: Uint8Array }[] = [];
+  if (at + 2 > raw.length) return { prefix, extensions };
+  const end = at + 2 + u16(at);
+  for (at += 2; at + 4 <= end; at += 4 + u16(at + 2)) {
+    extensions.push({ type: u16(at), bytes: raw.subarray(at, at + 4 + u16(at + 2)) });
+  }
+  return { prefix, extensions };
 }
 
 function _destroyFlight(flight: _Flight): void {

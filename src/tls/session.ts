@@ -10,8 +10,10 @@
 import { aeadKey } from '../crypto/aead.js';
 import { bytesToHex, constantTimeEqual } from '../crypto/bytes.js';
 import type { RandomSource } from '../crypto/random.js';
+import type { SignatureScheme } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { Reader, TlsDecodeError, Writer, vectorBounds } from './codec.js';
+import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
 import { cipherSuiteByCode, type CipherSuiteName, CIPHER_SUITES } from './suites.js';
 
 /** RFC 8446 4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)". */
@@ -45,9 +47,29 @@ export interface TlsSession {
   readonly verified: boolean;
   /** The server's chain (DER, leaf first) from that handshake: a resumed connection reports it. */
   readonly peerCertificates: readonly Uint8Array[];
+  /**
+   * When the server was last authenticated with its certificate (ms since the epoch, Platform
+   * clock): the full handshake this session descends from. Sessions from resumed connections
+   * inherit it, so a chain of resumptions ends 7 days after the full handshake (RFC 8446 4.6.1).
+   */
+  readonly authenticatedAt: number;
+  /** The notAfter of the server's leaf certificate (ms), when known: a session is not offered past it. */
+  readonly peerNotAfter: number | undefined;
+  /**
+   * The scheme of the server's CertificateVerify in that handshake: a resumed connection reports
+   * it as `info.peerSignatureScheme` (undefined for a session decoded from version 3 bytes).
+   */
+  readonly peerSignatureScheme: SignatureScheme | undefined;
 }
 
-const _SESSION_VERSION = 2;
+/**
+ * Version 3 added `authenticatedAt` and `peerNotAfter`. Older encodings are refused (a full
+ * handshake follows): without the time of the original authentication a session could not be
+ * held to RFC 8446 4.6.1's 7-day bound. Version 4 added `peerSignatureScheme`, which only
+ * reports: version 3 bytes still decode, without it.
+ */
+const _SESSION_VERSION = 4;
+const _SESSION_VERSION_WITHOUT_SCHEME = 3;
 const _CERTIFICATE = vectorBounds('session certificate', 1, 0xffffff);
 const _OPAQUE8 = vectorBounds('session field', 0, 0xff);
 const _OPAQUE16 = vectorBounds('session field', 0, 0xffff);
@@ -67,6 +89,9 @@ export function encodeSession(session: TlsSession): Uint8Array {
   _writeTime(w, session.receivedAt);
   w.u8(session.verified ? 1 : 0).u8(session.peerCertificates.length);
   for (const certificate of session.peerCertificates) w.opaque(_CERTIFICATE, certificate);
+  _writeTime(w, session.authenticatedAt);
+  _writeOptionalTime(w, session.peerNotAfter);
+  _writeOptionalScheme(w, session.peerSignatureScheme);
   return w.finish();
 }
 
@@ -77,7 +102,8 @@ export function encodeSession(session: TlsSession): Uint8Array {
  */
 export function decodeSession(bytes: Uint8Array): TlsSession {
   const r = new Reader(bytes, 'session');
-  if (r.u8('version') !== _SESSION_VERSION) throw new TlsDecodeError('decode_error', 'session: unknown version');
+  const version = r.u8('version');
+  if (version !== _SESSION_VERSION && version !== _SESSION_VERSION_WITHOUT_SCHEME) throw new TlsDecodeError('decode_error', 'session: unknown version');
   const suite = cipherSuiteByCode(r.u16('cipher_suite'));
   if (!suite) throw new TlsDecodeError('decode_error', 'session: unknown cipher suite');
   const serverName = _text(r.opaque(_OPAQUE16));
@@ -92,6 +118,9 @@ export function decodeSession(bytes: Uint8Array): TlsSession {
   const count = r.u8('certificate count');
   const peerCertificates: Uint8Array[] = [];
   for (let i = 0; i < count; i++) peerCertificates.push(r.opaque(_CERTIFICATE).slice());
+  const authenticatedAt = _readTime(r);
+  const peerNotAfter = _readOptionalTime(r);
+  const peerSignatureScheme = version === _SESSION_VERSION ? _readOptionalScheme(r) : undefined;
   r.expectEnd();
   if (verifiedByte > 1) throw new TlsDecodeError('decode_error', 'session: malformed');
   if (psk.length !== suite.hashLength || ticket.length === 0) throw new TlsDecodeError('decode_error', 'session: malformed');
@@ -107,6 +136,9 @@ export function decodeSession(bytes: Uint8Array): TlsSession {
     maxEarlyDataSize,
     verified: verifiedByte === 1,
     peerCertificates,
+    authenticatedAt,
+    peerNotAfter,
+    peerSignatureScheme,
   };
 }
 
@@ -200,17 +232,65 @@ export interface ServerSession {
   readonly serverName: string | undefined;
   readonly alpn: string | undefined;
   readonly maxEarlyDataSize: number;
+  /**
+   * When the full handshake this session descends from happened (ms): tickets issued on resumed
+   * connections inherit it, and none resumes 7 days after it (RFC 8446 4.6.1).
+   */
+  readonly authenticatedAt: number;
+  /**
+   * The client's certificate chain (DER, leaf first) as the server accepted it, or only its leaf
+   * when the chain exceeds {@link MAX_SESSION_CLIENT_CHAIN_BYTES}; empty when the client sent none.
+   * A resumed connection reports it as `info.peerCertificates`.
+   */
+  readonly clientCertificates: readonly Uint8Array[];
+  /** The notAfter of the client's leaf certificate (ms), if it sent one: no resumption past it. */
+  readonly clientNotAfter: number | undefined;
+  /**
+   * The scheme of the client's CertificateVerify, if it sent a certificate: a resumed connection
+   * reports it as `info.peerSignatureScheme`.
+   */
+  readonly clientSignatureScheme: SignatureScheme | undefined;
 }
 
+/**
+ * The most client-certificate bytes a session keeps (stateless tickets are at most 2^16-1 bytes,
+ * RFC 8446 4.6.1). A longer chain is kept as its leaf alone; a leaf longer than this gets no
+ * ticket at all (the client does full handshakes).
+ */
+export const MAX_SESSION_CLIENT_CHAIN_BYTES = 16_384;
+
+/**
+ * What of a client's chain a session keeps: all of it if it fits in
+ * {@link MAX_SESSION_CLIENT_CHAIN_BYTES}, else the leaf alone, else undefined (issue no ticket).
+ * @example
+ * const kept = sessionClientChain(info.peerCertificates); // [] when the client sent none
+ */
+export function sessionClientChain(chain: readonly Uint8Array[]): readonly Uint8Array[] | undefined {
+  const total = chain.reduce((sum, der) => sum + der.length, 0);
+  // The sealed ticket counts its certificates in one byte.
+  if (total <= MAX_SESSION_CLIENT_CHAIN_BYTES && chain.length <= 0xff) return chain;
+  return chain[0]!.length <= MAX_SESSION_CLIENT_CHAIN_BYTES ? [chain[0]!] : undefined;
+}
+
+/**
+ * The format of a ticket's sealed contents; tickets of another format do not open (full
+ * handshake). Format 3 added the client's signature scheme.
+ */
+const _TICKET_FORMAT = 3;
 const _TICKET_IV = 12;
 
 /** Seals ticket contents: key id (4) || IV (12) || AES-256-GCM(contents), the id as AAD. */
 export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSession): Uint8Array {
   const w = new Writer();
-  w.u16(CIPHER_SUITES[contents.cipherSuite].code).opaque(_OPAQUE8, contents.psk);
+  w.u8(_TICKET_FORMAT).u16(CIPHER_SUITES[contents.cipherSuite].code).opaque(_OPAQUE8, contents.psk);
   w.u32(contents.ticketAgeAdd).u32(contents.lifetime).u32(contents.maxEarlyDataSize);
   _writeTime(w, contents.issuedAt);
   w.opaque(_OPAQUE16, _ascii(contents.serverName ?? '')).opaque(_OPAQUE8, _ascii(contents.alpn ?? ''));
+  _writeTime(w, contents.authenticatedAt);
+  _writeOptionalTime(w, contents.clientNotAfter);
+  _writeOptionalScheme(w, contents.clientSignatureScheme);
+  w.u8(contents.clientCertificates.length);
+  for (const certificate of contents.clientCertificates) w.opaque(_CERTIFICATE, certificate);
   const plaintext = w.finish();
   const aead = aeadKey('AES-256-GCM', key.key);
   try {
@@ -242,6 +322,7 @@ export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: numbe
   }
   try {
     const r = new Reader(plaintext, 'ticket');
+    if (r.u8('format') !== _TICKET_FORMAT) return undefined;
     const suite = cipherSuiteByCode(r.u16('cipher_suite'));
     const psk = r.opaque(_OPAQUE8).slice();
     const ticketAgeAdd = r.u32('ticket_age_add');
@@ -250,9 +331,28 @@ export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: numbe
     const issuedAt = _readTime(r);
     const serverName = _text(r.opaque(_OPAQUE16));
     const alpn = _text(r.opaque(_OPAQUE8));
+    const authenticatedAt = _readTime(r);
+    const clientNotAfter = _readOptionalTime(r);
+    const clientSignatureScheme = _readOptionalScheme(r);
+    const count = r.u8('certificate count');
+    const clientCertificates: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) clientCertificates.push(r.opaque(_CERTIFICATE).slice());
     r.expectEnd();
     if (!suite || psk.length !== suite.hashLength) return undefined;
-    return { cipherSuite: suite.name, psk, ticketAgeAdd, issuedAt, lifetime, serverName, alpn, maxEarlyDataSize };
+    return {
+      cipherSuite: suite.name,
+      psk,
+      ticketAgeAdd,
+      issuedAt,
+      lifetime,
+      serverName,
+      alpn,
+      maxEarlyDataSize,
+      authenticatedAt,
+      clientCertificates,
+      clientNotAfter,
+      clientSignatureScheme,
+    };
   } catch {
     return undefined;
   } finally {
@@ -269,6 +369,30 @@ function _readTime(r: Reader): number {
   return r.u32('time_hi') * 2 ** 32 + r.u32('time_lo');
 }
 
+function _writeOptionalTime(w: Writer, ms: number | undefined): void {
+  w.u8(ms === undefined ? 0 : 1);
+  if (ms !== undefined) _writeTime(w, ms);
+}
+
+function _readOptionalTime(r: Reader): number | undefined {
+  const present = r.u8('time present');
+  if (present > 1) throw new TlsDecodeError('decode_error', 'session: malformed');
+  return present === 1 ? _readTime(r) : undefined;
+}
+
+/** A signature scheme as its code point, 0 for none (no TLS 1.3 scheme has that code point). */
+function _writeOptionalScheme(w: Writer, scheme: SignatureScheme | undefined): void {
+  w.u16(scheme === undefined ? 0 : SIGNATURE_SCHEME[scheme]);
+}
+
+function _readOptionalScheme(r: Reader): SignatureScheme | undefined {
+  const code = r.u16('signature_scheme');
+  if (code === 0) return undefined;
+  const scheme = supportedSignatureScheme(code);
+  if (scheme === undefined) throw new TlsDecodeError('decode_error', 'session: unknown signature scheme');
+  return scheme;
+}
+
 function _ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0x7f);
 }
@@ -283,11 +407,15 @@ function _text(bytes: Uint8Array): string | undefined {
 
 /**
  * A server-side session cache (stateful tickets): the ticket sent to the client is only an id.
- * `take` removes what it returns, so every ticket resumes at most once (RFC 8446 8.1). An
- * external store shared by a fleet must do the same atomically.
+ * The server looks a session up with `get` (which leaves it in place) to check the ClientHello's
+ * binder, and only then consumes it with `take`: a ClientHello with a wrong binder cannot burn
+ * someone's ticket. `take` removes what it returns, so every ticket resumes at most once (RFC
+ * 8446 8.1). An external store shared by a fleet must make `take` atomic.
  */
 export interface SessionStore {
   put(id: Uint8Array, session: ServerSession): void;
+  /** The live session under `id`, left in the store, or undefined; `now` is the Platform clock in ms. */
+  get(id: Uint8Array, now: number): ServerSession | undefined;
   /** The session under `id` (removed from the store), or undefined; `now` is the Platform clock in ms. */
   take(id: Uint8Array, now: number): ServerSession | undefined;
 }
@@ -325,6 +453,13 @@ export function memorySessionStore(options: MemoryStoreOptions): SessionStore {
         sessions.delete(key);
         if (sessions.size >= capacity) _evictOldest(sessions)?.psk.fill(0);
         sessions.set(key, session);
+      });
+    },
+    get(id: Uint8Array, now: number): ServerSession | undefined {
+      return options.locks.withLock('sandtls.session_cache', () => {
+        const session = sessions.get(bytesToHex(id));
+        if (!session || now < session.issuedAt || now - session.issuedAt >= session.lifetime * 1000) return undefined;
+        return session;
       });
     },
     take(id: Uint8Array, now: number): ServerSession | undefined {
