@@ -277,7 +277,7 @@ describe('0-RTT early data', () => {
     const { engine: e2 } = engineAt('c2');
     const aes = serverConfig({ cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'] });
     const s1 = firstSession(e2, serverEngine, aes, { cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
-    const chacha = serverConfig({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'] });
+    const chacha = serverConfig({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'], cipherSuiteSelection: 'server-preference' });
     const c2 = e2.client(clientConfig({ session: s1, earlyData: text('b'), earlyDataRejected: 'resend' }));
     const s2 = serverEngine.server(chacha);
     pipe(c2, s2);

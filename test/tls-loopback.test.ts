@@ -160,13 +160,14 @@ describe('every cipher suite x group x signature scheme', () => {
     expect(pair.server.info).toMatchObject({ cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'X25519MLKEM768', signatureScheme: 'ecdsa_secp256r1_sha256' });
   });
 
-  it('the server picks the suite by its own preference order', () => {
-    const pair = handshake(
-      { cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] },
-      { cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'] },
-    );
+  it("the server picks the client's most preferred suite it enables; with cipherSuiteSelection: 'server-preference', its own", () => {
+    const client = { cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] } as const;
+    const pair = handshake(client, { cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'] });
     expectWorkingPair(pair);
-    expect(pair.client.info!.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
+    expect(pair.client.info!.cipherSuite).toBe('TLS_AES_256_GCM_SHA384');
+    const own = handshake(client, { cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'], cipherSuiteSelection: 'server-preference' });
+    expectWorkingPair(own);
+    expect(own.client.info!.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
   });
 
   it('no cipher suite in common: handshake_failure from the server', () => {

@@ -476,7 +476,10 @@ describe('what a client offers', () => {
   });
 
   it('a SHA-384 session is not offered by a client that offers only SHA-256 suites; a SHA-256 one resumes under another SHA-256 suite', () => {
-    const config = serverConfig({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'] });
+    const config = serverConfig({
+      cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'],
+      cipherSuiteSelection: 'server-preference',
+    });
     const sha384 = sessionFrom(serverA, config, { cipherSuites: ['TLS_AES_256_GCM_SHA384'] });
     const run = connect(serverA, config, { session: sha384, cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'] });
     expect(offered(run.hellos[0]!)).toBeUndefined();

@@ -98,6 +98,9 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
   '-advertise-alpn': 'string',
   '-select-alpn': 'string',
   '-decline-alpn': 'bool',
+  // BoringSSL's ALPN callback fails the handshake; a sandtls server whose protocols match none the
+  // client offers does the same (RFC 7301 3.2: no_application_protocol).
+  '-reject-alpn': 'bool',
   // Client: GREASE in the ClientHello. A server GREASEs whatever the flag says (see _serverConfig).
   '-enable-grease': 'bool',
   '-verify-peer': 'bool',
@@ -124,8 +127,12 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
   '-expect-no-hrr': 'bool',
   '-expect-peer-cert-file': 'string',
   // BoringSSL's SSL_get_verify_result: the shim's verifier accepts every chain (see -trust-cert),
-  // so a completed handshake is a successful verification. (-verify-fail exits 89.)
+  // so a completed handshake is a successful verification. (With -verify-fail it exits 89.)
   '-expect-verify-result': 'bool',
+  // BoringSSL's verify callback fails. sandtls has no verify callback: the shim verifies for real
+  // against a trust anchor that did not issue the peer's chain (see _UNTRUSTED_ANCHOR), so
+  // sandtls's own path validation refuses it. Hard-fail mode only (-verify-peer).
+  '-verify-fail': 'bool',
   // BoringSSL's SSL_SESSION_get_id is empty for TLS 1.3 sessions; sandtls has no session ids at
   // all (a TLS 1.3 session is named only by its ticket), so this holds by construction.
   '-expect-no-session-id': 'bool',
@@ -162,7 +169,7 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
  * - `-use-custom-verify-callback`, `-use-old-client-cert-callback`, `-use-early-callback`,
  *   `-install-ddos-callback`: which BoringSSL callback installs the certificate or accepts the
  *   peer; the shim's answer (accept, install the configured credential) is the same either way.
- *   The flags that make such a callback fail (`-verify-fail`, `-fail-*`) exit 89.
+ *   The flags that make such a callback fail (`-fail-*`) exit 89; `-verify-fail` see `_FLAGS`.
  * - `-trust-cert`: BoringSSL's shim verifies nothing against it (its verify callback accepts
  *   every chain); the shim does the same with `dangerouslyDisableCertificateVerification`.
  * - `-no-tls1`, `-no-tls11`, `-no-tls12`: sandtls speaks TLS 1.3 only.
@@ -178,14 +185,12 @@ const _UNSUPPORTED: Readonly<Record<string, string>> = {
   '-quic': 'QUIC is not implemented',
   '-no-tls13': 'sandtls speaks TLS 1.3 only',
   '-no-key-shares': 'sandtls always sends at least one key share',
-  '-verify-fail': 'no application certificate-verification callback',
   '-reverify-on-resume': 'no application certificate-verification callback',
   '-max-send-fragment': 'no API to cap the record size sandtls sends',
   '-key-update': 'not wired to updateKeys() (no *TLS13* test uses it)',
   '-expect-ticket-age-skew': 'ticket age skew is not reported',
   '-expect-peer-verify-pref': 'the peer signature_algorithms list is not reported',
   '-expect-advertised-alpn': 'the client ALPN list is not reported to the server',
-  '-reject-alpn': 'no ALPN selection callback',
   '-select-empty-alpn': 'no ALPN selection callback',
   '-allow-unknown-alpn-protos': 'a client accepts only ALPN protocols it offered',
   '-curves-flags': 'BoringSSL-only group flags',
@@ -449,11 +454,19 @@ function _validate(set: FlagSet, isServer: boolean): void {
   if (set.strings.get('-export-label') === '' && set.ints.has('-export-keying-material')) {
     throw new Unimplemented('an empty exporter label: sandtls requires a label');
   }
+  if (set.bools.has('-verify-fail')) {
+    if (set.bools.has('-expect-verify-result')) {
+      throw new Unimplemented('-verify-fail with -expect-verify-result: BoringSSL soft-fail verification (SSL_get_verify_result after a completed handshake); sandtls has no soft-fail mode');
+    }
+    if (!set.bools.has('-verify-peer') && !set.bools.has('-require-any-client-certificate')) {
+      throw new Unimplemented('-verify-fail without -verify-peer: BoringSSL soft-fail verification (SSL_VERIFY_NONE); sandtls has no soft-fail mode');
+    }
+  }
   if (isServer) {
     if (set.bools.has('-expect-no-session')) throw new Unimplemented('-expect-no-session on a server');
   } else {
     if (set.bools.has('-no-ticket')) throw new Unimplemented('-no-ticket on a client: no API to refuse tickets');
-    if (set.strings.has('-select-alpn') || set.bools.has('-decline-alpn')) throw new Unimplemented('server ALPN flags on a client');
+    if (set.strings.has('-select-alpn') || set.bools.has('-decline-alpn') || set.bools.has('-reject-alpn')) throw new Unimplemented('server ALPN flags on a client');
     for (const code of set.lists.get('-verify-prefs') ?? []) {
       if (!_SCHEME_BY_CODE.has(code)) throw new Unimplemented(`-verify-prefs ${code}: signature scheme not implemented`);
     }
@@ -625,7 +638,7 @@ function _defaultKeyShares(groups: readonly NamedGroup[]): NamedGroup[] {
   return second ? [first, second] : [first];
 }
 
-/** BoringSSL's kVerifySignatureAlgorithms (ssl_privkey.cc), in its order, without rsa_pkcs1_sha1. */
+/** BoringSSL's kVerifySignatureAlgorithms (ssl/extensions.cc), in its order, less the schemes sandtls does not implement (ecdsa_secp521r1_sha512, ML-DSA, rsa_pkcs1_sha1). */
 const _BORINGSSL_VERIFY_DEFAULT: SignatureScheme[] = [
   'ecdsa_secp256r1_sha256', 'rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256',
   'ecdsa_secp384r1_sha384', 'rsa_pss_rsae_sha384', 'rsa_pkcs1_sha384',
@@ -637,8 +650,8 @@ function _common(set: FlagSet): { groups?: NamedGroup[]; signatureAlgorithms: Si
   const verifyPrefs = set.lists.get('-verify-prefs');
   return {
     ...(curves ? { groups: _groups(curves, '-curves') } : {}),
-    // Without -verify-prefs, BoringSSL's default (kVerifySignatureAlgorithms, less SHA-1, which
-    // sandtls does not implement): in particular Ed25519 is not accepted unless asked for.
+    // Without -verify-prefs, BoringSSL's default (kVerifySignatureAlgorithms): in particular
+    // Ed25519 is not accepted unless asked for.
     signatureAlgorithms: verifyPrefs ? verifyPrefs.map((c) => _SCHEME_BY_CODE.get(c)).filter((s): s is SignatureScheme => s !== undefined) : _BORINGSSL_VERIFY_DEFAULT,
     // BoringSSL accepts 1024-bit RSA peers; sandtls's floor is an option.
     minRsaBits: 1024,
@@ -654,9 +667,11 @@ function _clientConfig(ctx: ShimContext, set: FlagSet, isResume: boolean, earlyD
   return {
     ...common,
     // BoringSSL's shim accepts every server certificate (its verify callback returns ok); the
-    // server must still prove it holds the key (CertificateVerify).
-    dangerouslyDisableCertificateVerification: true,
-    ...(set.strings.has('-host-name') ? { serverName: set.strings.get('-host-name')! } : {}),
+    // server must still prove it holds the key (CertificateVerify). -verify-fail: real
+    // verification against a trust anchor that did not issue the chain (a name is required to verify).
+    ...(set.bools.has('-verify-fail')
+      ? { trustAnchors: _UNTRUSTED_ANCHOR, serverName: set.strings.get('-host-name') ?? 'shim.bogo.invalid' }
+      : { dangerouslyDisableCertificateVerification: true as const, ...(set.strings.has('-host-name') ? { serverName: set.strings.get('-host-name')! } : {}) }),
     ...(alpn !== undefined ? { alpn: _alpnList(alpn) } : {}),
     ...(keyShares ? { keyShares } : {}),
     ...(cred ? _identity(ctx, cred) : {}),
@@ -670,6 +685,26 @@ function _clientConfig(ctx: ShimContext, set: FlagSet, isResume: boolean, earlyD
     ...(earlyData ? { earlyData, earlyDataRejected: 'report' as const } : {}),
   };
 }
+
+/**
+ * A trust anchor that issued none of the runner's certificates (sandtls's own test Ed25519 root,
+ * test/fixtures/x509/ed25519-root.pem): -verify-fail verifies against it, so sandtls's path
+ * validation fails where BoringSSL's test verify callback would return failure. (In practice
+ * sandtls refuses the runner's leaf before the anchor matters: it has an empty subject and a
+ * non-critical subjectAltName, RFC 5280 4.2.1.6 — bad_certificate; otherwise unknown_ca.)
+ */
+const _UNTRUSTED_ANCHOR = `-----BEGIN CERTIFICATE-----
+MIIBgjCCATSgAwIBAgIUZx97PfFyC/1sjSdcYkMXmIyg1ZcwBQYDK2VwMD8xFjAU
+BgNVBAoMDXNhbmR0bHMgdGVzdHMxJTAjBgNVBAMMHHNhbmR0bHMgVGVzdCBFZDI1
+NTE5IFJvb3QgQ0EwHhcNMjAwMTAxMDAwMDAwWhcNNDkxMjMxMjM1OTU5WjA/MRYw
+FAYDVQQKDA1zYW5kdGxzIHRlc3RzMSUwIwYDVQQDDBxzYW5kdGxzIFRlc3QgRWQy
+NTUxOSBSb290IENBMCowBQYDK2VwAyEAqPcKVppzJcXvlq+9CrKqcfUGwUnd9eTx
+AsYDXxcbD5GjQjBAMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMB0G
+A1UdDgQWBBSvBQ1vycSNsyxGDWPXWO0pTVYiSDAFBgMrZXADQQCFZmlBCSNEm5K8
+ojvr/8Vx0kc+9fJztgLDjjSmktUVIoBPJ6920+qvKnotOjp/114O3WMMf17/895E
+VlEA0YcH
+-----END CERTIFICATE-----
+`;
 
 /** BoringSSL's kMaxEarlyDataAccepted: what its server advertises in tickets. */
 const _MAX_EARLY_DATA = 14336;
@@ -685,13 +720,16 @@ function _serverConfig(ctx: ShimContext, set: FlagSet): ServerConfig {
     ...common,
     ..._identity(ctx, cred),
     ...(verifyPrefs ? { advertisedSignatureAlgorithms: verifyPrefs } : {}),
-    ...(selectAlpn !== undefined && !set.bools.has('-decline-alpn') ? { alpn: [selectAlpn] } : {}),
+    // An empty -select-alpn installs no ALPN callback in BoringSSL's shim: no ALPN.
+    ...(selectAlpn !== undefined && selectAlpn !== '' && !set.bools.has('-decline-alpn') ? { alpn: [selectAlpn] } : {}),
+    ...(set.bools.has('-reject-alpn') ? { alpn: ['bogo-shim-supports-no-offered-protocol'] } : {}),
     requestClientCertificate: request,
     // BoringSSL's server picks the group by preference and asks for its share with a
     // HelloRetryRequest when the client did not predict it; sandtls does the same on request.
     groupSelection: 'server-preference',
-    // As BoringSSL's shim: every client chain is accepted (the client still signs with its key).
-    ...(request ? { dangerouslyDisableCertificateVerification: true as const } : {}),
+    // As BoringSSL's shim: every client chain is accepted (the client still signs with its key);
+    // with -verify-fail, verified against a trust anchor that did not issue it.
+    ...(request ? (set.bools.has('-verify-fail') ? { trustAnchors: _UNTRUSTED_ANCHOR } : { dangerouslyDisableCertificateVerification: true as const }) : {}),
     tickets: set.bools.has('-no-ticket') ? false : { keys: ctx.ticketKeys },
     ...(set.bools.has('-enable-early-data') ? { maxEarlyDataSize: _MAX_EARLY_DATA } : {}),
     // BoringSSL's TLS 1.3 server always puts a GREASE extension in its NewSessionTickets (RFC 8701),
@@ -842,8 +880,9 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
       const version = c.ints.get('-expect-version');
       if (version !== undefined) check(version === TLS13, `version mismatch: got TLS 1.3, wanted ${version}`);
       const suite = CIPHER_SUITES[info.cipherSuite].code;
-      const wantSuite = c.ints.get('-expect-cipher') ?? c.ints.get('-expect-cipher-no-aes');
-      // sandtls's AES-GCM is software: the "no AES hardware" expectation is the one that applies.
+      // BoringSSL's order depends on AES hardware; sandtls's does not: its default order is the one
+      // BoringSSL uses with AES hardware (AES-128-GCM first), so that expectation is the one checked.
+      const wantSuite = c.ints.get('-expect-cipher') ?? c.ints.get('-expect-cipher-aes');
       if (wantSuite !== undefined) check(suite === wantSuite, `cipher mismatch: got ${info.cipherSuite}, wanted ${_SUITE_BY_CODE.get(wantSuite) ?? wantSuite}`);
       const curve = c.ints.get('-expect-curve-id');
       if (curve !== undefined) {
@@ -919,7 +958,7 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
       if (!offeredEarlyData && set.bools.has('-shim-writes-first')) conn!.send(initialWrite(set));
       else if (rejected && retry.bools.has('-shim-writes-first')) conn!.send(initialWrite(retry));
       else if (offeredEarlyData && info.earlyDataAccepted && earlyRemainder.length > 0) conn!.send(earlyRemainder);
-      // Server: 0-RTT data read during the handshake is answered now (sandtls cannot send 0.5-RTT data).
+      // Server: 0-RTT data not yet answered as 0.5-RTT data is answered now.
       for (const data of earlyIn.splice(0)) echo(data);
       if (set.bools.has('-shim-shuts-down')) {
         conn!.close();
@@ -964,6 +1003,9 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
         if (!handshakeDone) earlyIn.push(data);
         else echo(data);
       }
+      // A server that accepted 0-RTT answers it at once, as 0.5-RTT data (RFC 8446 2.3), as
+      // BoringSSL's shim does: the runner waits for that reply before sending its Finished.
+      if (!handshakeDone && conn!.canSend) for (const early of earlyIn.splice(0)) echo(early);
       flush();
       if (conn!.peerClosed && !settled) {
         if (!conn!.closeSent) {
@@ -1058,6 +1100,11 @@ async function _main(argv: readonly string[], prebuilt: { engine: Engine; clock:
     }
     const isServer = flags.initial.bools.has('-server');
     for (const set of [flags.initial, flags.resume, flags.retry]) _validate(set, isServer);
+    if (!isServer && (flags.initial.ints.get('-resume-count') ?? 0) > 0 && (flags.resume.bools.has('-verify-fail') || flags.retry.bools.has('-verify-fail'))) {
+      // The shim's first connection does not verify (BoringSSL's shim accepts every chain), and a
+      // verifying sandtls client never resumes an unverified session: nothing left to test.
+      throw new Unimplemented('-verify-fail on a client resumption: a verifying sandtls client does not resume the unverified session of the first connection');
+    }
   } catch (error) {
     return _report(error);
   }

@@ -281,8 +281,10 @@ export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions 
   /** Keep a connection's writable side open after the client's close_notify (default false). */
   allowHalfOpen?: boolean;
   /**
-   * Choose the cipher suite by this server's `cipherSuites` order instead of the client's (default
-   * false: the client's, as node:tls does; the engine's `cipherSuiteSelection: 'server-preference'`).
+   * Choose the cipher suite by this server's `cipherSuites` order instead of the client's. As in
+   * node:tls, whose servers use their own order unless this is `false`, it is on by default (the
+   * engine's `cipherSuiteSelection: 'server-preference'`); `false` follows the client's order, the
+   * engine's default.
    */
   honorCipherOrder?: boolean;
   /**
@@ -478,7 +480,7 @@ export class ServerRole {
         privateKey: context.privateKey,
         ...(alpn ? { alpn } : {}),
         ...(this.#options.cipherSuites ? { cipherSuites: this.#options.cipherSuites } : {}),
-        ...(this.#options.honorCipherOrder ? { cipherSuiteSelection: 'server-preference' as const } : {}),
+        cipherSuiteSelection: this.#options.honorCipherOrder === false ? 'client-preference' : 'server-preference',
         ...(this.#options.groups ? { groups: this.#options.groups } : {}),
         tickets: this.#resumption.tickets,
         ...this.#resumption.earlyData,

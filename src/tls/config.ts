@@ -191,10 +191,11 @@ export interface ServerConfig extends CommonConfig {
   readonly groupSelection?: 'client-key-share' | 'server-preference';
   /**
    * Cipher suite choice. `'client-preference'` (default): the first suite in the client's list
-   * that `cipherSuites` enables, as BoringSSL, rustls and OpenSSL (node:tls) choose by default in
-   * TLS 1.3: the client knows whether it has AES hardware and lists ChaCha20-Poly1305 first when
-   * not. `'server-preference'`: the first of `cipherSuites` the client offers (node:tls
-   * `honorCipherOrder: true`).
+   * that `cipherSuites` enables, as BoringSSL, rustls and OpenSSL (without
+   * SSL_OP_CIPHER_SERVER_PREFERENCE) choose in TLS 1.3: the client knows whether it has AES
+   * hardware and lists ChaCha20-Poly1305 first when not. `'server-preference'`: the first of
+   * `cipherSuites` the client offers (node:tls servers do this unless `honorCipherOrder: false`,
+   * and so does sandtls/node).
    */
   readonly cipherSuiteSelection?: 'client-preference' | 'server-preference';
   /**

@@ -363,6 +363,7 @@ class _ServerHandshake implements HandshakeMachine {
     if (!groupsExt || !sharesExt) {
       throw _localAlert('missing_extension', `ClientHello without ${groupsExt ? 'key_share' : 'supported_groups'} (RFC 8446 9.2)`);
     }
+    _checkKeyShareGroups(sharesExt.clientShares, groupsExt.namedGroupList);
     // RFC 8446 4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
     // extension, servers MUST abort the handshake" (even one that would ignore the PSK).
     if (findExtension(hello.extensions, 'pre_shared_key') && !findExtension(hello.extensions, 'psk_key_exchange_modes')) {
@@ -788,6 +789,34 @@ class _ServerHandshake implements HandshakeMachine {
       postHandshakeAuth,
     });
     return { kind: 'Done' };
+  }
+}
+
+/**
+ * RFC 8446 B.3.1.4: the obsolete_RESERVED NamedGroup ranges (TLS 1.2 and older curves:
+ * sect163k1..secp256k1, the brainpool curves 26-28, the arbitrary explicit curves 0xFF01-0xFF02).
+ */
+function _isObsoleteGroup(code: number): boolean {
+  return (code >= 0x0001 && code <= 0x0016) || (code >= 0x001a && code <= 0x001c) || code === 0xff01 || code === 0xff02;
+}
+
+/**
+ * The ClientHello's key shares against its supported_groups. RFC 8446 4.2.8: "Clients MUST NOT
+ * offer any KeyShareEntry values for groups not listed in the client's "supported_groups"
+ * extension. Servers MAY check for violations of these rules and abort the handshake with an
+ * "illegal_parameter" alert". RFC 8446 4.2.7: obsolete_RESERVED groups "MUST NOT be offered or
+ * negotiated by TLS 1.3 implementations"; a key share for one offers it to TLS 1.3 itself, so it
+ * is illegal_parameter too (what tlsfuzzer's test-tls13-obsolete-curves expects). One merely
+ * listed in supported_groups is ignored: a client that also speaks TLS 1.2 may list it.
+ */
+function _checkKeyShareGroups(shares: readonly KeyShareEntry[], supportedGroups: readonly number[]): void {
+  for (const { group } of shares) {
+    if (!supportedGroups.includes(group)) {
+      throw _localAlert('illegal_parameter', `a key share for group 0x${group.toString(16).padStart(4, '0')}, which supported_groups does not list (RFC 8446 4.2.8)`);
+    }
+    if (_isObsoleteGroup(group)) {
+      throw _localAlert('illegal_parameter', `a key share for the obsolete group 0x${group.toString(16).padStart(4, '0')} (RFC 8446 4.2.7)`);
+    }
   }
 }
 
