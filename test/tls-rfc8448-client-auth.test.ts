@@ -83,6 +83,8 @@ function traceServer(signed: Uint8Array[], secrets: Map<string, Uint8Array>, low
     requestClientCertificate: 'required',
     trustAnchors: CLIENT_CERT_DER,
     certificateAuthorities: false,
+    // The trace's CertificateRequest has no compress_certificate (RFC 8879), on by default.
+    certificateCompression: [],
     // The trace's server sends no NewSessionTicket (sandtls's would carry the client certificate).
     tickets: false,
     advertisedSignatureAlgorithms: signatureAlgorithmsOf(s.hex('Message_CertificateRequest')),

@@ -17,6 +17,8 @@
  *                                 v
  *                          ExpectFinished ── [Certificate, CertificateVerify], Finished ──> Done
  * ```
+ * A CompressedCertificate (RFC 8879) stands wherever a Certificate may, in both directions,
+ * when compress_certificate offered its algorithm.
  * @module
  */
 import { asciiToBytes, bytesToAscii } from './codec.js';
@@ -26,6 +28,7 @@ import type { KeyShare, NamedGroup } from '../crypto/kx.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
+import { decompressCertificate } from './cert-compression.js';
 import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
 import { _isInsecure, type ResolvedClientConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
@@ -54,8 +57,10 @@ import {
   extensionCode,
   truncatedClientHello,
   findExtension,
+  type Certificate,
   type CertificateRequest,
   type ClientHello,
+  type CompressedCertificate,
   type ClientHelloExtension,
   type Decoded,
   type HelloRetryRequest,
@@ -246,9 +251,11 @@ class _ClientHandshake implements HandshakeMachine {
         case 'ExpectCertificateOrCertificateRequest':
           if (message.type === 'certificate_request') return this.#certificateRequest(state.hs, message);
           if (message.type === 'certificate') return this.#certificate(state.hs, undefined, message);
+          if (message.type === 'compressed_certificate') return this.#certificate(state.hs, undefined, this.#decompress(message));
           break;
         case 'ExpectCertificate':
           if (message.type === 'certificate') return this.#certificate(state.hs, state.request, message);
+          if (message.type === 'compressed_certificate') return this.#certificate(state.hs, state.request, this.#decompress(message));
           break;
         case 'ExpectCertificateVerify':
           if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
@@ -334,6 +341,8 @@ class _ClientHandshake implements HandshakeMachine {
     if (cookie) extensions.push({ type: 'cookie', cookie });
     // RFC 8446 4.2.10: early_data only in a first ClientHello that offers a PSK.
     if (earlyData) extensions.push({ type: 'early_data' });
+    // RFC 8879 3: the server may send its Certificate compressed with one of these.
+    if (config.certificateCompression.length > 0) extensions.push({ type: 'compress_certificate', algorithms: config.certificateCompression });
     // RFC 8446 4.2.6: the server may ask for a certificate after the handshake.
     if (config.postHandshakeAuth) extensions.push({ type: 'post_handshake_auth' });
     if (g) extensions.push({ type: greaseExt2, data: Uint8Array.of(0) });
@@ -555,6 +564,17 @@ class _ClientHandshake implements HandshakeMachine {
     return { kind: 'ExpectCertificate', hs, request: message };
   }
 
+  /**
+   * RFC 8879 4: the server's CompressedCertificate, as the Certificate it stands for (whose `raw`
+   * is the CompressedCertificate, for the transcript). Without an offer the message type was
+   * never negotiated: unexpected_message.
+   */
+  #decompress(message: Decoded<CompressedCertificate>): Decoded<Certificate> {
+    const offered = this.#config.certificateCompression;
+    if (offered.length === 0) throw _localAlert('unexpected_message', 'CompressedCertificate, but compress_certificate was not offered (RFC 8879 3)');
+    return decompressCertificate(message, offered, this.#config.limits);
+  }
+
   #certificate(hs: _Negotiated, request: CertificateRequest | undefined, message: Decoded<WireHandshakeMessage & { type: 'certificate' }>): ClientState {
     // RFC 8446 4.4.2: the server's certificate_request_context is empty.
     if (message.certificateRequestContext.length !== 0) {
@@ -726,8 +746,15 @@ class _ClientHandshake implements HandshakeMachine {
       certificateRequestContext: request.certificateRequestContext,
       certificateList: chain.map((certData) => ({ certData, extensions: [] })),
     });
-    this.#ctx.sendHandshake(certificate);
-    hs.transcript.update(certificate);
+    // RFC 8879 3, 4: compressed with the first of our algorithms the CertificateRequest lists,
+    // when that is smaller; the transcript takes the message as sent.
+    const accepts = findExtension(request.extensions, 'compress_certificate')?.algorithms ?? [];
+    const algorithm = this.#config.certificateCompression.find((a) => accepts.includes(a));
+    // In the handshake the context is empty (RFC 8446 4.3.2), so the message is one of two.
+    const key = chain.length > 0 ? 'client-chain' : 'client-empty';
+    const message = (algorithm !== undefined && this.#config.compressedCertificates.get(key, certificate, algorithm)) || certificate;
+    this.#ctx.sendHandshake(message);
+    hs.transcript.update(message);
     if (!identity || !scheme) return;
     const signature = identity.signer.sign(scheme, certificateVerifyContent('client', hs.transcript.digest()));
     const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });

@@ -27,6 +27,12 @@ import {
   type TlsSession,
 } from './session.js';
 import type { RandomSource } from '../crypto/random.js';
+import {
+  CERTIFICATE_COMPRESSION_ALGORITHM,
+  CERTIFICATE_COMPRESSION_ALGORITHMS,
+  CompressedCertificateCache,
+  type CertificateCompressionAlgorithm,
+} from './cert-compression.js';
 import type { Platform } from '../os/platform.js';
 
 /**
@@ -125,6 +131,15 @@ export interface ClientConfig extends CommonConfig {
    * otherwise. HTTP/2 forbids post-handshake authentication (RFC 8740); it is harmless to offer.
    */
   readonly postHandshakeAuth?: boolean;
+  /**
+   * RFC 8879 certificate compression, in preference order (only `'zlib'` exists): offered in the
+   * ClientHello (compress_certificate) so the server may send its chain compressed, and used to
+   * compress the client certificate when a CertificateRequest offers it. Default `[]` (off): the
+   * ClientHello stays as small as before, and a CompressedCertificate from the server is
+   * unexpected_message. rustls and Chrome offer it by default; BoringSSL and sandtls leave it
+   * to the application.
+   */
+  readonly certificateCompression?: readonly CertificateCompressionAlgorithm[];
   /** RFC 8446 D.4 middlebox compatibility mode (default true): session id echo and dummy change_cipher_spec. */
   readonly middleboxCompatibility?: boolean;
   /** RFC 8701 GREASE values in the ClientHello (default true). */
@@ -255,6 +270,13 @@ export interface ServerConfig extends CommonConfig {
    */
   readonly grease?: boolean;
   /**
+   * RFC 8879 certificate compression, in preference order (only `'zlib'` exists). Default
+   * `['zlib']`: the chain goes out as a CompressedCertificate to clients that offer zlib (only
+   * when that is smaller; compressed once per config), and a CertificateRequest carries
+   * compress_certificate so that clients may compress theirs. `[]` turns both off.
+   */
+  readonly certificateCompression?: readonly CertificateCompressionAlgorithm[];
+  /**
    * Whether a CertificateRequest names the accepted roots (certificate_authorities, RFC 8446
    * 4.2.4: the subjects of `trustAnchors`), helping clients with several certificates pick one.
    * Default true; omitted anyway when the list would not fit in the message.
@@ -311,6 +333,10 @@ interface _ResolvedCommon {
   readonly keyLog: ((line: string) => void) | undefined;
   readonly limits: ConnectionLimits;
   readonly minRsaBits: number;
+  /** RFC 8879 CertificateCompressionAlgorithm code points, preference order (empty: off). */
+  readonly certificateCompression: readonly number[];
+  /** This config's compressed Certificate messages, made once each. */
+  readonly compressedCertificates: CompressedCertificateCache;
 }
 
 export interface ResolvedClientConfig extends _ResolvedCommon {
@@ -368,6 +394,19 @@ export interface ServerConfigDeps {
   readonly sessions?: SessionDefaults;
 }
 
+function _certificateCompression(option: readonly CertificateCompressionAlgorithm[] | undefined, fallback: readonly CertificateCompressionAlgorithm[], what: string): readonly number[] {
+  const list = option ?? fallback;
+  if (!Array.isArray(list)) throw new TlsConfigError(`${what}: certificateCompression must be an array of algorithm names`);
+  const codes = list.map((name: unknown) => {
+    if (!CERTIFICATE_COMPRESSION_ALGORITHMS.includes(name as CertificateCompressionAlgorithm)) {
+      throw new TlsConfigError(`${what}: certificateCompression: unknown or unsupported algorithm ${JSON.stringify(name)} (supported: ${CERTIFICATE_COMPRESSION_ALGORITHMS.join(', ')})`);
+    }
+    return CERTIFICATE_COMPRESSION_ALGORITHM[name as CertificateCompressionAlgorithm];
+  });
+  if (new Set(codes).size !== codes.length) throw new TlsConfigError(`${what}: certificateCompression lists an algorithm twice`);
+  return Object.freeze(codes);
+}
+
 function _common(config: CommonConfig, what: string): _ResolvedCommon {
   const suiteNames = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
   const cipherSuites = suiteNames.map((name) => {
@@ -407,6 +446,8 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     keyLog: config.keyLog,
     limits,
     minRsaBits,
+    certificateCompression: [],
+    compressedCertificates: new CompressedCertificateCache(),
   };
 }
 
@@ -536,6 +577,7 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
     keyShares,
     identity,
     postHandshakeAuth: _postHandshakeAuth(config.postHandshakeAuth, identity !== undefined),
+    certificateCompression: _certificateCompression(config.certificateCompression, [], 'client'),
     middleboxCompatibility: config.middleboxCompatibility ?? true,
     grease: config.grease ?? true,
     session: config.session,
@@ -599,6 +641,7 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
     earlyData: _serverEarlyData(deps, config),
     certificateAuthorities: _certificateAuthorities(config.certificateAuthorities, trustAnchors),
     grease: _serverGrease(config.grease),
+    certificateCompression: _certificateCompression(config.certificateCompression, CERTIFICATE_COMPRESSION_ALGORITHMS, 'server'),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedServerConfig;
 }

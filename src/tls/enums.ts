@@ -107,7 +107,7 @@ export function contentTypeName(code: number): ContentTypeName | undefined {
  *     (255)
  * } HandshakeType;
  * ```
- * compressed_certificate(25) is RFC 8879's; it is named but this codec does not parse it.
+ * plus compressed_certificate(25) (RFC 8879 4).
  * @example
  * HANDSHAKE_TYPE.finished; // 20
  */

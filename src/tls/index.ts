@@ -21,6 +21,8 @@ export type {
   ServerConfig,
   TlsSigner,
 } from './config.js';
+export { CERTIFICATE_COMPRESSION_ALGORITHMS } from './cert-compression.js';
+export type { CertificateCompressionAlgorithm } from './cert-compression.js';
 export { TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
 export type { AlertSender } from './errors.js';
 export { CIPHER_SUITES, CIPHER_SUITE_NAMES } from './suites.js';

@@ -12,7 +12,7 @@
  * | msgs/extensions.ts | every extension, typed per message (RFC 8446 4.2) |
  * | msgs/hello.ts | ClientHello, ServerHello, HelloRetryRequest, message_hash |
  * | msgs/encrypted-extensions.ts | EncryptedExtensions |
- * | msgs/certificate.ts | CertificateRequest, Certificate, CertificateVerify |
+ * | msgs/certificate.ts | CertificateRequest, Certificate, CertificateVerify, CompressedCertificate |
  * | msgs/finished.ts | Finished, EndOfEarlyData |
  * | msgs/post-handshake.ts | NewSessionTicket, KeyUpdate |
  * @module
@@ -23,12 +23,15 @@ import {
   decodeCertificate,
   decodeCertificateRequest,
   decodeCertificateVerify,
+  decodeCompressedCertificate,
   encodeCertificate,
   encodeCertificateRequest,
   encodeCertificateVerify,
+  encodeCompressedCertificate,
   type Certificate,
   type CertificateRequest,
   type CertificateVerify,
+  type CompressedCertificate,
 } from './msgs/certificate.js';
 import { decodeEncryptedExtensions, encodeEncryptedExtensions, type EncryptedExtensions } from './msgs/encrypted-extensions.js';
 import {
@@ -68,12 +71,15 @@ export {
   decodeCertificate,
   encodeCertificateVerify,
   decodeCertificateVerify,
+  encodeCompressedCertificate,
+  decodeCompressedCertificate,
 } from './msgs/certificate.js';
 export type {
   CertificateRequest,
   CertificateEntry,
   Certificate,
   CertificateVerify,
+  CompressedCertificate,
 } from './msgs/certificate.js';
 export {
   encodeEncryptedExtensions,
@@ -202,6 +208,7 @@ export type HandshakeMessage =
   | CertificateRequest
   | Certificate
   | CertificateVerify
+  | CompressedCertificate
   | Finished
   | EndOfEarlyData
   | NewSessionTicket
@@ -222,7 +229,8 @@ export interface HandshakeDecodeOptions extends DecodeOptions {
 
 /**
  * Decodes any handshake message a peer can send (whole message: header and body). An unknown
- * or never-sent type (message_hash, compressed_certificate) is an unexpected_message.
+ * or never-sent type (message_hash) is an unexpected_message. A CompressedCertificate (RFC 8879)
+ * is decoded but not decompressed: the state machine knows which algorithms it offered.
  * @example
  * const msg = decodeHandshake(bytes, { finishedLength: suite.hashLength });
  * switch (msg.type) { case 'server_hello': ...; case 'hello_retry_request': ...; }
@@ -243,6 +251,8 @@ export function decodeHandshake(bytes: Uint8Array, options: HandshakeDecodeOptio
       return decodeCertificate(bytes, options);
     case T.certificate_verify:
       return decodeCertificateVerify(bytes, options);
+    case T.compressed_certificate:
+      return decodeCompressedCertificate(bytes, options);
     case T.finished: {
       // RFC 8446 4.4.4: verify_data is Hash.length bytes; without the suite, any hash length.
       if (options.finishedLength === undefined && length !== 32 && length !== 48 && length !== 64) {
@@ -286,6 +296,8 @@ export function encodeHandshakeMessage(msg: HandshakeMessage): Uint8Array {
       return encodeCertificate(msg);
     case 'certificate_verify':
       return encodeCertificateVerify(msg);
+    case 'compressed_certificate':
+      return encodeCompressedCertificate(msg);
     case 'finished':
       return encodeFinished(msg);
     case 'end_of_early_data':

@@ -10,6 +10,9 @@
  *         v                                          v
  *  [ExpectCertificate ── ExpectCertificateVerify] ──> ExpectFinished ──> Done
  * ```
+ * With RFC 8879 compression the server's Certificate goes out as a CompressedCertificate when
+ * the client offered one of our algorithms, and ExpectCertificate takes the client's
+ * CompressedCertificate when our CertificateRequest offered its algorithm.
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
@@ -18,6 +21,7 @@ import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
 import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
+import { decompressCertificate } from './cert-compression.js';
 import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { _isInsecure, type ResolvedServerConfig } from './config.js';
@@ -197,6 +201,13 @@ class _ServerHandshake implements HandshakeMachine {
         break;
       case 'ExpectCertificate':
         if (message.type === 'certificate') return this.#certificate(state.flight, message);
+        if (message.type === 'compressed_certificate') {
+          // RFC 8879 3: only with an algorithm our CertificateRequest listed; without any, the
+          // message type was never negotiated.
+          const offered = this.#config.certificateCompression;
+          if (offered.length === 0) throw _localAlert('unexpected_message', 'CompressedCertificate, but the CertificateRequest offered no compression (RFC 8879 3)');
+          return this.#certificate(state.flight, decompressCertificate(message, offered, this.#config.limits));
+        }
         break;
       case 'ExpectCertificateVerify':
         if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
@@ -594,6 +605,8 @@ class _ServerHandshake implements HandshakeMachine {
             { type: 'signature_algorithms', supportedSignatureAlgorithms: [...(config.grease ? [GREASE_VALUES[random[1]! & 0x0f]!] : []), ...config.advertisedSchemes] },
             // RFC 8446 4.2.4: the roots this server accepts, to help the client choose a certificate.
             ...(config.certificateAuthorities ? [{ type: 'certificate_authorities' as const, authorities: config.certificateAuthorities }] : []),
+            // RFC 8879 3: the client may send its Certificate compressed with one of these.
+            ...(config.certificateCompression.length > 0 ? [{ type: 'compress_certificate' as const, algorithms: config.certificateCompression }] : []),
             ...(config.grease ? [{ type: GREASE_VALUES[random[0]! & 0x0f]!, data: new Uint8Array(0) }] : []),
           ],
         });
@@ -606,8 +619,13 @@ class _ServerHandshake implements HandshakeMachine {
           certificateRequestContext: new Uint8Array(0),
           certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
         });
-        ctx.sendHandshake(certificate);
-        transcript.update(certificate);
+        // RFC 8879 3, 4: compressed with our most preferred algorithm the client offers, when
+        // that is smaller (made once per config); the transcript takes the message as sent.
+        const offered = findExtension(hello.extensions, 'compress_certificate')?.algorithms ?? [];
+        const algorithm = config.certificateCompression.find((a) => offered.includes(a));
+        const message = (algorithm !== undefined && config.compressedCertificates.get('server-chain', certificate, algorithm)) || certificate;
+        ctx.sendHandshake(message);
+        transcript.update(message);
         const signature = config.identity.signer.sign(scheme, certificateVerifyContent('server', transcript.digest()));
         const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
         ctx.sendHandshake(verify);

@@ -1,6 +1,6 @@
 /**
  * Authentication messages (RFC 8446 4.3.2, 4.4.2, 4.4.3): CertificateRequest, Certificate and
- * CertificateVerify.
+ * CertificateVerify; and RFC 8879's CompressedCertificate.
  * @module
  */
 import { TlsDecodeError, TlsEncodeError, vectorBounds } from '../codec.js';
@@ -18,6 +18,8 @@ const CERTIFICATE_REQUEST_CONTEXT = vectorBounds('certificate_request_context', 
 const CERT_DATA = vectorBounds('cert_data', 1, 0xffffff);
 /** `CertificateEntry certificate_list<0..2^24-1>;` (RFC 8446 4.4.2) */
 const CERTIFICATE_LIST = vectorBounds('certificate_list', 0, 0xffffff);
+/** `opaque compressed_certificate_message<1..2^24-1>;` (RFC 8879 4) */
+const COMPRESSED_CERTIFICATE_MESSAGE = vectorBounds('compressed_certificate_message', 1, 0xffffff);
 /** `opaque signature<0..2^16-1>;` (RFC 8446 4.4.3) */
 const SIGNATURE = vectorBounds('signature', 0, 0xffff);
 
@@ -160,6 +162,57 @@ export function decodeCertificate(bytes: Uint8Array, options: DecodeOptions = {}
   }
   r.expectEnd();
   return { type: 'certificate', certificateRequestContext, certificateList, raw: bytes.slice() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CompressedCertificate
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ```
+ * struct {
+ *      CertificateCompressionAlgorithm algorithm;
+ *      uint24 uncompressed_length;
+ *      opaque compressed_certificate_message<1..2^24-1>;
+ * } CompressedCertificate;
+ * ```
+ * (RFC 8879 4.) The compressed bytes are a Certificate message body (without its handshake
+ * header), as BoringSSL, OpenSSL and tlslite compress it.
+ */
+export interface CompressedCertificate {
+  readonly type: 'compressed_certificate';
+  /** CertificateCompressionAlgorithm code point (possibly one we do not implement). */
+  readonly algorithm: number;
+  /** Length of the Certificate message body once decompressed. */
+  readonly uncompressedLength: number;
+  readonly compressedCertificateMessage: Uint8Array;
+}
+
+/**
+ * Encodes a CompressedCertificate (whole handshake message).
+ * @example
+ * encodeCompressedCertificate({ type: 'compressed_certificate', algorithm: 1, uncompressedLength: body.length,
+ *   compressedCertificateMessage: zlibDeflate(body) });
+ */
+export function encodeCompressedCertificate(msg: CompressedCertificate): Uint8Array {
+  return _buildHandshake('compressed_certificate', (w) => {
+    w.u16(msg.algorithm).u24(msg.uncompressedLength).opaque(COMPRESSED_CERTIFICATE_MESSAGE, msg.compressedCertificateMessage);
+  });
+}
+
+/**
+ * Decodes a CompressedCertificate (whole handshake message; up to `maxCertificateMessageSize`
+ * bytes). Decompression is the receiver's business (it knows which algorithms it offered).
+ * @example
+ * const cc = decodeCompressedCertificate(message);
+ */
+export function decodeCompressedCertificate(bytes: Uint8Array, options: DecodeOptions = {}): Decoded<CompressedCertificate> {
+  const r = _openHandshake(bytes, 'compressed_certificate', options);
+  const algorithm = r.u16('algorithm');
+  const uncompressedLength = r.u24('uncompressed_length');
+  const compressedCertificateMessage = r.opaque(COMPRESSED_CERTIFICATE_MESSAGE);
+  r.expectEnd();
+  return { type: 'compressed_certificate', algorithm, uncompressedLength, compressedCertificateMessage, raw: bytes.slice() };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -279,7 +279,8 @@ export interface RecordSizeLimitExtension {
 }
 /**
  * `CertificateCompressionAlgorithm algorithms<2..2^8-2>;` (RFC 8879 3), in a ClientHello or a
- * CertificateRequest. sandtls compresses nothing, but reads the list strictly.
+ * CertificateRequest: the algorithms the sender can decompress (sandtls implements zlib), read
+ * strictly.
  */
 export interface CompressCertificateExtension {
   readonly type: 'compress_certificate';
@@ -918,7 +919,7 @@ const _CLIENT_HELLO: _BlockCodec<ClientHelloExtension> = Object.freeze<_BlockCod
         return _readPadding(r);
       case T.record_size_limit:
         return _readRecordSizeLimit(r);
-      // Not implemented, but read strictly where peers test it (RFC 8879 3, BoGo, tlsfuzzer).
+      // RFC 8879 3, read strictly (BoGo DuplicateCertCompressionExt, tlsfuzzer).
       case T.compress_certificate:
         return _readCompressCertificate(r);
       case T.trust_anchors:
