@@ -37,6 +37,7 @@ import { inProcessLocks } from '../src/os/locks.js';
 import { cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
 import { ed25519Pkcs8, ed25519Seed, ext, issueCertificate, keyUsageValue, OIDS } from './helpers/cert-builder.js';
 import { replayableEntropy, TLS_CA, TLS_SERVER_NAME, tlsIdentity } from './helpers/loopback.js';
+import { CCS, concat, feed, latestSecretOf, messages, record, records, run, type Rec } from './helpers/wire.js';
 
 /** A fixed clock: every ticket is used at once, well within its lifetime and 0-RTT's freshness window. */
 const NOW = Date.UTC(2026, 0, 1);
@@ -48,63 +49,6 @@ beforeAll(() => {
 const ED25519 = tlsIdentity('ed25519');
 const P256 = tlsIdentity('ecdsa-p256');
 const text = (s: string) => new TextEncoder().encode(s);
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const u16 = (n: number) => Uint8Array.of(n >>> 8, n & 0xff);
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-const record = (type: number, body: Uint8Array) => concat(Uint8Array.of(type, 3, 3), u16(body.length), body);
-const CCS = record(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1));
-
-interface Rec {
-  readonly type: number;
-  readonly body: Uint8Array;
-  readonly raw: Uint8Array;
-}
-function records(bytes: Uint8Array): Rec[] {
-  const out: Rec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    out.push({ type: bytes[at]!, body: bytes.subarray(at + 5, at + 5 + length), raw: bytes.subarray(at, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-function messages(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    out.push(bytes.slice(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
-}
-function secretOf(logs: readonly string[], label: string): Uint8Array {
-  const line = [...logs].reverse().find((l) => l.startsWith(`${label} `));
-  expect(line, `${label} in the key log`).toBeDefined();
-  return hex(line!.split(' ')[2]!);
-}
-
-function feed(conn: Connection, bytes: Uint8Array): void {
-  expect(() => conn.receive(bytes)).not.toThrow();
-}
-/** Shuttles bytes until both sides are quiet. */
-function run(a: Connection, b: Connection): void {
-  for (let i = 0; i < 20; i++) {
-    const x = a.takeOutgoing();
-    feed(b, x);
-    const y = b.takeOutgoing();
-    feed(a, y);
-    if (x.length === 0 && y.length === 0) return;
-  }
-  throw new Error('still talking');
-}
 
 interface Pair {
   readonly client: Connection;
@@ -145,7 +89,7 @@ function serverFlight(p: Pair, bytes: Uint8Array): { suite: CipherSuite; message
   const recs = records(bytes).filter((r) => r.type !== CONTENT_TYPE.change_cipher_spec);
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
-  const read = RecordProtection.fromSecret(suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+  const read = RecordProtection.fromSecret(suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
   const opened = recs.slice(1).flatMap((r) => messages(read.open(r.raw).content));
   return { suite, messages: opened, serverHello };
 }
@@ -166,7 +110,7 @@ describe('EncryptedExtensions answering what the client never offered (RFC 8446 
     feed(p.server, hello);
     const f = serverFlight(p, p.server.takeOutgoing());
     const ee = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions: [extension] });
-    const write = RecordProtection.fromSecret(f.suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.client, concat(record(CONTENT_TYPE.handshake, f.serverHello), CCS, write.seal(CONTENT_TYPE.handshake, concat(ee, ...f.messages.slice(1)))));
     expectLocalFailure(p.client, 'unsupported_extension', new RegExp(`encrypted_extensions: unsolicited ${name === 'an unknown extension' ? 'extension 16962' : name}`));
   });
@@ -322,14 +266,14 @@ describe('0.5-RTT data (RFC 8446 2.3, 4.4.4): the server may send after its Fini
 
   it('after EndOfEarlyData, application data before the client Finished is unexpected_message: only 0-RTT data may precede it', () => {
     const p = halfRtt();
-    const handshakeKey = RecordProtection.fromSecret(p.suite, secretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const handshakeKey = RecordProtection.fromSecret(p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.server, concat(p.clientFlight[0]!.raw, handshakeKey.seal(CONTENT_TYPE.application_data, text('not early'))));
     expectLocalFailure(p.server, 'unexpected_message', /before the handshake completed/);
   });
 
   it("a wrong client Finished after 0.5-RTT data is decrypt_error (BoGo EarlyData-Server-BadFinished-TLS13)", () => {
     const p = halfRtt();
-    const handshakeKey = RecordProtection.fromSecret(p.suite, secretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const handshakeKey = RecordProtection.fromSecret(p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     const badFinished = encodeFinished({ type: 'finished', verifyData: new Uint8Array(p.suite.hashLength) });
     feed(p.server, concat(p.clientFlight[0]!.raw, handshakeKey.seal(CONTENT_TYPE.handshake, badFinished)));
     expectLocalFailure(p.server, 'decrypt_error', /Finished/);

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, scriptedPlatform, TlsAlertError, TlsConfigError, type ClientConfig, type Connection, type Engine, type ServerConfig } from '../src/index.js';
 import { compressCertificate, CERTIFICATE_COMPRESSION_ALGORITHM, decompressCertificate } from '../src/tls/cert-compression.js';
 import { TlsDecodeError } from '../src/tls/codec.js';
-import { alertName, CONTENT_TYPE, HANDSHAKE_TYPE } from '../src/tls/enums.js';
+import { CONTENT_TYPE, HANDSHAKE_TYPE } from '../src/tls/enums.js';
 import {
   decodeClientHello,
   decodeCompressedCertificate,
@@ -29,6 +29,8 @@ import { RecordProtection } from '../src/tls/record.js';
 import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
 import { adler32, ZlibError, zlibDeflate, zlibInflate } from '../src/tls/zlib.js';
 import { toDerList } from '../src/x509/pem.js';
+import { mulberry32Entropy } from './helpers/loopback.js';
+import { CCS, concat, hex, lastAlert, messages, record, records, secretOf } from './helpers/wire.js';
 
 const fixture = (path: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url)), 'utf8');
 const CA = fixture('tls/ca.pem');
@@ -40,15 +42,6 @@ const CLIENT_KEY = fixture('tls/ecdsa-p256.key');
 const CHAIN_DER = [...toDerList(fixture('x509/leaf-example.pem'), 'CERTIFICATE'), ...toDerList(fixture('x509/rsa-int.pem'), 'CERTIFICATE')];
 const ZLIB = CERTIFICATE_COMPRESSION_ALGORITHM.zlib;
 
-const concat = (...parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 const u8 = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
 const certificateMessage = (chain: readonly Uint8Array[]) =>
   encodeCertificate({ type: 'certificate', certificateRequestContext: new Uint8Array(0), certificateList: chain.map((certData) => ({ certData, extensions: [] })) });
@@ -285,24 +278,9 @@ describe('CompressedCertificate (RFC 8879 4)', () => {
 // Handshakes
 // =============================================================================================
 
-/** mulberry32, so every connection here repeats byte for byte. */
-function prng(seed: number): (n: number) => Uint8Array {
-  let state = seed >>> 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      let t = (state = (state + 0x6d2b79f5) >>> 0);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = (t ^ (t >>> 14)) & 0xff;
-    }
-    return out;
-  };
-}
-
 let engine: Engine;
 beforeAll(() => {
-  engine = init({ platform: scriptedPlatform({ entropy: prng(8879), now: () => Date.UTC(2026, 0, 1) }) });
+  engine = init({ platform: scriptedPlatform({ entropy: mulberry32Entropy(8879), now: () => Date.UTC(2026, 0, 1) }) });
 });
 
 interface Pair {
@@ -338,68 +316,15 @@ function connect(p: Pair): { clientBytes: number; serverBytes: number } {
   return { clientBytes, serverBytes };
 }
 
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const u16 = (n: number) => Uint8Array.of(n >>> 8, n & 0xff);
-const plaintext = (type: number, body: Uint8Array) => concat(Uint8Array.of(type, 3, 3), u16(body.length), body);
-const CCS = Uint8Array.of(20, 3, 3, 0, 1, 1);
-
-interface Rec {
-  readonly type: number;
-  readonly body: Uint8Array;
-  readonly raw: Uint8Array;
-}
-function records(bytes: Uint8Array): Rec[] {
-  const out: Rec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    out.push({ type: bytes[at]!, body: bytes.subarray(at + 5, at + 5 + length), raw: bytes.subarray(at, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-function messages(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    out.push(bytes.slice(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
-}
-function secretOf(logs: readonly string[], label: string): Uint8Array {
-  const line = logs.find((l) => l.startsWith(`${label} `));
-  expect(line, label).toBeDefined();
-  return hex(line!.split(' ')[2]!);
-}
 function protect(suite: CipherSuite, secret: Uint8Array, content: Uint8Array): Uint8Array {
   return RecordProtection.fromSecret(suite, secret).seal(CONTENT_TYPE.handshake as 22, content);
-}
-/** The alert in the last record of `bytes`, opened with a key-log secret when protected. */
-function lastAlert(bytes: Uint8Array, logs: readonly string[]): string {
-  const last = records(bytes).at(-1)!;
-  if (last.type === CONTENT_TYPE.alert) return alertName(last.body[1]!)!;
-  for (const line of logs) {
-    const secret = hex(line.split(' ')[2]!);
-    for (const suite of Object.values(CIPHER_SUITES)) {
-      if (suite.hashLength !== secret.length) continue;
-      for (let seq = 0n; seq < 8n; seq++) {
-        try {
-          const opened = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq }).open(last.raw);
-          if (opened.contentType === CONTENT_TYPE.alert) return alertName(opened.content[1]!)!;
-        } catch {
-          // not this key
-        }
-      }
-    }
-  }
-  throw new Error('no alert in the last record');
 }
 function expectLocalFailure(conn: Connection, alert: string, logs: readonly string[]): void {
   const out = conn.takeOutgoing();
   expect(conn.state).toBe('failed');
   expect(conn.error).toBeInstanceOf(TlsAlertError);
   expect({ alert: conn.error!.alert, sender: conn.error!.sender }, conn.error!.message).toEqual({ alert, sender: 'local' });
-  expect(lastAlert(out, logs)).toBe(alert);
+  expect(lastAlert(out, logs).name).toBe(alert);
 }
 
 /** The server's flight, opened: ServerHello, then its protected messages. */
@@ -475,7 +400,7 @@ describe('malformed CompressedCertificate messages get the right alert', () => {
     const f = serverFlight(p);
     const certificate = certificateMessage(toDerList(LEAF + CA, 'CERTIFICATE'));
     const flight = [f.messages[0]!, replace(certificate), ...f.messages.slice(2)];
-    p.client.receive(concat(plaintext(22, f.serverHello), CCS, protect(f.suite, f.secret, concat(...flight))));
+    p.client.receive(concat(record(22, f.serverHello), CCS, protect(f.suite, f.secret, concat(...flight))));
     return p;
   }
   const compressed = (certificate: Uint8Array, fields: Partial<CompressedCertificate> = {}) =>

@@ -28,9 +28,10 @@ import { rotatingTicketKeys } from '../src/tls/session.js';
 import { inProcessLocks } from '../src/os/locks.js';
 import { cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
 import { replayableEntropy, TLS_CA, TLS_SERVER_NAME, tlsIdentity } from './helpers/loopback.js';
+import { CCS, concat, feed, latestSecretOf, messages, record, records, run, step } from './helpers/wire.js';
 
 // ---------------------------------------------------------------------------------------------
-// Engine, bytes, records
+// Engine, bytes (the shared wire helpers are in helpers/wire.ts)
 // ---------------------------------------------------------------------------------------------
 
 let now = Date.UTC(2026, 0, 1);
@@ -41,73 +42,12 @@ beforeAll(() => {
 
 const IDENTITY = tlsIdentity('ecdsa-p256');
 const text = (s: string) => new TextEncoder().encode(s);
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const u16 = (n: number) => Uint8Array.of(n >>> 8, n & 0xff);
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-const record = (type: number, body: Uint8Array) => concat(Uint8Array.of(type, 3, 3), u16(body.length), body);
-const CCS = record(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1));
 /** An application_data record no key opens: what a declined client's 0-RTT data looks like. */
 const opaqueRecord = (length: number) => record(CONTENT_TYPE.application_data, new Uint8Array(length).fill(0x5a));
-
-interface Rec {
-  readonly type: number;
-  readonly body: Uint8Array;
-  readonly raw: Uint8Array;
-}
-function records(bytes: Uint8Array): Rec[] {
-  const out: Rec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    out.push({ type: bytes[at]!, body: bytes.subarray(at + 5, at + 5 + length), raw: bytes.subarray(at, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-function messages(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    out.push(bytes.slice(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
-}
-
-function secretOf(logs: readonly string[], label: string): Uint8Array {
-  const line = [...logs].reverse().find((l) => l.startsWith(`${label} `));
-  expect(line, `${label} in the key log`).toBeDefined();
-  return hex(line!.split(' ')[2]!);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Connections
 // ---------------------------------------------------------------------------------------------
-
-function feed(conn: Connection, bytes: Uint8Array): void {
-  expect(() => conn.receive(bytes)).not.toThrow();
-}
-function step(from: Connection, to: Connection): Uint8Array {
-  const bytes = from.takeOutgoing();
-  feed(to, bytes);
-  return bytes;
-}
-/** Shuttles bytes until both sides are quiet. */
-function run(a: Connection, b: Connection): void {
-  for (let i = 0; i < 20; i++) {
-    const x = step(a, b);
-    const y = step(b, a);
-    if (x.length === 0 && y.length === 0) return;
-  }
-  throw new Error('still talking');
-}
 
 interface Pair {
   readonly client: Connection;
@@ -140,7 +80,7 @@ function lastAlert(bytes: Uint8Array, logs: readonly string[], suite: CipherSuit
   for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET']) {
     for (let seq = 0n; seq < 4n; seq++) {
       try {
-        const opened = RecordProtection.fromSecret(suite, secretOf(logs, label), { sequenceNumber: seq }).open(last.raw);
+        const opened = RecordProtection.fromSecret(suite, latestSecretOf(logs, label), { sequenceNumber: seq }).open(last.raw);
         return alertName(opened.content[1]!) ?? 'unknown';
       } catch {
         // not this key or sequence number
@@ -172,7 +112,7 @@ function serverFlight(p: Pair, bytes: Uint8Array): { suite: CipherSuite; message
   const recs = records(bytes).filter((r) => r.type !== CONTENT_TYPE.change_cipher_spec);
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
-  const read = RecordProtection.fromSecret(suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+  const read = RecordProtection.fromSecret(suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
   const opened = recs.slice(1).flatMap((r) => messages(read.open(r.raw).content));
   return { suite, messages: opened, serverHello };
 }
@@ -210,7 +150,7 @@ describe('psk_key_exchange_modes and tickets (RFC 8446 4.2.9)', () => {
         // The real client's transcript has another ClientHello: its Finished is made here, over
         // the server's transcript, with the key log's client_handshake_traffic_secret.
         const f = serverFlight(p, p.server.takeOutgoing());
-        const cHs = secretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+        const cHs = latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
         const digest = hash('SHA-256').digest(concat(sentBytes, f.serverHello, ...f.messages));
         const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData('SHA-256', cHs, digest) });
         feed(p.server, RecordProtection.fromSecret(f.suite, cHs).seal(CONTENT_TYPE.handshake, finished));
@@ -220,7 +160,7 @@ describe('psk_key_exchange_modes and tickets (RFC 8446 4.2.9)', () => {
       }
       expect(p.server.state).toBe('connected');
       // What the server sends after the client's Finished: its NewSessionTickets, if any.
-      const read = RecordProtection.fromSecret(cipherSuiteByCode(0x1301)!, secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
+      const read = RecordProtection.fromSecret(cipherSuiteByCode(0x1301)!, latestSecretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
       const after = records(p.server.takeOutgoing()).flatMap((r) => messages(read.open(r.raw).content));
       expect(after.every((m) => m[0] === HANDSHAKE_TYPE.new_session_ticket)).toBe(true);
       return after.length;
@@ -499,7 +439,7 @@ describe('client checks of the server (RFC 8446 4.2, 4.1.3, 4.2.11)', () => {
     feed(p.server, out);
     const f = serverFlight(p, p.server.takeOutgoing());
     const ee = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions: [{ type: 'server_name' }] });
-    const write = RecordProtection.fromSecret(f.suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.client, concat(record(CONTENT_TYPE.handshake, f.serverHello), CCS, write.seal(CONTENT_TYPE.handshake, concat(ee, ...f.messages.slice(1)))));
     expectLocalFailure(p.client, 'unsupported_extension', /server_name/);
   });
@@ -598,7 +538,7 @@ describe('plaintext alerts once handshake keys are in use (RFC 8446 5)', () => {
     const q = pair();
     step(q.client, q.server);
     const suite = serverFlight(q, q.server.takeOutgoing()).suite;
-    const write = RecordProtection.fromSecret(suite, secretOf(q.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(suite, latestSecretOf(q.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     feed(q.server, write.seal(CONTENT_TYPE.alert, Uint8Array.of(1, ALERT.user_canceled)));
     expect([q.server.state, q.server.error]).toEqual(['handshaking', undefined]);
     feed(q.server, record(CONTENT_TYPE.alert, Uint8Array.of(2, ALERT.unknown_ca)));

@@ -51,6 +51,7 @@ import { perRecordNonce, RecordProtection } from '../src/tls/record.js';
 import { CIPHER_SUITE_NAMES, CIPHER_SUITES, cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
 import { killOpensslProcesses, startSClient, startSServer } from './helpers/openssl.js';
 import { closeNetResources, connectTcp, listenOnce, Pump, type SansIoConnection } from './helpers/pump.js';
+import { CCS, concat, feed, handshake, hex, messages, protect, record, records, secretOf, step, u16, u24, type Rec } from './helpers/wire.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures, a deterministic engine
@@ -104,31 +105,14 @@ afterEach(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Bytes
+// Bytes (the shared helpers are in helpers/wire.ts)
 // ---------------------------------------------------------------------------------------------
 
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const u16 = (n: number) => Uint8Array.of(n >>> 8, n & 0xff);
-const u24 = (n: number) => Uint8Array.of(n >>> 16, (n >>> 8) & 0xff, n & 0xff);
 /** A vector with a `width`-byte length prefix. */
 const vec = (width: 1 | 2 | 3, ...parts: Uint8Array[]) => {
   const body = concat(...parts);
   return concat(width === 1 ? Uint8Array.of(body.length) : width === 2 ? u16(body.length) : u24(body.length), body);
 };
-/** A whole handshake message. */
-const handshake = (type: number, body: Uint8Array) => concat(Uint8Array.of(type), u24(body.length), body);
-/** One TLSPlaintext record (no length check: hostile records are built with it too). */
-const record = (type: number, body: Uint8Array, version = 0x0303) => concat(Uint8Array.of(type), u16(version), u16(body.length), body);
-const CCS = record(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1));
 const alertRecord = (level: number, code: number) => record(CONTENT_TYPE.alert, Uint8Array.of(level, code));
 const flip = (bytes: Uint8Array, at: number, bit = 0) => {
   const out = bytes.slice();
@@ -136,58 +120,9 @@ const flip = (bytes: Uint8Array, at: number, bit = 0) => {
   return out;
 };
 
-interface Rec {
-  readonly type: number;
-  readonly body: Uint8Array;
-  readonly raw: Uint8Array;
-}
-
-/** Splits bytes from the wire into whole records (anything left over is a test failure). */
-function records(bytes: Uint8Array): Rec[] {
-  const out: Rec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    expect(bytes.length - at, 'a truncated record on the wire').toBeGreaterThanOrEqual(5);
-    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    expect(bytes.length - at - 5, 'a truncated record on the wire').toBeGreaterThanOrEqual(length);
-    out.push({ type: bytes[at]!, body: bytes.subarray(at + 5, at + 5 + length), raw: bytes.subarray(at, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-
-/** Splits concatenated handshake messages. */
-function messages(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    out.push(bytes.slice(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Keys from the key log, forged records
 // ---------------------------------------------------------------------------------------------
-
-type KeyLabel =
-  | 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'
-  | 'SERVER_HANDSHAKE_TRAFFIC_SECRET'
-  | 'CLIENT_TRAFFIC_SECRET_0'
-  | 'SERVER_TRAFFIC_SECRET_0';
-
-/** The secret of `label` in an NSS key log. */
-function secretOf(log: readonly string[], label: KeyLabel): Uint8Array {
-  const line = log.find((l) => l.startsWith(`${label} `));
-  expect(line, `${label} in the key log`).toBeDefined();
-  return hex(line!.split(' ')[2]!);
-}
-
-/** Protects each `[contentType, content]` as one record under `secret`, from sequence number `seq`. */
-function protect(suite: CipherSuite, secret: Uint8Array, contents: readonly (readonly [number, Uint8Array])[], seq = 0n): Uint8Array {
-  const write = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq });
-  return concat(...contents.map(([type, content]) => write.seal(type as 22, content)));
-}
 
 /**
  * Seals an inner plaintext as it is given (content type and padding included) with the AEAD
@@ -245,11 +180,6 @@ function wireAlert(bytes: Uint8Array, logs: readonly string[]): WireAlert {
 // Connections
 // ---------------------------------------------------------------------------------------------
 
-/** Feeds bytes; `receive()` must never throw. */
-function feed(conn: Connection, bytes: Uint8Array): void {
-  expect(() => conn.receive(bytes)).not.toThrow();
-}
-
 interface Pair {
   readonly client: Connection;
   readonly server: Connection;
@@ -273,13 +203,6 @@ function newServer(logs: string[], config: Partial<ServerConfig> = {}): Connecti
 function pair(client: Partial<ClientConfig> = {}, server: Partial<ServerConfig> = {}): Pair {
   const logs: string[] = [];
   return { client: newClient(logs, client), server: newServer(logs, server), logs, serverRecords: 0n };
-}
-
-/** Moves what `from` has queued to `to`; returns the bytes. */
-function step(from: Connection, to: Connection): Uint8Array {
-  const bytes = from.takeOutgoing();
-  feed(to, bytes);
-  return bytes;
 }
 
 /**

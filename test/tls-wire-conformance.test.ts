@@ -36,7 +36,9 @@ import {
 import { hash } from '../src/crypto/hash.js';
 import { EarlySecret, finishedVerifyData } from '../src/tls/key-schedule.js';
 import { RecordProtection } from '../src/tls/record.js';
-import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite } from '../src/tls/suites.js';
+import { CIPHER_SUITES, cipherSuiteByCode } from '../src/tls/suites.js';
+import { mulberry32Entropy } from './helpers/loopback.js';
+import { CCS, concat, feed, handshake, hex, lastAlert, messages, protect, records, secretOf, step, u16 } from './helpers/wire.js';
 
 // ---------------------------------------------------------------------------------------------
 // A deterministic engine, the fixture PKI
@@ -47,43 +49,15 @@ const CA = fixture('tls/ca.pem');
 const LEAF = fixture('tls/ecdsa-p256.pem');
 const LEAF_KEY = fixture('tls/ecdsa-p256.key');
 
-/** mulberry32, so every connection here repeats byte for byte. */
-function prng(seed: number): (n: number) => Uint8Array {
-  let state = seed >>> 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      let t = (state = (state + 0x6d2b79f5) >>> 0);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = (t ^ (t >>> 14)) & 0xff;
-    }
-    return out;
-  };
-}
-
 let engine: Engine;
 beforeAll(() => {
-  engine = init({ platform: scriptedPlatform({ entropy: prng(15), now: () => Date.UTC(2026, 0, 1) }) });
+  engine = init({ platform: scriptedPlatform({ entropy: mulberry32Entropy(15), now: () => Date.UTC(2026, 0, 1) }) });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Bytes and records
 // ---------------------------------------------------------------------------------------------
 
-const concat = (...parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const u16 = (n: number) => Uint8Array.of(n >>> 8, n & 0xff);
-const u24 = (n: number) => Uint8Array.of(n >>> 16, (n >>> 8) & 0xff, n & 0xff);
-const handshake = (type: number, body: Uint8Array) => concat(Uint8Array.of(type), u24(body.length), body);
 /** Plaintext records of `type`, `body` split at 2^14 bytes (RFC 8446 5.1). */
 const plaintext = (type: number, body: Uint8Array) => {
   const out: Uint8Array[] = [];
@@ -93,67 +67,6 @@ const plaintext = (type: number, body: Uint8Array) => {
   }
   return concat(...out);
 };
-const CCS = Uint8Array.of(20, 3, 3, 0, 1, 1);
-
-interface Rec {
-  readonly type: number;
-  readonly body: Uint8Array;
-  readonly raw: Uint8Array;
-}
-
-function records(bytes: Uint8Array): Rec[] {
-  const out: Rec[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    out.push({ type: bytes[at]!, body: bytes.subarray(at + 5, at + 5 + length), raw: bytes.subarray(at, at + 5 + length) });
-    at += 5 + length;
-  }
-  return out;
-}
-
-function messages(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    out.push(bytes.slice(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
-}
-
-function secretOf(logs: readonly string[], label: string): Uint8Array {
-  const line = logs.find((l) => l.startsWith(`${label} `));
-  expect(line, label).toBeDefined();
-  return hex(line!.split(' ')[2]!);
-}
-
-function protect(suite: CipherSuite, secret: Uint8Array, contents: readonly (readonly [number, Uint8Array])[], seq = 0n): Uint8Array {
-  const write = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq });
-  return concat(...contents.map(([type, content]) => write.seal(type as 22, content)));
-}
-
-/** The alert in the last record of `bytes`, in plaintext or opened with a key-log secret. */
-function lastAlert(bytes: Uint8Array, logs: readonly string[]): { level: number; name: string } {
-  const last = records(bytes).at(-1);
-  if (!last) throw new Error('nothing on the wire');
-  if (last.type === CONTENT_TYPE.alert) return { level: last.body[0]!, name: alertName(last.body[1]!) ?? `unknown(${last.body[1]})` };
-  for (const line of logs) {
-    const [, , secretHex] = line.split(' ');
-    const secret = hex(secretHex!);
-    for (const suite of Object.values(CIPHER_SUITES)) {
-      if (suite.hashLength !== secret.length) continue;
-      for (let seq = 0n; seq < 8n; seq++) {
-        try {
-          const opened = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq }).open(last.raw);
-          if (opened.contentType === CONTENT_TYPE.alert) return { level: opened.content[0]!, name: alertName(opened.content[1]!) ?? '?' };
-        } catch {
-          // not this key
-        }
-      }
-    }
-  }
-  throw new Error('no alert in the last record');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Connections
@@ -172,16 +85,6 @@ function pair(client: Partial<ClientConfig> = {}, server: Partial<ServerConfig> 
     server: engine.server({ certificateChain: LEAF, privateKey: LEAF_KEY, keyLog: (l) => logs.push(l), ...server }),
     logs,
   };
-}
-
-function feed(conn: Connection, bytes: Uint8Array): void {
-  expect(() => conn.receive(bytes)).not.toThrow();
-}
-
-function step(from: Connection, to: Connection): Uint8Array {
-  const bytes = from.takeOutgoing();
-  feed(to, bytes);
-  return bytes;
 }
 
 function connect(p: Pair): void {

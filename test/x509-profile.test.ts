@@ -18,6 +18,7 @@ import {
   basicConstraintsValue,
   cnName,
   ed25519Pkcs8,
+  certificateFailure as failure,
   ed25519Seed,
   ext,
   gn,
@@ -67,16 +68,6 @@ function verify(c: Chain = {}, serverName = 'leaf.example') {
     usage: 'server',
     now: NOW,
   });
-}
-
-function failure(run: () => unknown): CertificateError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CertificateError) return error;
-    throw error;
-  }
-  throw new Error('expected a CertificateError, but verification succeeded');
 }
 
 /** Expects `c` refused with this reason, blamed certificate (0 leaf, 1 intermediate, 2 root) and alert. */

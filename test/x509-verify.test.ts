@@ -22,6 +22,7 @@ import {
   type CertificateErrorReason,
   type VerifyChainOptions,
 } from '../src/x509/verify.js';
+import { certificateFailure as failure } from './helpers/cert-builder.js';
 
 /** 2026-01-01T00:00:00Z: inside every fixture's "valid" window (2020..2049). */
 const NOW = Date.UTC(2026, 0, 1);
@@ -54,17 +55,6 @@ function verify(chain: string[], anchors: string[], extra: Partial<VerifyChainOp
     now: NOW,
     ...extra,
   });
-}
-
-/** The CertificateError a call throws (fails the test if it returns or throws something else). */
-function failure(run: () => unknown): CertificateError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CertificateError) return error;
-    throw error;
-  }
-  throw new Error('expected a CertificateError, but verification succeeded');
 }
 
 const subjects = (path: readonly Certificate[]) => path.map((c) => c.subject.text);

@@ -21,6 +21,7 @@ export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 import { concatBytes as concat } from '../../src/crypto/bytes.js';
+import { CertificateError } from '../../src/x509/verify.js';
 
 export { concat };
 
@@ -268,4 +269,15 @@ export function issueCertificate(signer: Ed25519Signer, o: IssueOptions): Uint8A
   });
   const signature = signer.sign('ed25519', { kind: 'ed25519', seed: ed25519Seed(o.signer) }, tbs);
   return buildCertificate(tbs, algId(OIDS.ed25519), signature);
+}
+
+/** The CertificateError a verification call throws (fails the test if it returns or throws something else). */
+export function certificateFailure(run: () => unknown): CertificateError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof CertificateError) return error;
+    throw error;
+  }
+  throw new Error('expected a CertificateError, but verification succeeded');
 }

@@ -122,6 +122,24 @@ export function replayableEntropy(seed: string): ReplayableEntropy {
   };
 }
 
+/**
+ * A seeded entropy function for `scriptedPlatform({ entropy })` (mulberry32, one byte per step):
+ * every engine built on the same seed draws the same bytes, so connections repeat byte for byte.
+ */
+export function mulberry32Entropy(seed: number): (n: number) => Uint8Array {
+  let state = seed >>> 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      let t = (state = (state + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = (t ^ (t >>> 14)) & 0xff;
+    }
+    return out;
+  };
+}
+
 /** A small seeded PRNG (xorshift32) for chunk sizes and test data; not for keys. */
 export function seededRandom(seed: number): (maxExclusive: number) => number {
   let x = seed >>> 0 || 0x9e3779b9;
