@@ -1,6 +1,9 @@
 import * as nodeCrypto from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  AEADS,
+  AeadTagError,
+  aeadKey,
   CapabilityDeniedError,
   CryptoParameterError,
   EntropyError,
@@ -239,3 +242,89 @@ function isHighS(der: Uint8Array, curve: 'secp256r1' | 'secp384r1'): boolean {
   const s = BigInt('0x' + Buffer.from(der.subarray(offset + 2, offset + 2 + sLength)).toString('hex'));
   return s > n / 2n;
 }
+
+describe('AES-128-CCM and AES-128-CCM-8 (RFC 3610, NIST SP 800-38C; 12-byte nonce, L = 3)', () => {
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const unhex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
+  // NIST SP 800-38C Appendix C, Example 3: a 12-byte nonce and a 64-bit tag, the CCM_8 shape.
+  const key = unhex('404142434445464748494a4b4c4d4e4f');
+  const nonce = unhex('101112131415161718191a1b');
+  const aad = unhex('000102030405060708090a0b0c0d0e0f10111213');
+  const payload = unhex('202122232425262728292a2b2c2d2e2f3031323334353637');
+
+  it('SP 800-38C Example 3 (CCM-8), and the same inputs with a 16-byte tag (as node:crypto computes)', () => {
+    const ccm8 = aeadKey('AES-128-CCM-8', key);
+    expect(hex(ccm8.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+    expect(hex(ccm8.open(nonce, unhex('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951'), aad))).toBe(hex(payload));
+    const ccm = aeadKey('AES-128-CCM', key);
+    expect(hex(ccm.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5c87ae488918de93f17dd3e4934347f44');
+    expect(AEADS['AES-128-CCM'].tagLength).toBe(16);
+    expect(AEADS['AES-128-CCM-8'].tagLength).toBe(8);
+  });
+
+  it('agrees with node:crypto (OpenSSL) aes-128-ccm both ways: tags 16 and 8, record-sized and odd lengths, unaligned input', () => {
+    const counter = counterEntropy(9);
+    for (const tagLength of [16, 8] as const) {
+      const name = tagLength === 16 ? 'AES-128-CCM' : 'AES-128-CCM-8';
+      for (const length of [1, 15, 16, 17, 100, 2 ** 14 + 1, 2 ** 14 + 256 - tagLength]) {
+        for (const aadLength of [0, 5, 13, 300]) {
+          const k = counter(16);
+          const n = counter(12);
+          const a = counter(aadLength);
+          const p = counter(length);
+          const node = nodeCrypto.createCipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
+          node.setAAD(a, { plaintextLength: p.length });
+          const theirs = Buffer.concat([node.update(p), node.final(), node.getAuthTag()]);
+          const ours = aeadKey(name, k);
+          expect(hex(ours.seal(n, p, a))).toBe(theirs.toString('hex'));
+          // Open a copy at an odd offset (noble's CTR wants 4-byte alignment; it must not matter).
+          const shifted = new Uint8Array(theirs.length + 1);
+          shifted.set(theirs, 1);
+          expect(hex(ours.open(n, shifted.subarray(1), a))).toBe(hex(p));
+          const decipher = nodeCrypto.createDecipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
+          const sealed = ours.seal(n, p, a);
+          decipher.setAuthTag(sealed.subarray(length));
+          decipher.setAAD(a, { plaintextLength: length });
+          expect(hex(decipher.update(sealed.subarray(0, length)))).toBe(hex(p));
+        }
+      }
+    }
+  });
+
+  it('an empty payload carries only the tag; any flipped bit, a wrong nonce or AAD, or a short input is AeadTagError', () => {
+    for (const name of ['AES-128-CCM', 'AES-128-CCM-8'] as const) {
+      const k = aeadKey(name, key);
+      const tagLength = AEADS[name].tagLength;
+      const empty = k.seal(nonce, new Uint8Array(0), aad);
+      expect(empty).toHaveLength(tagLength);
+      expect(k.open(nonce, empty, aad)).toHaveLength(0);
+      const sealed = k.seal(nonce, payload, aad);
+      for (let i = 0; i < sealed.length; i++) {
+        const tampered = sealed.slice();
+        tampered[i]! ^= 0x01 << (i % 8);
+        expect(() => k.open(nonce, tampered, aad)).toThrow(AeadTagError);
+      }
+      const otherNonce = nonce.slice();
+      otherNonce[11]! ^= 1;
+      expect(() => k.open(otherNonce, sealed, aad)).toThrow(AeadTagError);
+      expect(() => k.open(nonce, sealed, aad.subarray(1))).toThrow(AeadTagError);
+      expect(() => k.open(nonce, sealed, new Uint8Array(0))).toThrow(AeadTagError);
+      expect(() => k.open(nonce, sealed.subarray(0, tagLength - 1), aad)).toThrow(AeadTagError);
+      expect(() => k.open(nonce, sealed.subarray(1), aad)).toThrow(AeadTagError);
+    }
+  });
+
+  it('refuses other key and nonce lengths, and a destroyed key', () => {
+    expect(() => aeadKey('AES-128-CCM', new Uint8Array(32))).toThrow(CryptoParameterError);
+    const k = aeadKey('AES-128-CCM-8', key);
+    expect(() => k.seal(nonce.subarray(1), payload, aad)).toThrow(CryptoParameterError);
+    expect(() => k.seal(new Uint8Array(13), payload, aad)).toThrow(CryptoParameterError);
+    k.destroy();
+    expect(() => k.seal(nonce, payload, aad)).toThrow(CryptoParameterError);
+  });
+
+  it('is self-tested and warmed up by init()', () => {
+    const c = init({ platform: scriptedPlatform({ entropy: counterEntropy(4) }) }).crypto;
+    expect(hex(c.aeadKey('AES-128-CCM-8', key).seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+  });
+});

@@ -55,8 +55,10 @@ const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 const CA = fixture('ca.pem');
 
 const SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
+/** Opt-in on both sides (sandtls, OpenSSL and node:tls alike), so their cases pin both ends. */
+const CCM_SUITES = ['TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'] as const;
 const GROUPS = ['x25519', 'secp256r1', 'secp384r1'] as const;
-type Suite = (typeof SUITES)[number];
+type Suite = (typeof SUITES)[number] | (typeof CCM_SUITES)[number];
 type Group = (typeof GROUPS)[number];
 
 /**
@@ -139,6 +141,9 @@ function buildMatrix(): Case[] {
   SUITES.forEach((suite, s) => add({ leaf: 'rsa2048', suite, group: GROUPS[(s + 1) % 3]!, pin: PINS[s]!, alpn: ALPN_MODES[(s + 1) % 3]! }));
   add({ leaf: 'ed25519', suite: 'TLS_CHACHA20_POLY1305_SHA256', group: 'x25519', pin: 'both', alpn: 'h2' });
   add({ leaf: 'ecdsa-p384', suite: 'TLS_AES_256_GCM_SHA384', group: 'secp384r1', pin: 'peer', alpn: 'http/1.1' });
+  // The AES-CCM suites, which neither end offers unless told to.
+  add({ leaf: 'ecdsa-p256', suite: 'TLS_AES_128_CCM_SHA256', group: 'x25519', pin: 'both', alpn: 'h2' });
+  add({ leaf: 'rsa2048', suite: 'TLS_AES_128_CCM_8_SHA256', group: 'secp256r1', pin: 'both', alpn: 'http/1.1' });
   // Nobody restricted: sandtls's X25519MLKEM768 share is unknown to OpenSSL 3.0, x25519 must win.
   add({ leaf: 'ecdsa-p256', suite: undefined, group: undefined, pin: 'both', alpn: 'h2' });
   add({ leaf: 'rsa2048', suite: undefined, group: undefined, pin: 'both', alpn: 'none' });

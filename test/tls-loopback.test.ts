@@ -42,7 +42,11 @@ import {
   type Wire,
 } from './helpers/loopback.js';
 
+/** The default suites: the suite x group x scheme matrix runs over these. */
 const SUITES: readonly CipherSuiteName[] = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+/** The opt-in AES-CCM suites (RFC 8446 B.4): exporters, bulk data and their own section cover them. */
+const CCM_SUITES: readonly CipherSuiteName[] = ['TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'];
+const ALL_SUITES: readonly CipherSuiteName[] = [...SUITES, ...CCM_SUITES];
 const GROUPS: readonly NamedGroup[] = ['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1'];
 const SCHEMES = CERTIFICATE_VERIFY_SCHEMES as readonly CertificateVerifyScheme[];
 /** The change_cipher_spec record of RFC 8446 D.4: type 20, legacy version 0x0303, length 1, value 1. */
@@ -455,8 +459,8 @@ describe('KeyUpdate', () => {
 
 describe('exporters (RFC 8446 7.5)', () => {
   it('both sides agree; label, context and length each change the output', () => {
-    for (const suite of SUITES) {
-      const { client, server } = handshake({ cipherSuites: [suite] });
+    for (const suite of ALL_SUITES) {
+      const { client, server } = handshake({ cipherSuites: [suite] }, { cipherSuites: [suite] });
       expectConnected(client, server);
       const both = (label: string, context: Uint8Array | undefined, length: number) => {
         const fromClient = client.exportKeyingMaterial(label, context, length);
@@ -519,9 +523,9 @@ describe('exporters (RFC 8446 7.5)', () => {
 describe('1 MiB each way', () => {
   const MiB = 1 << 20;
 
-  for (const suite of SUITES) {
+  for (const suite of ALL_SUITES) {
     it(`${suite}: in one send(), then in many small ones, delivered in odd-sized pieces`, () => {
-      const { client, server } = handshake({ cipherSuites: [suite] });
+      const { client, server } = handshake({ cipherSuites: [suite] }, { cipherSuites: [suite] });
       expectConnected(client, server);
       const up = new Uint8Array(randomBytes(MiB));
       const down = new Uint8Array(randomBytes(MiB));
@@ -864,6 +868,74 @@ describe('keyLog', () => {
     const random = Buffer.from(firstClientHello(pair.wire).random).toString('hex');
     expect(lines).toHaveLength(10);
     for (const line of lines) expect(line.split(' ')[1]).toBe(random);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 13. AES-CCM suites (opt-in)
+// ---------------------------------------------------------------------------------------------
+
+describe('TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 (opt-in)', () => {
+  const CODES: Partial<Record<CipherSuiteName, number>> = { TLS_AES_128_CCM_SHA256: 0x1304, TLS_AES_128_CCM_8_SHA256: 0x1305 };
+
+  for (const suite of CCM_SUITES) {
+    it(`${suite}: every group and a P-256, Ed25519 and RSA-PSS server; HRR, KeyUpdate, client auth`, () => {
+      for (const group of GROUPS) {
+        const pair = handshake({ cipherSuites: [suite], groups: [group], keyShares: [group] }, { cipherSuites: [suite] });
+        expectWorkingPair(pair);
+        expect(pair.server.info).toMatchObject({ cipherSuite: suite, group });
+      }
+      for (const scheme of ['ed25519', 'rsa_pss_rsae_sha256'] as const) {
+        const pair = handshake({ cipherSuites: [suite], signatureAlgorithms: [scheme] }, { ...tlsIdentity(KEY_TYPE_FOR_SCHEME[scheme]), cipherSuites: [suite] });
+        expectWorkingPair(pair);
+        expect(pair.client.info).toMatchObject({ cipherSuite: suite, signatureScheme: scheme });
+      }
+      const hrr = handshake({ cipherSuites: [suite], keyShares: ['x25519'] }, { groups: ['secp384r1'], cipherSuites: [suite] });
+      expectWorkingPair(hrr);
+      expect(hrr.client.info).toMatchObject({ cipherSuite: suite, group: 'secp384r1' });
+      hrr.client.updateKeys(true);
+      pipe(hrr.client, hrr.server);
+      expectWorkingPair(hrr);
+      const mutual = handshake({ cipherSuites: [suite], ...tlsIdentity('ed25519') }, { requestClientCertificate: 'required', trustAnchors: TLS_CA, cipherSuites: [suite] });
+      expectWorkingPair(mutual);
+      expect(mutual.server.info!.peerCertificates).toEqual(der(tlsIdentity('ed25519').certificateChain));
+    });
+
+    it(`${suite}: records carry a ${suite.includes('CCM_8') ? 8 : 16}-byte tag; a flipped bit is bad_record_mac`, () => {
+      const tag = suite.includes('CCM_8') ? 8 : 16;
+      const { client, server } = handshake({ cipherSuites: [suite] }, { cipherSuites: [suite] });
+      expectConnected(client, server);
+      client.send(text('sixteen bytes!!!'));
+      const raw = client.takeOutgoing().slice();
+      const records = splitRecords(raw);
+      expect(records).toHaveLength(1);
+      // content (16) || content type (1) || tag.
+      expect(records[0]!.body.length).toBe(16 + 1 + tag);
+      raw[raw.length - 1]! ^= 0x80;
+      server.receive(raw);
+      expect(server.state).toBe('failed');
+      expect(server.error).toMatchObject({ alert: 'bad_record_mac', sender: 'local' });
+    });
+  }
+
+  it('the defaults neither offer nor accept them; listing them enables them, and a CCM client meets a default server in GCM', () => {
+    const offered = firstClientHello(handshake().wire).cipherSuites;
+    expect(offered).not.toContain(0x1304);
+    expect(offered).not.toContain(0x1305);
+    for (const suite of CCM_SUITES) {
+      const refused = handshake({ cipherSuites: [suite] });
+      expect(refused.server.error).toMatchObject({ alert: 'handshake_failure', sender: 'local' });
+      const offeredOnly = handshake({}, { cipherSuites: [suite] });
+      expect(offeredOnly.server.error).toMatchObject({ alert: 'handshake_failure', sender: 'local' });
+    }
+    const both = handshake({ cipherSuites: [...CCM_SUITES, 'TLS_AES_128_GCM_SHA256'] });
+    expectWorkingPair(both);
+    expect(both.server.info!.cipherSuite).toBe('TLS_AES_128_GCM_SHA256');
+    const hello = firstClientHello(both.wire).cipherSuites.filter((code) => !isGrease(code));
+    expect(hello).toEqual([CODES.TLS_AES_128_CCM_SHA256, CODES.TLS_AES_128_CCM_8_SHA256, 0x1301]);
+    const ccm = handshake({ cipherSuites: [...CCM_SUITES, 'TLS_AES_128_GCM_SHA256'] }, { cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'] });
+    expectWorkingPair(ccm);
+    expect(ccm.server.info!.cipherSuite).toBe('TLS_AES_128_CCM_8_SHA256');
   });
 });
 

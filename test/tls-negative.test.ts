@@ -520,7 +520,7 @@ describe('3. bit flips', () => {
   it('in the protected server flight (body, tag, or the AAD version bytes), every suite: bad_record_mac', () => {
     for (const suite of CIPHER_SUITE_NAMES) {
       for (const at of [1, 2, 5, 6, 200, -17, -1]) {
-        const p = pair({ cipherSuites: [suite] });
+        const p = pair({ cipherSuites: [suite] }, { cipherSuites: [suite] });
         step(p.client, p.server);
         const [sh, ccs, flight] = records(p.server.takeOutgoing()) as [Rec, Rec, Rec];
         feed(p.client, concat(sh.raw, ccs.raw, flip(flight.raw, at < 0 ? flight.raw.length + at : at, 3)));
@@ -529,16 +529,16 @@ describe('3. bit flips', () => {
     }
   });
 
-  it('a protected record too short to hold a tag, or truncated, every suite: bad_record_mac', () => {
+  it('a protected record too short to hold a tag (16 bytes; 8 for CCM_8), or truncated, every suite: bad_record_mac', () => {
     for (const suite of CIPHER_SUITE_NAMES) {
       for (const length of [0, 1, 15, 16]) {
-        const p = pair({ cipherSuites: [suite] });
+        const p = pair({ cipherSuites: [suite] }, { cipherSuites: [suite] });
         connect(p);
         feed(p.server, concat(Uint8Array.of(23, 3, 3), u16(length), new Uint8Array(length)));
         expectFailure(p.server, 'bad_record_mac', { logs: p.logs, key: 'SERVER_TRAFFIC_SECRET_0', peer: p.client });
       }
       // A real record with its last byte cut off (the length field says so too).
-      const q = pair({ cipherSuites: [suite] });
+      const q = pair({ cipherSuites: [suite] }, { cipherSuites: [suite] });
       connect(q);
       q.client.send(Uint8Array.of(1, 2, 3));
       const data = q.client.takeOutgoing();

@@ -7,7 +7,7 @@
  *   TLS 1.2 and older, x448, secp521r1, FFDHE, P-521/Ed448/ML-DSA/rsa_pss_pss certificates,
  *   SHA-1 signatures, external PSKs.
  * - `not-implemented`: what sandtls lacks but the shared README does not declare out of scope
- *   (brainpool groups, the CCM suites, the secp*MLKEM hybrids). RFC 8879 certificate compression,
+ *   (brainpool groups, the secp*MLKEM hybrids). RFC 8879 certificate compression,
  *   also missing, is not left out: its two scripts run and fail (expected-failures.json).
  *   Listed so that the gap is visible in every report; the coordinator decides whether each one
  *   becomes `by-design` or work to do.
@@ -376,9 +376,6 @@ export const TLSFUZZER_SCRIPTS: readonly ScriptEntry[] = [
     script: 'test-tls13-symetric-ciphers.py',
     server: RSA,
     args: ['-n', '0'],
-    exclude: [
-      { case: 'check connection with TLS_AES_128_CCM_*', kind: 'not-implemented', reason: 'TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 are not implemented' },
-    ],
   },
   {
     name: 'test-tls13-unencrypted-alert.py',

@@ -16,6 +16,7 @@
  * - The peer's close_notify is answered with ours, then FIN; a fatal alert (ours or the peer's)
  *   is followed by FIN. Either way the socket is then read (and the data dropped) until the
  *   client closes it, so that the client never sees a reset before it has read the alert.
+ * - Every cipher suite is on: the defaults, then TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256.
  * - Session tickets (2 by default) and 0-RTT (`--early-data`, default 16384 bytes) are on;
  *   client certificates are verified against certs/ca.pem, which issued tlsfuzzer's client keys.
  * @module
@@ -23,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { defaultPlatform, init, type Connection, type ServerConfig } from '../../src/index.js';
+import { DEFAULT_CIPHER_SUITES, defaultPlatform, init, type Connection, type ServerConfig } from '../../src/index.js';
 
 const CERTS = fileURLToPath(new URL('./certs/', import.meta.url));
 const CERT_TYPES = ['rsa', 'ecdsa', 'ecdsa-p384', 'ed25519'] as const;
@@ -91,6 +92,9 @@ export function fuzzServerConfig(options: FuzzServerOptions): ServerConfig {
   return {
     certificateChain: pem(`server-${options.cert}.pem`),
     privateKey: pem(`server-${options.cert}-key.pem`),
+    // The opt-in AES-CCM suites too, after the defaults (test-tls13-symetric-ciphers.py asks for
+    // each suite alone); a client listing CCM first gets it, as the client's order decides.
+    cipherSuites: [...DEFAULT_CIPHER_SUITES, 'TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'],
     ...(options.tickets === 0 ? { tickets: false } : { tickets: { count: options.tickets } }),
     ...(options.earlyData > 0 && options.tickets > 0 ? { maxEarlyDataSize: options.earlyData } : {}),
     // The roots serve handshake client authentication and post-handshake authentication alike.

@@ -53,7 +53,7 @@ export function selfTestKeys(): Record<'p256' | 'p384' | 'ed25519' | 'rsa', Priv
 /**
  * Known-answer tests. Throws `SelfTestError` naming the first primitive that disagrees.
  * Vectors: FIPS 180 ("abc"), RFC 4231 case 2, RFC 5869 case 1, the GCM specification's test
- * cases 2 and 14, RFC 8439 2.8.2, RFC 7748 6.1, Wycheproof ECDH tcId 1, RFC 6979 A.2.5/A.2.6,
+ * cases 2 and 14, NIST SP 800-38C Example 3 (CCM, tag 8 and 16), RFC 8439 2.8.2, RFC 7748 6.1, Wycheproof ECDH tcId 1, RFC 6979 A.2.5/A.2.6,
  * RFC 8032 TEST 1, Wycheproof ML-KEM-768 tcId 2, and a fixed RSA-2048 key.
  */
 export function runSelfTests(c: CryptoProvider): void {
@@ -80,6 +80,17 @@ export function runSelfTests(c: CryptoProvider): void {
   expect('AES-128-GCM open', gcm128.open(zeros12, sealed128, new Uint8Array(0)), '00000000000000000000000000000000');
   const gcm256 = c.aeadKey('AES-256-GCM', new Uint8Array(32));
   expect('AES-256-GCM seal', gcm256.seal(zeros12, new Uint8Array(16), new Uint8Array(0)), 'cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919');
+  // SP 800-38C C.3: a 12-byte nonce, as TLS uses; its 64-bit tag is CCM-8's, the 128-bit one
+  // (same inputs) was checked against node:crypto (OpenSSL).
+  const ccmKey = hexToBytes('404142434445464748494a4b4c4d4e4f');
+  const ccmNonce = hexToBytes('101112131415161718191a1b');
+  const ccmAad = hexToBytes('000102030405060708090a0b0c0d0e0f10111213');
+  const ccmPayload = hexToBytes('202122232425262728292a2b2c2d2e2f3031323334353637');
+  const ccm8 = c.aeadKey('AES-128-CCM-8', ccmKey);
+  const sealedCcm8 = ccm8.seal(ccmNonce, ccmPayload, ccmAad);
+  expect('AES-128-CCM-8 seal', sealedCcm8, 'e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+  expect('AES-128-CCM-8 open', ccm8.open(ccmNonce, sealedCcm8, ccmAad), '202122232425262728292a2b2c2d2e2f3031323334353637');
+  expect('AES-128-CCM seal', c.aeadKey('AES-128-CCM', ccmKey).seal(ccmNonce, ccmPayload, ccmAad), 'e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5c87ae488918de93f17dd3e4934347f44');
   const chacha = c.aeadKey('CHACHA20-POLY1305', hexToBytes('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f'));
   const sunscreen = utf8("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
   const chachaNonce = hexToBytes('070000004041424344454647');

@@ -77,7 +77,11 @@ export interface CommonConfig {
   /**
    * Cipher suites in preference order (default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM). A
    * server follows the client's order among these unless `cipherSuiteSelection` is
-   * `'server-preference'`.
+   * `'server-preference'`. `TLS_AES_128_CCM_SHA256` and `TLS_AES_128_CCM_8_SHA256` (RFC 8446
+   * B.4) are implemented but never on by default, as in OpenSSL: list them to enable them, e.g.
+   * `[...DEFAULT_CIPHER_SUITES, 'TLS_AES_128_CCM_SHA256']`, for peers that have only AES-CCM
+   * (constrained devices). CCM_8 has a 64-bit tag and IANA marks it not recommended (RFC 8447):
+   * enable it only for such a peer that asks for it.
    */
   readonly cipherSuites?: readonly CipherSuiteName[];
   /** Groups in preference order (default: X25519MLKEM768, x25519, secp256r1, secp384r1). */
@@ -294,6 +298,7 @@ export interface ServerConfig extends CommonConfig {
 // Resolution
 // ---------------------------------------------------------------------------------------------
 
+/** The suites on when `cipherSuites` is not given; the CCM suites are opt-in. */
 export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = Object.freeze([
   'TLS_AES_128_GCM_SHA256',
   'TLS_CHACHA20_POLY1305_SHA256',

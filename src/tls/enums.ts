@@ -10,7 +10,7 @@
  * Where the crypto layer implements an algorithm, a second lookup maps the code point to the
  * crypto layer's name (`supportedNamedGroup`, `supportedSignatureScheme`; for cipher suites,
  * `cipherSuiteByCode` in suites.ts).
- * Known-but-unsupported code points (secp521r1, rsa_pss_pss_*, TLS_AES_128_CCM_SHA256, ...) have
+ * Known-but-unsupported code points (secp521r1, rsa_pss_pss_*, ...) have
  * IANA names here but no crypto mapping.
  * @module
  */
@@ -319,8 +319,8 @@ export function alertName(code: number): AlertName | undefined {
  * | TLS_AES_128_CCM_8_SHA256     | {0x13,0x05} |
  * +------------------------------+-------------+
  * ```
- * The CCM suites are known but not implemented; suites.ts describes the implemented three
- * (hash, AEAD, key and IV lengths) and the `satisfies` below keeps both tables in step.
+ * All five are implemented (the CCM ones off by default); suites.ts describes each (hash, AEAD,
+ * key and IV lengths) and the `satisfies` below keeps both tables in step.
  * @example
  * CIPHER_SUITE.TLS_AES_128_GCM_SHA256; // 0x1301
  */

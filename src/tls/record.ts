@@ -296,11 +296,20 @@ export class RecordReader {
  * records keep the attacker's advantage near 2^-57; sandtls asks for a KeyUpdate from 2^24 on,
  * leaving millions of records for it to take effect, and refuses to seal past the limit.
  * ChaCha20-Poly1305: the sequence number (2^64) runs out before the limit is reached.
+ * AES-128-CCM and AES-128-CCM-8: RFC 8446 5.5 gives no figure. CCM's bound charges about 2l
+ * blocks per l-block message where GCM's charges l (draft-irtf-cfrg-aead-limits, AEAD_AES_128_CCM;
+ * RFC 9147 Appendix B applies it to full-size records), so sandtls keeps half of GCM's budget in
+ * the exponent, conservatively: at most 2^23.5 records per key, a KeyUpdate asked for from 2^23.
+ * CCM-8's 64-bit tag weakens integrity, not confidentiality: each forged record succeeds with
+ * probability 2^-64, and TLS (unlike DTLS, RFC 9147 4.5.3) tears the connection down at the first
+ * record that fails authentication, so an attacker gets one try per connection.
  */
 export const AEAD_RECORD_LIMITS: Readonly<Record<AeadName, { readonly keyUpdateAt: bigint; readonly maxRecords: bigint }>> = Object.freeze({
   'AES-128-GCM': { keyUpdateAt: 2n ** 24n, maxRecords: 23_726_566n }, // floor(2^24.5)
   'AES-256-GCM': { keyUpdateAt: 2n ** 24n, maxRecords: 23_726_566n },
   'CHACHA20-POLY1305': { keyUpdateAt: 2n ** 64n - 2n ** 32n, maxRecords: 2n ** 64n },
+  'AES-128-CCM': { keyUpdateAt: 2n ** 23n, maxRecords: 11_863_283n }, // floor(2^23.5)
+  'AES-128-CCM-8': { keyUpdateAt: 2n ** 23n, maxRecords: 11_863_283n },
 });
 
 /** Sequence numbers are 64-bit and must not wrap (RFC 8446 5.3): 2^64 - 1 is the last usable. */

@@ -223,6 +223,8 @@ export const CIPHER_SUITE_CODES: Record<string, number> = {
   TLS_AES_128_GCM_SHA256: 0x1301,
   TLS_AES_256_GCM_SHA384: 0x1302,
   TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+  TLS_AES_128_CCM_SHA256: 0x1304,
+  TLS_AES_128_CCM_8_SHA256: 0x1305,
 };
 export const GROUP_CODES: Record<string, number> = {
   secp256r1: 23,
