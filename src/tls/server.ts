@@ -35,6 +35,7 @@ import {
   encodeCertificate,
   encodeCertificateRequest,
   encodeCertificateVerify,
+  clientHelloRawExtensions,
   encodeEncryptedExtensions,
   encodeFinished,
   encodeHelloRetryRequest,
@@ -860,16 +861,14 @@ function _checkRetriedHello(first: Decoded<ClientHello>, second: Decoded<ClientH
   if (second.cipherSuites.length !== first.cipherSuites.length || second.cipherSuites.some((s, i) => s !== first.cipherSuites[i])) {
     throw changed('cipher_suites');
   }
-  const a = _helloParts(first.raw);
-  const b = _helloParts(second.raw);
-  // What is left before the extensions: legacy_version and legacy_compression_methods.
-  if (!constantTimeEqual(a.prefix, b.prefix)) throw changed('legacy_version or legacy_compression_methods');
-  const before = a.extensions.filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
-  const after = b.extensions.filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
+  // legacy_compression_methods is [0] in both (the decoder refuses anything else).
+  if (second.legacyVersion !== first.legacyVersion) throw changed('legacy_version');
+  const before = clientHelloRawExtensions(first).filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
+  const after = clientHelloRawExtensions(second).filter((e) => !_RETRY_MAY_CHANGE.has(e.type));
   for (let i = 0; i < Math.max(before.length, after.length); i++) {
     const x = before[i];
     const y = after[i];
-    if (x && y && x.type === y.type && constantTimeEqual(x.bytes, y.bytes)) continue;
+    if (x && y && x.type === y.type && constantTimeEqual(x.data, y.data)) continue;
     const type = x?.type ?? y!.type;
     const how = !y ? 'removed or moved' : !x ? 'added or moved' : x.type !== y.type ? 'moved, added or removed' : 'altered';
     throw changed(`its extensions (${extensionTypeName(type) ?? `extension ${type}`} ${how})`);
@@ -887,26 +886,6 @@ function _checkRetriedHello(first: Decoded<ClientHello>, second: Decoded<ClientH
   }
 }
 
-/**
- * A ClientHello's bytes before its extension block (legacy_version through
- * legacy_compression_methods) and each extension whole (type, length, data), in wire order. Only
- * for a message the decoder has accepted: its layout is known to be sound.
- */
-function _helloParts(raw: Uint8Array): { prefix: Uint8Array; extensions: { type: number; bytes: Uint8Array }[] } {
-  const u16 = (at: number) => (raw[at]! << 8) | raw[at + 1]!;
-  let at = 4 + 2 + 32; // handshake header, legacy_version, random
-  at += 1 + raw[at]!; // legacy_session_id
-  at += 2 + u16(at); // cipher_suites
-  at += 1 + raw[at]!; // legacy_compression_methods
-  const prefix = raw.subarray(4, at);
-  const extensions: { type: number; bytes: Uint8Array }[] = [];
-  if (at + 2 > raw.length) return { prefix, extensions };
-  const end = at + 2 + u16(at);
-  for (at += 2; at + 4 <= end; at += 4 + u16(at + 2)) {
-    extensions.push({ type: u16(at), bytes: raw.subarray(at, at + 4 + u16(at + 2)) });
-  }
-  return { prefix, extensions };
-}
 
 function _destroyFlight(flight: _Flight): void {
   flight.clientHandshakeSecret.fill(0);
