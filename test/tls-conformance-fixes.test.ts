@@ -245,6 +245,24 @@ describe('the second ClientHello (RFC 8446 4.1.2)', () => {
     }
   });
 
+  it('handshake data after a ClientHello that earns a HelloRetryRequest, in the same record, is unexpected_message (BoGo PartialSecondClientHelloAfterFirst)', () => {
+    // The client cannot have seen the HelloRetryRequest yet: anything after its first ClientHello
+    // was sent blind. Whole or partial second ClientHello alike; no HelloRetryRequest goes out.
+    for (const cut of [10, undefined]) {
+      const p = pair({}, HRR_SERVER);
+      const first = records(p.client.takeOutgoing()).find((r) => r.type === CONTENT_TYPE.handshake)!.body;
+      const blind = first.subarray(0, cut ?? first.length);
+      feed(p.server, record(CONTENT_TYPE.handshake, concat(first, blind)));
+      expectLocalFailure(p.server, 'unexpected_message', /HelloRetryRequest/);
+      const out = records(p.server.takeOutgoing());
+      expect(out.map((r) => r.type)).toEqual([CONTENT_TYPE.alert]);
+      expect(alertName(out[0]!.body[1]!)).toBe('unexpected_message');
+    }
+    // The same bytes in two records (the real client after the HelloRetryRequest) are fine.
+    const { p } = retried();
+    expect(p.server.state).not.toBe('failed');
+  });
+
   it('what RFC 8446 4.1.2 allows is accepted: a cookie anywhere, padding added, the real client unchanged', () => {
     const cookie = (first: Uint8Array) => first.subarray(6, 38);
     // A cookie inserted in the middle, as tlsfuzzer's test-tls13-hrr does.

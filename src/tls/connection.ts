@@ -133,7 +133,8 @@ export interface HandshakeContext {
   allowChangeCipherSpec(allowed: boolean): void;
   /**
    * A HelloRetryRequest went out or came in: the peer may send one more change_cipher_spec (a
-   * client that sent 0-RTT data sends one after each ClientHello, RFC 8446 D.4).
+   * client that sent 0-RTT data sends one after each ClientHello, RFC 8446 D.4). Throws
+   * unexpected_message if more handshake data came in the same flight.
    */
   helloRetried(): void;
   /** The handshake is over: application data may flow. */
@@ -860,6 +861,12 @@ export class Connection {
         this.#earlyDataBudget = budget;
       },
       helloRetried: () => {
+        // Nothing may follow a HelloRetryRequest, or the ClientHello that earned one, until the
+        // other side has read it: handshake data already here was sent blind (BoringSSL's
+        // EXCESS_HANDSHAKE_DATA).
+        if (this.#unprocessed > 0 || this.#heldLength > 0) {
+          throw _localAlert('unexpected_message', 'handshake data arrived after the first ClientHello or the HelloRetryRequest, before the peer could have read it');
+        }
         this.#ccsLimit = 2;
       },
       allowChangeCipherSpec: (allowed) => {

@@ -252,8 +252,8 @@ class _ServerHandshake implements HandshakeMachine {
     // RFC 8446 4.4.1: the transcript continues from message_hash(Hash(ClientHello1)).
     const h = hashFunction(choice.suite.hash);
     const transcript = h.create().update(encodeMessageHash(h.digest(hello.raw))).update(retry);
-    this.#ctx.sendHandshake(retry);
     this.#ctx.helloRetried();
+    this.#ctx.sendHandshake(retry);
     // RFC 8446 D.4: a compatibility-mode client gets the dummy change_cipher_spec right after
     // the server's first handshake message.
     if (hello.legacySessionId.length > 0) this.#ctx.sendChangeCipherSpec();
