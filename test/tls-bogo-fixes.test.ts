@@ -297,7 +297,11 @@ describe('key shares against supported_groups (RFC 8446 4.2.8, 4.2.7; tlsfuzzer 
   const ARBITRARY_EXPLICIT_PRIME = 0xff01;
 
   /** The server's answer to a default client's ClientHello with its groups and shares replaced. */
-  function answer(groups: readonly number[], shares: readonly { group: number; keyExchange?: Uint8Array }[]): { server: Connection; first: Rec } {
+  function answer(
+    groups: readonly number[],
+    shares: readonly { group: number; keyExchange?: Uint8Array }[],
+    versions?: readonly number[],
+  ): { server: Connection; first: Rec } {
     const p = pair({ grease: false, groups: ['x25519', 'secp256r1'], keyShares: ['x25519', 'secp256r1'] });
     const original = decodeClientHello(records(p.client.takeOutgoing())[0]!.body.slice());
     const real = findExtension(original.extensions, 'key_share')!.clientShares;
@@ -305,6 +309,7 @@ describe('key shares against supported_groups (RFC 8446 4.2.8, 4.2.7; tlsfuzzer 
     const extensions = original.extensions.map((e): ClientHelloExtension => {
       if (e.type === 'supported_groups') return { type: 'supported_groups', namedGroupList: [...groups] };
       if (e.type === 'key_share') return { type: 'key_share', clientShares };
+      if (e.type === 'supported_versions' && versions) return { type: 'supported_versions', versions: [...versions] };
       return e;
     });
     const hello: ClientHello = { ...original, extensions };
@@ -328,14 +333,27 @@ describe('key shares against supported_groups (RFC 8446 4.2.8, 4.2.7; tlsfuzzer 
         [[obsolete, P256], [{ group: obsolete }, { group: P256 }]],
         [[P256, obsolete], [{ group: P256 }, { group: obsolete }]],
       ] as const) {
-        const { server } = answer(groups, shares);
-        expectLocalFailure(server, 'illegal_parameter', /obsolete group/);
+        // Offering TLS 1.2 too: only the share, not the listing, is at fault.
+        const { server } = answer(groups, shares, [0x0304, 0x0303]);
+        expectLocalFailure(server, 'illegal_parameter', /a key share for the obsolete group/);
       }
     }
   });
 
-  it('obsolete groups merely listed in supported_groups are ignored: the handshake goes on with a valid share', () => {
-    const { server, first } = answer([SECP224R1, ARBITRARY_EXPLICIT_PRIME, X25519], [{ group: X25519 }]);
+  it('obsolete groups listed in supported_groups by a client offering TLS 1.3 only: illegal_parameter, even with no share or a valid one', () => {
+    for (const [groups, shares] of [
+      [[SECP224R1], []],
+      [[ARBITRARY_EXPLICIT_PRIME, P256], [{ group: P256 }]],
+      [[P256, SECP224R1], [{ group: P256 }]],
+    ] as const) {
+      const { server, first } = answer(groups, shares);
+      expectLocalFailure(server, 'illegal_parameter', /obsolete group 0x(0015|ff01), and the client offers TLS 1.3 only/);
+      expect([first.type, first.body[1]]).toEqual([CONTENT_TYPE.alert, ALERT.illegal_parameter]);
+    }
+  });
+
+  it('obsolete groups listed in supported_groups by a client that also offers TLS 1.2 are ignored: the handshake goes on with a valid share', () => {
+    const { server, first } = answer([SECP224R1, ARBITRARY_EXPLICIT_PRIME, X25519], [{ group: X25519 }], [0x0304, 0x0303]);
     expect(server.error).toBeUndefined();
     expect(first.type).toBe(CONTENT_TYPE.handshake);
     const serverHello = decodeServerHello(first.body.slice());

@@ -375,7 +375,7 @@ class _ServerHandshake implements HandshakeMachine {
     if (!groupsExt || !sharesExt) {
       throw _localAlert('missing_extension', `ClientHello without ${groupsExt ? 'key_share' : 'supported_groups'} (RFC 8446 9.2)`);
     }
-    _checkKeyShareGroups(sharesExt.clientShares, groupsExt.namedGroupList);
+    _checkKeyShareGroups(sharesExt.clientShares, groupsExt.namedGroupList, versions.versions);
     // RFC 8446 4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
     // extension, servers MUST abort the handshake" (even one that would ignore the PSK).
     if (findExtension(hello.extensions, 'pre_shared_key') && !findExtension(hello.extensions, 'psk_key_exchange_modes')) {
@@ -826,9 +826,16 @@ function _isObsoleteGroup(code: number): boolean {
  * "illegal_parameter" alert". RFC 8446 4.2.7: obsolete_RESERVED groups "MUST NOT be offered or
  * negotiated by TLS 1.3 implementations"; a key share for one offers it to TLS 1.3 itself, so it
  * is illegal_parameter too (what tlsfuzzer's test-tls13-obsolete-curves expects). One merely
- * listed in supported_groups is ignored: a client that also speaks TLS 1.2 may list it.
+ * listed in supported_groups is ignored when the client also offers TLS 1.2 or older (it may be
+ * there for them); a client offering TLS 1.3 alone has no use for it, so it is illegal_parameter.
  */
-function _checkKeyShareGroups(shares: readonly KeyShareEntry[], supportedGroups: readonly number[]): void {
+function _checkKeyShareGroups(shares: readonly KeyShareEntry[], supportedGroups: readonly number[], versions: readonly number[]): void {
+  if (!versions.some((v) => v >= 0x0300 && v <= 0x0303)) {
+    const obsolete = supportedGroups.find(_isObsoleteGroup);
+    if (obsolete !== undefined) {
+      throw _localAlert('illegal_parameter', `supported_groups lists the obsolete group 0x${obsolete.toString(16).padStart(4, '0')}, and the client offers TLS 1.3 only (RFC 8446 4.2.7)`);
+    }
+  }
   for (const { group } of shares) {
     if (!supportedGroups.includes(group)) {
       throw _localAlert('illegal_parameter', `a key share for group 0x${group.toString(16).padStart(4, '0')}, which supported_groups does not list (RFC 8446 4.2.8)`);
