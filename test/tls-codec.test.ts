@@ -2,7 +2,7 @@
  * The TLS 1.3 wire codec (src/tls/codec.ts, enums.ts) and handshake message codecs
  * (src/tls/messages.ts, src/tls/msgs/): round trips of every message and extension, no proper
  * prefix decoding, the RFC 8446 4.2 extension rules, limits, GREASE, and the plaintext messages
- * of the RFC 8448 example handshakes read in place from ../shared/vectors/rfc8448/transcripts.vec.
+ * of the RFC 8448 example handshakes read from test/vectors/rfc8448/transcripts.vec.
  */
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes, hexToBytes } from '../src/crypto/bytes.js';

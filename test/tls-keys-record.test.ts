@@ -1,6 +1,6 @@
 /**
  * The TLS 1.3 key schedule (RFC 8446 7) and record layer (RFC 8446 5), against the RFC 8448
- * example handshakes (read in place from ../shared/vectors/rfc8448/transcripts.vec) and unit
+ * example handshakes (read from test/vectors/rfc8448/transcripts.vec) and unit
  * tests of every limit and alert.
  *
  * The RFC 8448 runs replay the handshakes from the outside: the ECDHE secret comes from the

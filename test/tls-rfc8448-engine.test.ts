@@ -4,7 +4,7 @@
  * write the trace's records byte for byte (ServerHello, HelloRetryRequest, the encrypted server
  * flight, close_notify), then accept the trace's client flight.
  *
- * The vectors (../shared/vectors/rfc8448/transcripts.vec, read in place) list each side's RNG
+ * The vectors (test/vectors/rfc8448/transcripts.vec) list each side's RNG
  * pool as "random(32), then the key-share private key". Two things the servers needed are not
  * in the pools:
  * - The RSA-PSS salt of the CertificateVerify: recovered from the trace's signature with the

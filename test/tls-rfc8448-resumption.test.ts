@@ -1,6 +1,6 @@
 /**
  * RFC 8448 resumption and 0-RTT known answers (issue 7): the Resumed_0RTT_Handshake trace of
- * ../shared/vectors/rfc8448/transcripts.vec (read in place), which is RFC 8448 section 4.
+ * test/vectors/rfc8448/transcripts.vec, which is RFC 8448 section 4.
  *
  * The trace resumes the session of Simple_1RTT_Handshake (RFC 8448 section 3). Its ticket is
  * the trace server's own, opaque to anyone else, so the sandtls server runs in stateful mode with

@@ -298,7 +298,7 @@ function report(what: string, t: Tally): void {
 // Seeds
 // ---------------------------------------------------------------------------------------
 
-const VECTORS = new URL('../../shared/vectors/rfc8448/', import.meta.url);
+const VECTORS = new URL('./vectors/rfc8448/', import.meta.url);
 const vector = (file: string): string => readFileSync(new URL(file, VECTORS), 'utf8');
 
 const ecSpki = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }));

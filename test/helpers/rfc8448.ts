@@ -1,5 +1,5 @@
 /**
- * Reads ../shared/vectors/rfc8448/transcripts.vec in place (never copied into the project).
+ * Reads test/vectors/rfc8448/transcripts.vec (Botan's copy of the RFC 8448 traces; see test/vectors/NOTICE).
  *
  * Format: `[Scenario]` headers, then `Key = value` lines; `#` starts a comment line. Values are
  * hex (upper or lower case) except the few keys in {@link RFC8448_TEXT_KEYS}. Whitespace inside

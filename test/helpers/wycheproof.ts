@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** ../shared/vectors, read in place (never copied into the project). */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+/** test/vectors: third-party vectors copied unmodified into the project (origin and licences in test/vectors/NOTICE). */
+export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
 
 export type WycheproofResult = 'valid' | 'invalid' | 'acceptable';
 
@@ -25,7 +25,7 @@ export interface WycheproofFile {
   testGroups: WycheproofGroup[];
 }
 
-/** Loads ../shared/vectors/wycheproof/NAME. */
+/** Loads test/vectors/wycheproof/NAME. */
 export function loadWycheproof(name: string): WycheproofFile {
   return JSON.parse(readFileSync(`${VECTORS_DIR}wycheproof/${name}`, 'utf8')) as WycheproofFile;
 }
