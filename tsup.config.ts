@@ -1,4 +1,30 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * An esbuild plugin for an entry point built from src/<dir>/: its imports of the library root
+ * ('../index.js' from a file directly in src/<dir>/) stay imports of the root bundle, ./index.js
+ * beside the output in dist/, instead of pulling the engine into this bundle.
+ */
+function importRootBundle(dir: 'cli' | 'node'): NonNullable<Options['esbuildPlugins']>[number] {
+  const importer = new RegExp(`[\\\\/]src[\\\\/]${dir}[\\\\/][^\\\\/]+$`);
+  return {
+    name: `sandtls-${dir}-imports-root-bundle`,
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (importer.test(args.importer) ? { path: './index.js', external: true } : undefined));
+    },
+  };
+}
+
+/**
+ * The source maps ship (package.json "files": dist) and carry the TypeScript they map to
+ * (`sourcesContent`): src/ is not in the package, so a map without it would point at files an
+ * installation does not have. With it, stack traces (`node --enable-source-maps`, devtools,
+ * bundlers) name src/... lines, and the package holds the commented source of exactly the code
+ * it runs. esbuild's default, set here so that it stays so.
+ */
+const withSourcesContent: NonNullable<Options['esbuildOptions']> = (options) => {
+  options.sourcesContent = true;
+};
 
 export default defineConfig([
   {
@@ -8,6 +34,7 @@ export default defineConfig([
     // declaration of Engine, Connection, ... (a second copy would not be assignable: #private).
     dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts' } },
     sourcemap: true,
+    esbuildOptions: withSourcesContent,
     // The other configs write into dist/ at the same time: leave their files alone.
     clean: ['!cli.*', '!node.*'],
     target: 'es2022',
@@ -15,16 +42,20 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The `sandtls` command (package.json "bin"): Node only, executable.
+    // The `sandtls` command (package.json "bin"): Node only, executable. Like sandtls/node below,
+    // it imports the library ('../index.js' from src/cli/ becomes ./index.js beside it) instead of
+    // bundling a second copy of the engine: dist/cli.js holds the command's own code only.
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,
+    esbuildOptions: withSourcesContent,
     clean: false,
     target: 'node20',
     platform: 'node',
     treeshake: true,
     banner: { js: '#!/usr/bin/env node' },
+    esbuildPlugins: [importRootBundle('cli')],
   },
   {
     // sandtls/node (package.json "exports" "./node"): Node only. Its core imports ('../index.js'
@@ -34,19 +65,11 @@ export default defineConfig([
     format: ['esm'],
     dts: false, // rolled up with the root's declarations, above
     sourcemap: true,
+    esbuildOptions: withSourcesContent,
     clean: false,
     target: 'node20',
     platform: 'node',
     treeshake: true,
-    esbuildPlugins: [
-      {
-        name: 'sandtls-node-imports-root-bundle',
-        setup(build) {
-          build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
-            /[\\/]src[\\/]node[\\/][^\\/]+$/.test(args.importer) ? { path: './index.js', external: true } : undefined,
-          );
-        },
-      },
-    ],
+    esbuildPlugins: [importRootBundle('node')],
   },
 ]);
