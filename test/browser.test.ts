@@ -11,21 +11,43 @@
  * ALPN, SNI, and SHA-256 of every byte. A name the certificate does not cover and a CA that did
  * not issue it must fail in the browser with the right alert, which the server receives.
  *
- * Chromium comes from Debian (`apt-get install chromium`, done by .ci/run); playwright-core only
- * drives it and downloads nothing. Without /usr/bin/chromium every test here fails with that
- * instruction: a browser test that silently skips proves nothing.
+ * The browser (issue 16): playwright-core only drives it (executablePath) and downloads nothing.
+ * The first of these whose `--version` runs is used:
+ * 1. CHROME_PATH, when set: that browser and no other (an explicit choice is never replaced).
+ * 2. The Chromium inside the npm package @sparticuz/chromium (a devDependency; Linux x64 only):
+ *    `npm ci` brings it, and package-lock.json pins it, so CI and every Linux x64 laptop run the
+ *    same build with nothing else to install. Its brotli-packed headless shell (bin/chromium.br)
+ *    and the NSS, NSPR and expat libraries it links (bin/al2023.tar.br, built for Lambda) are
+ *    unpacked once into node_modules/.cache/sandtls-chromium-<version>/ (staged, then renamed
+ *    into place, so a second run never sees half a binary), and it runs with LD_LIBRARY_PATH on
+ *    those libraries: it needs nothing from the system but glibc. Of the package's own
+ *    `chromium.args` (for Lambda) none is needed here: --single-process and --no-zygote work
+ *    around Lambda's missing sandbox syscalls, the rest tune rendering and security features this
+ *    test does not touch; the flags below are enough.
+ * 3. A system Chrome or Chromium: /usr/bin/chromium (Debian's `chromium`), chromium-browser,
+ *    google-chrome(-stable), the macOS apps. For machines where the npm binary cannot run (macOS,
+ *    arm64, an older glibc).
+ * None starts: the browser is a missing system tool (test/helpers/system-tools.ts): the suite is
+ * skipped locally with the reason listed at the end of the run, and fails under CI=true, naming
+ * `sudo apt-get install -y chromium`. SANDTLS_TEST_HIDE_TOOLS=npm-chromium skips candidate 2
+ * (to test the fallback); =chromium hides every browser (to test the skip).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { createBrotliDecompress } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'tsup';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hiddenTools, requireTool } from './helpers/system-tools.js';
 import { bridgeUpgrade, type BridgeRecord } from './helpers/websocket-bridge.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,8 +55,128 @@ const DIST_INDEX = join(ROOT, 'dist/index.js');
 const TLS_FIXTURES = join(ROOT, 'test/fixtures/tls');
 const PAGE_SCRIPT = join(ROOT, 'test/fixtures/browser/page.js');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_MISSING = `chromium is not installed: .ci/run installs it with apt-get install chromium (${CHROMIUM} is missing)`;
+// ---------------------------------------------------------------------------------------------
+// The browser: CHROME_PATH, else npm's @sparticuz/chromium, else a system Chrome/Chromium
+// ---------------------------------------------------------------------------------------------
+
+interface Browser {
+  /** Where it came from, for the log. */
+  source: string;
+  executablePath: string;
+  /** Extra environment (LD_LIBRARY_PATH for the npm Chromium's libraries). */
+  env: Record<string, string>;
+  version: string;
+}
+
+const SYSTEM_BROWSERS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome-stable',
+  '/usr/bin/google-chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+
+/** `--version` of a candidate: its output, or why it does not run (missing, a missing .so). */
+function browserVersion(executablePath: string, env: Record<string, string> = {}): { version: string } | { error: string } {
+  if (!existsSync(executablePath)) return { error: `${executablePath}: not found` };
+  const run = spawnSync(executablePath, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  if (run.status === 0) return { version: run.stdout.trim() };
+  return { error: `${executablePath} --version: ${run.error?.message ?? `exit ${run.status ?? run.signal}`} ${run.stderr.trim().split('\n')[0] ?? ''}`.trim() };
+}
+
+/** Files of a plain tar archive (regular files only; the package's archives have nothing else). */
+function* tarFiles(tar: Buffer): Generator<{ name: string; data: Buffer }> {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) return;
+    const field = (start: number, length: number) => header.subarray(start, start + length).toString('latin1').replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    // POSIX ustar keeps a name prefix at 345; old GNU headers keep other fields there.
+    const prefix = header.subarray(257, 263).toString('latin1') === 'ustar\0' ? field(345, 155) : '';
+    const name = [prefix, field(0, 100)].filter(Boolean).join('/');
+    const type = field(156, 1);
+    if (type === '' || type === '0') yield { name, data: tar.subarray(offset + 512, offset + 512 + size) };
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
+async function decompress(source: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(createReadStream(source), createBrotliDecompress(), async function* (input: AsyncIterable<Buffer>) {
+    for await (const chunk of input) chunks.push(chunk);
+  });
+  return Buffer.concat(chunks);
+}
+
+/** The npm package's Chromium, unpacked once (binary + its libraries) into node_modules/.cache. */
+async function npmChromium(): Promise<{ executablePath: string; env: Record<string, string>; version: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`@sparticuz/chromium ships a Linux x64 binary; this is ${process.platform}-${process.arch}`);
+  // The package root: the entry point's folder varies between versions (build/, build/esm/).
+  let packageDir = dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium'));
+  while (!existsSync(join(packageDir, 'bin', 'chromium.br')) && dirname(packageDir) !== packageDir) packageDir = dirname(packageDir);
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(ROOT, 'node_modules', '.cache', `sandtls-chromium-${version}`);
+  if (!existsSync(join(dir, 'chromium'))) {
+    const staging = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      mkdirSync(join(staging, 'lib'), { recursive: true });
+      await pipeline(createReadStream(join(packageDir, 'bin', 'chromium.br')), createBrotliDecompress(), createWriteStream(join(staging, 'chromium'), { mode: 0o755 }));
+      for (const file of tarFiles(await decompress(join(packageDir, 'bin', 'al2023.tar.br')))) {
+        if (file.name.startsWith('lib/')) writeFileSync(join(staging, 'lib', file.name.slice(4)), file.data, { mode: 0o755 });
+      }
+      try {
+        renameSync(staging, dir);
+      } catch (error) {
+        if (!existsSync(join(dir, 'chromium'))) throw error; // else another run unpacked it first
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return { executablePath: join(dir, 'chromium'), env: { LD_LIBRARY_PATH: join(dir, 'lib') }, version };
+}
+
+/** The browser to drive, in the order of this file's header comment, with why each other candidate was passed over. */
+async function findBrowser(): Promise<{ browser?: Browser; passedOver: string[] }> {
+  const passedOver: string[] = [];
+  const candidate = (source: string, executablePath: string, env: Record<string, string> = {}): Browser | undefined => {
+    const result = browserVersion(executablePath, env);
+    if ('version' in result) return { source, executablePath, env, version: result.version };
+    passedOver.push(`${source}: ${result.error}`);
+    return undefined;
+  };
+  const chromePath = process.env.CHROME_PATH;
+  if (chromePath) {
+    const chosen = candidate('CHROME_PATH', chromePath);
+    return chosen ? { browser: chosen, passedOver } : { passedOver };
+  }
+  if (hiddenTools().has('npm-chromium')) passedOver.push('@sparticuz/chromium: hidden by SANDTLS_TEST_HIDE_TOOLS');
+  else {
+    try {
+      const npm = await npmChromium();
+      const found = candidate(`npm @sparticuz/chromium ${npm.version}`, npm.executablePath, npm.env);
+      if (found) return { browser: found, passedOver };
+    } catch (error) {
+      passedOver.push(`@sparticuz/chromium: ${(error as Error).message}`);
+    }
+  }
+  for (const path of SYSTEM_BROWSERS) {
+    if (!existsSync(path)) continue;
+    const found = candidate('system', path);
+    if (found) return { browser: found, passedOver };
+  }
+  passedOver.push(`no system browser at ${SYSTEM_BROWSERS.join(', ')}`);
+  return { passedOver };
+}
+
+const browserChoice = await findBrowser();
+/** A browser is a system tool only when neither the npm Chromium nor a system one starts. */
+const browserTool = requireTool('chromium', {
+  probe: () => (browserChoice.browser ? true : browserChoice.passedOver.join('; ')),
+  install: 'sudo apt-get install -y chromium',
+});
+
 /** The flags this machine kind's probe used: no sandbox as root, and no background traffic (the network is closed). */
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -170,6 +312,7 @@ interface Harness {
 
 let harness: Harness | undefined;
 let setupError: Error | undefined;
+let launchMs = 0;
 const cleanups: (() => Promise<unknown> | void)[] = [];
 
 /** The harness, or the reason there is none (chromium missing, a build or launch failure). */
@@ -200,7 +343,8 @@ async function buildBrowserBundle(work: string): Promise<string> {
 }
 
 async function setUp(): Promise<Harness> {
-  if (!existsSync(CHROMIUM)) throw new Error(CHROMIUM_MISSING);
+  const browser = browserChoice.browser;
+  if (!browser) throw new Error(`no browser: ${browserChoice.passedOver.join('; ')}`);
   if (!existsSync(DIST_INDEX)) throw new Error('dist/index.js is missing (test/setup/build.ts builds it)');
   const work = mkdtempSync(join(tmpdir(), 'sandtls-browser-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
@@ -246,10 +390,18 @@ async function setUp(): Promise<Harness> {
   cleanups.push(() => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), http.close(resolve))));
   const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
-  // A new, empty profile; Debian's binary; the probe's flags.
+  // A new, empty profile; the browser findBrowser chose; the probe's flags.
   const userDataDir = mkdtempSync(join(tmpdir(), 'sandtls-chromium-'));
   cleanups.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 30_000 });
+  const launchStarted = performance.now();
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: browser.executablePath,
+    env: { ...process.env, ...browser.env } as Record<string, string>,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    timeout: 30_000,
+  });
+  launchMs = performance.now() - launchStarted;
   cleanups.push(() => context.close());
   const page = context.pages()[0] ?? (await context.newPage());
   const pageLog: string[] = [];
@@ -321,6 +473,7 @@ async function expectEcho(server: EchoServer, run: PageRun, bridge: BridgeRecord
 }
 
 beforeAll(async () => {
+  if (!browserTool.available) return; // skipped, or failed under CI=true, by browserTool.describe
   try {
     harness = await setUp();
   } catch (error) {
@@ -332,9 +485,12 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-describe('sandtls in headless Chromium over a WebSocket-to-TCP bridge', () => {
-  it('Debian chromium is installed (.ci/run installs it)', () => {
-    expect(existsSync(CHROMIUM), CHROMIUM_MISSING).toBe(true);
+browserTool.describe('sandtls in headless Chromium over a WebSocket-to-TCP bridge', () => {
+  it('a browser starts: npm @sparticuz/chromium, else a system Chrome/Chromium (see the header comment)', () => {
+    const h = ready();
+    const browser = browserChoice.browser!;
+    console.log(`browser: ${browser.version} (${browser.source}, ${browser.executablePath}), launched in ${Math.round(launchMs)} ms${browserChoice.passedOver.length ? `; passed over: ${browserChoice.passedOver.join('; ')}` : ''}`);
+    expect(h.page.isClosed()).toBe(false);
   });
 
   it('the browser bundle is one self-contained ESM file exporting connectTls and websocketStreams', () => {

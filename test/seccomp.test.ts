@@ -8,7 +8,12 @@
  *
  * Linux x86-64 only (CI is). Elsewhere the suite reports itself as not applicable, by name.
  * The addon is built here with the node-gyp that ships inside npm, against the installed Node
- * headers, and cached under test/native/seccomp/build/ by a hash of its sources.
+ * headers (--nodedir, so node-gyp downloads nothing), and cached under test/native/seccomp/build/
+ * by a hash of its sources. Building needs a C toolchain, a system tool npm cannot install (cc,
+ * c++, make, python3): without it and without a cached addon the suite is skipped locally, and
+ * fails under CI=true, naming `sudo apt-get install -y build-essential python3`
+ * (test/helpers/system-tools.ts). Node alone cannot install a seccomp filter: it has no FFI and
+ * no binding for prctl/seccomp, so a compiled addon it is.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectFullMatrix, parseReport, requireBuiltBundle, runChild, type ChildResult } from './helpers/sandbox-run.js';
+import { cToolchainTool, findNodeDir } from './helpers/system-tools.js';
 
 const SUPPORTED = process.platform === 'linux' && process.arch === 'x64';
 const ADDON_DIR = fileURLToPath(new URL('./native/seccomp/', import.meta.url));
@@ -61,14 +67,18 @@ function findNodeGyp(): string {
   return found;
 }
 
-/** The installed Node headers: npm's `nodedir` when npm passes it on, else the prefix of this node. */
-function findNodeDir(): string {
-  const candidates = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..')].filter((dir): dir is string => !!dir);
-  const found = candidates.find((dir) => existsSync(join(dir, 'include', 'node', 'node_api.h')));
-  if (!found) {
-    throw new Error(`Node headers (include/node/node_api.h) not found under ${candidates.join(' or ')}; set npm_config_nodedir`);
-  }
+/** The installed Node headers (test/helpers/system-tools.ts finds them; the toolchain gate requires them). */
+function nodeDir(): string {
+  const found = findNodeDir();
+  if (!found) throw new Error('Node headers (include/node/node_api.h) not found; set npm_config_nodedir');
   return found;
+}
+
+/** Where the addon built from the current sources is cached. */
+function cachedAddonPath(): string {
+  const hash = createHash('sha256');
+  for (const name of ADDON_SOURCES) hash.update(name).update(readFileSync(join(ADDON_DIR, name)));
+  return join(ADDON_DIR, 'build', `seccomp-${hash.digest('hex').slice(0, 16)}.node`);
 }
 
 /**
@@ -77,15 +87,13 @@ function findNodeDir(): string {
  * never see a half-written addon.
  */
 function buildAddon(): string {
-  const hash = createHash('sha256');
-  for (const name of ADDON_SOURCES) hash.update(name).update(readFileSync(join(ADDON_DIR, name)));
-  const cached = join(ADDON_DIR, 'build', `seccomp-${hash.digest('hex').slice(0, 16)}.node`);
+  const cached = cachedAddonPath();
   if (existsSync(cached)) return cached;
 
   const work = mkdtempSync(join(tmpdir(), 'sandtls-seccomp-'));
   try {
     for (const name of ADDON_SOURCES) copyFileSync(join(ADDON_DIR, name), join(work, name));
-    const build = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--nodedir=${findNodeDir()}`], {
+    const build = spawnSync(process.execPath, [findNodeGyp(), 'rebuild', `--nodedir=${nodeDir()}`], {
       cwd: work,
       encoding: 'utf8',
       env: { ...process.env, npm_config_loglevel: 'warn' },
@@ -122,7 +130,9 @@ function describeTrap(run: ChildResult): string {
 // Plain branches rather than skipIf: on Linux x64 every test runs and any failure (the addon
 // build included) fails loudly; elsewhere the one test says why the suite does not apply.
 if (SUPPORTED) {
-  describe('seccomp: a full TLS workload of the built bundle under a kill-by-default allowlist', () => {
+  // A cached addon needs no compiler; otherwise the C toolchain is required (skipped or failed without it).
+  const toolchain = cToolchainTool(existsSync(cachedAddonPath()));
+  toolchain.describe('seccomp: a full TLS workload of the built bundle under a kill-by-default allowlist', () => {
     let addon: string;
 
     beforeAll(() => {
