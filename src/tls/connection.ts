@@ -809,11 +809,16 @@ export class Connection {
   #sendAlert(description: number, reason?: string): void {
     this.#flushHandshake();
     const body = _alertBody(description);
+    // A closure alert is traced before it goes: if the trace is refused, the connection fails and
+    // the fatal alert that replaces it tells the peer. A fatal alert goes first: nothing may keep
+    // it off the wire.
+    const fatal = body[0] === ALERT_LEVEL.fatal;
+    if (!fatal) this.#trace?.alert('sent', body[0]!, description, reason);
     const protection = this.#write;
     const record = protection ? protection.seal(CONTENT_TYPE.alert, body) : encodePlaintextRecord(CONTENT_TYPE.alert, body);
     this.#out.push(record);
     if (this.#trace) {
-      this.#trace.alert('sent', body[0]!, description, reason);
+      if (fatal) this.#trace.alert('sent', body[0]!, description, reason);
       this.#trace.record('sent', CONTENT_TYPE.alert, body.length, protection ? record.length : undefined);
     }
   }
