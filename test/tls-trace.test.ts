@@ -374,6 +374,22 @@ describe('off, switched, refused', () => {
     expect(clientPlatform.written).toHaveLength(2);
   });
 
+  it('names a peer chose reach the text trace without control characters', () => {
+    // A ClientHello whose ALPN name 'h2' became ESC BEL (sandtls itself refuses such names).
+    serverPlatform.written.length = 0;
+    const hello = clientEngine.client({ serverName: TLS_SERVER_NAME, trustAnchors: TLS_CA, alpn: ['h2'] }).takeOutgoing();
+    const at = Buffer.from(hello).indexOf(Buffer.from([2, 0x68, 0x32]));
+    expect(at).toBeGreaterThan(0);
+    hello.set([0x1b, 0x07], at + 1);
+    serverEngine.server({ ...tlsIdentity('ed25519'), trace: 'messages' }).receive(hello);
+    const text = serverPlatform.written.join('');
+    expect(text).toContain('application_layer_protocol_negotiation (16, RFC 7301 3.1): 0x1b07');
+    expect(/[\x00-\x09\x0b-\x1f\x7f]/.test(text)).toBe(false);
+    // And whatever an event holds, its text form has no control character but the line breaks.
+    const event: TraceEvent = { connection: 'x\x1b', seq: 0, direction: 'sent', kind: 'alert', type: 'decode_error', name: 'decode_error', rfc: 'RFC 8446 6.2', length: 2, fields: { level: 'fatal', code: 50, reason: 'bad \x1b[2J name' } };
+    expect(formatTraceEvent(event)).toBe('[x\\x1b] → alert fatal decode_error (50) (RFC 8446 6.2): bad \\x1b[2J name\n');
+  });
+
   it('invalid trace options are configuration errors', () => {
     const base = { serverName: TLS_SERVER_NAME, trustAnchors: TLS_CA };
     for (const trace of ['verbose', { format: 'xml' }, { bytes: 'yes' }, { color: true }, { label: 'two\nlines' }, 1]) {

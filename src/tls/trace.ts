@@ -324,7 +324,12 @@ export function formatTraceEvent(event: TraceEvent): string {
       for (const line of event.dump) lines.push(..._dumpText(line));
     }
   }
-  return `${lines.join('\n')}\n`;
+  // Names a peer chose (ALPN, a reason quoting it) reach a terminal: no control character does.
+  return `${lines.map(_printable).join('\n')}\n`;
+}
+
+function _printable(line: string): string {
+  return line.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function _text(value: TraceValue): string {
@@ -412,10 +417,8 @@ const _EXTENSION_RFC: Readonly<Record<ExtensionTypeName, string>> = Object.freez
 const _hex16 = (code: number) => `0x${code.toString(16).padStart(4, '0')}`;
 const _grease = (code: number) => `GREASE(${_hex16(code)})`;
 
-function _version(code: number): string {
-  const names: Readonly<Record<number, string>> = { 0x0304: 'TLS 1.3', 0x0303: 'TLS 1.2', 0x0302: 'TLS 1.1', 0x0301: 'TLS 1.0', 0x0300: 'SSL 3.0' };
-  return names[code] ?? (isGrease(code) ? _grease(code) : _hex16(code));
-}
+const _VERSIONS: Readonly<Record<number, string>> = Object.freeze({ 0x0304: 'TLS 1.3', 0x0303: 'TLS 1.2', 0x0302: 'TLS 1.1', 0x0301: 'TLS 1.0', 0x0300: 'SSL 3.0' });
+const _version = (code: number) => _VERSIONS[code] ?? (isGrease(code) ? _grease(code) : _hex16(code));
 const _group = (code: number) => namedGroupName(code) ?? (isGrease(code) ? _grease(code) : _hex16(code));
 const _scheme = (code: number) => signatureSchemeName(code) ?? (isGrease(code) ? _grease(code) : _hex16(code));
 const _suite = (code: number) => cipherSuiteName(code) ?? (isGrease(code) ? _grease(code) : _hex16(code));
@@ -425,7 +428,8 @@ function _named(table: Readonly<Record<string, number>>, code: number): string {
 }
 const _pskMode = (code: number) => _named(PSK_KEY_EXCHANGE_MODE, code);
 const _compression = (code: number) => _named(CERTIFICATE_COMPRESSION_ALGORITHM, code);
-const _ascii = (bytes: Uint8Array) => bytesToAscii(bytes) ?? `0x${bytesToHex(bytes)}`;
+/** Printable ASCII as text (a host or protocol name), anything else as hex. */
+const _ascii = (bytes: Uint8Array) => (bytes.every((b) => b >= 0x20 && b < 0x7f) ? bytesToAscii(bytes)! : `0x${bytesToHex(bytes)}`);
 
 /** A message's fields, secret-bearing ones as lengths only. */
 function _messageFields(m: WireHandshakeMessage): Record<string, TraceValue> {
