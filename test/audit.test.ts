@@ -7,7 +7,8 @@
  *   entropy, reads the clock once per certificate chain verified and once per session-ticket
  *   step (a client's ticket age and each session it keeps; a server's ticket check and its
  *   issuing of tickets), and takes locks only for a server's shared ticket keys, session store
- *   or 0-RTT replay cache; nothing writes stderr;
+ *   or 0-RTT replay cache; stderr is written only by connections traced on purpose (the tracing
+ *   scenarios, every traced side), which otherwise touch what their untraced twins touch;
  * - the denial matrix: each scenario succeeds with exactly the capabilities the manifest lists,
  *   and with any one of them refused (after init()) fails cleanly, the right alert on the wire,
  *   and the same engine completes the scenario once the capability is allowed again. The same
@@ -155,7 +156,7 @@ describe('capabilities.json and SANDBOXING.md', () => {
     const table = renderTable(manifest, { purposes: true });
     for (const s of runs.scenarios) expect(table).toContain(s.name);
     expect(table).toContain('client_random (32 B)');
-    expect(table).toMatch(/stderr writes: 0/);
+    expect(table).toMatch(/stderr writes: [1-9]\d*/);
   });
 
   it('`sandtls audit` refuses unknown options without running anything', () => {
@@ -216,6 +217,11 @@ describe('the scenarios cover every public API', () => {
     expect(new Set(results)).toEqual(
       new Set(['valid', 'unknown_issuer', 'expired', 'not_yet_valid', 'name_mismatch', 'bad_signature', 'ca_used_as_end_entity', 'bad_encoding', 'empty_chain']),
     );
+  });
+
+  it("tracing: traced twins of a handshake ('messages', 'bytes'), a HelloRetryRequest ('json') and the record layer", () => {
+    expect(byPhase('tracing').map((s) => s.name)).toEqual(["trace: 'messages'", "trace: 'bytes'", "trace: 'json', HelloRetryRequest", "trace: 'messages', record layer"]);
+    expect(recorded(runs.scenarios.find((s) => s.name === "trace: 'json', HelloRetryRequest")!).outcome!.client!.info!.group).toBe('secp384r1');
   });
 
   it('garbage: before the handshake on each side, and after it', () => {
@@ -357,13 +363,52 @@ describe('what each API touches after init()', () => {
     }
   });
 
-  it('nothing writes stderr, and only a server takes locks, only those its tickets, session store or replay cache declare, in any run of the audit', () => {
+  it('stderr is written only in traced scenarios, by every traced side, in any run of the audit; the manifest says so', () => {
+    const all = [...runs.recorded.values(), ...runs.exact.values(), ...runs.denials.map((d) => d.run), ...runs.refusalPoints.map((d) => d.run)];
+    for (const run of all) {
+      if (run.scenario.phase === 'tracing') continue;
+      for (const side of run.scenario.sides) expect(eventsOf(run, side).filter((e) => e.capability === 'stderr'), `${run.scenario.name} (${side})`).toEqual([]);
+    }
+    // The APIs that write when a connection is traced: the ones that send or receive records.
+    const writers = new Set<string>();
+    for (const s of byPhase('tracing')) {
+      for (const side of s.sides) {
+        const writes = placedEvents(recorded(s), side).filter((e) => e.capability === 'stderr');
+        expect(writes.length, `${s.name} (${side})`).toBeGreaterThan(4);
+        for (const e of writes) writers.add(`${side} ${e.api}`);
+      }
+    }
+    expect([...writers].sort()).toEqual([
+      'client close()',
+      'client engine.client()',
+      'client receive()',
+      'client send()',
+      'client updateKeys(true)',
+      'server close()',
+      'server receive()',
+    ]);
+    // capabilities.json: the stderr column is filled exactly for the traced scenarios.
+    for (const [name, s] of Object.entries(manifest.scenarios)) {
+      for (const [side, m] of Object.entries(s.sides)) expect(m.uses.stderr !== undefined, `${name} (${side})`).toBe(s.phase === 'tracing');
+    }
+  });
+
+  it('a traced connection touches what its untraced twin touches, plus stderr', () => {
+    const twin = runs.recorded.get('handshake X25519MLKEM768 ed25519')!;
+    const others = (run: ScenarioRun, side: Side) => placedEvents(run, side).filter((e) => e.capability !== 'stderr').map((e) => `${e.api} ${e.capability} ${e.what}`);
+    for (const name of ["trace: 'messages'", "trace: 'bytes'"]) {
+      for (const side of ['client', 'server'] as const) expect(others(runs.recorded.get(name)!, side), `${name} (${side})`).toEqual(others(twin, side));
+    }
+    const record = runs.recorded.get("trace: 'messages', record layer")!;
+    for (const side of ['client', 'server'] as const) expect(others(record, side), side).toEqual([]);
+  });
+
+  it('only a server takes locks, only those its tickets, session store or replay cache declare, in any run of the audit', () => {
     const all = [...runs.recorded.values(), ...runs.exact.values(), ...runs.denials.map((d) => d.run), ...runs.refusalPoints.map((d) => d.run)];
     const lockNames = new Set<string>();
     for (const run of all) {
       for (const side of run.scenario.sides) {
         const events = eventsOf(run, side);
-        expect(events.filter((e) => e.capability === 'stderr'), run.scenario.name).toEqual([]);
         const locks = events.filter((e) => e.capability === 'locks').map((e) => e.purpose!);
         if (side !== 'server') expect(locks, `${run.scenario.name} (${side})`).toEqual([]);
         const declared = declaredLocks(run.scenario);
@@ -372,8 +417,8 @@ describe('what each API touches after init()', () => {
       }
     }
     expect([...lockNames].sort()).toEqual(['sandtls.replay', 'sandtls.session_cache', 'sandtls.ticket_keys']);
-    // Outside handshakes and resumption: no lock at all (the record layer, verification, failures, init).
-    for (const s of runs.scenarios.filter((x) => x.phase !== 'handshake' && x.phase !== 'resumption')) expect(declaredLocks(s), s.name).toEqual(new Set());
+    // Outside handshakes and resumption (and their traced twins): no lock at all (the record layer, verification, failures, init).
+    for (const s of runs.scenarios.filter((x) => x.phase !== 'handshake' && x.phase !== 'resumption' && x.phase !== 'tracing')) expect(declaredLocks(s), s.name).toEqual(new Set());
   });
 
   it('init() draws entropy only', () => {
@@ -539,7 +584,7 @@ describe('the denial matrix', () => {
     ];
     for (const o of outcomes) {
       expect(o.thenSucceeds).toBe(true);
-      if (o.state === 'failed') expect(o.error).toMatch(/^TlsAlertError internal_error \(sent, capability: (entropy|clock|locks)\)$/);
+      if (o.state === 'failed') expect(o.error).toMatch(/^TlsAlertError internal_error \(sent, capability: (entropy|clock|locks|stderr)\)$/);
     }
   });
 
@@ -574,6 +619,32 @@ describe('the denial matrix', () => {
     expect(denied('resumption', 'client', 'clock')).toMatchObject({ refusedIn: 'engine.client()', refused: 'now', alert: 'plaintext', state: 'failed' });
     // With the application's own ticket keys the engine takes no lock, so there is none to refuse.
     expect(manifest.scenarios['resumption across servers sharing external keys']!.sides.server!.whenDenied.locks).toBeUndefined();
+  });
+
+  it('a traced connection refused stderr fails like for any capability: internal_error, the alert sent untraced, the peer fails too', () => {
+    const denied = (side: Side) => manifest.scenarios["trace: 'messages'"]!.sides[side]!.whenDenied.stderr!;
+    expect(denied('client')).toEqual({
+      refusedIn: 'engine.client()',
+      refused: 'write',
+      error: 'TlsAlertError internal_error (sent, capability: stderr)',
+      state: 'failed',
+      alert: 'plaintext',
+      peer: 'failed: TlsAlertError internal_error (received)',
+      thenSucceeds: true,
+    });
+    expect(denied('server')).toMatchObject({ refusedIn: 'receive()', state: 'failed', alert: 'plaintext', peer: 'failed: TlsAlertError internal_error (received)' });
+    // Each API that writes, refused its first write: in the handshake, the alert is in plaintext;
+    // in the record layer (application data, a KeyUpdate, close_notify) it is encrypted.
+    const points = runs.refusalPoints.filter((d) => d.capability === 'stderr');
+    expect(points.map((d) => `${d.scenario.name}: ${d.side} ${d.api} ${alertOnWire(d.run, d.run.refusals[0]!)}`)).toEqual([
+      "trace: 'messages': client engine.client() plaintext",
+      "trace: 'messages': client receive() plaintext",
+      "trace: 'messages': server receive() plaintext",
+      "trace: 'messages', record layer: client send() encrypted",
+      "trace: 'messages', record layer: client updateKeys(true) encrypted",
+      "trace: 'messages', record layer: client close() encrypted",
+      "trace: 'messages', record layer: server close() encrypted",
+    ]);
   });
 
   it('init() refused its last draw (not only the first) throws InitError wrapping the refusal', () => {

@@ -348,6 +348,14 @@ export function renderSandboxing(manifest: Manifest): string {
   const lockNames = [...new Set(used('locks').flatMap((x) => Object.keys(x.m.uses.locks?.purposes ?? {})))];
   const lockSides = [...new Set(used('locks').map((x) => x.side))];
   const stderrUsed = used('stderr').length > 0;
+  const tracing = of('tracing');
+  // Whether stderr is written only where a connection is traced on purpose (and then by every traced side).
+  const stderrOnlyTraced = used('stderr').every((x) => x.phase === 'tracing');
+  const stderrLine = !stderrUsed
+    ? 'sandtls writes nothing to stderr.'
+    : stderrOnlyTraced
+      ? "sandtls writes to **stderr** only for a connection traced on purpose (`trace`, `conn.setTrace()`, sandtls/node's `enableTrace`): see Tracing below."
+      : 'sandtls writes to stderr: see below.';
   const issuanceRefusal = (capability: Capability) =>
     manifest.refusalPoints.find((x) => x.side === 'server' && x.capability === capability && issuing.some(([name]) => name === x.scenario));
   const out: string[] = [];
@@ -374,7 +382,7 @@ export function renderSandboxing(manifest: Manifest): string {
     `   shared ticket state (${lockNames.map((n) => `\`${n}\``).join(', ') || 'none recorded'}; taken by the ${lockSides.join(' and ') || 'no'} side only): with`,
     "   `defaultPlatform()` they are plain JavaScript and need nothing from the system. A server with",
     "   `tickets: false` needs neither the clock nor locks (without client certificates to verify).",
-    `   sandtls ${stderrUsed ? 'writes to stderr: see below' : 'writes nothing to stderr'}.`,
+    `   ${stderrLine}`,
     "3. Expect a missing capability to fail the connection with a `TlsAlertError` (`alert: 'internal_error'`,",
     '   `.capability` naming it), sent to the peer; the engine stays usable for the next connection.',
   );
@@ -434,7 +442,7 @@ export function renderSandboxing(manifest: Manifest): string {
   );
   p(
     '- The record layer (`send`, `read`, `updateKeys`, `exportKeyingMaterial`, `close`, `takeOutgoing`, and',
-    '  `receive` once the handshake is over) touches **no capability at all**.',
+    `  \`receive\` once the handshake is over) touches **no capability at all**${stderrOnlyTraced && stderrUsed ? ' (but stderr, when the connection is traced)' : ''}.`,
     `- A handshake draws entropy, every draw labelled with its purpose, and the client reads the clock`,
     `  once per certificate chain it verifies, in \`receive()\` (${clientClockOnce} of ${handshakes.length} handshake scenarios read it once;`,
     `  ${clientClockNever.length ? `${clientClockNever.map((n) => `\`${n}\``).join(', ')} never does` : 'none skips it'}). A server reads the clock once per client`,
@@ -453,7 +461,13 @@ export function renderSandboxing(manifest: Manifest): string {
     '  ticket and twice per look-up that resumes with a `memorySessionStore` (the binder is checked between',
     '  a `get` and the consuming `take`); accepting 0-RTT data asks the replay cache',
     '  (`sandtls.replay`) once. A resumed server signs nothing. See the table below.',
-    `- ${stderrUsed ? 'Some calls write stderr: see the tables.' : 'Nothing writes stderr (there is no debug output yet).'}`,
+    `- ${
+      !stderrUsed
+        ? 'Nothing writes stderr.'
+        : stderrOnlyTraced
+          ? `Only traced connections write stderr (the ${tracing.length} tracing scenarios); with tracing off, as in every other scenario, no API writes it.`
+          : 'Some calls write stderr: see the tables.'
+    }`,
     '- `engine.server()`, and `engine.client()` with a client certificate, derive the public key from the',
     '  private key to check that it matches the certificate: a blinded scalar multiplication, hence entropy.',
     '- `verifyCertificateChain()` reads the clock once, unless `now` is given, and draws no entropy.',
@@ -483,6 +497,35 @@ export function renderSandboxing(manifest: Manifest): string {
       resumptions.map(([name, s]) => [name, s.summary]),
     ),
   );
+
+  if (tracing.length > 0) {
+    const writes = (m: ManifestSide) =>
+      Object.entries(m.calls)
+        .filter(([, row]) => (row.stderr ?? 0) > 0)
+        .map(([api, row]) => `\`${api}\` ${row.stderr}`)
+        .join(', ');
+    const refused = tracing.flatMap(([, s]) => sidesOf(s).map(([side, m]) => ({ side, d: m.whenDenied.stderr }))).find((x) => x.d?.state === 'failed');
+    p(
+      '## Tracing',
+      "A connection traced on purpose (`trace: 'messages' | 'bytes' | 'json'` in its config, `conn.setTrace()`, or",
+      "sandtls/node's `enableTrace`) writes each record, handshake message (with its extensions, and with `'bytes'`",
+      'an annotated hex dump) and alert it sends or receives to `platform.stderr`, one write per event, from the call',
+      'that sent or received it. Never written: secrets, application data (its length only), Finished verify_data,',
+      'tickets, PSK identities and binders. Tracing changes nothing else: a traced handshake makes the entropy draws,',
+      'clock reads and lock calls of the same handshake untraced (test/audit.test.ts compares them).',
+      ...(refused?.d
+        ? [
+            `Refused stderr, a traced connection fails as for any other capability (${refused.side}: \`${refused.d.error}\` in`,
+            `\`${refused.d.refusedIn}\`, the alert ${refused.d.alert === 'none' ? 'not sent' : `sent ${refused.d.alert === 'plaintext' ? 'in plaintext' : 'encrypted'}`}, untraced).`,
+          ]
+        : []),
+      '',
+      _table(
+        ['scenario', 'side', 'stderr', 'writes per API call'],
+        tracing.flatMap(([name, s]) => sidesOf(s).map(([side, m]) => [name, side, _use(m.uses.stderr, 'stderr'), writes(m)])),
+      ),
+    );
+  }
 
   // purposes, per scenario
   p(
@@ -514,7 +557,7 @@ export function renderSandboxing(manifest: Manifest): string {
         ['entropy', _usedBy(used('entropy'), 'entropy'), '`crypto.getRandomValues` (WebCrypto)', '`getrandom` (the runtime\'s CSPRNG seeds and reseeds from it)'],
         ['clock', _usedBy(used('clock'), 'clock'), '`Date.now` (`performance.now` for `monotonic`, never used so far)', '`clock_gettime` (usually answered by the vDSO without a system call; allow it anyway)'],
         ['locks', _usedBy(used('locks'), 'locks'), 'in-process locks (plain JavaScript)', 'none; `futex` only for a Platform that shares ticket keys or caches between threads'],
-        ['stderr', _usedBy(used('stderr'), 'stderr'), '`process.stderr.write` (else `console.error`)', '`write` to fd 2, only if debug output is ever enabled'],
+        ['stderr', _usedBy(used('stderr'), 'stderr'), '`process.stderr.write` (else `console.error`)', '`write` to fd 2, only for connections traced on purpose'],
       ],
     ),
   );

@@ -42,6 +42,7 @@ import {
   type ServerConfig,
   type TicketKeySource,
   type TlsSession,
+  type TraceOption,
 } from '../index.js';
 import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
 
@@ -56,7 +57,15 @@ import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identiti
 export type Side = 'client' | 'server' | 'engine';
 
 /** The part of the API a scenario exercises. */
-export type Phase = 'init' | 'handshake' | 'resumption' | 'record layer' | 'post-handshake authentication' | 'certificate verification' | 'failure path';
+export type Phase =
+  | 'init'
+  | 'handshake'
+  | 'resumption'
+  | 'record layer'
+  | 'post-handshake authentication'
+  | 'certificate verification'
+  | 'failure path'
+  | 'tracing';
 
 /** The phases, in the order the manifest lists them. */
 export const PHASES: readonly Phase[] = Object.freeze([
@@ -67,6 +76,7 @@ export const PHASES: readonly Phase[] = Object.freeze([
   'post-handshake authentication',
   'certificate verification',
   'failure path',
+  'tracing',
 ]);
 
 /** Bytes one side handed to the other (what `takeOutgoing()` returned). */
@@ -257,13 +267,25 @@ export interface AuditBench {
 }
 
 /**
+ * `defaultPlatform()` with a stderr that writes nowhere: the audit's Platform. Traced scenarios
+ * write every message of their handshakes; the recordings count those writes (the recorder is
+ * outermost), and the audit's own output stays readable.
+ * @example
+ * const bench = createBench(quietDefaultPlatform);
+ */
+export function quietDefaultPlatform(): Platform {
+  const { entropy, clock, locks } = defaultPlatform();
+  return Object.freeze({ entropy, clock, locks, stderr: Object.freeze({ write: (_text: string) => {} }) });
+}
+
+/**
  * Initialises the two engines of the audit, each on `recordingPlatform(gatedPlatform(base()))`.
- * @param base the Platform under each side (default: `defaultPlatform()`)
+ * @param base the Platform under each side (default: {@link quietDefaultPlatform})
  * @example
  * const bench = createBench();
  * const run = runScenario(bench, SCENARIOS[1]!);
  */
-export function createBench(base: () => Platform = defaultPlatform): AuditBench {
+export function createBench(base: () => Platform = quietDefaultPlatform): AuditBench {
   const side = (): BenchSide => {
     const gate = gatedPlatform(base());
     const recorder = recordingPlatform(gate);
@@ -1133,13 +1155,90 @@ function _garbageScenarios(): Scenario[] {
 }
 
 /**
+ * The twins of untraced scenarios with `trace` on both sides: what each API writes to stderr when a
+ * connection is traced (every other scenario shows that none writes when it is not). Their
+ * configurations keep every traced length fixed (an Ed25519 server: signatures of one size; JSON
+ * without GREASE: no random code point in decimal), so the recorded character counts are too.
+ */
+function _tracingScenarios(): Scenario[] {
+  const traced = (base: Scenario, name: string, summary: string): Scenario => ({ ...base, name, phase: 'tracing', summary });
+  const handshake = (trace: TraceOption, extraClient: Partial<ClientConfig> = {}, extraServer: Partial<ServerConfig> = {}) =>
+    _handshakeScenario(
+      '',
+      '',
+      () => _client({ keyShares: ['X25519MLKEM768'], trace, ...extraClient }),
+      () => _server(AUDIT_IDENTITIES.ed25519, { trace, ...extraServer }),
+    );
+  const tracedRecord: Scenario = {
+    name: '',
+    phase: 'tracing',
+    summary: '',
+    sides: _BOTH,
+    chainVerifications: {},
+    sessions: {},
+    run(env) {
+      // The setup handshake (unrecorded) is traced too: the connections are traced from the start.
+      const { client, server } = _handshake(env, _client({ keyShares: ['x25519'], trace: 'messages' }), _server(AUDIT_IDENTITIES.ed25519, { trace: 'messages' }));
+      if (client?.state !== 'connected' || server?.state !== 'connected') {
+        throw new ScenarioError(`setup handshake failed: client ${_describe(client)}, server ${_describe(server)}`);
+      }
+      env.begin();
+      // A refused trace fails the connection inside the call (send() and updateKeys() then throw);
+      // the pump carries its alert to the peer.
+      const attempt = (side: 'client' | 'server', api: string, fn: () => void) => {
+        try {
+          env.call(side, api, fn);
+        } catch {
+          // The connection's error says why.
+        }
+      };
+      const data = _data(1024, 6);
+      attempt('client', 'send()', () => client.send(data));
+      _pump(env, client, server);
+      const got = env.call('server', 'read()', () => server.read());
+      attempt('client', 'updateKeys(true)', () => client.updateKeys(true));
+      _pump(env, client, server);
+      attempt('client', 'close()', () => client.close());
+      _pump(env, client, server);
+      attempt('server', 'close()', () => server.close());
+      _pump(env, client, server);
+      return { client, server, value: _equal(got, data) };
+    },
+    check(outcome) {
+      _expectState(outcome.client, 'closed', 'client');
+      _expectState(outcome.server, 'closed', 'server');
+      if (outcome.value !== true) throw new ScenarioError('the server did not read what the client sent');
+    },
+  };
+  return [
+    traced(handshake('messages'), "trace: 'messages'", "the X25519MLKEM768 / ed25519 handshake traced on both sides (trace: 'messages'): every message, extension and record"),
+    traced(handshake('bytes'), "trace: 'bytes'", "the same handshake with trace: 'bytes': an annotated hex dump of every handshake message too"),
+    traced(
+      handshake('json', { keyShares: ['x25519'], grease: false }, { groups: ['secp384r1'] }),
+      "trace: 'json', HelloRetryRequest",
+      "a HelloRetryRequest handshake (the server takes secp384r1 only) traced as JSON lines (trace: 'json'), no GREASE",
+    ),
+    traced(tracedRecord, "trace: 'messages', record layer", 'traced connections: 1 KiB client to server, updateKeys(true), close_notify both ways'),
+  ];
+}
+
+/**
  * Every scenario of the audit, in manifest order: init, handshakes (4 groups x 4 certificate
  * types, defaults, HelloRetryRequest, client authentication, rejected certificates, tickets off),
  * sessions and resumption (tickets kept, resumed, refused, expired, external keys, a session
- * store, 0-RTT), the record layer, certificate verification, failure paths.
+ * store, 0-RTT), the record layer, certificate verification, failure paths, and traced twins of
+ * a handshake, a HelloRetryRequest and the record layer.
  */
 export function auditScenarios(): Scenario[] {
-  return [_initScenario(), ..._handshakeScenarios(), ..._resumptionScenarios(), ..._recordScenarios(), ..._verifyScenarios(), ..._garbageScenarios()];
+  return [
+    _initScenario(),
+    ..._handshakeScenarios(),
+    ..._resumptionScenarios(),
+    ..._recordScenarios(),
+    ..._verifyScenarios(),
+    ..._garbageScenarios(),
+    ..._tracingScenarios(),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

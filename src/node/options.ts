@@ -104,6 +104,12 @@ export interface ConnectOptions extends SandtlsNodeOptions {
   postHandshakeAuth?: boolean;
   /** Keep the writable side open after the peer's close_notify (default false, as in node:tls). */
   allowHalfOpen?: boolean;
+  /**
+   * Trace every TLS record, handshake message, extension and alert of the connection, as
+   * `socket.enableTrace()` does: the engine's `trace: 'messages'`, written to the engine's
+   * `platform.stderr` (process.stderr with the default engine). Never secrets or data.
+   */
+  enableTrace?: boolean;
   /** Idle timeout in milliseconds: 'timeout' is emitted (as `socket.setTimeout`). */
   timeout?: number;
   /** Local address and address family for the TCP connection. */
@@ -219,6 +225,7 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError('cert and key go together');
   const session = _session(options.session);
   const earlyData = typeof options.earlyData === 'string' ? Buffer.from(options.earlyData, 'utf8') : options.earlyData;
+  _checkEnableTrace(options.enableTrace);
   if (earlyData !== undefined && !(earlyData instanceof Uint8Array)) throw new TypeError('earlyData must be a Buffer, Uint8Array or string');
   const config: ClientConfig = {
     serverName,
@@ -232,8 +239,14 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
     ...(session ? { session } : {}),
     ...(earlyData !== undefined ? { earlyData } : {}),
     ...(options.earlyDataRejected !== undefined ? { earlyDataRejected: options.earlyDataRejected } : {}),
+    ...(options.enableTrace === true ? { trace: 'messages' as const } : {}),
   };
   return { engine, serverName, rejectUnauthorized, checkServerIdentity: options.checkServerIdentity, verifyInEngine, trustAnchors, config };
+}
+
+/** node:tls's `enableTrace`: a boolean. */
+function _checkEnableTrace(option: unknown): void {
+  if (option !== undefined && typeof option !== 'boolean') throw new TypeError('enableTrace must be a boolean');
 }
 
 /**
@@ -280,6 +293,8 @@ export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions 
   handshakeTimeout?: number;
   /** Keep a connection's writable side open after the client's close_notify (default false). */
   allowHalfOpen?: boolean;
+  /** Trace every connection of the server (see `ConnectOptions.enableTrace`, `socket.enableTrace()`). */
+  enableTrace?: boolean;
   /**
    * Choose the cipher suite by this server's `cipherSuites` order instead of the client's. As in
    * node:tls, whose servers use their own order unless this is `false`, it is on by default (the
@@ -347,6 +362,8 @@ export class ServerRole {
   readonly handshakeTimeout: number;
   readonly requestCert: boolean;
   readonly rejectUnauthorized: boolean;
+  /** `enableTrace`: every connection is traced (the engine's `trace: 'messages'`). */
+  readonly enableTrace: boolean;
   #options: ServerOptions;
   #defaultContext: SecureContext;
   #configs = new WeakMap<SecureContext, ServerConfig>();
@@ -361,6 +378,8 @@ export class ServerRole {
     this.requestCert = options.requestCert === true;
     this.rejectUnauthorized = options.rejectUnauthorized !== false;
     this.handshakeTimeout = options.handshakeTimeout ?? 120_000;
+    _checkEnableTrace(options.enableTrace);
+    this.enableTrace = options.enableTrace === true;
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') throw new TypeError('SNICallback must be a function');
     alpnNames(options.ALPNProtocols); // throws for a malformed list, now rather than per connection
     this.#defaultContext = new SecureContext(options);

@@ -136,6 +136,8 @@ export class TLSSocket extends Duplex {
   #sessionBytes: Buffer | undefined;
   /** Server: post-handshake certificate requests (`renegotiate()`) waiting for the client's answer. */
   #renegotiations: _Renegotiation[] = [];
+  /** `enableTrace()` was called before the engine connection existed. */
+  #traceRequested = false;
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
     super({ allowHalfOpen: options.allowHalfOpen === true });
@@ -205,7 +207,13 @@ export class TLSSocket extends Duplex {
     // Tickets arrive mid-receive(): keep them, and emit 'session' once the engine returned.
     const onSession = (session: TlsSession) => this.#newSessions.push(session);
     try {
-      this.#conn = this.#engine.client({ ...plan.config, onSession, ...(wantsKeylog ? { keyLog: (line: string) => this.#keylog(line) } : {}) });
+      this.#conn = this.#engine.client({
+        ...plan.config,
+        onSession,
+        ...(wantsKeylog ? { keyLog: (line: string) => this.#keylog(line) } : {}),
+        // The ClientHello is made here: a trace asked for since connect() must be in the config.
+        ...(this.#traceRequested ? { trace: 'messages' as const } : {}),
+      });
     } catch (error) {
       this.destroy(error as Error);
       return;
@@ -227,6 +235,9 @@ export class TLSSocket extends Duplex {
       this.destroy(error as Error);
       return;
     }
+    // On the connection, not in the config: a server's config is resolved once and shared, and
+    // nothing has been received yet.
+    if (role.enableTrace || this.#traceRequested) this.#conn.setTrace('messages');
     if (buffered) {
       this.#conn.receive(buffered);
       this.#afterEngine();
@@ -621,6 +632,17 @@ export class TLSSocket extends Duplex {
     if (detailed) return detailedCertificateChain(this.#engine, info.peerCertificates) ?? {};
     this.#peerCertificate ??= peerCertificateOf(this.#engine, leaf);
     return this.#peerCertificate;
+  }
+
+  /**
+   * node:tls's `enableTrace()`: from now on every TLS record, handshake message, extension and
+   * alert of this connection is traced on the engine's `platform.stderr` (process.stderr with the
+   * default engine), as the engine's `trace: 'messages'`. Called right after `connect()`, the
+   * ClientHello is traced too. Never secrets or application data.
+   */
+  enableTrace(): void {
+    this.#traceRequested = true;
+    this.#conn?.setTrace('messages');
   }
 
   /** `'TLSv1.3'` once the handshake completed, null before. */

@@ -86,6 +86,14 @@ function _bounds(lengthBytes: LengthBytes, min: number | undefined, max: number 
 }
 
 /**
+ * Receives the place of every field a {@link Reader} reads: `offset` and `length` in the buffer
+ * the outermost reader was given, and the field's name in the RFC (`random`,
+ * `legacy_session_id length`, `extension_type`). Vectors report their whole body, then each field
+ * inside it. For annotated hex dumps (the `'bytes'` trace); a reader without one reports nothing.
+ */
+export type FieldSink = (offset: number, length: number, field: string) => void;
+
+/**
  * Reads the presentation language from a byte array. Sub-readers returned by
  * {@link Reader.vector} share the buffer but cannot read past their vector's end.
  * @example
@@ -98,14 +106,17 @@ export class Reader {
   readonly #buf: Uint8Array;
   readonly #end: number;
   #pos: number;
+  readonly #annotate: FieldSink | undefined;
   /** What is being read, for error messages. */
   readonly what: string;
 
-  constructor(bytes: Uint8Array, what = 'message', start = 0, end = bytes.length) {
+  /** @param annotate told where each field read lies (see {@link FieldSink}); sub-readers inherit it */
+  constructor(bytes: Uint8Array, what = 'message', start = 0, end = bytes.length, annotate?: FieldSink) {
     this.#buf = bytes;
     this.#pos = start;
     this.#end = end;
     this.what = what;
+    this.#annotate = annotate;
   }
 
   /** Bytes left to read. */
@@ -125,6 +136,7 @@ export class Reader {
     }
     const at = this.#pos;
     this.#pos += n;
+    if (this.#annotate !== undefined && n > 0) this.#annotate(at, n, field);
     return at;
   }
 
@@ -181,7 +193,23 @@ export class Reader {
       throw new TlsDecodeError('decode_error', `${this.what}: ${b.name} length ${length} outside <${b.min}..${b.max}>`);
     }
     const at = this.#need(length, b.name);
-    return new Reader(this.#buf, b.name, at, at + length);
+    return new Reader(this.#buf, b.name, at, at + length, this.#annotate);
+  }
+
+  /**
+   * Everything left, as a private copy read by a new Reader named `what` (a structure parsed
+   * apart from its enclosure, whose bytes must not alias the message); this reader is then
+   * empty. Fields the new reader reads are reported at their offsets in this reader's buffer.
+   * @example
+   * const { bytes, reader } = body.detach('client_hello key_share');
+   */
+  detach(what: string): { readonly bytes: Uint8Array; readonly reader: Reader } {
+    const at = this.#pos;
+    const bytes = this.#buf.slice(at, this.#end);
+    this.#pos = this.#end;
+    const outer = this.#annotate;
+    const annotate: FieldSink | undefined = outer && ((offset, length, field) => outer(at + offset, length, field));
+    return { bytes, reader: new Reader(bytes, what, 0, bytes.length, annotate) };
   }
 
   /** `opaque name<min..max>`: the vector's bytes, copied. */

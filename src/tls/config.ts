@@ -34,6 +34,7 @@ import {
   type CertificateCompressionAlgorithm,
 } from './cert-compression.js';
 import type { Platform } from '../os/platform.js';
+import { resolveTrace, type ResolvedTrace, type TraceOption } from './trace.js';
 
 /**
  * Certificates as PEM text (one or many blocks), DER, or already parsed (`parseCertificate()`), one
@@ -99,6 +100,15 @@ export interface CommonConfig {
   readonly keyLog?: (line: string) => void;
   /** Overrides of the hostile-peer limits. */
   readonly limits?: Partial<ConnectionLimits>;
+  /**
+   * Trace this connection on the engine's `platform.stderr` (off by default: then nothing is
+   * written and nothing is formatted): `'messages'` (every record, handshake message, extension
+   * and alert, sent and received, decoded and named with its RFC section), `'bytes'` (the same
+   * with an annotated hex dump of each handshake message), `'json'` (the same events as JSON
+   * lines), or `{ format, bytes, label }`. Never written: secrets, application data (its length
+   * only), Finished verify_data, tickets, PSK identities and binders. See `conn.setTrace()`.
+   */
+  readonly trace?: TraceOption;
   /**
    * The smallest RSA key accepted from the peer (its certificates and CertificateVerify), in
    * bits: 2048 by default (the web PKI floor); may be lowered to 1024, never further (Go and
@@ -337,6 +347,8 @@ interface _ResolvedCommon {
   readonly advertisedSchemes: readonly number[];
   readonly keyLog: ((line: string) => void) | undefined;
   readonly limits: ConnectionLimits;
+  /** The handshake trace (undefined: off). */
+  readonly trace: ResolvedTrace | undefined;
   readonly minRsaBits: number;
   /** RFC 8879 CertificateCompressionAlgorithm code points, preference order (empty: off). */
   readonly certificateCompression: readonly number[];
@@ -439,6 +451,7 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     if (!Object.hasOwn(DEFAULT_CONNECTION_LIMITS, name)) throw new TlsConfigError(`${what}: limits.${name} is not a limit`);
     if (!Number.isSafeInteger(value) || value < 1) throw new TlsConfigError(`${what}: limits.${name} must be a positive integer`);
   }
+  const trace = resolveTrace(config.trace, what);
   const minRsaBits = config.minRsaBits ?? RSA_DEFAULT_MIN_BITS;
   if (!Number.isSafeInteger(minRsaBits) || minRsaBits < 1024 || minRsaBits > 8192) {
     throw new TlsConfigError(`${what}: minRsaBits must be an integer 1024..8192`);
@@ -450,6 +463,7 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     advertisedSchemes: advertised,
     keyLog: config.keyLog,
     limits,
+    trace,
     minRsaBits,
     certificateCompression: [],
     compressedCertificates: new CompressedCertificateCache(),

@@ -35,6 +35,7 @@ import {
   type TlsRecord,
 } from './record.js';
 import type { CipherSuite, CipherSuiteName } from './suites.js';
+import { resolveTrace, Tracer, type TraceOption } from './trace.js';
 
 /** Where a connection is in its life. */
 export type ConnectionState = 'handshaking' | 'connected' | 'closed' | 'failed';
@@ -238,6 +239,8 @@ export class Connection {
   readonly #config: ResolvedClientConfig | ResolvedServerConfig;
   /** Post-handshake authentication (RFC 8446 4.6.2), when the client offered it. */
   #pha: ServerPostHandshakeAuth | ClientPostHandshakeAuth | undefined;
+  /** The handshake trace; undefined when off, and then no trace code runs at all. */
+  #trace: Tracer | undefined;
 
   /** @internal Use `engine.client()` / `engine.server()`. */
   constructor(
@@ -250,6 +253,7 @@ export class Connection {
     this.#keyLog = config.keyLog;
     this.#limits = config.limits;
     this.#config = config;
+    if (config.trace) this.#trace = new Tracer({ trace: config.trace, side: config.side, sink: engine.platform.stderr, limits: config.limits });
     try {
       this.#machine = start(this.#context());
       this.#flushHandshake();
@@ -347,7 +351,7 @@ export class Connection {
       const plain = _plain(data);
       for (let at = 0; at < plain.length; at += this.#maxFragment) {
         this.#rekeyIfWorn();
-        this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment)));
+        this.#pushRecord(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment), this.#write!);
       }
     } catch (error) {
       this.#fail(_toLocalAlert(error));
@@ -450,6 +454,18 @@ export class Connection {
   }
 
   /**
+   * Turns the handshake trace on (or changes it) from the next record on, or off with `false`:
+   * the config's `trace` option at any time (node's `TLSSocket#enableTrace`). Writes go to the
+   * engine's `platform.stderr`; throws TlsConfigError for an invalid option.
+   * @example
+   * conn.setTrace('messages'); // ... conn.setTrace(false);
+   */
+  setTrace(trace: TraceOption | false): void {
+    const resolved = resolveTrace(trace, 'setTrace()');
+    this.#trace = resolved && new Tracer({ trace: resolved, side: this.side, sink: this.#engine.platform.stderr, limits: this.#limits });
+  }
+
+  /**
    * RFC 8446 7.5 exporter: `length` bytes bound to this connection, `label` and `context`
    * (absent and empty context are the same in TLS 1.3). Both ends get the same bytes.
    * @example
@@ -469,19 +485,29 @@ export class Connection {
   // -------------------------------------------------------------------------------------------
 
   #record(record: TlsRecord): void {
-    if (record.type === CONTENT_TYPE.change_cipher_spec) return this.#changeCipherSpec(record);
+    if (record.type === CONTENT_TYPE.change_cipher_spec) {
+      this.#trace?.record('received', record.type, record.fragment.length, undefined);
+      return this.#changeCipherSpec(record);
+    }
     let type: RecordContentType;
     let content: Uint8Array;
     if (this.#earlyDataBudget !== undefined && record.type === CONTENT_TYPE.application_data) {
       const opened = this.#skipEarlyData(record);
-      if (!opened) return;
+      if (!opened) {
+        this.#trace?.record('received', record.type, record.fragment.length, record.raw.length, 'skipped_early_data');
+        return;
+      }
       ({ contentType: type, content } = opened);
+      this.#trace?.record('received', type, content.length, record.raw.length);
     } else if (this.#read && !this.#plaintextAlertAllowed(record)) {
       if (record.type === CONTENT_TYPE.alert) {
         throw _localAlert('unexpected_message', 'a plaintext alert once records are protected (RFC 8446 5)');
       }
       ({ contentType: type, content } = this.#read.open(record));
       this.#protectedReceived = true;
+      // Application data before the handshake completes is the client's 0-RTT data (RFC 8446 2.3).
+      const early = type === CONTENT_TYPE.application_data && this.#state === 'handshaking';
+      this.#trace?.record('received', type, content.length, record.raw.length, early ? 'early_data' : undefined);
     } else {
       // Before keys: RFC 8446 5.1 plaintext (and the one plaintext alert #plaintextAlertAllowed admits).
       if (record.type === CONTENT_TYPE.application_data) {
@@ -490,6 +516,7 @@ export class Connection {
       type = record.type;
       // A private copy: decoded hello fields outlive this call, the caller's buffer may not.
       content = record.fragment.slice();
+      this.#trace?.record('received', type, content.length, undefined);
     }
     // RFC 8446 5.1: "Handshake messages MUST NOT be interleaved with other record types."
     if (type !== CONTENT_TYPE.handshake && this.#heldLength > 0) {
@@ -566,6 +593,7 @@ export class Connection {
     // RFC 8446 6: an alert is exactly level + description; alerts are never fragmented.
     if (content.length !== 2) throw _localAlert('decode_error', `alert record of ${content.length} bytes`);
     const description = content[1]!;
+    this.#trace?.alert('received', content[0]!, description);
     if (description === ALERT.close_notify) {
       if (this.#state === 'handshaking') {
         // The peer gave up mid-handshake: the connection did not happen.
@@ -647,6 +675,7 @@ export class Connection {
       limits: this.#limits,
       ...(this.#finishedLength === undefined ? {} : { finishedLength: this.#finishedLength }),
     });
+    this.#trace?.handshake('received', bytes, message);
     if (machine) {
       machine.handle(message);
       if (machine.done) {
@@ -754,27 +783,51 @@ export class Connection {
 
   #flushHandshake(): void {
     if (this.#handshakeOut.length === 0) return;
+    if (this.#trace) for (const message of this.#handshakeOut) this.#trace.handshake('sent', message);
     const bytes = this.#handshakeOut.length === 1 ? this.#handshakeOut[0]! : concatBytes(...this.#handshakeOut);
     this.#handshakeOut = [];
     if (!this.#write) {
-      this.#out.push(encodePlaintextRecord(CONTENT_TYPE.handshake, bytes));
+      this.#pushRecord(CONTENT_TYPE.handshake, bytes, undefined);
       return;
     }
     for (let at = 0; at < bytes.length; at += this.#maxFragment) {
-      this.#out.push(this.#write.seal(CONTENT_TYPE.handshake, bytes.subarray(at, at + this.#maxFragment)));
+      this.#pushRecord(CONTENT_TYPE.handshake, bytes.subarray(at, at + this.#maxFragment), this.#write);
     }
   }
 
-  #sendAlert(description: number): void {
+  /**
+   * Queues one record: sealed under `protection`, or in plaintext without it. It is traced once
+   * queued, so a trace the platform refuses cannot keep it (an alert above all) off the wire.
+   */
+  #pushRecord(type: RecordContentType, fragment: Uint8Array, protection: RecordProtection | undefined, legacyRecordVersion?: number, early?: boolean): void {
+    const record = protection ? protection.seal(type, fragment) : encodePlaintextRecord(type, fragment, legacyRecordVersion);
+    this.#out.push(record);
+    this.#trace?.record('sent', type, fragment.length, protection ? record.length : undefined, early ? 'early_data' : undefined);
+  }
+
+  /** `reason`: why this side raised the alert, for the trace (an error message: never key material). */
+  #sendAlert(description: number, reason?: string): void {
     this.#flushHandshake();
     const body = _alertBody(description);
-    this.#out.push(this.#write ? this.#write.seal(CONTENT_TYPE.alert, body) : encodePlaintextRecord(CONTENT_TYPE.alert, body));
+    // A closure alert is traced before it goes: if the trace is refused, the connection fails and
+    // the fatal alert that replaces it tells the peer. A fatal alert goes first: nothing may keep
+    // it off the wire.
+    const fatal = body[0] === ALERT_LEVEL.fatal;
+    if (!fatal) this.#trace?.alert('sent', body[0]!, description, reason);
+    const protection = this.#write;
+    const record = protection ? protection.seal(CONTENT_TYPE.alert, body) : encodePlaintextRecord(CONTENT_TYPE.alert, body);
+    this.#out.push(record);
+    if (this.#trace) {
+      if (fatal) this.#trace.alert('sent', body[0]!, description, reason);
+      this.#trace.record('sent', CONTENT_TYPE.alert, body.length, protection ? record.length : undefined);
+    }
   }
 
   #sendKeyUpdate(requestPeer: boolean): void {
     this.#flushHandshake();
     const message = encodeKeyUpdate({ type: 'key_update', requestUpdate: requestPeer ? 'update_requested' : 'update_not_requested' });
-    this.#out.push(this.#write!.seal(CONTENT_TYPE.handshake, message));
+    this.#trace?.handshake('sent', message);
+    this.#pushRecord(CONTENT_TYPE.handshake, message, this.#write!);
     this.#write = this.#write!.updateKeys();
     if (this.side === 'client') this.#pha?.clientKeyUpdated();
   }
@@ -804,7 +857,8 @@ export class Connection {
       sendHandshake: (message, legacyRecordVersion) => {
         if (legacyRecordVersion !== undefined && !this.#write) {
           this.#flushHandshake();
-          this.#out.push(encodePlaintextRecord(CONTENT_TYPE.handshake, message, legacyRecordVersion));
+          this.#trace?.handshake('sent', message);
+          this.#pushRecord(CONTENT_TYPE.handshake, message, undefined, legacyRecordVersion);
           return;
         }
         this.#handshakeOut.push(message);
@@ -813,7 +867,8 @@ export class Connection {
         if (this.#ccsSent) return;
         this.#ccsSent = true;
         this.#flushHandshake();
-        this.#out.push(encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)));
+        // RFC 8446 D.4: always in plaintext, whatever key is installed.
+        this.#pushRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1), undefined);
       },
       setReadKey: (suite, secret) => {
         this.#setReadKeyChecked(() => {
@@ -835,7 +890,7 @@ export class Connection {
         this.#flushHandshake();
         const plain = _plain(data);
         for (let at = 0; at < plain.length; at += this.#maxFragment) {
-          this.#out.push(this.#write!.seal(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment)));
+          this.#pushRecord(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment), this.#write!, undefined, true);
         }
       },
       acceptEarlyData: (maxBytes) => {
@@ -904,7 +959,8 @@ export class Connection {
       const code = ALERT[error.alert as keyof typeof ALERT];
       try {
         this.#handshakeOut = []; // a half-built flight is never sent after a failure
-        this.#sendAlert(code ?? ALERT.internal_error);
+        // The trace gives the reason without the alert's name, which it prints already.
+        this.#sendAlert(code ?? ALERT.internal_error, error.message.replace(/^[a-z_]+(\(\d+\))? \(sent\): /, ''));
       } catch {
         // The alert cannot be protected (keys gone, limit reached): the failure still stands.
       }

@@ -27,6 +27,8 @@ export { TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
 export type { AlertSender } from './errors.js';
 export { CIPHER_SUITES, CIPHER_SUITE_NAMES } from './suites.js';
 export type { CipherSuite, CipherSuiteName } from './suites.js';
+export { formatTraceEvent } from './trace.js';
+export type { TraceDumpLine, TraceEvent, TraceExtension, TraceFormat, TraceOption, TraceOptions, TraceValue } from './trace.js';
 export { TlsDecodeError } from './codec.js';
 export { decodeClientHello } from './messages.js';
 export type { ClientHello, ClientHelloExtension, ServerName } from './messages.js';

@@ -816,8 +816,7 @@ function _readExtensions<E>(
     // is not specified for the message in which it appears, it MUST abort the handshake with an
     // "illegal_parameter" alert."
     if (!extensionAllowedIn(code, context)) throw new TlsDecodeError('illegal_parameter', `${name} is not allowed in ${context}`);
-    const data = body.rest();
-    const reader = new Reader(data, `${context} ${name}`);
+    const { bytes: data, reader } = body.detach(`${context} ${name}`);
     const parsed = parse(code, reader);
     if (parsed === undefined) {
       out.push({ type: code, data });

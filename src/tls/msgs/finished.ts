@@ -51,7 +51,7 @@ export function decodeFinished(bytes: Uint8Array, hashLength: number, options: D
   if (r.remaining !== hashLength) {
     throw new TlsDecodeError('decode_error', `finished: verify_data is ${r.remaining} bytes, expected ${hashLength}`);
   }
-  return { type: 'finished', verifyData: r.rest(), raw: bytes.slice() };
+  return { type: 'finished', verifyData: r.bytes(hashLength, 'verify_data'), raw: bytes.slice() };
 }
 
 /**

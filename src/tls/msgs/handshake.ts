@@ -6,7 +6,7 @@
  * returns it with `raw`, the exact bytes received, for the transcript hash (RFC 8446 4.4.1).
  * @module
  */
-import { Reader, TlsDecodeError, Writer } from '../codec.js';
+import { Reader, TlsDecodeError, Writer, type FieldSink } from '../codec.js';
 import { HANDSHAKE_TYPE, handshakeTypeName, type HandshakeTypeName } from '../enums.js';
 
 /**
@@ -43,6 +43,8 @@ export const DEFAULT_CODEC_LIMITS: CodecLimits = Object.freeze({
 export interface DecodeOptions {
   /** Overrides of {@link DEFAULT_CODEC_LIMITS}. */
   readonly limits?: Partial<CodecLimits>;
+  /** Told where each field of the message lies (for the annotated hex dump of a `'bytes'` trace). */
+  readonly annotate?: FieldSink;
 }
 
 /**
@@ -107,7 +109,7 @@ export function encodeHandshake(msgType: number, body: Uint8Array): Uint8Array {
  * if (buffered.length >= 4 + length) handle(buffered.subarray(0, 4 + length));
  */
 export function decodeHandshakeHeader(bytes: Uint8Array, options: DecodeOptions = {}): HandshakeHeader {
-  const r = new Reader(bytes, 'handshake header');
+  const r = new Reader(bytes, 'handshake header', 0, bytes.length, options.annotate);
   const msgType = r.u8('msg_type');
   const length = r.u24('length');
   const max = maxHandshakeBodyLength(msgType, codecLimits(options.limits));
@@ -137,7 +139,7 @@ export function _openHandshake(bytes: Uint8Array, expected: HandshakeTypeName, o
       `${expected}: header says ${length} body bytes, ${bytes.length - HANDSHAKE_HEADER_LENGTH} present`,
     );
   }
-  return new Reader(bytes, expected, HANDSHAKE_HEADER_LENGTH, bytes.length);
+  return new Reader(bytes, expected, HANDSHAKE_HEADER_LENGTH, bytes.length, options.annotate);
 }
 
 /** Builds a handshake message: header, then the body `write` produces (length back-patched). */
