@@ -427,7 +427,7 @@ describe('opt-in: the defaults are unchanged', () => {
     expect(NEW_SCHEMES.map((s) => SIGNATURE_SCHEME[s])).toEqual([0x081a, 0x081b, 0x081c]);
   });
 
-  it('a default ClientHello offers none of the new groups or schemes, and a default CertificateRequest lists no brainpool scheme', () => {
+  it('a default ClientHello offers none of the new groups or schemes', () => {
     const client = engine.client({ serverName: TLS_SERVER_NAME, trustAnchors: TLS_CA });
     const hello = decodeClientHello(records(client.takeOutgoing())[0]!.body.slice());
     const groups = findExtension(hello.extensions, 'supported_groups')!.namedGroupList.filter((g) => (g & 0x0f0f) !== 0x0a0a); // no GREASE
