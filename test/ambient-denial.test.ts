@@ -30,7 +30,7 @@ describe('crypto after init() with every ambient authority trapped', () => {
     expect(result.failures).toEqual([]);
     expect(result.hitsDuringSandtls).toEqual([]);
     // groups + signature schemes + keygen + AEADs (GCM x2, ChaCha20-Poly1305, CCM x2) + HKDF/HMAC/hashes.
-    expect(result.done.length).toBe(4 + 9 + 1 + 5 + 1);
+    expect(result.done.length).toBe(9 + 12 + 1 + 5 + 1);
     expect(result.negativeControl).toMatch(/^threw: /);
     expect(result.hitsAfterControl).toContain('crypto');
   });

@@ -418,7 +418,7 @@ describe('help and errors', () => {
       [['client', 'localhost:99999'], 2, /^sandtls client: the port must be a port number, not "99999"/],
       [['client', 'localhost:443', '--verbose'], 2, /^sandtls client: unknown option --verbose/],
       [['client', 'localhost:443', '--alpn'], 2, /^sandtls client: --alpn needs a value/],
-      [['client', 'localhost:443', '--group', 'x448'], 2, /^sandtls client: unknown group x448 \(sandtls has X25519MLKEM768, x25519, secp256r1, secp384r1\)/],
+      [['client', 'localhost:443', '--group', 'x448'], 2, /^sandtls client: unknown group x448 \(sandtls has X25519MLKEM768, x25519, secp256r1, secp384r1, SecP256r1MLKEM768, SecP384r1MLKEM1024, brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13\)/],
       [['client', 'localhost:443', '--cert', CA], 2, /^sandtls client: --cert and --key go together/],
       [['server', '--cert', CA], 2, /^sandtls server: --cert FILE and --key FILE are required/],
       [['server', '--cert', CA, '--key', CA, '--request-cert'], 2, /^sandtls server: --request-cert needs --ca FILE/],

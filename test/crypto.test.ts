@@ -105,6 +105,13 @@ describe('key exchange', () => {
       x25519: [32, 32, 32],
       secp256r1: [65, 65, 32],
       secp384r1: [97, 97, 48],
+      // draft-ietf-tls-ecdhe-mlkem: 1249/1153/64 and 1665/1665/80 bytes.
+      SecP256r1MLKEM768: [65 + 1184, 65 + 1088, 32 + 32],
+      SecP384r1MLKEM1024: [97 + 1568, 97 + 1568, 48 + 32],
+      // RFC 8734: uncompressed points, the full-length x-coordinate.
+      brainpoolP256r1tls13: [65, 65, 32],
+      brainpoolP384r1tls13: [97, 97, 48],
+      brainpoolP512r1tls13: [129, 129, 64],
     });
   });
 

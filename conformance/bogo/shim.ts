@@ -17,7 +17,7 @@
  *
  * Test tooling: it may use node: modules; sandtls itself is reached only through src/index.ts.
  * Built by run.ts into conformance/.build/ as an ES module and, where Node supports it, into a V8
- * startup snapshot that already holds an initialised engine (init() costs 0.3-0.8 s, and a
+ * startup snapshot that already holds an initialised engine (init() costs 0.6-1.4 s, and a
  * `*TLS13*` run starts well over a thousand shims). Every restored process then shares whatever
  * init() drew from the entropy source (nothing a connection keys with: its randoms, key shares
  * and ticket keys are drawn afresh through the shim's Platform). Acceptable for test tooling only.
@@ -380,7 +380,7 @@ function _int(name: string, text: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// IANA code points the flags use (RFC 8446 4.2.3, 4.2.7; RFC 8422; draft-kwiatkowski-tls-ecdhe-mlkem)
+// IANA code points the flags use (RFC 8446 4.2.3, 4.2.7; RFC 8422; RFC 8734; draft-ietf-tls-ecdhe-mlkem)
 // ---------------------------------------------------------------------------------------------
 
 const _SCHEME_BY_CODE: ReadonlyMap<number, SignatureScheme> = new Map<number, SignatureScheme>([
@@ -393,6 +393,10 @@ const _SCHEME_BY_CODE: ReadonlyMap<number, SignatureScheme> = new Map<number, Si
   [0x0805, 'rsa_pss_rsae_sha384'],
   [0x0806, 'rsa_pss_rsae_sha512'],
   [0x0807, 'ed25519'],
+  // RFC 8734, opt-in in sandtls (BoGo has no test that names them).
+  [0x081a, 'ecdsa_brainpoolP256r1tls13_sha256'],
+  [0x081b, 'ecdsa_brainpoolP384r1tls13_sha384'],
+  [0x081c, 'ecdsa_brainpoolP512r1tls13_sha512'],
 ]);
 const _CODE_BY_SCHEME = new Map([..._SCHEME_BY_CODE].map(([code, name]) => [name, code]));
 
@@ -401,9 +405,15 @@ const _GROUP_BY_CODE: ReadonlyMap<number, NamedGroup> = new Map<number, NamedGro
   [24, 'secp384r1'],
   [29, 'x25519'],
   [0x11ec, 'X25519MLKEM768'],
+  // Opt-in in sandtls, usable through -curves (BoGo has no test that names them).
+  [0x1f, 'brainpoolP256r1tls13'],
+  [0x20, 'brainpoolP384r1tls13'],
+  [0x21, 'brainpoolP512r1tls13'],
+  [0x11eb, 'SecP256r1MLKEM768'],
+  [0x11ed, 'SecP384r1MLKEM1024'],
 ]);
 const _CODE_BY_GROUP = new Map([..._GROUP_BY_CODE].map(([code, name]) => [name, code]));
-const _POST_QUANTUM: ReadonlySet<NamedGroup> = new Set(['X25519MLKEM768']);
+const _POST_QUANTUM: ReadonlySet<NamedGroup> = new Set(['X25519MLKEM768', 'SecP256r1MLKEM768', 'SecP384r1MLKEM1024']);
 
 const _SUITE_BY_CODE = new Map(Object.entries(CIPHER_SUITES).map(([name, suite]) => [suite.code, name as CipherSuiteName]));
 

@@ -7,10 +7,10 @@
  *   TLS 1.2 and older, x448, secp521r1, FFDHE, P-521/Ed448/ML-DSA/rsa_pss_pss certificates,
  *   SHA-1 signatures, external PSKs.
  * - `not-implemented`: what sandtls lacks but the shared README does not declare out of scope
- *   (brainpool groups, the secp*MLKEM hybrids). RFC 8879 certificate compression,
- *   also missing, is not left out: its two scripts run and fail (expected-failures.json).
- *   Listed so that the gap is visible in every report; the coordinator decides whether each one
- *   becomes `by-design` or work to do.
+ *   (none at present: the brainpool groups and schemes and the secp*MLKEM hybrids, once here, are
+ *   implemented as opt-in and the conformance server enables them). Listed so that a gap is
+ *   visible in every report; the coordinator decides whether each one becomes `by-design` or work
+ *   to do.
  * - `policy`: a choice RFC 8446 leaves to the server, made differently from what the case
  *   assumes (sandtls resumes with psk_dhe_ke only, and sends tickets only to clients that could
  *   use them).
@@ -24,7 +24,7 @@
 
 /** What a script needs from the server (conformance/tlsfuzzer/server.ts options). */
 export interface ServerProfile {
-  readonly cert: 'rsa' | 'ecdsa' | 'ecdsa-p384' | 'ed25519';
+  readonly cert: 'rsa' | 'ecdsa' | 'ecdsa-p384' | 'ed25519' | 'ecdsa-bp256' | 'ecdsa-bp384' | 'ecdsa-bp512';
   /** Default http. */
   readonly mode?: 'http' | 'echo';
   /** Default none. */
@@ -62,18 +62,38 @@ export interface ScriptEntry {
 const RSA: ServerProfile = { cert: 'rsa' };
 const CLIENT_AUTH: ServerProfile = { cert: 'rsa', clientAuth: 'optional' };
 
-/** The schemes a sandtls CertificateRequest lists (its CertificateVerify schemes), for `-s`. */
-const CR_SIGALGS = 'ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 ed25519 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 rsa_pss_rsae_sha512';
+/**
+ * The schemes the conformance server's CertificateRequest lists (its CertificateVerify schemes:
+ * the defaults, then the opt-in brainpool ones), for `-s`.
+ */
+const CR_SIGALGS =
+  'ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 ed25519 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 rsa_pss_rsae_sha512 ' +
+  'ecdsa_brainpoolP256r1tls13_sha256 ecdsa_brainpoolP384r1tls13_sha384 ecdsa_brainpoolP512r1tls13_sha512';
 
 const TLS12 = (c: string, reason = 'TLS 1.2 negotiation (TLS 1.3 only)'): Exclusion => ({ case: c, kind: 'by-design', reason });
 const X448 = (c: string): Exclusion => ({ case: c, kind: 'by-design', reason: 'x448 group' });
 const P521 = (c: string): Exclusion => ({ case: c, kind: 'by-design', reason: 'secp521r1 group / P-521' });
 const FFDHE = (c: string): Exclusion => ({ case: c, kind: 'by-design', reason: 'FFDHE groups' });
-const BRAINPOOL = (c: string): Exclusion => ({
-  case: c,
-  kind: 'not-implemented',
-  reason: 'brainpool (RFC 8734) groups and signatures are not implemented',
-});
+
+/** test-tls13-ecdsa-support.py: one run per server certificate; each case names the scheme of its certificate. */
+const ECDSA_SUPPORT_CERTS = [
+  { label: 'P-256', cert: 'ecdsa', scheme: 'ecdsa_secp256r1_sha256' },
+  { label: 'P-384', cert: 'ecdsa-p384', scheme: 'ecdsa_secp384r1_sha384' },
+  { label: 'brainpoolP256r1', cert: 'ecdsa-bp256', scheme: 'ecdsa_brainpoolP256r1tls13_sha256' },
+  { label: 'brainpoolP384r1', cert: 'ecdsa-bp384', scheme: 'ecdsa_brainpoolP384r1tls13_sha384' },
+  { label: 'brainpoolP512r1', cert: 'ecdsa-bp512', scheme: 'ecdsa_brainpoolP512r1tls13_sha512' },
+] as const;
+const ECDSA_SUPPORT_RUNS: readonly ScriptEntry[] = ECDSA_SUPPORT_CERTS.map(({ label, cert, scheme }) => ({
+  name: `test-tls13-ecdsa-support.py [${label}]`,
+  script: 'test-tls13-ecdsa-support.py',
+  server: { cert },
+  exclude: [
+    ...ECDSA_SUPPORT_CERTS.filter((other) => other.scheme !== scheme).map(
+      (other): Exclusion => ({ case: `Test with ${other.scheme}`, kind: 'by-design', reason: `needs a ${other.label} certificate: the [${other.label}] run` }),
+    ),
+    P521('Test with ecdsa_secp521r1_sha512'),
+  ],
+}));
 
 /** Extension ids that tlsfuzzer's generators treat as unassigned but sandtls parses strictly. */
 const ASSIGNED_EXTENSIONS = ['--exc', '27', '--exc', '51764'];
@@ -152,64 +172,47 @@ export const TLSFUZZER_SCRIPTS: readonly ScriptEntry[] = [
     server: RSA,
     exclude: [P521('TLS 1.3 with secp521r1'), X448('TLS 1.3 with x448'), FFDHE('TLS 1.3 with ffdhe*')],
   },
-  {
-    name: 'test-tls13-ecdhe-brainpool-curves.py',
-    script: 'test-tls13-ecdhe-brainpool-curves.py',
-    skip: { kind: 'not-implemented', reason: 'only brainpoolP*r1tls13 groups (RFC 8734), which sandtls does not implement' },
-  },
+  // The brainpoolP*r1tls13 groups (RFC 8734) are opt-in; the conformance server enables them.
+  { name: 'test-tls13-ecdhe-brainpool-curves.py', script: 'test-tls13-ecdhe-brainpool-curves.py', server: RSA },
   {
     name: 'test-tls13-ecdhe-curves.py',
     script: 'test-tls13-ecdhe-curves.py',
     server: RSA,
     exclude: [P521('sanity - secp521r1'), P521('secp521r1 - *'), X448('sanity - x448'), X448('x448 - *')],
   },
-  {
-    name: 'test-tls13-ecdsa-brainpool-in-certificate-verify.py',
-    script: 'test-tls13-ecdsa-brainpool-in-certificate-verify.py',
-    skip: { kind: 'not-implemented', reason: 'client certificates on brainpool curves (RFC 8734), which sandtls does not implement' },
-  },
+  // Client certificates on each brainpool curve (the server lists the opt-in schemes, CR_SIGALGS).
+  ...(['bp256', 'bp384', 'bp512'] as const).map(
+    (curve): ScriptEntry => ({
+      name: `test-tls13-ecdsa-brainpool-in-certificate-verify.py [${curve}]`,
+      script: 'test-tls13-ecdsa-brainpool-in-certificate-verify.py',
+      server: CLIENT_AUTH,
+      args: ['-k', `{certs}/client-ecdsa-${curve}-key.pem`, '-c', `{certs}/client-ecdsa-${curve}.pem`, '-s', CR_SIGALGS],
+      sampling: "the script's own default: all short cases and 120 of the long signature-fuzzing cases",
+    }),
+  ),
   {
     name: 'test-tls13-ecdsa-in-certificate-verify.py [P-256]',
     script: 'test-tls13-ecdsa-in-certificate-verify.py',
     server: CLIENT_AUTH,
     args: ['-k', '{certs}/client-ecdsa-p256-key.pem', '-c', '{certs}/client-ecdsa-p256.pem', '-s', CR_SIGALGS],
-    sampling: "the script's own default: all short cases and 10 of the long signature-fuzzing cases (all of them: 2-3 minutes)",
+    sampling: "the script's own default: all short cases and 120 of the long signature-fuzzing cases (all of them: 2-3 minutes)",
   },
   {
     name: 'test-tls13-ecdsa-in-certificate-verify.py [P-384]',
     script: 'test-tls13-ecdsa-in-certificate-verify.py',
     server: CLIENT_AUTH,
     args: ['-k', '{certs}/client-ecdsa-p384-key.pem', '-c', '{certs}/client-ecdsa-p384.pem', '-s', CR_SIGALGS],
-    sampling: "the script's own default: all short cases and 10 of the long signature-fuzzing cases (all of them: 2-3 minutes)",
+    sampling: "the script's own default: all short cases and 120 of the long signature-fuzzing cases (all of them: 2-3 minutes)",
   },
-  {
-    // The script assumes one server holding P-256, P-384, P-521 and brainpool certificates; a
-    // sandtls server has one, so the script runs once per certificate with the other's case out.
-    name: 'test-tls13-ecdsa-support.py [P-256]',
-    script: 'test-tls13-ecdsa-support.py',
-    server: { cert: 'ecdsa' },
-    exclude: [
-      { case: 'Test with ecdsa_secp384r1_sha384', kind: 'by-design', reason: 'needs a P-384 certificate: the [P-384] run' },
-      P521('Test with ecdsa_secp521r1_sha512'),
-      BRAINPOOL('Test with ecdsa_brainpool*'),
-    ],
-  },
-  {
-    name: 'test-tls13-ecdsa-support.py [P-384]',
-    script: 'test-tls13-ecdsa-support.py',
-    server: { cert: 'ecdsa-p384' },
-    exclude: [
-      { case: 'Test with ecdsa_secp256r1_sha256', kind: 'by-design', reason: 'needs a P-256 certificate: the [P-256] run' },
-      P521('Test with ecdsa_secp521r1_sha512'),
-      BRAINPOOL('Test with ecdsa_brainpool*'),
-    ],
-  },
+  // The script assumes one server holding P-256, P-384, P-521 and brainpool certificates; a
+  // sandtls server has one, so the script runs once per certificate with the others' cases out.
+  ...ECDSA_SUPPORT_RUNS,
   {
     name: 'test-tls13-eddsa-in-certificate-verify.py',
     script: 'test-tls13-eddsa-in-certificate-verify.py',
     server: CLIENT_AUTH,
     args: ['-k', '{certs}/client-ed25519-key.pem', '-c', '{certs}/client-ed25519.pem', '-s', CR_SIGALGS],
-    sampling: "the script's own default: all short cases and 10 of the long signature-fuzzing cases (all of them: about 2 minutes)",
+    sampling: "the script's own default: all short cases and 120 of the long signature-fuzzing cases (all of them: about 2 minutes)",
   },
   {
     name: 'test-tls13-eddsa.py',
@@ -282,18 +285,22 @@ export const TLSFUZZER_SCRIPTS: readonly ScriptEntry[] = [
     name: 'test-tls13-mlkem.py',
     script: 'test-tls13-mlkem.py',
     server: RSA,
-    // --kems: the hybrids the server is expected to support; secp256r1mlkem768 and
-    // secp384r1mlkem1024 are not implemented (not-implemented), and the script checks that
-    // a server without them negotiates something else.
-    args: ['--kems', 'x25519mlkem768', '-n', '0'],
+    // --kems: the hybrids the server is expected to support: all three (the secp ones are
+    // opt-in; the conformance server enables them).
+    args: ['--kems', 'x25519mlkem768,secp256r1mlkem768,secp384r1mlkem1024', '-n', '0'],
   },
   { name: 'test-tls13-multiple-ccs-messages.py', script: 'test-tls13-multiple-ccs-messages.py', server: RSA },
   {
     name: 'test-tls13-no-unknown-groups.py',
     script: 'test-tls13-no-unknown-groups.py',
     server: RSA,
-    // The groups sandtls implements, the one it picks first when all are offered leading.
-    args: ['--groups', 'x25519mlkem768,x25519,secp256r1,secp384r1', '-n', '0'],
+    // The groups the conformance server enables, the one it picks first when all are offered leading.
+    args: [
+      '--groups',
+      'x25519mlkem768,x25519,secp256r1,secp384r1,secp256r1mlkem768,secp384r1mlkem1024,brainpoolP256r1tls13,brainpoolP384r1tls13,brainpoolP512r1tls13',
+      '-n',
+      '0',
+    ],
   },
   { name: 'test-tls13-nociphers.py', script: 'test-tls13-nociphers.py', server: RSA },
   {

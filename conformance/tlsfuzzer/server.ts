@@ -3,7 +3,8 @@
  * never run by `npm test`). One process serves one configuration, any number of concurrent
  * connections, and prints `ready PORT` on stdout once it listens.
  *
- *   tsx conformance/tlsfuzzer/server.ts --cert rsa|ecdsa|ecdsa-p384|ed25519 [--mode http|echo]
+ *   tsx conformance/tlsfuzzer/server.ts --cert rsa|ecdsa|ecdsa-p384|ed25519|ecdsa-bp256|ecdsa-bp384|ecdsa-bp512
+ *     [--mode http|echo]
  *     [--client-auth none|optional|required] [--early-data N] [--tickets N] [--port N]
  *
  * - `http` (default): the application data of each request (up to a blank line, so a request
@@ -17,6 +18,9 @@
  *   is followed by FIN. Either way the socket is then read (and the data dropped) until the
  *   client closes it, so that the client never sees a reset before it has read the alert.
  * - Every cipher suite is on: the defaults, then TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256.
+ *   Every group is on: the defaults, then the opt-in SecP256r1MLKEM768, SecP384r1MLKEM1024 and
+ *   brainpoolP*r1tls13. Every signature scheme is accepted from clients (and listed in a
+ *   CertificateRequest): the defaults, then the opt-in ecdsa_brainpoolP*r1tls13_*.
  * - Session tickets (2 by default) and 0-RTT (`--early-data`, default 16384 bytes) are on;
  *   client certificates are verified against certs/ca.pem, which issued tlsfuzzer's client keys.
  * @module
@@ -24,10 +28,18 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CIPHER_SUITES, defaultPlatform, init, type Connection, type ServerConfig } from '../../src/index.js';
+import {
+  CERTIFICATE_VERIFY_SCHEMES,
+  DEFAULT_CIPHER_SUITES,
+  DEFAULT_GROUPS,
+  defaultPlatform,
+  init,
+  type Connection,
+  type ServerConfig,
+} from '../../src/index.js';
 
 const CERTS = fileURLToPath(new URL('./certs/', import.meta.url));
-const CERT_TYPES = ['rsa', 'ecdsa', 'ecdsa-p384', 'ed25519'] as const;
+const CERT_TYPES = ['rsa', 'ecdsa', 'ecdsa-p384', 'ed25519', 'ecdsa-bp256', 'ecdsa-bp384', 'ecdsa-bp512'] as const;
 type CertType = (typeof CERT_TYPES)[number];
 
 /** The options of one server process. */
@@ -43,7 +55,7 @@ export interface FuzzServerOptions {
   readonly host: string;
 }
 
-const USAGE = `usage: tsx conformance/tlsfuzzer/server.ts --cert rsa|ecdsa|ecdsa-p384|ed25519 [--mode http|echo]
+const USAGE = `usage: tsx conformance/tlsfuzzer/server.ts --cert rsa|ecdsa|ecdsa-p384|ed25519|ecdsa-bp256|ecdsa-bp384|ecdsa-bp512 [--mode http|echo]
   [--client-auth none|optional|required] [--early-data N] [--tickets N] [--port N] [--host ADDR]
 prints "ready PORT" on stdout once listening; serves until killed
 `;
@@ -95,6 +107,13 @@ export function fuzzServerConfig(options: FuzzServerOptions): ServerConfig {
     // The opt-in AES-CCM suites too, after the defaults (test-tls13-symetric-ciphers.py asks for
     // each suite alone); a client listing CCM first gets it, as the client's order decides.
     cipherSuites: [...DEFAULT_CIPHER_SUITES, 'TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'],
+    // The opt-in groups after the defaults (test-tls13-mlkem.py, test-tls13-ecdhe-brainpool-curves.py):
+    // a client that sends a share for one of them alone gets it.
+    groups: [...DEFAULT_GROUPS, 'SecP256r1MLKEM768', 'SecP384r1MLKEM1024', 'brainpoolP256r1tls13', 'brainpoolP384r1tls13', 'brainpoolP512r1tls13'],
+    // The opt-in brainpool schemes too, for client certificates on brainpool curves
+    // (test-tls13-ecdsa-brainpool-in-certificate-verify.py); a brainpool server certificate
+    // (--cert ecdsa-bp*) signs whenever the client offers its scheme, whatever this list says.
+    signatureAlgorithms: [...CERTIFICATE_VERIFY_SCHEMES, 'ecdsa_brainpoolP256r1tls13_sha256', 'ecdsa_brainpoolP384r1tls13_sha384', 'ecdsa_brainpoolP512r1tls13_sha512'],
     ...(options.tickets === 0 ? { tickets: false } : { tickets: { count: options.tickets } }),
     ...(options.earlyData > 0 && options.tickets > 0 ? { maxEarlyDataSize: options.earlyData } : {}),
     // The roots serve handshake client authentication and post-handshake authentication alike.

@@ -43,7 +43,9 @@ options:
                       tls.rootCertificates; no file is read)
   --alpn LIST         ALPN protocols to offer, comma-separated, preferred first (h2,http/1.1)
   --group LIST        key exchange groups, comma-separated, preferred first
-                      (X25519MLKEM768, x25519, secp256r1, secp384r1; default: all four)
+                      (default: X25519MLKEM768, x25519, secp256r1, secp384r1; opt-in:
+                      SecP256r1MLKEM768, SecP384r1MLKEM1024, brainpoolP256r1tls13,
+                      brainpoolP384r1tls13, brainpoolP512r1tls13)
   --suite LIST        cipher suites, comma-separated (default: all three)
   --cert FILE         client certificate chain, PEM, leaf first (sent when the server asks)
   --key FILE          the client certificate's private key, PEM

@@ -42,7 +42,8 @@ embedded test identities. \`npm start\` runs this.
 
 options:
   --key-type TYPE     the server's certificate: ecdsa-p256 (default), ecdsa-p384, ed25519, rsa2048
-  --group LIST        groups the client offers, comma-separated (default: all four)
+  --group LIST        groups the client offers and the server accepts, comma-separated
+                      (default: the four default groups; the opt-in ones may be named too)
   --suite LIST        cipher suites the client offers, comma-separated (default: all three)
   -h, --help          this help
 `;
@@ -168,14 +169,16 @@ export async function demoCommand(args: readonly string[], io: CliIo): Promise<n
   if (!identity) throw new UsageError(`unknown --key-type ${keyType} (one of ${Object.keys(_KEY_TYPES).join(', ')})`);
   const group = valueOf(parsed, 'group');
   const suite = valueOf(parsed, 'suite');
+  const groups = group === undefined ? undefined : groupList(group);
   const clientConfig: ClientConfig = {
     serverName: 'localhost',
     trustAnchors: AUDIT_CA,
     alpn: [_ALPN, 'http/1.1'],
-    ...(group === undefined ? {} : { groups: groupList(group) }),
+    ...(groups === undefined ? {} : { groups }),
     ...(suite === undefined ? {} : { cipherSuites: suiteList(suite) }),
   };
-  const serverConfig: ServerConfig = { ...identity, alpn: [_ALPN] };
+  // The server accepts the groups the client offers (opt-in ones included).
+  const serverConfig: ServerConfig = { ...identity, alpn: [_ALPN], ...(groups === undefined ? {} : { groups }) };
 
   const base = defaultPlatform();
   const recorder = recordingPlatform(base);

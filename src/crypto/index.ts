@@ -7,9 +7,18 @@ export { HASHES, hash } from './hash.js';
 export type { HashFunction, HashName, RunningHash } from './hash.js';
 export { hkdf, hkdfExpand, hkdfExtract, hmac } from './kdf.js';
 export { NAMED_GROUPS } from './kx.js';
-export type { KeyExchange, KeyShare, KeyShareResponse, NamedGroup } from './kx.js';
-export { MLKEM768, mlKem768Decapsulate, mlKem768Encapsulate, mlKem768KeyGen } from './mlkem.js';
-export type { MlKemKeyPair } from './mlkem.js';
+export type { EcdheGroup, HybridGroup, KeyExchange, KeyShare, KeyShareResponse, NamedGroup } from './kx.js';
+export {
+  MLKEM1024,
+  MLKEM768,
+  mlKem1024Decapsulate,
+  mlKem1024Encapsulate,
+  mlKem1024KeyGen,
+  mlKem768Decapsulate,
+  mlKem768Encapsulate,
+  mlKem768KeyGen,
+} from './mlkem.js';
+export type { MlKemKeyPair, MlKemName, MlKemSizes } from './mlkem.js';
 export type { CryptoProvider } from './provider.js';
 export { EntropyError, isPlatformFailure, platformRandom } from './random.js';
 export type { RandomSource } from './random.js';

@@ -1,7 +1,11 @@
 /**
  * Key exchange for the TLS 1.3 named groups (RFC 8446 4.2.7, 4.2.8):
- * x25519 (RFC 7748), secp256r1 and secp384r1 (uncompressed points, x-coordinate secret,
- * RFC 8446 7.4.2), and the hybrid X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem).
+ * - x25519 (RFC 7748);
+ * - secp256r1 and secp384r1 (uncompressed points, x-coordinate secret, RFC 8446 7.4.2), and the
+ *   brainpool curves of RFC 8734 (brainpoolP256r1tls13, brainpoolP384r1tls13,
+ *   brainpoolP512r1tls13), encoded and agreed exactly the same way;
+ * - the hybrids of draft-ietf-tls-ecdhe-mlkem: X25519MLKEM768, SecP256r1MLKEM768 and
+ *   SecP384r1MLKEM1024.
  *
  * The client calls `generate(group)` and later `complete(serverShare)`; the server answers a
  * client share with `respond(group, clientShare)`. Every private value is drawn from the
@@ -9,15 +13,75 @@
  * @module
  */
 import { concatBytes as concat } from './bytes.js';
-import type { CurveSet } from './curves.js';
+import type { CurveSet, WeierstrassCurveName } from './curves.js';
 import { CryptoParameterError, InvalidKeyShareError } from './errors.js';
-import { MLKEM768, mlKem768Decapsulate, mlKem768Encapsulate, mlKem768KeyGen } from './mlkem.js';
+import {
+  MLKEM1024,
+  MLKEM768,
+  mlKem1024Decapsulate,
+  mlKem1024Encapsulate,
+  mlKem1024KeyGen,
+  mlKem768Decapsulate,
+  mlKem768Encapsulate,
+  mlKem768KeyGen,
+  type MlKemKeyPair,
+  type MlKemSizes,
+} from './mlkem.js';
 import { isPlatformFailure, type RandomSource } from './random.js';
 
-/** The key exchange groups sandtls supports, by their IANA names. */
-export type NamedGroup = 'X25519MLKEM768' | 'x25519' | 'secp256r1' | 'secp384r1';
+/** The (EC)DHE groups: one Diffie-Hellman on one curve. */
+export type EcdheGroup = 'x25519' | 'secp256r1' | 'secp384r1' | 'brainpoolP256r1tls13' | 'brainpoolP384r1tls13' | 'brainpoolP512r1tls13';
 
-export const NAMED_GROUPS: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1']);
+/** The hybrid groups of draft-ietf-tls-ecdhe-mlkem: one ECDHE and one ML-KEM, secrets concatenated. */
+export type HybridGroup = 'X25519MLKEM768' | 'SecP256r1MLKEM768' | 'SecP384r1MLKEM1024';
+
+/** The key exchange groups sandtls supports, by their IANA names. */
+export type NamedGroup = HybridGroup | EcdheGroup;
+
+/**
+ * Every group sandtls implements: the four on by default first (see the TLS layer's
+ * `DEFAULT_GROUPS`), then the opt-in ones (the secp* hybrids and the brainpool curves).
+ */
+export const NAMED_GROUPS: readonly NamedGroup[] = Object.freeze([
+  'X25519MLKEM768',
+  'x25519',
+  'secp256r1',
+  'secp384r1',
+  'SecP256r1MLKEM768',
+  'SecP384r1MLKEM1024',
+  'brainpoolP256r1tls13',
+  'brainpoolP384r1tls13',
+  'brainpoolP512r1tls13',
+]);
+
+/** The curve of each Weierstrass (EC)DHE group. */
+const _WEIERSTRASS_GROUPS: Readonly<Record<Exclude<EcdheGroup, 'x25519'>, WeierstrassCurveName>> = Object.freeze({
+  secp256r1: 'secp256r1',
+  secp384r1: 'secp384r1',
+  brainpoolP256r1tls13: 'brainpoolP256r1',
+  brainpoolP384r1tls13: 'brainpoolP384r1',
+  brainpoolP512r1tls13: 'brainpoolP512r1',
+});
+
+/**
+ * draft-ietf-tls-ecdhe-mlkem: which ECDHE and ML-KEM each hybrid combines, and in which order.
+ * X25519MLKEM768 puts ML-KEM first (client share = encapsulation key || x25519 public key,
+ * server share = ciphertext || x25519 public key, secret = ML-KEM secret || x25519 secret); the
+ * secp hybrids put the ECDHE part first in all three.
+ */
+const _HYBRIDS: Readonly<Record<HybridGroup, { readonly ecdhe: 'x25519' | 'secp256r1' | 'secp384r1'; readonly kem: MlKemSizes; readonly kemFirst: boolean }>> = Object.freeze({
+  X25519MLKEM768: { ecdhe: 'x25519', kem: MLKEM768, kemFirst: true },
+  SecP256r1MLKEM768: { ecdhe: 'secp256r1', kem: MLKEM768, kemFirst: false },
+  SecP384r1MLKEM1024: { ecdhe: 'secp384r1', kem: MLKEM1024, kemFirst: false },
+});
+
+/** The ML-KEM functions of each parameter set (looked up at call time: tests wrap them). */
+const _KEM_LABEL = Object.freeze({ 'ML-KEM-768': 'mlkem768', 'ML-KEM-1024': 'mlkem1024' } as const);
+function _kem(sizes: MlKemSizes) {
+  return sizes.name === 'ML-KEM-768'
+    ? { keyGen: mlKem768KeyGen, encapsulate: mlKem768Encapsulate, decapsulate: mlKem768Decapsulate }
+    : { keyGen: mlKem1024KeyGen, encapsulate: mlKem1024Encapsulate, decapsulate: mlKem1024Decapsulate };
+}
 
 /** A client's key share awaiting the server's answer. */
 export interface KeyShare {
@@ -44,7 +108,18 @@ export interface KeyExchange {
    * Raw Diffie-Hellman with a given private key (known-answer tests): the same peer checks as
    * `complete`/`respond`. Secret: 32 bytes (x25519) or the curve's scalar length.
    */
-  dh(group: 'x25519' | 'secp256r1' | 'secp384r1', secret: Uint8Array, peerShare: Uint8Array): Uint8Array;
+  dh(group: EcdheGroup, secret: Uint8Array, peerShare: Uint8Array): Uint8Array;
+}
+
+/** One (EC)DHE: its share length, how a private key is drawn, its public key, and the agreement. */
+interface _Ecdhe {
+  readonly shareLength: number;
+  /** A fresh private key, drawn with `purpose`. */
+  secret(purpose: string): Uint8Array;
+  publicOf(secret: Uint8Array): Uint8Array;
+  /** The shared secret; `InvalidKeyShareError` for a share that is not a valid public key. */
+  agree(secret: Uint8Array, peer: Uint8Array): Uint8Array;
+  isValidSecret(secret: Uint8Array): boolean;
 }
 
 const X25519_LENGTH = 32;
@@ -58,51 +133,71 @@ const X25519_LENGTH = 32;
  * share.complete(answer.publicShare); // equals answer.sharedSecret
  */
 export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyExchange {
-  const x25519Secret = (purpose: string) => random(X25519_LENGTH, purpose);
-  const x25519Public = (secret: Uint8Array) => curves.x25519.getPublicKey(secret);
-
-  /** RFC 7748 6.1 / RFC 8446 7.4.2: reject wrong lengths and the all-zero output of low-order points. */
-  const x25519Agree = (secret: Uint8Array, peer: Uint8Array): Uint8Array => {
-    if (peer.length !== X25519_LENGTH) throw new InvalidKeyShareError(`x25519 share must be 32 bytes, got ${peer.length}`);
-    let shared: Uint8Array;
-    try {
-      shared = curves.x25519.getSharedSecret(secret, peer);
-    } catch (error) {
-      if (isPlatformFailure(error)) throw error;
-      throw new InvalidKeyShareError('x25519 share is a low-order point (all-zero shared secret)');
-    }
-    if (shared.every((b) => b === 0)) throw new InvalidKeyShareError('x25519 shared secret is all zero');
-    return shared;
-  };
-
-  const weierstrass = (group: 'secp256r1' | 'secp384r1') => {
-    const curve = curves[group];
-    const coordinateLength = curve.lengths.secretKey!;
-    const pointLength = 1 + 2 * coordinateLength;
-    const makeSecret = () => curve.utils.randomSecretKey(random(curve.lengths.seed!, `key_share:${group}`));
-    /** RFC 8446 4.2.8.2: UncompressedPointRepresentation only; the point must be on the curve. */
-    const agree = (secret: Uint8Array, peer: Uint8Array) => {
-      if (peer.length !== pointLength || peer[0] !== 0x04) {
-        throw new InvalidKeyShareError(`${group} share must be a ${pointLength}-byte uncompressed point`);
-      }
+  const x25519: _Ecdhe = {
+    shareLength: X25519_LENGTH,
+    secret: (purpose) => random(X25519_LENGTH, purpose),
+    publicOf: (secret) => curves.x25519.getPublicKey(secret),
+    /** RFC 7748 6.1 / RFC 8446 7.4.2: reject wrong lengths and the all-zero output of low-order points. */
+    agree: (secret, peer) => {
+      if (peer.length !== X25519_LENGTH) throw new InvalidKeyShareError(`x25519 share must be 32 bytes, got ${peer.length}`);
+      let shared: Uint8Array;
       try {
-        // The shared secret is the x-coordinate of the ECDH result (RFC 8446 7.4.2). The whole
-        // point is wiped once the x-coordinate is copied out: it is the same secret.
-        const point = curve.getSharedSecret(secret, peer, true);
-        try {
-          return point.slice(1);
-        } finally {
-          point.fill(0);
-        }
+        shared = curves.x25519.getSharedSecret(secret, peer);
       } catch (error) {
-        // The multiplication draws blinding entropy: a denied draw is ours, not the peer's fault.
         if (isPlatformFailure(error)) throw error;
-        throw new InvalidKeyShareError(`${group} share is not a valid point on the curve`);
+        throw new InvalidKeyShareError('x25519 share is a low-order point (all-zero shared secret)');
       }
-    };
-    return { makeSecret, publicOf: (s: Uint8Array) => curve.getPublicKey(s, false), agree };
+      if (shared.every((b) => b === 0)) throw new InvalidKeyShareError('x25519 shared secret is all zero');
+      return shared;
+    },
+    isValidSecret: (secret) => secret.length === X25519_LENGTH,
   };
-  const nist = { secp256r1: weierstrass('secp256r1'), secp384r1: weierstrass('secp384r1') };
+
+  const weierstrass = (group: string, curveName: WeierstrassCurveName): _Ecdhe => {
+    const curve = curves[curveName];
+    const pointLength = curve.lengths.publicKeyUncompressed!;
+    return {
+      shareLength: pointLength,
+      secret: (purpose) => {
+        const seed = random(curve.lengths.seed!, purpose);
+        try {
+          return curve.utils.randomSecretKey(seed);
+        } finally {
+          seed.fill(0); // it determines the private key
+        }
+      },
+      publicOf: (secret) => curve.getPublicKey(secret, false),
+      /** RFC 8446 4.2.8.2, RFC 8734 2: UncompressedPointRepresentation only; the point must be on the curve. */
+      agree: (secret, peer) => {
+        if (peer.length !== pointLength || peer[0] !== 0x04) {
+          throw new InvalidKeyShareError(`${group} share must be a ${pointLength}-byte uncompressed point`);
+        }
+        try {
+          // The shared secret is the x-coordinate of the ECDH result (RFC 8446 7.4.2), full
+          // length. The whole point is wiped once the x-coordinate is copied out: it is the same
+          // secret.
+          const point = curve.getSharedSecret(secret, peer, true);
+          try {
+            return point.slice(1);
+          } finally {
+            point.fill(0);
+          }
+        } catch (error) {
+          // The multiplication draws blinding entropy: a denied draw is ours, not the peer's fault.
+          if (isPlatformFailure(error)) throw error;
+          throw new InvalidKeyShareError(`${group} share is not a valid point on the curve`);
+        }
+      },
+      isValidSecret: (secret) => curve.utils.isValidSecretKey(secret),
+    };
+  };
+  const ecdhe: Readonly<Record<EcdheGroup, _Ecdhe>> = Object.freeze({
+    x25519,
+    ...(Object.fromEntries(Object.entries(_WEIERSTRASS_GROUPS).map(([group, curve]) => [group, weierstrass(group, curve)])) as Record<
+      Exclude<EcdheGroup, 'x25519'>,
+      _Ecdhe
+    >),
+  });
 
   const oneShot = (group: NamedGroup, publicShare: Uint8Array, secrets: Uint8Array[], finish: (peer: Uint8Array) => Uint8Array): KeyShare => {
     let used = false;
@@ -125,102 +220,101 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
     };
   };
 
+  const generateHybrid = (group: HybridGroup): KeyShare => {
+    const { kem: sizes, kemFirst } = _HYBRIDS[group];
+    const classical = ecdhe[_HYBRIDS[group].ecdhe];
+    const kem = _kem(sizes);
+    const seed = random(sizes.seedLength, `key_share:${group}:${_KEM_LABEL[sizes.name]}`);
+    let pair: MlKemKeyPair;
+    try {
+      pair = kem.keyGen(seed);
+    } finally {
+      seed.fill(0); // d || z: the decapsulation key itself
+    }
+    const ecSecret = classical.secret(`key_share:${group}:${_HYBRIDS[group].ecdhe}`);
+    const ecPublic = classical.publicOf(ecSecret);
+    const share = kemFirst ? concat(pair.encapsulationKey, ecPublic) : concat(ecPublic, pair.encapsulationKey);
+    return oneShot(group, share, [pair.decapsulationKey, ecSecret], (peer) => {
+      if (peer.length !== sizes.ciphertextLength + classical.shareLength) {
+        throw new InvalidKeyShareError(`${group} server share must be ${sizes.ciphertextLength + classical.shareLength} bytes, got ${peer.length}`);
+      }
+      const ciphertext = kemFirst ? peer.subarray(0, sizes.ciphertextLength) : peer.subarray(classical.shareLength);
+      const ecPeer = kemFirst ? peer.subarray(sizes.ciphertextLength) : peer.subarray(0, classical.shareLength);
+      const kemSecret = kem.decapsulate(ciphertext, pair.decapsulationKey);
+      let ecShared: Uint8Array | undefined;
+      try {
+        ecShared = classical.agree(ecSecret, ecPeer);
+        return kemFirst ? concat(kemSecret, ecShared) : concat(ecShared, kemSecret);
+      } finally {
+        // The hybrid secret is their concatenation: the components are the same secret twice over.
+        kemSecret.fill(0);
+        ecShared?.fill(0);
+      }
+    });
+  };
+
+  const respondHybrid = (group: HybridGroup, clientShare: Uint8Array): KeyShareResponse => {
+    const { kem: sizes, kemFirst } = _HYBRIDS[group];
+    const classical = ecdhe[_HYBRIDS[group].ecdhe];
+    if (clientShare.length !== sizes.encapsulationKeyLength + classical.shareLength) {
+      throw new InvalidKeyShareError(`${group} client share must be ${sizes.encapsulationKeyLength + classical.shareLength} bytes, got ${clientShare.length}`);
+    }
+    const encapsulationKey = kemFirst ? clientShare.subarray(0, sizes.encapsulationKeyLength) : clientShare.subarray(classical.shareLength);
+    const ecPeer = kemFirst ? clientShare.subarray(sizes.encapsulationKeyLength) : clientShare.subarray(0, classical.shareLength);
+    const message = random(sizes.messageLength, `kem_encapsulation:${group}`);
+    let encapsulated: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
+    try {
+      encapsulated = _kem(sizes).encapsulate(encapsulationKey, message);
+    } finally {
+      message.fill(0); // it determines the KEM secret as much as the secret itself
+    }
+    const ecSecret = classical.secret(`key_share:${group}:${_HYBRIDS[group].ecdhe}`);
+    let ecShared: Uint8Array | undefined;
+    try {
+      ecShared = classical.agree(ecSecret, ecPeer);
+      const ecPublic = classical.publicOf(ecSecret);
+      return {
+        group,
+        publicShare: kemFirst ? concat(encapsulated.ciphertext, ecPublic) : concat(ecPublic, encapsulated.ciphertext),
+        sharedSecret: kemFirst ? concat(encapsulated.sharedSecret, ecShared) : concat(ecShared, encapsulated.sharedSecret),
+      };
+    } finally {
+      ecSecret.fill(0);
+      // The components live on inside the concatenated secret; these copies must not.
+      encapsulated.sharedSecret.fill(0);
+      ecShared?.fill(0);
+    }
+  };
+
+  const ecdheOf = (group: NamedGroup): _Ecdhe | undefined => (Object.hasOwn(ecdhe, group) ? ecdhe[group as EcdheGroup] : undefined);
+  const isHybrid = (group: NamedGroup): group is HybridGroup => Object.hasOwn(_HYBRIDS, group);
+
   return {
     dh(group, secret, peerShare) {
-      if (group === 'x25519') {
-        if (secret.length !== X25519_LENGTH) throw new CryptoParameterError('x25519 private key must be 32 bytes');
-        return x25519Agree(secret, peerShare);
-      }
-      const ops = nist[group];
+      const ops = ecdheOf(group);
       if (!ops) throw new CryptoParameterError(`unsupported group: ${String(group)}`);
-      if (!curves[group].utils.isValidSecretKey(secret)) throw new CryptoParameterError(`invalid ${group} private key`);
+      if (!ops.isValidSecret(secret)) throw new CryptoParameterError(`invalid ${group} private key`);
       return ops.agree(secret, peerShare);
     },
 
     generate(group) {
-      switch (group) {
-        case 'x25519': {
-          const secret = x25519Secret('key_share:x25519');
-          return oneShot(group, x25519Public(secret), [secret], (peer) => x25519Agree(secret, peer));
-        }
-        case 'secp256r1':
-        case 'secp384r1': {
-          const ops = nist[group];
-          const secret = ops.makeSecret();
-          return oneShot(group, ops.publicOf(secret), [secret], (peer) => ops.agree(secret, peer));
-        }
-        case 'X25519MLKEM768': {
-          const kem = mlKem768KeyGen(random(MLKEM768.seedLength, 'key_share:X25519MLKEM768:mlkem768'));
-          const xSecret = x25519Secret('key_share:X25519MLKEM768:x25519');
-          const share = concat(kem.encapsulationKey, x25519Public(xSecret));
-          return oneShot(group, share, [kem.decapsulationKey, xSecret], (peer) => {
-            if (peer.length !== MLKEM768.ciphertextLength + X25519_LENGTH) {
-              throw new InvalidKeyShareError(`X25519MLKEM768 server share must be ${MLKEM768.ciphertextLength + X25519_LENGTH} bytes, got ${peer.length}`);
-            }
-            const kemSecret = mlKem768Decapsulate(peer.subarray(0, MLKEM768.ciphertextLength), kem.decapsulationKey);
-            let xShared: Uint8Array | undefined;
-            try {
-              xShared = x25519Agree(xSecret, peer.subarray(MLKEM768.ciphertextLength));
-              return concat(kemSecret, xShared);
-            } finally {
-              // The hybrid secret is their concatenation: the components are the same secret twice over.
-              kemSecret.fill(0);
-              xShared?.fill(0);
-            }
-          });
-        }
-        default:
-          throw new CryptoParameterError(`unsupported group: ${String(group)}`);
-      }
+      if (isHybrid(group)) return generateHybrid(group);
+      const ops = ecdheOf(group);
+      if (!ops) throw new CryptoParameterError(`unsupported group: ${String(group)}`);
+      const secret = ops.secret(`key_share:${group}`);
+      return oneShot(group, ops.publicOf(secret), [secret], (peer) => ops.agree(secret, peer));
     },
 
     respond(group, clientShare) {
-      switch (group) {
-        case 'x25519': {
-          const secret = x25519Secret('key_share:x25519');
-          try {
-            return { group, publicShare: x25519Public(secret), sharedSecret: x25519Agree(secret, clientShare) };
-          } finally {
-            secret.fill(0);
-          }
-        }
-        case 'secp256r1':
-        case 'secp384r1': {
-          const ops = nist[group];
-          const secret = ops.makeSecret();
-          try {
-            const sharedSecret = ops.agree(secret, clientShare);
-            return { group, publicShare: ops.publicOf(secret), sharedSecret };
-          } finally {
-            secret.fill(0);
-          }
-        }
-        case 'X25519MLKEM768': {
-          if (clientShare.length !== MLKEM768.encapsulationKeyLength + X25519_LENGTH) {
-            throw new InvalidKeyShareError(`X25519MLKEM768 client share must be ${MLKEM768.encapsulationKeyLength + X25519_LENGTH} bytes, got ${clientShare.length}`);
-          }
-          const ek = clientShare.subarray(0, MLKEM768.encapsulationKeyLength);
-          const message = random(MLKEM768.messageLength, 'kem_encapsulation:X25519MLKEM768');
-          const kem = mlKem768Encapsulate(ek, message);
-          message.fill(0); // it determines the KEM secret as much as the secret itself
-          const xSecret = x25519Secret('key_share:X25519MLKEM768:x25519');
-          let xShared: Uint8Array | undefined;
-          try {
-            xShared = x25519Agree(xSecret, clientShare.subarray(MLKEM768.encapsulationKeyLength));
-            return {
-              group,
-              publicShare: concat(kem.ciphertext, x25519Public(xSecret)),
-              sharedSecret: concat(kem.sharedSecret, xShared),
-            };
-          } finally {
-            xSecret.fill(0);
-            // The components live on inside the concatenated secret; these copies must not.
-            kem.sharedSecret.fill(0);
-            xShared?.fill(0);
-          }
-        }
-        default:
-          throw new CryptoParameterError(`unsupported group: ${String(group)}`);
+      if (isHybrid(group)) return respondHybrid(group, clientShare);
+      const ops = ecdheOf(group);
+      if (!ops) throw new CryptoParameterError(`unsupported group: ${String(group)}`);
+      const secret = ops.secret(`key_share:${group}`);
+      try {
+        const sharedSecret = ops.agree(secret, clientShare);
+        return { group, publicShare: ops.publicOf(secret), sharedSecret };
+      } finally {
+        secret.fill(0);
       }
     },
   };

@@ -1,14 +1,31 @@
 /**
- * ML-KEM-768 (FIPS 203) with explicit randomness: noble's `ml_kem768` draws from the global RNG
- * only when no seed or message is passed, so sandtls always passes them, drawn from the Platform.
+ * ML-KEM-768 and ML-KEM-1024 (FIPS 203) with explicit randomness: noble's `ml_kem768` and
+ * `ml_kem1024` draw from the global RNG only when no seed or message is passed, so sandtls always
+ * passes them, drawn from the Platform.
  * @module
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { CryptoParameterError, InvalidKeyShareError } from './errors.js';
 
+/** The ML-KEM parameter sets sandtls uses. */
+export type MlKemName = 'ML-KEM-768' | 'ML-KEM-1024';
+
+/** FIPS 203 Table 3 sizes of one parameter set. */
+export interface MlKemSizes {
+  readonly name: MlKemName;
+  /** d || z */
+  readonly seedLength: 64;
+  readonly messageLength: 32;
+  readonly encapsulationKeyLength: number;
+  readonly decapsulationKeyLength: number;
+  readonly ciphertextLength: number;
+  readonly sharedSecretLength: 32;
+}
+
 /** FIPS 203 Table 3 sizes for ML-KEM-768. */
-export const MLKEM768 = Object.freeze({
-  seedLength: 64, // d || z
+export const MLKEM768: MlKemSizes = Object.freeze({
+  name: 'ML-KEM-768',
+  seedLength: 64,
   messageLength: 32,
   encapsulationKeyLength: 1184,
   decapsulationKeyLength: 2400,
@@ -16,61 +33,114 @@ export const MLKEM768 = Object.freeze({
   sharedSecretLength: 32,
 });
 
+/** FIPS 203 Table 3 sizes for ML-KEM-1024. */
+export const MLKEM1024: MlKemSizes = Object.freeze({
+  name: 'ML-KEM-1024',
+  seedLength: 64,
+  messageLength: 32,
+  encapsulationKeyLength: 1568,
+  decapsulationKeyLength: 3168,
+  ciphertextLength: 1568,
+  sharedSecretLength: 32,
+});
+
+const _IMPLEMENTATIONS = Object.freeze({ 'ML-KEM-768': ml_kem768, 'ML-KEM-1024': ml_kem1024 });
+
 export interface MlKemKeyPair {
   encapsulationKey: Uint8Array;
   decapsulationKey: Uint8Array;
 }
 
+/** ML-KEM.KeyGen_internal from a 64-byte seed (d || z), for either parameter set. */
+function _keyGen(sizes: MlKemSizes, seed: Uint8Array): MlKemKeyPair {
+  if (seed.length !== sizes.seedLength) {
+    throw new CryptoParameterError(`${sizes.name} key generation needs a ${sizes.seedLength}-byte seed, got ${seed.length}`);
+  }
+  const { publicKey, secretKey } = _IMPLEMENTATIONS[sizes.name].keygen(seed);
+  return { encapsulationKey: publicKey, decapsulationKey: secretKey };
+}
+
+/** ML-KEM.Encaps_internal with explicit 32-byte message randomness, with FIPS 203 7.2's checks. */
+function _encapsulate(sizes: MlKemSizes, encapsulationKey: Uint8Array, message: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
+  if (encapsulationKey.length !== sizes.encapsulationKeyLength) {
+    throw new InvalidKeyShareError(`${sizes.name} encapsulation key must be ${sizes.encapsulationKeyLength} bytes, got ${encapsulationKey.length}`);
+  }
+  if (message.length !== sizes.messageLength) {
+    throw new CryptoParameterError(`${sizes.name} encapsulation needs ${sizes.messageLength} random bytes`);
+  }
+  try {
+    const { cipherText, sharedSecret } = _IMPLEMENTATIONS[sizes.name].encapsulate(encapsulationKey, message);
+    return { ciphertext: cipherText, sharedSecret };
+  } catch {
+    // FIPS 203 7.2 modulus check: a coefficient >= q means the key was not honestly made.
+    throw new InvalidKeyShareError(`${sizes.name} encapsulation key failed the modulus check`);
+  }
+}
+
+/** ML-KEM.Decaps; a well-formed but wrong ciphertext yields the implicit-rejection secret. */
+function _decapsulate(sizes: MlKemSizes, ciphertext: Uint8Array, decapsulationKey: Uint8Array): Uint8Array {
+  if (ciphertext.length !== sizes.ciphertextLength) {
+    throw new InvalidKeyShareError(`${sizes.name} ciphertext must be ${sizes.ciphertextLength} bytes, got ${ciphertext.length}`);
+  }
+  if (decapsulationKey.length !== sizes.decapsulationKeyLength) {
+    throw new CryptoParameterError(`${sizes.name} decapsulation key has the wrong length`);
+  }
+  return _IMPLEMENTATIONS[sizes.name].decapsulate(ciphertext, decapsulationKey);
+}
+
 /**
- * ML-KEM.KeyGen_internal from a 64-byte seed (d || z).
+ * ML-KEM-768 KeyGen_internal from a 64-byte seed (d || z).
  * @example
  * const { encapsulationKey } = mlKem768KeyGen(random(64, 'key_share:X25519MLKEM768:mlkem768'));
  */
 export function mlKem768KeyGen(seed: Uint8Array): MlKemKeyPair {
-  if (seed.length !== MLKEM768.seedLength) {
-    throw new CryptoParameterError(`ML-KEM-768 key generation needs a ${MLKEM768.seedLength}-byte seed, got ${seed.length}`);
-  }
-  const { publicKey, secretKey } = ml_kem768.keygen(seed);
-  return { encapsulationKey: publicKey, decapsulationKey: secretKey };
+  return _keyGen(MLKEM768, seed);
 }
 
 /**
- * ML-KEM.Encaps_internal with explicit 32-byte message randomness. The encapsulation key must
+ * ML-KEM-768 Encaps_internal with explicit 32-byte message randomness. The encapsulation key must
  * pass FIPS 203 7.2's type and modulus checks, else `InvalidKeyShareError`.
  * @example
  * const { ciphertext, sharedSecret } = mlKem768Encapsulate(peerKey, random(32, 'kem_encapsulation'));
  */
-export function mlKem768Encapsulate(
-  encapsulationKey: Uint8Array,
-  message: Uint8Array,
-): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
-  if (encapsulationKey.length !== MLKEM768.encapsulationKeyLength) {
-    throw new InvalidKeyShareError(`ML-KEM-768 encapsulation key must be ${MLKEM768.encapsulationKeyLength} bytes, got ${encapsulationKey.length}`);
-  }
-  if (message.length !== MLKEM768.messageLength) {
-    throw new CryptoParameterError(`ML-KEM-768 encapsulation needs ${MLKEM768.messageLength} random bytes`);
-  }
-  try {
-    const { cipherText, sharedSecret } = ml_kem768.encapsulate(encapsulationKey, message);
-    return { ciphertext: cipherText, sharedSecret };
-  } catch {
-    // FIPS 203 7.2 modulus check: a coefficient >= q means the key was not honestly made.
-    throw new InvalidKeyShareError('ML-KEM-768 encapsulation key failed the modulus check');
-  }
+export function mlKem768Encapsulate(encapsulationKey: Uint8Array, message: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
+  return _encapsulate(MLKEM768, encapsulationKey, message);
 }
 
 /**
- * ML-KEM.Decaps. A wrong-length ciphertext is rejected; a well-formed but wrong one yields the
+ * ML-KEM-768 Decaps. A wrong-length ciphertext is rejected; a well-formed but wrong one yields the
  * implicit-rejection secret (FIPS 203 6.3), never an error, so it leaks nothing.
  * @example
  * const secret = mlKem768Decapsulate(ciphertext, keyPair.decapsulationKey);
  */
 export function mlKem768Decapsulate(ciphertext: Uint8Array, decapsulationKey: Uint8Array): Uint8Array {
-  if (ciphertext.length !== MLKEM768.ciphertextLength) {
-    throw new InvalidKeyShareError(`ML-KEM-768 ciphertext must be ${MLKEM768.ciphertextLength} bytes, got ${ciphertext.length}`);
-  }
-  if (decapsulationKey.length !== MLKEM768.decapsulationKeyLength) {
-    throw new CryptoParameterError('ML-KEM-768 decapsulation key has the wrong length');
-  }
-  return ml_kem768.decapsulate(ciphertext, decapsulationKey);
+  return _decapsulate(MLKEM768, ciphertext, decapsulationKey);
+}
+
+/**
+ * ML-KEM-1024 KeyGen_internal from a 64-byte seed (d || z).
+ * @example
+ * const { encapsulationKey } = mlKem1024KeyGen(random(64, 'key_share:SecP384r1MLKEM1024:mlkem1024'));
+ */
+export function mlKem1024KeyGen(seed: Uint8Array): MlKemKeyPair {
+  return _keyGen(MLKEM1024, seed);
+}
+
+/**
+ * ML-KEM-1024 Encaps_internal with explicit 32-byte message randomness; the same checks as
+ * `mlKem768Encapsulate`.
+ * @example
+ * const { ciphertext, sharedSecret } = mlKem1024Encapsulate(peerKey, random(32, 'kem_encapsulation'));
+ */
+export function mlKem1024Encapsulate(encapsulationKey: Uint8Array, message: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
+  return _encapsulate(MLKEM1024, encapsulationKey, message);
+}
+
+/**
+ * ML-KEM-1024 Decaps, with implicit rejection as `mlKem768Decapsulate`.
+ * @example
+ * const secret = mlKem1024Decapsulate(ciphertext, keyPair.decapsulationKey);
+ */
+export function mlKem1024Decapsulate(ciphertext: Uint8Array, decapsulationKey: Uint8Array): Uint8Array {
+  return _decapsulate(MLKEM1024, ciphertext, decapsulationKey);
 }

@@ -1,7 +1,8 @@
 /**
  * Signature schemes of TLS 1.3 (RFC 8446 4.2.3) and of the certificates it carries:
- * ECDSA P-256/SHA-256 and P-384/SHA-384 (DER signatures; verification accepts high-S, as
- * OpenSSL produces it half the time), Ed25519 (strict RFC 8032 decoding), RSA-PSS-RSAE with
+ * ECDSA P-256/SHA-256 and P-384/SHA-384, and on the brainpool curves of RFC 8734 (P256r1/SHA-256,
+ * P384r1/SHA-384, P512r1/SHA-512) (DER signatures; verification accepts high-S, as OpenSSL
+ * produces it half the time), Ed25519 (strict RFC 8032 decoding), RSA-PSS-RSAE with
  * SHA-256/384/512 (salt = hash length), and RSA PKCS#1 v1.5 (verification, for certificates).
  *
  * Verification never throws for a bad signature, it returns false; a malformed key is an
@@ -25,6 +26,9 @@ import {
 export type SignatureScheme =
   | 'ecdsa_secp256r1_sha256'
   | 'ecdsa_secp384r1_sha384'
+  | 'ecdsa_brainpoolP256r1tls13_sha256'
+  | 'ecdsa_brainpoolP384r1tls13_sha384'
+  | 'ecdsa_brainpoolP512r1tls13_sha512'
   | 'ed25519'
   | 'rsa_pss_rsae_sha256'
   | 'rsa_pss_rsae_sha384'
@@ -33,6 +37,10 @@ export type SignatureScheme =
   | 'rsa_pkcs1_sha384'
   | 'rsa_pkcs1_sha512';
 
+/**
+ * Every scheme sandtls implements. The brainpool schemes (RFC 8734) come last: the TLS layer
+ * leaves them out of its default `signatureAlgorithms` (they are opt-in).
+ */
 export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = Object.freeze([
   'ecdsa_secp256r1_sha256',
   'ecdsa_secp384r1_sha384',
@@ -43,6 +51,9 @@ export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = Object.freeze([
   'rsa_pkcs1_sha256',
   'rsa_pkcs1_sha384',
   'rsa_pkcs1_sha512',
+  'ecdsa_brainpoolP256r1tls13_sha256',
+  'ecdsa_brainpoolP384r1tls13_sha384',
+  'ecdsa_brainpoolP512r1tls13_sha512',
 ]);
 
 /** A public key as it appears in a SubjectPublicKeyInfo. */
@@ -65,6 +76,10 @@ type SchemeInfo =
 const SCHEMES: Readonly<Record<SignatureScheme, SchemeInfo>> = Object.freeze({
   ecdsa_secp256r1_sha256: { kind: 'ecdsa', curve: 'secp256r1', hash: 'SHA-256' },
   ecdsa_secp384r1_sha384: { kind: 'ecdsa', curve: 'secp384r1', hash: 'SHA-384' },
+  // RFC 8734 2: each brainpool curve with the hash of its size.
+  ecdsa_brainpoolP256r1tls13_sha256: { kind: 'ecdsa', curve: 'brainpoolP256r1', hash: 'SHA-256' },
+  ecdsa_brainpoolP384r1tls13_sha384: { kind: 'ecdsa', curve: 'brainpoolP384r1', hash: 'SHA-384' },
+  ecdsa_brainpoolP512r1tls13_sha512: { kind: 'ecdsa', curve: 'brainpoolP512r1', hash: 'SHA-512' },
   ed25519: { kind: 'ed25519' },
   rsa_pss_rsae_sha256: { kind: 'rsa-pss', hash: 'SHA-256' },
   rsa_pss_rsae_sha384: { kind: 'rsa-pss', hash: 'SHA-384' },
@@ -72,6 +87,15 @@ const SCHEMES: Readonly<Record<SignatureScheme, SchemeInfo>> = Object.freeze({
   rsa_pkcs1_sha256: { kind: 'rsa-pkcs1', hash: 'SHA-256' },
   rsa_pkcs1_sha384: { kind: 'rsa-pkcs1', hash: 'SHA-384' },
   rsa_pkcs1_sha512: { kind: 'rsa-pkcs1', hash: 'SHA-512' },
+});
+
+/** The one TLS 1.3 scheme of each curve (RFC 8446 4.2.3 and RFC 8734 2 fix the curve and hash). */
+const _ECDSA_SCHEME: Readonly<Record<WeierstrassCurveName, SignatureScheme>> = Object.freeze({
+  secp256r1: 'ecdsa_secp256r1_sha256',
+  secp384r1: 'ecdsa_secp384r1_sha384',
+  brainpoolP256r1: 'ecdsa_brainpoolP256r1tls13_sha256',
+  brainpoolP384r1: 'ecdsa_brainpoolP384r1tls13_sha384',
+  brainpoolP512r1: 'ecdsa_brainpoolP512r1tls13_sha512',
 });
 
 function schemeInfo(scheme: SignatureScheme): SchemeInfo {
@@ -137,7 +161,7 @@ export function createSignatures(curves: CurveSet, random: RandomSource): Signat
   const schemesFor: Signatures['schemesFor'] = (key) => {
     switch (key.kind) {
       case 'ec':
-        return [key.curve === 'secp256r1' ? 'ecdsa_secp256r1_sha256' : 'ecdsa_secp384r1_sha384'];
+        return [_ECDSA_SCHEME[key.curve]];
       case 'ed25519':
         return ['ed25519'];
       case 'rsa':

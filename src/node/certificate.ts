@@ -15,6 +15,7 @@ import {
   type CertificateErrorReason,
   type Engine,
   type Name,
+  type WeierstrassCurveName,
 } from '../index.js';
 
 /** A subject or issuer as node:tls gives it: short attribute names, repeated ones as arrays. */
@@ -51,7 +52,10 @@ export interface PeerCertificate {
   /** RSA modulus (uppercase hex) and exponent (`0x10001`). */
   modulus?: string;
   exponent?: string;
-  /** EC curve: `prime256v1` / `secp384r1` (ASN.1 names) and `P-256` / `P-384` (NIST names). */
+  /**
+   * EC curve: `prime256v1` / `secp384r1` / `brainpoolP256r1` ... (ASN.1 names) and `P-256` / `P-384`
+   * (NIST names; absent for the brainpool curves, as in node:tls).
+   */
   asn1Curve?: string;
   nistCurve?: string;
 }
@@ -347,14 +351,24 @@ export function peerCertificateOf(engine: Engine, der: Uint8Array): PeerCertific
     out.modulus = _hexOf(key.n);
     out.exponent = `0x${key.e.toString(16)}`;
   } else if (key?.kind === 'ec') {
-    out.bits = key.curve === 'secp256r1' ? 256 : 384;
-    out.asn1Curve = key.curve === 'secp256r1' ? 'prime256v1' : 'secp384r1';
-    out.nistCurve = key.curve === 'secp256r1' ? 'P-256' : 'P-384';
+    const curve = _EC_CURVE_NAMES[key.curve];
+    out.bits = curve.bits;
+    out.asn1Curve = curve.asn1;
+    if (curve.nist !== undefined) out.nistCurve = curve.nist;
   } else if (key?.kind === 'ed25519') {
     out.bits = 253;
   }
   return out;
 }
+
+/** node:tls's names and sizes of each EC curve (OpenSSL's short names). */
+const _EC_CURVE_NAMES: Readonly<Record<WeierstrassCurveName, { bits: number; asn1: string; nist?: string }>> = Object.freeze({
+  secp256r1: { bits: 256, asn1: 'prime256v1', nist: 'P-256' },
+  secp384r1: { bits: 384, asn1: 'secp384r1', nist: 'P-384' },
+  brainpoolP256r1: { bits: 256, asn1: 'brainpoolP256r1' },
+  brainpoolP384r1: { bits: 384, asn1: 'brainpoolP384r1' },
+  brainpoolP512r1: { bits: 512, asn1: 'brainpoolP512r1' },
+});
 
 /**
  * `getPeerCertificate(true)`: the chain as presented, each linked to the next; the last one links

@@ -660,7 +660,7 @@ export class TLSSocket extends Duplex {
   getEphemeralKeyInfo(): { type: string; name: string } | Record<string, never> | null {
     const info = this.#conn?.info;
     if (!info) return null;
-    return info.group === undefined ? {} : { type: info.group === 'X25519MLKEM768' ? 'KEM' : 'ECDH', name: info.group };
+    return info.group === undefined ? {} : { type: info.group.includes('MLKEM') ? 'KEM' : 'ECDH', name: info.group };
   }
 
   /**

@@ -85,12 +85,24 @@ export interface CommonConfig {
    * enable it only for such a peer that asks for it.
    */
   readonly cipherSuites?: readonly CipherSuiteName[];
-  /** Groups in preference order (default: X25519MLKEM768, x25519, secp256r1, secp384r1). */
+  /**
+   * Groups in preference order (default `DEFAULT_GROUPS`: X25519MLKEM768, x25519, secp256r1,
+   * secp384r1). Implemented but never on by default: the hybrids SecP256r1MLKEM768 and
+   * SecP384r1MLKEM1024 (draft-ietf-tls-ecdhe-mlkem) and brainpoolP256r1tls13,
+   * brainpoolP384r1tls13 and brainpoolP512r1tls13 (RFC 8734). List them to enable them, e.g.
+   * `[...DEFAULT_GROUPS, 'SecP256r1MLKEM768']`, for peers that need them (FIPS or BSI profiles).
+   */
   readonly groups?: readonly NamedGroup[];
   /**
-   * Signature schemes accepted from the peer's CertificateVerify, in preference order (default:
-   * every TLS 1.3 scheme sandtls implements). rsa_pkcs1_* may be listed: they are advertised for
-   * certificates (signature_algorithms_cert) only, never accepted in a CertificateVerify.
+   * Signature schemes accepted from the peer's CertificateVerify, in preference order (default
+   * `CERTIFICATE_VERIFY_SCHEMES`: every TLS 1.3 scheme sandtls implements but the brainpool
+   * ones). rsa_pkcs1_* may be listed: they are advertised for certificates
+   * (signature_algorithms_cert) only, never accepted in a CertificateVerify. The brainpool
+   * schemes of RFC 8734 (ecdsa_brainpoolP256r1tls13_sha256, ecdsa_brainpoolP384r1tls13_sha384,
+   * ecdsa_brainpoolP512r1tls13_sha512) are opt-in: list them to accept and offer them, e.g.
+   * `[...CERTIFICATE_VERIFY_SCHEMES, 'ecdsa_brainpoolP256r1tls13_sha256']`. A peer signs with a
+   * brainpool key only when offered its scheme: a server with a brainpool certificate needs
+   * clients that list it. Certificates signed with brainpool keys are verified either way.
    */
   readonly signatureAlgorithms?: readonly SignatureScheme[];
   /**
@@ -315,11 +327,20 @@ export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = Object.freeze([
   'TLS_AES_256_GCM_SHA384',
 ]);
 
+/**
+ * The groups on when `groups` is not given; the secp* ML-KEM hybrids and the brainpool groups
+ * are opt-in (`NAMED_GROUPS` lists every implemented group).
+ */
+export const DEFAULT_GROUPS: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1']);
+
 export const DEFAULT_KEY_SHARES: readonly NamedGroup[] = Object.freeze(['X25519MLKEM768', 'x25519']);
 
-/** The TLS 1.3 CertificateVerify schemes sandtls implements, default preference order. */
+/**
+ * The TLS 1.3 CertificateVerify schemes on when `signatureAlgorithms` is not given, in preference
+ * order: every one sandtls implements but the opt-in brainpool schemes (RFC 8734).
+ */
 export const CERTIFICATE_VERIFY_SCHEMES: readonly SignatureScheme[] = Object.freeze(
-  SIGNATURE_SCHEMES.filter((scheme) => !scheme.startsWith('rsa_pkcs1_')),
+  SIGNATURE_SCHEMES.filter((scheme) => !scheme.startsWith('rsa_pkcs1_') && !scheme.startsWith('ecdsa_brainpool')),
 );
 
 /** RFC 8446 4.2.3: RSASSA-PKCS1-v1_5 signs certificates only, never a CertificateVerify. */
@@ -432,7 +453,7 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     return suite;
   });
   if (cipherSuites.length === 0) throw new TlsConfigError(`${what}: cipherSuites is empty`);
-  const groups = [...(config.groups ?? NAMED_GROUPS)];
+  const groups = [...(config.groups ?? DEFAULT_GROUPS)];
   for (const group of groups) {
     if (!NAMED_GROUPS.includes(group)) throw new TlsConfigError(`${what}: unknown group ${JSON.stringify(group)}`);
   }

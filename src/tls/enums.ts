@@ -348,7 +348,7 @@ export function cipherSuiteName(code: number): KnownCipherSuiteName | undefined 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Named groups (RFC 8446 4.2.7; draft-ietf-tls-ecdhe-mlkem for the hybrids)
+// Named groups (RFC 8446 4.2.7; RFC 8734 for brainpool; draft-ietf-tls-ecdhe-mlkem for the hybrids)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -363,8 +363,10 @@ export function cipherSuiteName(code: number): KnownCipherSuiteName | undefined 
  *     (0xFFFF)
  * } NamedGroup;
  * ```
- * plus the post-quantum hybrids SecP256r1MLKEM768(0x11EB), X25519MLKEM768(0x11EC) and
- * SecP384r1MLKEM1024(0x11ED). Only those in the crypto layer's `NamedGroup` are implemented.
+ * plus brainpoolP256r1tls13(0x001F), brainpoolP384r1tls13(0x0020) and
+ * brainpoolP512r1tls13(0x0021) (RFC 8734 2), and the post-quantum hybrids
+ * SecP256r1MLKEM768(0x11EB), X25519MLKEM768(0x11EC) and SecP384r1MLKEM1024(0x11ED). Only those
+ * in the crypto layer's `NamedGroup` are implemented.
  * @example
  * NAMED_GROUP.X25519MLKEM768; // 0x11ec
  */
@@ -374,6 +376,9 @@ export const NAMED_GROUP = Object.freeze({
   secp521r1: 0x0019,
   x25519: 0x001d,
   x448: 0x001e,
+  brainpoolP256r1tls13: 0x001f,
+  brainpoolP384r1tls13: 0x0020,
+  brainpoolP512r1tls13: 0x0021,
   ffdhe2048: 0x0100,
   ffdhe3072: 0x0101,
   ffdhe4096: 0x0102,
@@ -393,14 +398,17 @@ const _SUPPORTED_GROUPS: Readonly<Record<NamedGroupName, boolean>> = Object.free
   secp521r1: false,
   x25519: true,
   x448: false,
+  brainpoolP256r1tls13: true,
+  brainpoolP384r1tls13: true,
+  brainpoolP512r1tls13: true,
   ffdhe2048: false,
   ffdhe3072: false,
   ffdhe4096: false,
   ffdhe6144: false,
   ffdhe8192: false,
-  SecP256r1MLKEM768: false,
+  SecP256r1MLKEM768: true,
   X25519MLKEM768: true,
-  SecP384r1MLKEM1024: false,
+  SecP384r1MLKEM1024: true,
 });
 
 /**
@@ -446,6 +454,8 @@ export function supportedNamedGroup(code: number): NamedGroup | undefined {
  *     (0xFFFF)
  * } SignatureScheme;
  * ```
+ * plus ecdsa_brainpoolP256r1tls13_sha256(0x081A), ecdsa_brainpoolP384r1tls13_sha384(0x081B) and
+ * ecdsa_brainpoolP512r1tls13_sha512(0x081C) (RFC 8734 2).
  * ecdsa_secp521r1_sha512, ed448, rsa_pss_pss_* and the SHA-1 schemes are known but not
  * implemented by the crypto layer.
  * @example
@@ -466,6 +476,9 @@ export const SIGNATURE_SCHEME = Object.freeze({
   rsa_pss_pss_sha256: 0x0809,
   rsa_pss_pss_sha384: 0x080a,
   rsa_pss_pss_sha512: 0x080b,
+  ecdsa_brainpoolP256r1tls13_sha256: 0x081a,
+  ecdsa_brainpoolP384r1tls13_sha384: 0x081b,
+  ecdsa_brainpoolP512r1tls13_sha512: 0x081c,
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
 } as const satisfies Record<SignatureScheme, number> & Readonly<Record<string, number>>);
@@ -488,6 +501,9 @@ const _SUPPORTED_SCHEMES: Readonly<Record<SignatureSchemeName, boolean>> = Objec
   rsa_pss_pss_sha256: false,
   rsa_pss_pss_sha384: false,
   rsa_pss_pss_sha512: false,
+  ecdsa_brainpoolP256r1tls13_sha256: true,
+  ecdsa_brainpoolP384r1tls13_sha384: true,
+  ecdsa_brainpoolP512r1tls13_sha512: true,
   rsa_pkcs1_sha1: false,
   ecdsa_sha1: false,
 });

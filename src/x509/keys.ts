@@ -1,6 +1,7 @@
 /**
  * Private keys from PEM or DER, in the three encodings servers are configured with:
- * - PKCS #8 `PRIVATE KEY` (RFC 5208 5, RFC 5958 2): RSA, EC on P-256/P-384, Ed25519 (RFC 8410 7);
+ * - PKCS #8 `PRIVATE KEY` (RFC 5208 5, RFC 5958 2): RSA, EC on P-256/P-384 and the brainpool
+ *   curves of RFC 8734, Ed25519 (RFC 8410 7);
  * - SEC 1 `EC PRIVATE KEY` (RFC 5915 3), which must name its curve;
  * - PKCS #1 `RSA PRIVATE KEY` (RFC 8017 A.1.2), two-prime (version 0) only.
  *
@@ -11,13 +12,13 @@
  * @module
  */
 
-import type { WeierstrassCurveName } from '../crypto/curves.js';
+import { WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
 import { InvalidKeyError } from '../crypto/errors.js';
 import { rsaPrivateKey } from '../crypto/rsa.js';
 import type { PrivateKey, PublicKey, Signatures } from '../crypto/sig.js';
 import { decodeBitString, decodeNull, decodeOid, DerError, DerReader, Tag, type DerElement } from './der.js';
 import { decodePem, PemError } from './pem.js';
-import { OID, readAlgorithmIdentifier } from './spki.js';
+import { curveOfOid, OID, readAlgorithmIdentifier } from './spki.js';
 import type { Certificate } from './types.js';
 
 /**
@@ -39,15 +40,6 @@ const _LABELS = Object.freeze({
 } as const);
 
 type _Format = 'pkcs8' | 'sec1' | 'pkcs1';
-
-/** Curve sizes and group orders n (SEC 2 v2, 2.4.2 and 2.5.1). */
-const _CURVES: Readonly<Record<WeierstrassCurveName, { bytes: number; order: bigint }>> = Object.freeze({
-  secp256r1: { bytes: 32, order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n },
-  secp384r1: {
-    bytes: 48,
-    order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-  },
-});
 
 const _OTHER_KEY_ALGORITHMS: Readonly<Record<string, string>> = Object.freeze({
   '1.3.101.110': 'X25519',
@@ -211,15 +203,15 @@ function _expectNull(parameters: DerElement, what: string): void {
   decodeNull(parameters.contents, parameters.offset + parameters.header);
 }
 
-/** RFC 5480 2.1.1: ECParameters must be a namedCurve OID; sandtls supports P-256 and P-384. */
+/** RFC 5480 2.1.1: ECParameters must be a namedCurve OID; sandtls supports P-256, P-384 and brainpool P256r1/P384r1/P512r1. */
 function _namedCurve(parameters: DerElement): WeierstrassCurveName {
   if (parameters.tag !== Tag.OID) {
     throw new PrivateKeyError('EC parameters must be a namedCurve OID; implicit and specified curves are not allowed (RFC 5480 2.1.1)');
   }
-  const curve = decodeOid(parameters.contents, parameters.offset + parameters.header);
-  if (curve === OID.secp256r1) return 'secp256r1';
-  if (curve === OID.secp384r1) return 'secp384r1';
-  throw new PrivateKeyError(`unsupported EC curve ${curve.length <= 64 ? curve : `${curve.slice(0, 64)}...`}`);
+  const oid = decodeOid(parameters.contents, parameters.offset + parameters.header);
+  const curve = curveOfOid(oid);
+  if (curve === undefined) throw new PrivateKeyError(`unsupported EC curve ${oid.length <= 64 ? oid : `${oid.slice(0, 64)}...`}`);
+  return curve;
 }
 
 /**
@@ -258,7 +250,8 @@ function _sec1(der: Uint8Array, outerCurve: WeierstrassCurveName | undefined): P
   // RFC 5915 3: outside PKCS #8, "implementations that conform to this document MUST always
   // include the parameters field" -- without it the curve is unknown.
   if (curve === undefined) throw new PrivateKeyError('EC PRIVATE KEY without a named curve (RFC 5915 3)');
-  const { bytes, order } = _CURVES[curve];
+  // Curve sizes and group orders n (SEC 2 v2 2.4.2 and 2.5.1, RFC 5639 3.4, 3.6, 3.7).
+  const { bytes, order } = WEIERSTRASS_ORDERS[curve];
   // RFC 5915 3: the privateKey octet string has length ceiling(log2(n)/8); shorter encodings
   // (leading zeros dropped by some encoders) are left-padded.
   if (scalar.length === 0 || scalar.length > bytes) {

@@ -1,6 +1,7 @@
 /**
  * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) for the key types TLS 1.3 certificates carry:
- * ECDSA on P-256/P-384 (RFC 5480), Ed25519 (RFC 8410) and RSA (RFC 3279 2.3.1, RFC 8017 A.1).
+ * ECDSA on P-256/P-384 (RFC 5480) and on brainpoolP256r1/P384r1/P512r1 (RFC 5639 4.1, RFC 8734),
+ * Ed25519 (RFC 8410) and RSA (RFC 3279 2.3.1, RFC 8017 A.1).
  *
  * ```
  * SubjectPublicKeyInfo  ::=  SEQUENCE  {
@@ -18,6 +19,7 @@
  * @module
  */
 
+import { WEIERSTRASS_CURVES, WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
 import { RSA_MAX_PUBLIC_EXPONENT_BITS } from '../crypto/rsa.js';
 import {
   DerReader,
@@ -41,6 +43,12 @@ export const OID = Object.freeze({
   secp256r1: '1.2.840.10045.3.1.7',
   /** secp384r1 (P-384), RFC 5480 2.1.1.1 */
   secp384r1: '1.3.132.0.34',
+  /** brainpoolP256r1, RFC 5639 4.1 */
+  brainpoolP256r1: '1.3.36.3.3.2.8.1.1.7',
+  /** brainpoolP384r1, RFC 5639 4.1 */
+  brainpoolP384r1: '1.3.36.3.3.2.8.1.1.11',
+  /** brainpoolP512r1, RFC 5639 4.1 */
+  brainpoolP512r1: '1.3.36.3.3.2.8.1.1.13',
   /** id-Ed25519, RFC 8410 3 */
   ed25519: '1.3.101.112',
   /** rsaEncryption, RFC 8017 A.1 / RFC 3279 2.3.1 */
@@ -49,7 +57,7 @@ export const OID = Object.freeze({
 
 /** A public key extracted from a SubjectPublicKeyInfo. */
 export type SpkiPublicKey =
-  | { kind: 'ec'; curve: 'secp256r1' | 'secp384r1'; point: Uint8Array /* uncompressed SEC1 point, 0x04 || X || Y */ }
+  | { kind: 'ec'; curve: WeierstrassCurveName; point: Uint8Array /* uncompressed SEC1 point, 0x04 || X || Y */ }
   | { kind: 'ed25519'; publicKey: Uint8Array /* 32 bytes */ }
   | { kind: 'rsa'; n: bigint; e: bigint };
 
@@ -69,8 +77,10 @@ function _oidForMessage(oid: string): string {
   return oid.length <= 64 ? oid : `${oid.slice(0, 64)}...`;
 }
 
-/** Field-element sizes in bytes of the supported curves. */
-const _FIELD_BYTES = Object.freeze({ secp256r1: 32, secp384r1: 48 } as const);
+/** Field-element sizes in bytes of the supported curves (each the size of its order, too). */
+function _fieldBytes(curve: WeierstrassCurveName): number {
+  return WEIERSTRASS_ORDERS[curve].bytes;
+}
 
 /**
  * Reads an AlgorithmIdentifier SEQUENCE (RFC 5280 4.1.1.2): an OID and at most one
@@ -116,7 +126,7 @@ export function readSpki(reader: DerReader): SpkiPublicKey {
       const curve = _namedCurve(parameters);
       // RFC 5480 2.2: the ECPoint OCTET STRING maps directly to the BIT STRING contents;
       // SEC1 2.3.3 forms: 0x04 || X || Y uncompressed, 0x02/0x03 || X compressed.
-      const fieldBytes = _FIELD_BYTES[curve];
+      const fieldBytes = _fieldBytes(curve);
       const prefix = keyBytes[0];
       if ((prefix === 0x02 || prefix === 0x03) && keyBytes.length === 1 + fieldBytes) {
         throw new SpkiError(`compressed ${curve} points are not supported (TLS 1.3 uses the uncompressed form)`);
@@ -165,7 +175,7 @@ export function readSpki(reader: DerReader): SpkiPublicKey {
 }
 
 /** RFC 5480 2.1.1: ECParameters must be the namedCurve choice in PKIX. */
-function _namedCurve(parameters: DerElement | undefined): 'secp256r1' | 'secp384r1' {
+function _namedCurve(parameters: DerElement | undefined): WeierstrassCurveName {
   // ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, implicitCurve NULL, specifiedCurve SpecifiedECDomain }
   if (parameters === undefined) {
     throw new SpkiError('id-ecPublicKey parameters are absent; RFC 5480 2.1.1 requires them (namedCurve)');
@@ -179,10 +189,18 @@ function _namedCurve(parameters: DerElement | undefined): 'secp256r1' | 'secp384
   if (parameters.tag !== Tag.OID) {
     throw new SpkiError(`ECParameters of tag 0x${parameters.tag.toString(16)} is not a namedCurve OID (RFC 5480 2.1.1)`);
   }
-  const curve = decodeOid(parameters.contents, parameters.offset + parameters.header);
-  if (curve === OID.secp256r1) return 'secp256r1';
-  if (curve === OID.secp384r1) return 'secp384r1';
-  throw new SpkiError(`unsupported named curve ${_oidForMessage(curve)}`);
+  const oid = decodeOid(parameters.contents, parameters.offset + parameters.header);
+  const curve = curveOfOid(oid);
+  if (curve === undefined) throw new SpkiError(`unsupported named curve ${_oidForMessage(oid)}`);
+  return curve;
+}
+
+/**
+ * The curve a namedCurve OID names, or `undefined` for a curve sandtls does not implement.
+ * @example curveOfOid('1.3.36.3.3.2.8.1.1.7') // 'brainpoolP256r1'
+ */
+export function curveOfOid(oid: string): WeierstrassCurveName | undefined {
+  return WEIERSTRASS_CURVES.find((curve) => OID[curve] === oid);
 }
 
 /**
