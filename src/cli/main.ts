@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs, UsageError, type CliIo } from './args.js';
-import { auditCommand } from './audit.js';
+import { auditCommand, INSTALLED_WRITE_REFUSAL, isSourceCheckout } from './audit.js';
 import { CERT_USAGE, certCommand } from './cert.js';
 import { CLIENT_USAGE, clientCommand } from './client.js';
 import { DEMO_USAGE, demoCommand } from './demo.js';
@@ -56,6 +56,7 @@ const _COMMANDS: Readonly<Record<string, { usage: () => string; run: (args: read
       const parsed = parseArgs(args, _AUDIT_OPTIONS);
       if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${parsed.positionals[0]}`);
       if (parsed.options['write'] && parsed.options['check']) throw new UsageError('--write and --check exclude each other');
+      if (parsed.options['write'] && !isSourceCheckout()) throw new UsageError(INSTALLED_WRITE_REFUSAL);
       return auditCommand(args, (text) => void io.stdout.write(text));
     },
   },
@@ -101,7 +102,7 @@ async function main(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 function _fail(io: CliIo, who: string, error: unknown): number {
-  const hint = error instanceof UsageError && !/--help/.test(error.message) ? ` (see ${who === 'sandtls' ? 'sandtls' : who} --help)` : '';
+  const hint = error instanceof UsageError && !/--help|--check/.test(error.message) ? ` (see ${who === 'sandtls' ? 'sandtls' : who} --help)` : '';
   io.stderr.write(`${who}: ${describeFailure(error).replace(/\s*\n\s*/g, ' ')}${hint}\n`);
   // A bug, not a user's mistake: the stack is one environment variable away.
   if (process.env['SANDTLS_DEBUG'] && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
