@@ -413,7 +413,7 @@ describe('help and errors', () => {
   it('usage errors and failures are one line on stderr with a non-zero exit status', async () => {
     const port = await closedPort();
     const cases: [string[], number, RegExp][] = [
-      [['frobnicate'], 2, /^sandtls: unknown command frobnicate \(commands: demo, client, server, audit; see sandtls --help\)\n$/],
+      [['frobnicate'], 2, /^sandtls: unknown command frobnicate \(commands: demo, client, server, cert, audit; see sandtls --help\)\n$/],
       [['client'], 2, /^sandtls client: HOST:PORT is missing \(see sandtls client --help\)\n$/],
       [['client', 'localhost:99999'], 2, /^sandtls client: the port must be a port number, not "99999"/],
       [['client', 'localhost:443', '--verbose'], 2, /^sandtls client: unknown option --verbose/],

@@ -1109,6 +1109,14 @@ describe('src/x509/index.ts', () => {
         'VERIFY_LIMITS',
         'verifyCertificateChain',
         'verifyChain',
+        'CertificateWriteError',
+        'encodeName',
+        'encodePrivateKeyPkcs8',
+        'generateKeyPair',
+        'keyIdentifier',
+        'MAX_LEAF_VALIDITY_DAYS',
+        'randomSerialNumber',
+        'writeCertificate',
       ].sort(),
     );
     expect(x509.parseSpki(encodeSpki({ kind: 'ed25519', publicKey: new Uint8Array(32) })).kind).toBe('ed25519');

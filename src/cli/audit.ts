@@ -8,7 +8,8 @@
  * any difference: a change in what an API touches is a reviewed diff.
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CAPABILITIES, type Capability } from '../index.js';
 import {
@@ -721,7 +722,8 @@ function _apiTable(xs: readonly { side: Side; m: ManifestSide }[]): string {
  * @example
  * process.stdout.write(renderTable(buildManifest(runAudit({ denials: false }))));
  */
-export function renderTable(manifest: Manifest, options: { purposes?: boolean } = {}): string {
+export function renderTable(manifest: Manifest, options: { purposes?: boolean; root?: string } = {}): string {
+  const root = options.root ?? PACKAGE_ROOT;
   const rows: string[][] = [];
   for (const phase of PHASES) {
     const entries = Object.entries(manifest.scenarios).filter(([, s]) => s.phase === phase);
@@ -752,7 +754,9 @@ export function renderTable(manifest: Manifest, options: { purposes?: boolean } 
     '',
     `entropy draws recorded after init(): ${_sum(sides.filter((x) => x !== manifest.scenarios['init']?.sides.engine), (x) => x.uses.entropy?.count ?? 0)}; ` +
       `clock reads: ${_sum(sides, (x) => x.uses.clock?.count ?? 0)}; locks: ${_sum(sides, (x) => x.uses.locks?.count ?? 0)}; stderr writes: ${_sum(sides, (x) => x.uses.stderr?.count ?? 0)}`,
-    `See SANDBOXING.md for what a sandbox must allow and what fails how without it; \`${REGENERATE_COMMAND}\` regenerates it.`,
+    isSourceCheckout(root)
+      ? `See SANDBOXING.md for what a sandbox must allow and what fails how without it; \`${REGENERATE_COMMAND}\` regenerates it.`
+      : `See ${join(root, AUDIT_FILES.sandboxing)} for what a sandbox must allow and what fails how without it.`,
     '',
   ].join('\n');
 }
@@ -761,17 +765,39 @@ export function renderTable(manifest: Manifest, options: { purposes?: boolean } 
 // The command
 // ---------------------------------------------------------------------------------------------
 
-const _USAGE = `usage: sandtls audit [--purposes] [--json] [--write | --check]
+/** `sandtls audit --help`: in an installed package, without the maintainers' regeneration. */
+export function auditUsage(root: string = PACKAGE_ROOT): string {
+  const checkout = isSourceCheckout(root);
+  return `usage: sandtls audit [--purposes] [--json] [--write | --check]
+
+Runs every public API of this sandtls on recording platforms (and, with --json or --check, on
+platforms that refuse each capability) and reports which Platform capabilities (entropy, clock,
+locks, stderr) each one touches after init(). Nothing leaves the process: the client and server
+talk in memory.
 
   (no option)  run every scenario and print what each API touches, as a table
   --purposes   add the purpose of every entropy draw to the table
-  --json       print capabilities.json instead of the table
-  --write      also run the denial matrix and write capabilities.json and SANDBOXING.md
-  --check      also run the denial matrix and exit 1 if either file differs from the recordings
+  --json       print the manifest (the data of capabilities.json) instead of the table
+${
+  checkout
+    ? `  --write      also run the denial matrix and write capabilities.json and SANDBOXING.md
+  --check      also run the denial matrix and exit 1 if either file differs from the recordings`
+    : `  --check      also run the denial matrix and exit 1 if what this installation does differs
+               from the capabilities.json and SANDBOXING.md shipped with it (in ${root})`
+}
 `;
+}
 
 /** The package root (where capabilities.json and SANDBOXING.md live): above src/cli/, or above dist/ for the built `sandtls`. */
 export const PACKAGE_ROOT: string = fileURLToPath(new URL(/\/dist\/[^/]+$/.test(import.meta.url) ? '../' : '../../', import.meta.url));
+
+/**
+ * Whether `root` is a sandtls source checkout (its src/ is there), where `--write` regenerates
+ * the committed files; an installed package has only dist/ and the files it shipped.
+ */
+export function isSourceCheckout(root: string = PACKAGE_ROOT): boolean {
+  return existsSync(join(root, 'src', 'cli', 'audit.ts'));
+}
 
 /** Both generated files, as the audit renders them. */
 export function renderAuditFiles(manifest: Manifest): Record<keyof typeof AUDIT_FILES, string> {
@@ -783,21 +809,26 @@ export function renderAuditFiles(manifest: Manifest): Record<keyof typeof AUDIT_
  * @example
  * process.exitCode = auditCommand(process.argv.slice(3));
  */
-export function auditCommand(args: readonly string[], write: (text: string) => void = (t) => void process.stdout.write(t)): number {
+export function auditCommand(args: readonly string[], write: (text: string) => void = (t) => void process.stdout.write(t), root: string = PACKAGE_ROOT): number {
   const known = new Set(['--purposes', '--json', '--write', '--check', '--help', '-h']);
   const unknown = args.filter((a) => !known.has(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h') || (args.includes('--write') && args.includes('--check'))) {
-    write(_USAGE);
+    write(auditUsage(root));
     return unknown.length > 0 ? 2 : 0;
+  }
+  const checkout = isSourceCheckout(root);
+  if (args.includes('--write') && !checkout) {
+    write(`${INSTALLED_WRITE_REFUSAL}\n`);
+    return 2;
   }
   const full = args.includes('--write') || args.includes('--check') || args.includes('--json');
   const manifest = buildManifest(runAudit({ denials: full }));
-  write(args.includes('--json') ? renderManifest(manifest) : renderTable(manifest, { purposes: args.includes('--purposes') }));
+  write(args.includes('--json') ? renderManifest(manifest) : renderTable(manifest, { purposes: args.includes('--purposes'), root }));
   if (!args.includes('--write') && !args.includes('--check')) return 0;
   const files = renderAuditFiles(manifest);
   let drift = 0;
   for (const key of Object.keys(AUDIT_FILES) as (keyof typeof AUDIT_FILES)[]) {
-    const path = PACKAGE_ROOT + AUDIT_FILES[key];
+    const path = join(root, AUDIT_FILES[key]);
     if (args.includes('--write')) {
       writeFileSync(path, files[key]);
       write(`wrote ${AUDIT_FILES[key]}\n`);
@@ -811,9 +842,22 @@ export function auditCommand(args: readonly string[], write: (text: string) => v
     }
     if (committed !== files[key]) {
       drift += 1;
-      write(`${AUDIT_FILES[key]} differs from what the engine does now; run \`${REGENERATE_COMMAND}\` and review the diff\n`);
+      write(
+        checkout
+          ? `${AUDIT_FILES[key]} differs from what the engine does now; run \`${REGENERATE_COMMAND}\` and review the diff\n`
+          : committed === undefined
+            ? `${path} is missing from this installation\n`
+            : `${path} differs from what this installation does here: this runtime or this copy of sandtls ` +
+              `behaves differently from the build the file was made from, so the file does not describe it exactly; ` +
+              `\`sandtls audit --json\` prints what it does\n`,
+      );
     }
   }
   if (args.includes('--check') && drift === 0) write(`${Object.values(AUDIT_FILES).join(' and ')} match the recordings\n`);
   return drift > 0 ? 1 : 0;
 }
+
+/** Why `sandtls audit --write` does nothing in an installed package. */
+export const INSTALLED_WRITE_REFUSAL =
+  '--write regenerates capabilities.json and SANDBOXING.md in a sandtls source checkout; this is an installed package, ' +
+  'whose files describe the build it shipped: use --check to compare them with what it does here, or --json to print the manifest';

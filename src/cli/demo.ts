@@ -38,7 +38,7 @@ loopback port and connects a sandtls client to it; they exchange messages (one a
 KeyUpdate, one spanning several records) and close. The client then connects again, resuming
 the session from the server's ticket. Prints what was negotiated and which Platform
 capabilities (entropy, clock, locks, stderr) each step touched. Offline: the certificates are
-embedded test identities. \`npm start\` runs this.
+embedded test identities. (In a sandtls checkout, \`npm start\` runs this.)
 
 options:
   --key-type TYPE     the server's certificate: ecdsa-p256 (default), ecdsa-p384, ed25519, rsa2048
@@ -426,6 +426,6 @@ function _report(
     `  (init drew ${initEntropy.length} times, ${thousands(initEntropy.reduce((n, e) => n + (e.bytes ?? 0), 0))} bytes: curve blinding, self-tests, one run of each operation)`,
     '',
     `After init(), the steps touched ${used.length === 0 ? 'no capability' : used.join(' and ')}` +
-      `${quiet.length > 0 ? `; ${quiet.join(' and ')} touched nothing` : ''}. See SANDBOXING.md and \`npm run audit\`.`,
+      `${quiet.length > 0 ? `; ${quiet.join(' and ')} touched nothing` : ''}. See SANDBOXING.md and \`sandtls audit\`.`,
   ];
 }

@@ -35,6 +35,7 @@ export function handshakeRows(info: ConnectionInfo, side: 'client' | 'server'): 
     [side === 'client' ? 'server signature' : 'our signature', info.signatureScheme ?? '(none: resumed)'],
     ['ALPN', info.alpn ?? '(none)'],
     ['server name (SNI)', info.serverName ?? '(none)'],
+    ['resumed', info.resumed ? 'yes (a session from an earlier connection)' : 'no'],
   ];
 }
 

@@ -1,6 +1,6 @@
 /**
  * The public surface of the X.509 layer: certificates, private keys, PEM, and the errors they
- * throw, path validation and server-name matching.
+ * throw, path validation and server-name matching, and a writer of certificates and keys.
  * @example
  * import { parseCertificate, parsePrivateKey, keyMatchesCertificate } from 'sandtls';
  * const cert = parseCertificate(certPem);
@@ -35,3 +35,14 @@ export type {
   VerifyChainOptions,
   VerifyDeps,
 } from './verify.js';
+export {
+  CertificateWriteError,
+  encodeName,
+  encodePrivateKeyPkcs8,
+  generateKeyPair,
+  keyIdentifier,
+  MAX_LEAF_VALIDITY_DAYS,
+  randomSerialNumber,
+  writeCertificate,
+} from './writer.js';
+export type { CertificateProfile, CertificateSigner, KeyGenDeps, KeyPair, NameFields } from './writer.js';

@@ -79,6 +79,7 @@ import { parseCertificate } from './cert.js';
 import { matchesServerName, parseServerName, presentedDnsNameProblem, type ServerNameReference } from './hostname.js';
 import { toDerList } from './pem.js';
 import type { Certificate, GeneralSubtrees } from './types.js';
+import { isoTime } from './time.js';
 
 /**
  * Why a certificate chain was refused; {@link CertificateError.alert} maps each to a TLS alert.
@@ -738,12 +739,12 @@ function _checkCriticalExtensions(cert: Certificate, index: number): void {
 /** RFC 5280 6.1.3 (a)(2) and 4.1.2.5: the time must lie within notBefore..notAfter, inclusive. */
 function _checkValidity(s: _Search, cert: Certificate, index: number): void {
   if (s.now > cert.notAfter) {
-    throw new CertificateError('expired', `${_describe(cert, index)} expired at ${_isoTime(cert.notAfter)} (now ${_isoTime(s.now)})`, {
+    throw new CertificateError('expired', `${_describe(cert, index)} expired at ${isoTime(cert.notAfter)} (now ${isoTime(s.now)})`, {
       certificate: index,
     });
   }
   if (s.now < cert.notBefore) {
-    throw new CertificateError('not_yet_valid', `${_describe(cert, index)} is not valid before ${_isoTime(cert.notBefore)} (now ${_isoTime(s.now)})`, {
+    throw new CertificateError('not_yet_valid', `${_describe(cert, index)} is not valid before ${isoTime(cert.notBefore)} (now ${isoTime(s.now)})`, {
       certificate: index,
     });
   }
@@ -1069,25 +1070,3 @@ function _ipText(ip: Uint8Array): string {
   return groups.join(':');
 }
 
-/** ISO 8601 UTC text for messages, without the ambient Date (days-from-civil inverted). */
-function _isoTime(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  const totalSeconds = Math.floor(ms / 1000);
-  const days = Math.floor(totalSeconds / 86_400);
-  const secondsOfDay = totalSeconds - days * 86_400;
-  // Civil date from days since 1970-01-01 in the proleptic Gregorian calendar, by 400-year eras.
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const hh = Math.floor(secondsOfDay / 3600);
-  const mm = Math.floor((secondsOfDay % 3600) / 60);
-  const ss = secondsOfDay % 60;
-  return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(hh)}:${pad(mm)}:${pad(ss)}Z`;
-}
