@@ -8,10 +8,12 @@ import tls from 'node:tls';
 import { sha1 } from '@noble/hashes/legacy.js';
 import {
   CertificateError,
+  certificateErrorCode,
   decodePem,
   parseCertificate,
   verifyChain,
   type Certificate,
+  type CertificateErrorCode,
   type CertificateErrorReason,
   type Engine,
   type Name,
@@ -135,50 +137,33 @@ export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Cer
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Why a peer is not authorized: node:tls's `authorizationError`, as an Error. `code` follows
- * node:tls/OpenSSL where one fits (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`,
- * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...); `reason` is sandtls's and `alert` the TLS alert a
- * verifying engine would have sent.
+ * Why a peer is not authorized: node:tls's `authorizationError`. node:tls sets it to the code
+ * string (`'CERT_HAS_EXPIRED'`); sandtls sets an Error carrying that `code` (so it is what
+ * @types/node declares), whose string form is the code: `String(e)`, `${e}` and
+ * `e == 'CERT_HAS_EXPIRED'` behave as with node:tls; `===` against a string needs `e.code`.
+ * `reason` is sandtls's CertificateError reason and `alert` the TLS alert a verifying engine
+ * would have sent.
  */
 export class AuthorizationError extends Error {
   override readonly name = 'AuthorizationError';
-  readonly code: string;
+  readonly code: CertificateErrorCode;
   readonly reason: CertificateErrorReason | 'no_certificate';
   readonly alert: string;
-  constructor(code: string, reason: CertificateErrorReason | 'no_certificate', alert: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: CertificateErrorCode, reason: CertificateErrorReason | 'no_certificate', alert: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.reason = reason;
     this.alert = alert;
   }
-}
 
-const _CODES: Partial<Record<CertificateErrorReason, string>> = {
-  expired: 'CERT_HAS_EXPIRED',
-  not_yet_valid: 'CERT_NOT_YET_VALID',
-  bad_signature: 'CERT_SIGNATURE_FAILURE',
-  name_mismatch: 'ERR_TLS_CERT_ALTNAME_INVALID',
-  not_a_ca: 'INVALID_CA',
-  ca_used_as_end_entity: 'INVALID_CA',
-  path_len_exceeded: 'PATH_LENGTH_EXCEEDED',
-  path_too_long: 'CERT_CHAIN_TOO_LONG',
-  bad_key_usage: 'INVALID_PURPOSE',
-  bad_extended_key_usage: 'INVALID_PURPOSE',
-  name_constraint_violation: 'PERMITTED_SUBTREE_VIOLATION',
-};
+  /** The code, as node:tls's `authorizationError` string is. */
+  override toString(): string {
+    return this.code;
+  }
 
-function _sameName(a: Name, b: Name): boolean {
-  return Buffer.from(a.raw).equals(Buffer.from(b.raw));
-}
-
-/** The node:tls-style code for a CertificateError on `chain` (leaf first). */
-function _codeFor(error: CertificateError, chain: readonly Certificate[]): string {
-  if (error.reason !== 'unknown_issuer') return _CODES[error.reason] ?? 'CERT_REJECTED';
-  const last = chain[chain.length - 1];
-  if (chain.length === 1 && last && _sameName(last.subject, last.issuer)) return 'DEPTH_ZERO_SELF_SIGNED_CERT';
-  if (chain.length === 1) return 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
-  if (last && _sameName(last.subject, last.issuer)) return 'SELF_SIGNED_CERT_IN_CHAIN';
-  return 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
+  [Symbol.toPrimitive](): string {
+    return this.code;
+  }
 }
 
 /**
@@ -196,7 +181,8 @@ export function authorizationErrorOf(
   serverName: string | undefined,
 ): AuthorizationError | undefined {
   if (peerCertificates.length === 0) {
-    return new AuthorizationError('ERR_TLS_NO_PEER_CERTIFICATE', 'no_certificate', 'certificate_required', 'the peer sent no certificate');
+    // What node:tls reports for a client that sent none (measured: OpenSSL's verify result is never set).
+    return new AuthorizationError('UNABLE_TO_GET_ISSUER_CERT', 'no_certificate', 'certificate_required', 'the peer sent no certificate');
   }
   let chain: Certificate[];
   try {
@@ -212,7 +198,7 @@ export function authorizationErrorOf(
     return undefined;
   } catch (cause) {
     if (!(cause instanceof CertificateError)) throw cause;
-    return new AuthorizationError(_codeFor(cause, chain), cause.reason, cause.alert, cause.message, { cause });
+    return new AuthorizationError(certificateErrorCode(cause, chain), cause.reason, cause.alert, cause.message, { cause });
   }
 }
 

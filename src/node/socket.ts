@@ -13,9 +13,10 @@
  * - `end()` -> close_notify, then FIN (`transport.end()`), with the readable side still open for
  *   the peer's data (half-close). The peer's close_notify (or a bare FIN) ends the readable side;
  *   unless `allowHalfOpen`, that ends the writable side too, as node:tls does.
- * - A failure sends the engine's alert, then FIN, and surfaces as 'error' (a `TlsAlertError` with
- *   `code` `ERR_TLS_ALERT_<NAME>`); on a server before the handshake completed, as the server's
- *   'tlsClientError' instead.
+ * - A failure sends the engine's alert, then FIN, and surfaces as 'error' (a `TlsAlertError` whose
+ *   `code` is node:tls's for the same failure: `CERT_HAS_EXPIRED`, `ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`,
+ *   `ERR_SSL_WRONG_VERSION_NUMBER`, ...); on a server before the handshake completed, as the
+ *   server's 'tlsClientError' instead.
  *
  * No promises are used, so nothing here can produce an unhandled rejection; every listener put on
  * the transport is taken off when the socket is destroyed.
@@ -63,10 +64,6 @@ function _disconnected(): Error {
   return Object.assign(new Error('socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' });
 }
 
-function _alertCode(alert: string): string {
-  return `ERR_TLS_ALERT_${alert.replace(/[^a-z0-9]+/gi, '_').replace(/_+$/, '').toUpperCase()}`;
-}
-
 function _asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
@@ -96,8 +93,12 @@ export class TLSSocket extends Duplex {
   readonly encrypted = true as const;
   /** Whether the peer's certificate verified (a client: against `ca` and the server name). */
   authorized = false;
-  /** Why it did not, when the connection went ahead anyway (`rejectUnauthorized: false`). */
-  authorizationError: AuthorizationError | Error | undefined = undefined;
+  /**
+   * Why it did not, when the connection went ahead anyway (`rejectUnauthorized: false`); null
+   * otherwise, as in node:tls. node:tls holds the code string here; sandtls an Error with that
+   * `code` whose string form is the code (see AuthorizationError).
+   */
+  authorizationError: AuthorizationError | Error | null = null;
   /** The negotiated ALPN protocol, false when none was; null before the handshake. */
   alpnProtocol: string | false | null = null;
   /** The server name of the handshake (SNI), false when none was sent; undefined before. */
@@ -411,7 +412,7 @@ export class TLSSocket extends Duplex {
       if (verdict instanceof Error) error = verdict;
     }
     this.authorized = error === undefined;
-    this.authorizationError = error;
+    this.authorizationError = error ?? null;
     return error && plan.rejectUnauthorized ? error : undefined;
   }
 
@@ -425,7 +426,7 @@ export class TLSSocket extends Duplex {
     }
     const error = authorizationErrorOf(this.#engine, info.peerCertificates, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
     this.authorized = error === undefined;
-    this.authorizationError = error;
+    this.authorizationError = error ?? null;
   }
 
   /**
@@ -446,7 +447,7 @@ export class TLSSocket extends Duplex {
           : authorizationErrorOf(this.#engine, chain!, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
         this.#peerCertificate = undefined;
         this.authorized = error === undefined;
-        this.authorizationError = error;
+        this.authorizationError = error ?? null;
       }
       if (error && reject) {
         callback?.(error);
@@ -458,7 +459,6 @@ export class TLSSocket extends Duplex {
   }
 
   #fail(error: TlsAlertError): void {
-    if (!('code' in error)) Object.defineProperty(error, 'code', { value: _alertCode(error.alert), enumerable: true });
     // The alert is in the transport's buffer: let it go out before the transport closes.
     this.#flushOnDestroy = true;
     this.destroy(error);
