@@ -4,6 +4,7 @@
  * `authorizationError`s.
  * @module
  */
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { sha1 } from '@noble/hashes/legacy.js';
 import {
@@ -11,6 +12,7 @@ import {
   certificateErrorCode,
   decodePem,
   parseCertificate,
+  TlsConfigError,
   verifyChain,
   type Certificate,
   type CertificateErrorCode,
@@ -63,8 +65,11 @@ export interface DetailedPeerCertificate extends PeerCertificate {
   issuerCertificate: DetailedPeerCertificate;
 }
 
-/** Certificates as node:tls options take them: PEM (string or Buffer) or DER Buffers, one or many. */
-export type CertificatesOption = string | Uint8Array | readonly (string | Uint8Array)[];
+/**
+ * Certificates as node:tls options take them: PEM (string or Buffer, one or many blocks) or DER
+ * Buffers, one or many; sandtls also takes node:crypto `X509Certificate` objects.
+ */
+export type CertificatesOption = string | Uint8Array | X509Certificate | readonly (string | Uint8Array | X509Certificate)[];
 
 // ---------------------------------------------------------------------------------------------
 // Trust anchors
@@ -85,25 +90,41 @@ const _MAX_TEXT_ANCHORS = 16;
  * @example
  * pemOrDer(readFileSync('cert.pem')); // the PEM as a string; DER bytes are returned as they are
  */
-export function pemOrDer(item: string | Uint8Array): string | Uint8Array {
+export function pemOrDer(item: string | Uint8Array | X509Certificate): string | Uint8Array {
   if (typeof item === 'string') return item;
+  if (item instanceof X509Certificate) return new Uint8Array(item.raw);
+  if (!(item instanceof Uint8Array)) {
+    const what = item === null ? 'null' : typeof item === 'object' ? `an instance of ${(item as object).constructor?.name ?? 'Object'}` : `type ${typeof item}`;
+    throw new TlsConfigError(`a certificate must be a string, Buffer, TypedArray or X509Certificate. Received ${what}`, { code: 'ERR_INVALID_ARG_TYPE' });
+  }
   let i = 0;
   while (i < item.length && (item[i] === 0x20 || item[i] === 0x09 || item[i] === 0x0a || item[i] === 0x0d)) i++;
   return item[i] === 0x2d /* '-' */ ? Buffer.from(item.buffer, item.byteOffset, item.length).toString('latin1') : item;
 }
 
-function _parseAll(input: CertificatesOption, what: string): Certificate[] {
-  const items = typeof input === 'string' || input instanceof Uint8Array ? [input] : input;
+/**
+ * Every certificate of a node:tls certificate option, parsed. Throws TlsConfigError:
+ * `ERR_OSSL_PEM_NO_START_LINE` (as node:tls) for text without a CERTIFICATE block or a
+ * certificate that does not parse, `ERR_INVALID_ARG_TYPE` for other values.
+ * @example
+ * const chain = parseCertificates(options.cert, 'cert'); // leaf first
+ */
+export function parseCertificates(input: CertificatesOption, what: string): Certificate[] {
+  const items: readonly unknown[] = Array.isArray(input) ? input : [input];
   const out: Certificate[] = [];
   for (const item of items) {
-    const value = pemOrDer(item);
-    if (typeof value === 'string') {
-      // A PEM bundle: every CERTIFICATE block (a root store file holds many).
-      const blocks = decodePem(value, 'CERTIFICATE');
-      if (blocks.length === 0) throw new TypeError(`${what}: no PEM CERTIFICATE block found`);
-      for (const block of blocks) out.push(parseCertificate(block.der));
-    } else {
-      out.push(parseCertificate(value));
+    const value = pemOrDer(item as string);
+    try {
+      if (typeof value === 'string') {
+        // A PEM bundle: every CERTIFICATE block (a root store file holds many).
+        const blocks = decodePem(value, 'CERTIFICATE');
+        if (blocks.length === 0) throw new TypeError('no PEM CERTIFICATE block found');
+        for (const block of blocks) out.push(parseCertificate(block.der));
+      } else {
+        out.push(parseCertificate(value));
+      }
+    } catch (cause) {
+      throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause, code: 'ERR_OSSL_PEM_NO_START_LINE' });
     }
   }
   return out;
@@ -120,14 +141,14 @@ export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Cer
   if (typeof input === 'string') {
     const hit = _anchorsByText.get(input);
     if (hit) return hit;
-    const parsed = Object.freeze(_parseAll(input, 'ca'));
+    const parsed = Object.freeze(parseCertificates(input, 'ca'));
     if (_anchorsByText.size >= _MAX_TEXT_ANCHORS) _anchorsByText.delete(_anchorsByText.keys().next().value!);
     _anchorsByText.set(input, parsed);
     return parsed;
   }
   const hit = _anchorsByObject.get(input);
   if (hit) return hit;
-  const parsed = Object.freeze(_parseAll(input, 'ca'));
+  const parsed = Object.freeze(parseCertificates(input, 'ca'));
   _anchorsByObject.set(input, parsed);
   return parsed;
 }

@@ -35,7 +35,7 @@ import {
 } from './certificate.js';
 import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
 import { defaultEngine } from './engine.js';
-import { planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
+import { netConnectOptions, planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
 
 /** `getCipher()`: node:tls's shape. For TLS 1.3 OpenSSL's names are the IANA names. */
 export interface CipherNameAndProtocol {
@@ -51,7 +51,7 @@ export interface TLSSocketOptions extends ConnectOptions, Omit<ServerOptions, ke
   /** The server the connection belongs to: it gets 'secureConnection', 'tlsClientError' and 'keylog'. */
   server?: net.Server;
   /** The certificate to serve (default: from `key`/`cert`). */
-  secureContext?: SecureContext;
+  secureContext?: SecureContext | undefined;
 }
 
 /** Internal: how a server hands its shared state to each connection. */
@@ -139,7 +139,7 @@ export class TLSSocket extends Duplex {
   #renegotiations: _Renegotiation[] = [];
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
-    super({ allowHalfOpen: options.allowHalfOpen === true });
+    super({ allowHalfOpen: options.allowHalfOpen === true, ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }) });
     this.#engine = options.engine ?? defaultEngine();
     const isServer = options.isServer === true || options[kServerRole] !== undefined;
     if (isServer) {
@@ -152,16 +152,7 @@ export class TLSSocket extends Duplex {
         throw new TypeError('keylog must be a function or a writable stream');
       }
     }
-    this.#transport =
-      socket ??
-      net.connect({
-        host: options.host ?? 'localhost',
-        port: options.port!,
-        allowHalfOpen: true,
-        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-        ...(options.family === undefined ? {} : { family: options.family }),
-        ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-      });
+    this.#transport = socket ?? net.connect(netConnectOptions(options));
     const t = this.#transport;
     t.on('data', this.#onData);
     t.on('end', this.#onEnd);
