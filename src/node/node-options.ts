@@ -181,16 +181,16 @@ export interface SecureOptionsEffect {
  */
 export function secureOptionsOf(secureOptions: unknown): SecureOptionsEffect {
   if (secureOptions === undefined || secureOptions === null) return { noTickets: false, serverPreference: false };
-  if (typeof secureOptions !== 'number' || !Number.isInteger(secureOptions) || secureOptions < 0) {
-    throw configError(`The "options.secureOptions" property must be a non-negative integer. Received ${describeValue(secureOptions)}`, 'ERR_INVALID_ARG_TYPE');
+  // Flags combined with `|` come out as signed 32-bit integers (SSL_OP_ALL has bit 31 set): both forms are fine.
+  if (typeof secureOptions !== 'number' || !Number.isInteger(secureOptions) || secureOptions < -0x8000_0000 || secureOptions > 0xffff_ffff) {
+    throw configError(`The "options.secureOptions" property must be a 32-bit integer of SSL_OP_* flags. Received ${describeValue(secureOptions)}`, 'ERR_INVALID_ARG_TYPE');
   }
-  // Bitwise operators work on 32 bits: SSL_OP_CRYPTOPRO_TLSEXT_BUG is bit 31, so go through unsigned.
   if ((secureOptions & constants.SSL_OP_NO_TLSv1_3) !== 0) {
     throw configError('secureOptions SSL_OP_NO_TLSv1_3 excludes TLS 1.3, the only version sandtls speaks', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE');
   }
   const known = (_INERT_SECURE_OPTIONS | constants.SSL_OP_NO_TICKET | constants.SSL_OP_CIPHER_SERVER_PREFERENCE) >>> 0;
   const unknown = (secureOptions & ~known) >>> 0;
-  if (unknown !== 0 || secureOptions > 0xffff_ffff) {
+  if (unknown !== 0) {
     throw configError(
       `The property 'options.secureOptions' has flags sandtls/node does not support: 0x${unknown.toString(16)}${
         (unknown & constants.SSL_OP_ALLOW_NO_DHE_KEX) !== 0 ? ' (SSL_OP_ALLOW_NO_DHE_KEX: sandtls/node always resumes with a fresh key exchange, psk_dhe_ke)' : ''
