@@ -279,6 +279,25 @@ describe('peers that fail the handshake', () => {
     expect(sand).toMatchObject({ kind: 'error', code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
   });
 
+  it('a plain HTTP client (or proxy request, or other text) at a TLS server: tlsClientError with node:tls’s code', async () => {
+    for (const [request, code] of [
+      ['GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', 'ERR_SSL_HTTP_REQUEST'],
+      ['CONNECT localhost:443 HTTP/1.1\r\n\r\n', 'ERR_SSL_HTTPS_PROXY_REQUEST'],
+      ['EHLO client.test\r\n', 'ERR_SSL_WRONG_VERSION_NUMBER'],
+    ] as const) {
+      const codes: (string | undefined)[] = [];
+      for (const make of [(o: tls.TlsOptions) => tls.createServer(o), (o: ServerOptions) => createServer({ engine, ...o })]) {
+        const server = track(make({ key: LEAF_KEY, cert: CHAIN }) as net.Server);
+        const failed = new Promise<Error>((resolve) => server.on('tlsClientError', resolve));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const client = track(net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => client.write(request)));
+        client.on('error', () => {});
+        codes.push(((await withTimeout(failed, 10_000, 'tlsClientError')) as { code?: string }).code);
+      }
+      expect({ request, codes }).toEqual({ request, codes: [code, code] });
+    }
+  });
+
   it('a peer closing mid-handshake: ECONNRESET, on both', async () => {
     const port = await rawServer((socket) => socket.end());
     const node = await nodeClient({ port });

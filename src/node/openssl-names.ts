@@ -40,7 +40,7 @@ const _SUITE_ALIASES: Readonly<Record<CipherSuiteName, readonly string[]>> = Obj
  * combination (`ECDHE+AESGCM`) they do not narrow the choice, and excluding them (`!aNULL`,
  * `!kRSA`) removes no TLS 1.3 suite.
  */
-const _NEUTRAL = new Set([
+const _NEUTRAL: readonly string[] = Object.freeze([
   'ECDHE', 'EECDH', 'KECDHE', 'KEECDH', 'DHE', 'EDH', 'KDHE', 'KEDH', 'AECDSA', 'ECDSA', 'ARSA', 'RSA', 'KRSA',
   'TLSV1.2', 'TLSV1', 'SSLV3', 'AEAD', 'KECDHEPSK',
 ]);
@@ -68,14 +68,14 @@ function _select(term: string, removing: boolean): CipherSuiteName[] {
   const upper = term.toUpperCase();
   if (upper.includes('+')) {
     const parts = upper.split('+').filter((part) => part !== '');
-    if (removing && parts.some((part) => _NEUTRAL.has(part))) return [];
+    if (removing && parts.some((part) => _NEUTRAL.includes(part))) return [];
     let chosen = [...CIPHER_SUITE_NAMES];
-    const narrowing = parts.filter((part) => !_NEUTRAL.has(part));
+    const narrowing = parts.filter((part) => !_NEUTRAL.includes(part));
     if (narrowing.length === 0) return [...DEFAULT_CIPHER_SUITES];
     for (const part of narrowing) chosen = chosen.filter((suite) => _SUITE_ALIASES[suite].includes(part));
     return chosen;
   }
-  if (_NEUTRAL.has(upper)) return removing ? [] : [...DEFAULT_CIPHER_SUITES];
+  if (_NEUTRAL.includes(upper)) return removing ? [] : [...DEFAULT_CIPHER_SUITES];
   const byAlias = CIPHER_SUITE_NAMES.filter((suite) => _SUITE_ALIASES[suite].includes(upper));
   if (byAlias.length > 0) return upper === 'ALL' || upper === 'HIGH' || upper === 'DEFAULT' ? [...DEFAULT_CIPHER_SUITES] : byAlias;
   const byName = _suiteOfName(upper);
@@ -139,7 +139,7 @@ export function ciphersToSuites(ciphers: string): CipherSuiteName[] {
 // ---------------------------------------------------------------------------------------------
 
 /** OpenSSL's TLS 1.3-era scheme names that sandtls knows but does not implement: dropped from a list. */
-const _UNSUPPORTED_SCHEMES = new Set([
+const _UNSUPPORTED_SCHEMES: readonly string[] = Object.freeze([
   'ecdsa_secp521r1_sha512', 'ed448', 'rsa_pss_pss_sha256', 'rsa_pss_pss_sha384', 'rsa_pss_pss_sha512',
   'rsa_pkcs1_sha1', 'ecdsa_sha1', 'rsa_pkcs1_sha224', 'ecdsa_sha224', 'dsa_sha1', 'dsa_sha224', 'dsa_sha256',
   'dsa_sha384', 'dsa_sha512', 'ecdsa_brainpoolP256r1_sha256', 'ecdsa_brainpoolP384r1_sha384', 'ecdsa_brainpoolP512r1_sha512',
@@ -179,7 +179,7 @@ export function sigalgsToSchemes(sigalgs: string): SignatureScheme[] {
     }
     if ((SIGNATURE_SCHEMES as readonly string[]).includes(name)) {
       if (!out.includes(name as SignatureScheme)) out.push(name as SignatureScheme);
-    } else if (!_UNSUPPORTED_SCHEMES.has(name)) {
+    } else if (!_UNSUPPORTED_SCHEMES.includes(name)) {
       throw _badSigalgs(sigalgs, term);
     }
   }
@@ -214,7 +214,7 @@ const _GROUPS: Readonly<Record<string, NamedGroup>> = Object.freeze({
 });
 
 /** Groups OpenSSL knows that sandtls does not implement: dropped from a list. */
-const _UNSUPPORTED_GROUPS = new Set([
+const _UNSUPPORTED_GROUPS: readonly string[] = Object.freeze([
   'p-521', 'secp521r1', 'x448', 'secp256k1', 'brainpoolp256r1', 'brainpoolp384r1', 'brainpoolp512r1',
   'brainpoolp256r1tls13', 'brainpoolp384r1tls13', 'brainpoolp512r1tls13', 'ffdhe2048', 'ffdhe3072', 'ffdhe4096',
   'ffdhe6144', 'ffdhe8192', 'secp256r1mlkem768', 'x448mlkem1024', 'secp384r1mlkem1024', 'mlkem512', 'mlkem768', 'mlkem1024',
@@ -239,7 +239,7 @@ export function ecdhCurveToGroups(ecdhCurve: string): NamedGroup[] | undefined {
     const group = Object.hasOwn(_GROUPS, term.toLowerCase()) ? _GROUPS[term.toLowerCase()] : undefined;
     if (group !== undefined) {
       if (!out.includes(group)) out.push(group);
-    } else if (!_UNSUPPORTED_GROUPS.has(term.toLowerCase())) {
+    } else if (!_UNSUPPORTED_GROUPS.includes(term.toLowerCase())) {
       throw new TlsConfigError(`Failed to set ECDH curve: unknown group ${JSON.stringify(term.slice(0, 64))} in ecdhCurve`, { code: 'ERR_CRYPTO_OPERATION_FAILED' });
     }
   }
@@ -258,9 +258,9 @@ export function ecdhCurveToGroups(ecdhCurve: string): NamedGroup[] | undefined {
 const _VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** node:tls's generic methods (any version): TLS 1.3 stays available. */
-const _GENERIC_METHODS = new Set(['TLS_method', 'TLS_client_method', 'TLS_server_method', 'SSLv23_method', 'SSLv23_client_method', 'SSLv23_server_method']);
+const _GENERIC_METHODS: readonly string[] = Object.freeze(['TLS_method', 'TLS_client_method', 'TLS_server_method', 'SSLv23_method', 'SSLv23_client_method', 'SSLv23_server_method']);
 /** node:tls's one-version methods: none of them is TLS 1.3. */
-const _OLD_METHODS = new Set(['TLSv1_method', 'TLSv1_client_method', 'TLSv1_server_method', 'TLSv1_1_method', 'TLSv1_1_client_method', 'TLSv1_1_server_method', 'TLSv1_2_method', 'TLSv1_2_client_method', 'TLSv1_2_server_method']);
+const _OLD_METHODS: readonly string[] = Object.freeze(['TLSv1_method', 'TLSv1_client_method', 'TLSv1_server_method', 'TLSv1_1_method', 'TLSv1_1_client_method', 'TLSv1_1_server_method', 'TLSv1_2_method', 'TLSv1_2_client_method', 'TLSv1_2_server_method']);
 
 /**
  * Checks `minVersion`, `maxVersion` and `secureProtocol` as node:tls does (same codes for
@@ -286,10 +286,10 @@ export function checkProtocolVersions(options: { minVersion?: unknown; maxVersio
     if (version !== undefined && version !== null) {
       throw new TlsConfigError(`TLS protocol version ${String(version)} conflicts with secureProtocol ${secureProtocol}`, { code: 'ERR_TLS_PROTOCOL_VERSION_CONFLICT' });
     }
-    if (_OLD_METHODS.has(secureProtocol)) {
+    if (_OLD_METHODS.includes(secureProtocol)) {
       throw new TlsConfigError(`secureProtocol ${secureProtocol} excludes TLS 1.3, the only version sandtls speaks`, { code: 'ERR_SSL_NO_PROTOCOLS_AVAILABLE' });
     }
-    if (!_GENERIC_METHODS.has(secureProtocol)) {
+    if (!_GENERIC_METHODS.includes(secureProtocol)) {
       throw new TlsConfigError(`Unknown method: ${secureProtocol.slice(0, 80)}`, { code: 'ERR_TLS_INVALID_PROTOCOL_METHOD' });
     }
   }

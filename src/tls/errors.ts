@@ -11,7 +11,8 @@
  *   {@link certificateErrorCode}) and node's `ERR_TLS_CERT_ALTNAME_INVALID` for a wrong name;
  * - an alert received from the peer: OpenSSL's reason (`ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`,
  *   `ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`, ...);
- * - a peer that does not speak TLS at all (an HTTP server on the port): `ERR_SSL_WRONG_VERSION_NUMBER`;
+ * - a peer that does not speak TLS at all: `ERR_SSL_WRONG_VERSION_NUMBER` (an HTTP server on the
+ *   port), `ERR_SSL_HTTP_REQUEST` (a plain HTTP client), `ERR_SSL_HTTPS_PROXY_REQUEST` (a CONNECT);
  * - a required client certificate that did not come: `ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE`;
  * - any other alert this side sends: sandtls's own `ERR_TLS_ALERT_<NAME>` (OpenSSL's reasons for
  *   protocol faults are too many and too internal to mirror one by one).
@@ -24,7 +25,7 @@ import type { Certificate } from '../x509/types.js';
 import { CertificateError } from '../x509/verify.js';
 import { TlsDecodeError, TlsEncodeError } from './codec.js';
 import { alertName, type AlertName } from './enums.js';
-import { RecordError } from './record.js';
+import { RecordError, type NotTlsCode } from './record.js';
 
 /**
  * node:tls's code for each alert received from the peer: OpenSSL's reason string for it, as
@@ -104,7 +105,7 @@ export type TlsErrorCode =
   | CertificateErrorCode
   | PeerAlertCode
   | AlertCode
-  | 'ERR_SSL_WRONG_VERSION_NUMBER'
+  | NotTlsCode
   | 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
 
 /** Who sent the alert that ended a connection. */
@@ -126,7 +127,8 @@ export class TlsAlertError extends Error {
   /**
    * node:tls's code for this failure (see the module comment): `CERT_HAS_EXPIRED` and friends for
    * a certificate this side refused, `ERR_SSL_..._ALERT_...` for an alert the peer sent,
-   * `ERR_SSL_WRONG_VERSION_NUMBER` for a peer that does not speak TLS, else `ERR_TLS_ALERT_<NAME>`.
+   * `ERR_SSL_WRONG_VERSION_NUMBER` (or `ERR_SSL_HTTP_REQUEST`) for a peer that does not speak TLS,
+   * else `ERR_TLS_ALERT_<NAME>`.
    */
   readonly code: TlsErrorCode;
   /** The Platform capability whose refusal caused this failure, if that is what happened. */

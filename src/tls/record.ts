@@ -33,6 +33,12 @@ export type RecordContentType =
   | typeof CONTENT_TYPE.handshake
   | typeof CONTENT_TYPE.application_data;
 
+/**
+ * node:tls's codes for a peer that does not speak TLS: OpenSSL's reasons for a plain HTTP
+ * request (`GET `, `POST`, `HEAD`, `PUT `), a proxy's `CONNECT`, and anything else.
+ */
+export type NotTlsCode = 'ERR_SSL_WRONG_VERSION_NUMBER' | 'ERR_SSL_HTTP_REQUEST' | 'ERR_SSL_HTTPS_PROXY_REQUEST';
+
 /** The alerts the record layer fails with (RFC 8446 6.2). */
 export type RecordAlert = 'unexpected_message' | 'bad_record_mac' | 'record_overflow' | 'decode_error' | 'internal_error';
 
@@ -47,8 +53,8 @@ export class RecordError extends Error {
   override readonly name = 'RecordError';
   readonly alert: RecordAlert;
   /** Set when the peer's first bytes are not TLS at all (node:tls's code for it). */
-  readonly code: 'ERR_SSL_WRONG_VERSION_NUMBER' | undefined;
-  constructor(alert: RecordAlert, message: string, code?: 'ERR_SSL_WRONG_VERSION_NUMBER') {
+  readonly code: NotTlsCode | undefined;
+  constructor(alert: RecordAlert, message: string, code?: NotTlsCode) {
     super(message);
     this.alert = alert;
     this.code = code;
@@ -146,6 +152,13 @@ function _notTls(start: Uint8Array): RecordError {
     for (const byte of start.subarray(0, 40)) {
       if (byte === 0x0d || byte === 0x0a || !_isText(byte)) break;
       line += String.fromCharCode(byte);
+    }
+    // The prefixes OpenSSL recognises (and names) on a TLS port.
+    if (/^(GET |POST|HEAD|PUT )/.test(line)) {
+      return new RecordError('unexpected_message', `the peer sent a plain HTTP request (${JSON.stringify(line)}) to a TLS port (http request)`, 'ERR_SSL_HTTP_REQUEST');
+    }
+    if (line.startsWith('CONNE')) {
+      return new RecordError('unexpected_message', `the peer sent an HTTP proxy request (${JSON.stringify(line)}) to a TLS port (https proxy request)`, 'ERR_SSL_HTTPS_PROXY_REQUEST');
     }
     return new RecordError(
       'unexpected_message',
