@@ -34,6 +34,7 @@ import {
   type PeerCertificate,
 } from './certificate.js';
 import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
+import { configError, describeValue } from './node-options.js';
 import { defaultEngine } from './engine.js';
 import { netConnectOptions, planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
 
@@ -149,7 +150,7 @@ export class TLSSocket extends Duplex {
       this.#client = planClient(options, this.#engine);
       this.#clientKeylog = options.keylog;
       if (options.keylog !== undefined && typeof options.keylog !== 'function' && typeof options.keylog?.write !== 'function') {
-        throw new TypeError('keylog must be a function or a writable stream');
+        throw configError(`The "options.keylog" property must be a function or a writable stream. Received ${describeValue(options.keylog)}`, 'ERR_INVALID_ARG_TYPE');
       }
     }
     this.#transport = socket ?? net.connect(netConnectOptions(options));
