@@ -967,15 +967,18 @@ describe('private keys', () => {
     expect(parsePrivateKey(ascii(pem(ed.privateKey, 'pkcs8'))).kind).toBe('ed25519');
   });
 
-  it('refuses encrypted keys clearly', () => {
+  it('decrypts PBES2 keys with the passphrase; a missing or wrong one, and legacy PEM encryption, are refused clearly', () => {
     const encrypted = rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
     expect(encrypted).toMatch(/ENCRYPTED PRIVATE KEY/);
-    expect(keyError(() => parsePrivateKey(encrypted)).message).toMatch(/^encrypted keys are not supported/);
+    expect(parsePrivateKey(encrypted, { passphrase: 'pw' }).kind).toBe('rsa');
+    expect(keyError(() => parsePrivateKey(encrypted))).toMatchObject({ code: 'ERR_OSSL_BAD_DECRYPT', message: expect.stringMatching(/passphrase is needed/) });
+    expect(keyError(() => parsePrivateKey(encrypted, { passphrase: 'nope' })).code).toBe('ERR_OSSL_BAD_DECRYPT');
     const encryptedDer = new Uint8Array(rsa.privateKey.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: 'pw' }));
-    expect(keyError(() => parsePrivateKey(encryptedDer)).message).toMatch(/^encrypted keys are not supported/);
+    expect(parsePrivateKey(encryptedDer, { passphrase: 'pw' }).kind).toBe('rsa');
+    expect(keyError(() => parsePrivateKey(encryptedDer)).code).toBe('ERR_OSSL_BAD_DECRYPT');
     const legacy = p256.privateKey.export({ type: 'sec1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }) as string;
     expect(legacy).toMatch(/Proc-Type/);
-    expect(keyError(() => parsePrivateKey(legacy)).message).toMatch(/^encrypted keys are not supported/);
+    expect(keyError(() => parsePrivateKey(legacy, { passphrase: 'pw' })).message).toMatch(/^encrypted keys are not supported \(legacy PEM/);
   });
 
   it('refuses unsupported algorithms and curves', () => {
@@ -1097,10 +1100,13 @@ describe('src/x509/index.ts', () => {
         'PemError',
         'PrivateKeyError',
         'SpkiError',
+        'MAX_PBE_ITERATIONS',
         'decodePem',
+        'decryptPrivateKeyInfo',
         'encodePem',
         'keyMatchesCertificate',
         'parseCertificate',
+        'parsePkcs12',
         'parsePrivateKey',
         'parseSpki',
         'matchesServerName',

@@ -4,14 +4,18 @@
  * `authorizationError`s.
  * @module
  */
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { sha1 } from '@noble/hashes/legacy.js';
 import {
   CertificateError,
+  certificateErrorCode,
   decodePem,
   parseCertificate,
+  TlsConfigError,
   verifyChain,
   type Certificate,
+  type CertificateErrorCode,
   type CertificateErrorReason,
   type Engine,
   type Name,
@@ -65,8 +69,11 @@ export interface DetailedPeerCertificate extends PeerCertificate {
   issuerCertificate: DetailedPeerCertificate;
 }
 
-/** Certificates as node:tls options take them: PEM (string or Buffer) or DER Buffers, one or many. */
-export type CertificatesOption = string | Uint8Array | readonly (string | Uint8Array)[];
+/**
+ * Certificates as node:tls options take them: PEM (string or Buffer, one or many blocks) or DER
+ * Buffers, one or many; sandtls also takes node:crypto `X509Certificate` objects.
+ */
+export type CertificatesOption = string | Uint8Array | X509Certificate | readonly (string | Uint8Array | X509Certificate)[];
 
 // ---------------------------------------------------------------------------------------------
 // Trust anchors
@@ -87,25 +94,41 @@ const _MAX_TEXT_ANCHORS = 16;
  * @example
  * pemOrDer(readFileSync('cert.pem')); // the PEM as a string; DER bytes are returned as they are
  */
-export function pemOrDer(item: string | Uint8Array): string | Uint8Array {
+export function pemOrDer(item: string | Uint8Array | X509Certificate): string | Uint8Array {
   if (typeof item === 'string') return item;
+  if (item instanceof X509Certificate) return new Uint8Array(item.raw);
+  if (!(item instanceof Uint8Array)) {
+    const what = item === null ? 'null' : typeof item === 'object' ? `an instance of ${(item as object).constructor?.name ?? 'Object'}` : `type ${typeof item}`;
+    throw new TlsConfigError(`a certificate must be a string, Buffer, TypedArray or X509Certificate. Received ${what}`, { code: 'ERR_INVALID_ARG_TYPE' });
+  }
   let i = 0;
   while (i < item.length && (item[i] === 0x20 || item[i] === 0x09 || item[i] === 0x0a || item[i] === 0x0d)) i++;
   return item[i] === 0x2d /* '-' */ ? Buffer.from(item.buffer, item.byteOffset, item.length).toString('latin1') : item;
 }
 
-function _parseAll(input: CertificatesOption, what: string): Certificate[] {
-  const items = typeof input === 'string' || input instanceof Uint8Array ? [input] : input;
+/**
+ * Every certificate of a node:tls certificate option, parsed. Throws TlsConfigError:
+ * `ERR_OSSL_PEM_NO_START_LINE` (as node:tls) for text without a CERTIFICATE block or a
+ * certificate that does not parse, `ERR_INVALID_ARG_TYPE` for other values.
+ * @example
+ * const chain = parseCertificates(options.cert, 'cert'); // leaf first
+ */
+export function parseCertificates(input: CertificatesOption, what: string): Certificate[] {
+  const items: readonly unknown[] = Array.isArray(input) ? input : [input];
   const out: Certificate[] = [];
   for (const item of items) {
-    const value = pemOrDer(item);
-    if (typeof value === 'string') {
-      // A PEM bundle: every CERTIFICATE block (a root store file holds many).
-      const blocks = decodePem(value, 'CERTIFICATE');
-      if (blocks.length === 0) throw new TypeError(`${what}: no PEM CERTIFICATE block found`);
-      for (const block of blocks) out.push(parseCertificate(block.der));
-    } else {
-      out.push(parseCertificate(value));
+    const value = pemOrDer(item as string);
+    try {
+      if (typeof value === 'string') {
+        // A PEM bundle: every CERTIFICATE block (a root store file holds many).
+        const blocks = decodePem(value, 'CERTIFICATE');
+        if (blocks.length === 0) throw new TypeError('no PEM CERTIFICATE block found');
+        for (const block of blocks) out.push(parseCertificate(block.der));
+      } else {
+        out.push(parseCertificate(value));
+      }
+    } catch (cause) {
+      throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause, code: 'ERR_OSSL_PEM_NO_START_LINE' });
     }
   }
   return out;
@@ -122,14 +145,14 @@ export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Cer
   if (typeof input === 'string') {
     const hit = _anchorsByText.get(input);
     if (hit) return hit;
-    const parsed = Object.freeze(_parseAll(input, 'ca'));
+    const parsed = Object.freeze(parseCertificates(input, 'ca'));
     if (_anchorsByText.size >= _MAX_TEXT_ANCHORS) _anchorsByText.delete(_anchorsByText.keys().next().value!);
     _anchorsByText.set(input, parsed);
     return parsed;
   }
   const hit = _anchorsByObject.get(input);
   if (hit) return hit;
-  const parsed = Object.freeze(_parseAll(input, 'ca'));
+  const parsed = Object.freeze(parseCertificates(input, 'ca'));
   _anchorsByObject.set(input, parsed);
   return parsed;
 }
@@ -139,50 +162,33 @@ export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Cer
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Why a peer is not authorized: node:tls's `authorizationError`, as an Error. `code` follows
- * node:tls/OpenSSL where one fits (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`,
- * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...); `reason` is sandtls's and `alert` the TLS alert a
- * verifying engine would have sent.
+ * Why a peer is not authorized: node:tls's `authorizationError`. node:tls sets it to the code
+ * string (`'CERT_HAS_EXPIRED'`); sandtls sets an Error carrying that `code` (so it is what
+ * @types/node declares), whose string form is the code: `String(e)`, `${e}` and
+ * `e == 'CERT_HAS_EXPIRED'` behave as with node:tls; `===` against a string needs `e.code`.
+ * `reason` is sandtls's CertificateError reason and `alert` the TLS alert a verifying engine
+ * would have sent.
  */
 export class AuthorizationError extends Error {
   override readonly name = 'AuthorizationError';
-  readonly code: string;
+  readonly code: CertificateErrorCode;
   readonly reason: CertificateErrorReason | 'no_certificate';
   readonly alert: string;
-  constructor(code: string, reason: CertificateErrorReason | 'no_certificate', alert: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: CertificateErrorCode, reason: CertificateErrorReason | 'no_certificate', alert: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.reason = reason;
     this.alert = alert;
   }
-}
 
-const _CODES: Partial<Record<CertificateErrorReason, string>> = {
-  expired: 'CERT_HAS_EXPIRED',
-  not_yet_valid: 'CERT_NOT_YET_VALID',
-  bad_signature: 'CERT_SIGNATURE_FAILURE',
-  name_mismatch: 'ERR_TLS_CERT_ALTNAME_INVALID',
-  not_a_ca: 'INVALID_CA',
-  ca_used_as_end_entity: 'INVALID_CA',
-  path_len_exceeded: 'PATH_LENGTH_EXCEEDED',
-  path_too_long: 'CERT_CHAIN_TOO_LONG',
-  bad_key_usage: 'INVALID_PURPOSE',
-  bad_extended_key_usage: 'INVALID_PURPOSE',
-  name_constraint_violation: 'PERMITTED_SUBTREE_VIOLATION',
-};
+  /** The code, as node:tls's `authorizationError` string is. */
+  override toString(): string {
+    return this.code;
+  }
 
-function _sameName(a: Name, b: Name): boolean {
-  return Buffer.from(a.raw).equals(Buffer.from(b.raw));
-}
-
-/** The node:tls-style code for a CertificateError on `chain` (leaf first). */
-function _codeFor(error: CertificateError, chain: readonly Certificate[]): string {
-  if (error.reason !== 'unknown_issuer') return _CODES[error.reason] ?? 'CERT_REJECTED';
-  const last = chain[chain.length - 1];
-  if (chain.length === 1 && last && _sameName(last.subject, last.issuer)) return 'DEPTH_ZERO_SELF_SIGNED_CERT';
-  if (chain.length === 1) return 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
-  if (last && _sameName(last.subject, last.issuer)) return 'SELF_SIGNED_CERT_IN_CHAIN';
-  return 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
+  [Symbol.toPrimitive](): string {
+    return this.code;
+  }
 }
 
 /**
@@ -200,7 +206,8 @@ export function authorizationErrorOf(
   serverName: string | undefined,
 ): AuthorizationError | undefined {
   if (peerCertificates.length === 0) {
-    return new AuthorizationError('ERR_TLS_NO_PEER_CERTIFICATE', 'no_certificate', 'certificate_required', 'the peer sent no certificate');
+    // What node:tls reports for a client that sent none (measured: OpenSSL's verify result is never set).
+    return new AuthorizationError('UNABLE_TO_GET_ISSUER_CERT', 'no_certificate', 'certificate_required', 'the peer sent no certificate');
   }
   let chain: Certificate[];
   try {
@@ -216,7 +223,7 @@ export function authorizationErrorOf(
     return undefined;
   } catch (cause) {
     if (!(cause instanceof CertificateError)) throw cause;
-    return new AuthorizationError(_codeFor(cause, chain), cause.reason, cause.alert, cause.message, { cause });
+    return new AuthorizationError(certificateErrorCode(cause, chain), cause.reason, cause.alert, cause.message, { cause });
   }
 }
 

@@ -16,13 +16,29 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ConnectOptions } from './options.js';
+import { configError, describeValue } from './node-options.js';
 import { TLSSocket } from './socket.js';
 
 export { AuthorizationError } from './certificate.js';
 export type { CertificateNameObject, CertificatesOption, DetailedPeerCertificate, PeerCertificate } from './certificate.js';
 export { defaultEngine } from './engine.js';
+export { NODE_TLS_OPTIONS } from './node-options.js';
+export type { OptionDisposition } from './node-options.js';
+export { ciphersToSuites, ecdhCurveToGroups, sigalgsToSchemes } from './openssl-names.js';
 export { alpnNames, createSecureContext, SecureContext, ticketKeySource } from './options.js';
-export type { ALPNProtocolsOption, ConnectOptions, SandtlsNodeOptions, SecureContextOptions, ServerOptions } from './options.js';
+export type {
+  ALPNProtocolsOption,
+  CommonConnectionOptions,
+  ConnectOptions,
+  KeyOption,
+  PfxOption,
+  SandtlsNodeOptions,
+  SecureContextOptions,
+  ServerOptions,
+} from './options.js';
+// The error classes of sandtls/node's failures (the same classes as the root package's).
+export { TlsAlertError, TlsConfigError } from '../index.js';
+export type { TlsConfigErrorCode, TlsErrorCode } from '../index.js';
 export { createServer, Server } from './server.js';
 export { TLSSocket } from './socket.js';
 export type { CipherNameAndProtocol, TLSSocketOptions } from './socket.js';
@@ -54,7 +70,9 @@ export function connect(...args: unknown[]): TLSSocket {
     options = { ...extra, port: args[0] as number, ...(host === undefined ? {} : { host }) };
     callback = rest[0] as (() => void) | undefined;
   }
-  if (callback !== undefined && typeof callback !== 'function') throw new TypeError('connect(): the callback must be a function');
+  if (callback !== undefined && typeof callback !== 'function') {
+    throw configError(`The "callback" argument must be of type function. Received ${describeValue(callback)}`, 'ERR_INVALID_ARG_TYPE');
+  }
   const socket = new TLSSocket(options.socket as Duplex | undefined, options);
   if (callback) socket.once('secureConnect', callback);
   return socket;

@@ -24,7 +24,10 @@ export class Server extends net.Server {
 
   constructor(options: ServerOptions = {}, secureConnectionListener?: (socket: TLSSocket) => void) {
     // The raw sockets stay half-open: a client's FIN must not cut off our close_notify.
-    super({ allowHalfOpen: true });
+    super({
+      allowHalfOpen: true,
+      ...Object.fromEntries((['noDelay', 'keepAlive', 'keepAliveInitialDelay', 'highWaterMark'] as const).filter((name) => options[name] !== undefined).map((name) => [name, options[name]])),
+    });
     const engine = options.engine ?? defaultEngine();
     this.#role = new ServerRole(engine, options, this);
     this.#allowHalfOpen = options.allowHalfOpen === true;

@@ -13,9 +13,10 @@
  * - `end()` -> close_notify, then FIN (`transport.end()`), with the readable side still open for
  *   the peer's data (half-close). The peer's close_notify (or a bare FIN) ends the readable side;
  *   unless `allowHalfOpen`, that ends the writable side too, as node:tls does.
- * - A failure sends the engine's alert, then FIN, and surfaces as 'error' (a `TlsAlertError` with
- *   `code` `ERR_TLS_ALERT_<NAME>`); on a server before the handshake completed, as the server's
- *   'tlsClientError' instead.
+ * - A failure sends the engine's alert, then FIN, and surfaces as 'error' (a `TlsAlertError` whose
+ *   `code` is node:tls's for the same failure: `CERT_HAS_EXPIRED`, `ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`,
+ *   `ERR_SSL_WRONG_VERSION_NUMBER`, ...); on a server before the handshake completed, as the
+ *   server's 'tlsClientError' instead.
  *
  * No promises are used, so nothing here can produce an unhandled rejection; every listener put on
  * the transport is taken off when the socket is destroyed.
@@ -33,8 +34,9 @@ import {
   type PeerCertificate,
 } from './certificate.js';
 import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
+import { configError, describeValue } from './node-options.js';
 import { defaultEngine } from './engine.js';
-import { planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
+import { netConnectOptions, planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
 
 /** `getCipher()`: node:tls's shape. For TLS 1.3 OpenSSL's names are the IANA names. */
 export interface CipherNameAndProtocol {
@@ -50,7 +52,7 @@ export interface TLSSocketOptions extends ConnectOptions, Omit<ServerOptions, ke
   /** The server the connection belongs to: it gets 'secureConnection', 'tlsClientError' and 'keylog'. */
   server?: net.Server;
   /** The certificate to serve (default: from `key`/`cert`). */
-  secureContext?: SecureContext;
+  secureContext?: SecureContext | undefined;
 }
 
 /** Internal: how a server hands its shared state to each connection. */
@@ -61,10 +63,6 @@ type _Callback = (error?: Error | null) => void;
 /** A node-style error for a transport that closed during the handshake. */
 function _disconnected(): Error {
   return Object.assign(new Error('socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' });
-}
-
-function _alertCode(alert: string): string {
-  return `ERR_TLS_ALERT_${alert.replace(/[^a-z0-9]+/gi, '_').replace(/_+$/, '').toUpperCase()}`;
 }
 
 function _asBuffer(bytes: Uint8Array): Buffer {
@@ -96,8 +94,12 @@ export class TLSSocket extends Duplex {
   readonly encrypted = true as const;
   /** Whether the peer's certificate verified (a client: against `ca` and the server name). */
   authorized = false;
-  /** Why it did not, when the connection went ahead anyway (`rejectUnauthorized: false`). */
-  authorizationError: AuthorizationError | Error | undefined = undefined;
+  /**
+   * Why it did not, when the connection went ahead anyway (`rejectUnauthorized: false`); null
+   * otherwise, as in node:tls. node:tls holds the code string here; sandtls an Error with that
+   * `code` whose string form is the code (see AuthorizationError).
+   */
+  authorizationError: AuthorizationError | Error | null = null;
   /** The negotiated ALPN protocol, false when none was; null before the handshake. */
   alpnProtocol: string | false | null = null;
   /** The server name of the handshake (SNI), false when none was sent; undefined before. */
@@ -140,7 +142,7 @@ export class TLSSocket extends Duplex {
   #traceRequested = false;
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
-    super({ allowHalfOpen: options.allowHalfOpen === true });
+    super({ allowHalfOpen: options.allowHalfOpen === true, ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }) });
     this.#engine = options.engine ?? defaultEngine();
     const isServer = options.isServer === true || options[kServerRole] !== undefined;
     if (isServer) {
@@ -150,19 +152,10 @@ export class TLSSocket extends Duplex {
       this.#client = planClient(options, this.#engine);
       this.#clientKeylog = options.keylog;
       if (options.keylog !== undefined && typeof options.keylog !== 'function' && typeof options.keylog?.write !== 'function') {
-        throw new TypeError('keylog must be a function or a writable stream');
+        throw configError(`The "options.keylog" property must be a function or a writable stream. Received ${describeValue(options.keylog)}`, 'ERR_INVALID_ARG_TYPE');
       }
     }
-    this.#transport =
-      socket ??
-      net.connect({
-        host: options.host ?? 'localhost',
-        port: options.port!,
-        allowHalfOpen: true,
-        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-        ...(options.family === undefined ? {} : { family: options.family }),
-        ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-      });
+    this.#transport = socket ?? net.connect(netConnectOptions(options));
     const t = this.#transport;
     t.on('data', this.#onData);
     t.on('end', this.#onEnd);
@@ -422,7 +415,7 @@ export class TLSSocket extends Duplex {
       if (verdict instanceof Error) error = verdict;
     }
     this.authorized = error === undefined;
-    this.authorizationError = error;
+    this.authorizationError = error ?? null;
     return error && plan.rejectUnauthorized ? error : undefined;
   }
 
@@ -436,7 +429,7 @@ export class TLSSocket extends Duplex {
     }
     const error = authorizationErrorOf(this.#engine, info.peerCertificates, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
     this.authorized = error === undefined;
-    this.authorizationError = error;
+    this.authorizationError = error ?? null;
   }
 
   /**
@@ -457,7 +450,7 @@ export class TLSSocket extends Duplex {
           : authorizationErrorOf(this.#engine, chain!, role.clientTrustAnchors(this.#context ?? role.defaultContext), 'client', undefined);
         this.#peerCertificate = undefined;
         this.authorized = error === undefined;
-        this.authorizationError = error;
+        this.authorizationError = error ?? null;
       }
       if (error && reject) {
         callback?.(error);
@@ -469,7 +462,6 @@ export class TLSSocket extends Duplex {
   }
 
   #fail(error: TlsAlertError): void {
-    if (!('code' in error)) Object.defineProperty(error, 'code', { value: _alertCode(error.alert), enumerable: true });
     // The alert is in the transport's buffer: let it go out before the transport closes.
     this.#flushOnDestroy = true;
     this.destroy(error);

@@ -10,11 +10,11 @@ import type { PublicKey, SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import { CertificateParseError, parseCertificate } from '../x509/cert.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
-import { verifyChain } from '../x509/verify.js';
+import { CertificateError, verifyChain } from '../x509/verify.js';
 import { asciiToBytes } from './codec.js';
 import type { ConnectionLimits, TlsSigner } from './config.js';
 import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
-import { _localAlert } from './errors.js';
+import { _localAlert, certificateErrorCode } from './errors.js';
 import type { Certificate, CertificateVerify } from './messages.js';
 
 const _SERVER_CONTEXT = asciiToBytes('TLS 1.3, server CertificateVerify');
@@ -79,8 +79,9 @@ export function parsePeerChain(message: Certificate, limits: ConnectionLimits): 
 /**
  * Verifies a peer chain against trust anchors (RFC 5280 path validation; for a server, the name
  * check of RFC 9525), refusing RSA keys below `minRsaBits` (default 2048, at least 1024). Reads
- * the Platform clock once, unless the caller read it and passes `now` (ms). Throws a
- * CertificateError (which carries its alert).
+ * the Platform clock once, unless the caller read it and passes `now` (ms). Throws the
+ * TlsAlertError to fail with: the CertificateError's alert, node:tls's code for it (which needs
+ * the chain as sent), the CertificateError as its cause.
  */
 export function verifyPeerChain(
   engine: Engine,
@@ -91,10 +92,15 @@ export function verifyPeerChain(
   minRsaBits: number = RSA_DEFAULT_MIN_BITS,
   now?: number,
 ): void {
-  verifyChain(
-    { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
-    { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }), ...(now === undefined ? {} : { now }) },
-  );
+  try {
+    verifyChain(
+      { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
+      { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }), ...(now === undefined ? {} : { now }) },
+    );
+  } catch (error) {
+    if (error instanceof CertificateError) throw _localAlert(error.alert, error.message, error, certificateErrorCode(error, chain));
+    throw error;
+  }
 }
 
 /**

@@ -508,13 +508,13 @@ function _certificates(input: CertificateInput, what: string): Certificate[] {
     try {
       ders = toDerList(item, 'CERTIFICATE');
     } catch (cause) {
-      throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause });
+      throw new TlsConfigError(`${what}: ${cause instanceof Error ? cause.message : 'unreadable'}`, { cause, code: 'ERR_OSSL_PEM_NO_START_LINE' });
     }
     for (const der of ders) {
       try {
         out.push(parseCertificate(der));
       } catch (cause) {
-        throw new TlsConfigError(`${what}: certificate ${out.length}: ${cause instanceof Error ? cause.message : 'unparseable'}`, { cause });
+        throw new TlsConfigError(`${what}: certificate ${out.length}: ${cause instanceof Error ? cause.message : 'unparseable'}`, { cause, code: 'ERR_OSSL_PEM_NO_START_LINE' });
       }
     }
   }
@@ -548,7 +548,7 @@ function _identity(signatures: Signatures, chainInput: CertificateInput | undefi
     throw cause;
   }
   if (leaf.publicKey === undefined || !publicKeysEqual(publicKey, leaf.publicKey)) {
-    throw new TlsConfigError(`${what}: privateKey does not match the leaf certificate's public key`);
+    throw new TlsConfigError(`${what}: privateKey does not match the leaf certificate's public key`, { code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH' });
   }
   const schemes = signatures.schemesFor(key).filter((s) => !_PKCS1.has(s));
   if (schemes.length === 0) throw new TlsConfigError(`${what}: no TLS 1.3 signature scheme can use this key`);

@@ -24,8 +24,8 @@ export type {
 } from './config.js';
 export { CERTIFICATE_COMPRESSION_ALGORITHMS } from './cert-compression.js';
 export type { CertificateCompressionAlgorithm } from './cert-compression.js';
-export { TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
-export type { AlertSender } from './errors.js';
+export { alertCode, certificateErrorCode, TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
+export type { AlertCode, AlertSender, CertificateErrorCode, PeerAlertCode, TlsConfigErrorCode, TlsErrorCode } from './errors.js';
 export { CIPHER_SUITES, CIPHER_SUITE_NAMES } from './suites.js';
 export type { CipherSuite, CipherSuiteName } from './suites.js';
 export { formatTraceEvent } from './trace.js';

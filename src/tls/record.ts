@@ -33,6 +33,12 @@ export type RecordContentType =
   | typeof CONTENT_TYPE.handshake
   | typeof CONTENT_TYPE.application_data;
 
+/**
+ * node:tls's codes for a peer that does not speak TLS: OpenSSL's reasons for a plain HTTP
+ * request (`GET `, `POST`, `HEAD`, `PUT `), a proxy's `CONNECT`, and anything else.
+ */
+export type NotTlsCode = 'ERR_SSL_WRONG_VERSION_NUMBER' | 'ERR_SSL_HTTP_REQUEST' | 'ERR_SSL_HTTPS_PROXY_REQUEST';
+
 /** The alerts the record layer fails with (RFC 8446 6.2). */
 export type RecordAlert = 'unexpected_message' | 'bad_record_mac' | 'record_overflow' | 'decode_error' | 'internal_error';
 
@@ -46,9 +52,12 @@ export type RecordAlert = 'unexpected_message' | 'bad_record_mac' | 'record_over
 export class RecordError extends Error {
   override readonly name = 'RecordError';
   readonly alert: RecordAlert;
-  constructor(alert: RecordAlert, message: string) {
+  /** Set when the peer's first bytes are not TLS at all (node:tls's code for it). */
+  readonly code: NotTlsCode | undefined;
+  constructor(alert: RecordAlert, message: string, code?: NotTlsCode) {
     super(message);
     this.alert = alert;
+    this.code = code;
   }
 }
 
@@ -125,8 +134,51 @@ export function encodePlaintextRecord(type: RecordContentType, fragment: Uint8Ar
   return out;
 }
 
-/** Checks a record header as soon as its 5 bytes are known, before any of the body is buffered. */
-function _checkHeader(type: number, length: number): RecordContentType {
+/** Printable ASCII, tab, CR and LF: what the first bytes of a plaintext protocol look like. */
+function _isText(byte: number): boolean {
+  return (byte >= 0x20 && byte <= 0x7e) || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/**
+ * The error for a first record whose content type is no TLS content type: the peer does not
+ * speak TLS (node:tls, through OpenSSL, calls it "wrong version number"). When the bytes are
+ * text, as an HTTP server's "HTTP/1.1 400 Bad Request" or an SMTP banner, the message quotes
+ * their first line (at most 40 characters; it is the peer's plaintext, never a secret).
+ */
+function _notTls(start: Uint8Array): RecordError {
+  const head = start.subarray(0, RECORD_HEADER_LENGTH);
+  if (head.every(_isText)) {
+    let line = '';
+    for (const byte of start.subarray(0, 40)) {
+      if (byte === 0x0d || byte === 0x0a || !_isText(byte)) break;
+      line += String.fromCharCode(byte);
+    }
+    // The prefixes OpenSSL recognises (and names) on a TLS port.
+    if (/^(GET |POST|HEAD|PUT )/.test(line)) {
+      return new RecordError('unexpected_message', `the peer sent a plain HTTP request (${JSON.stringify(line)}) to a TLS port (http request)`, 'ERR_SSL_HTTP_REQUEST');
+    }
+    if (line.startsWith('CONNE')) {
+      return new RecordError('unexpected_message', `the peer sent an HTTP proxy request (${JSON.stringify(line)}) to a TLS port (https proxy request)`, 'ERR_SSL_HTTPS_PROXY_REQUEST');
+    }
+    return new RecordError(
+      'unexpected_message',
+      `the peer does not speak TLS: its first bytes are plain text (${JSON.stringify(line)}), as an HTTP, SMTP or other plaintext server sends (wrong version number)`,
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+    );
+  }
+  return new RecordError(
+    'unexpected_message',
+    `the peer does not speak TLS: its first record has content type ${start[0]!} (wrong version number, RFC 8446 5)`,
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  );
+}
+
+/**
+ * Checks a record header as soon as its 5 bytes are known, before any of the body is buffered.
+ * `first` holds the bytes seen so far of the stream's first record (undefined for later ones).
+ */
+function _checkHeader(type: number, length: number, first: Uint8Array | undefined): RecordContentType {
+  if (!_isContentType(type) && first !== undefined) throw _notTls(first);
   // RFC 8446 5: "If a TLS implementation receives an unexpected record type, it MUST terminate
   // the connection with an "unexpected_message" alert."
   if (!_isContentType(type)) throw new RecordError('unexpected_message', `unknown record content type ${type} (RFC 8446 5)`);
@@ -183,6 +235,8 @@ export class RecordReader {
   #partialType: RecordContentType = CONTENT_TYPE.handshake;
   #partialFilled = 0;
   #failure: RecordError | undefined;
+  /** Whether a record header has been read yet (a non-TLS peer shows in the first one). */
+  #started = false;
 
   /**
    * Adds bytes from the network. Never throws for bad input: faults come out of `next()`.
@@ -215,7 +269,8 @@ export class RecordReader {
           this.#headerFilled = 0;
           const header = this.#header;
           const length = (header[3]! << 8) | header[4]!;
-          const type = _checkHeader(header[0]!, length);
+          const type = _checkHeader(header[0]!, length, this.#started ? undefined : header);
+          this.#started = true;
           const record = new Uint8Array(RECORD_HEADER_LENGTH + length);
           record.set(header);
           if (length === 0) {
@@ -229,7 +284,8 @@ export class RecordReader {
         }
         // The fast path: the header is within this chunk.
         const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-        const type = _checkHeader(bytes[at]!, length);
+        const type = _checkHeader(bytes[at]!, length, this.#started ? undefined : bytes.subarray(at));
+        this.#started = true;
         const end = at + RECORD_HEADER_LENGTH + length;
         if (end <= bytes.length) {
           this.#emit(_record(bytes.subarray(at, end), type));

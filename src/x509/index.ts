@@ -11,6 +11,11 @@
 export { CertificateParseError, parseCertificate } from './cert.js';
 export { DerError } from './der.js';
 export { keyMatchesCertificate, parsePrivateKey, PrivateKeyError } from './keys.js';
+export type { ParsePrivateKeyOptions, PrivateKeyErrorCode } from './keys.js';
+export { decryptPrivateKeyInfo, MAX_PBE_ITERATIONS } from './pbes2.js';
+export type { Passphrase } from './pbes2.js';
+export { parsePkcs12 } from './pkcs12.js';
+export type { Pkcs12Contents } from './pkcs12.js';
 export { decodePem, encodePem, PemError } from './pem.js';
 export type { PemBlock, PemErrorCode } from './pem.js';
 export { parseSpki, SpkiError } from './spki.js';

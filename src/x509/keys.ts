@@ -5,8 +5,9 @@
  * - SEC 1 `EC PRIVATE KEY` (RFC 5915 3), which must name its curve;
  * - PKCS #1 `RSA PRIVATE KEY` (RFC 8017 A.1.2), two-prime (version 0) only.
  *
- * Encrypted keys (`ENCRYPTED PRIVATE KEY`, RFC 5958 3; legacy PEM `Proc-Type` headers) are
- * refused with a clear error. RSA keys are validated by `rsaPrivateKey` (p * q = n, e * d ≡ 1,
+ * Encrypted PKCS #8 keys (`ENCRYPTED PRIVATE KEY`, RFC 5958 3) are decrypted with the
+ * `passphrase` option (PBES2 with PBKDF2 and AES-CBC, see pbes2.ts); legacy PEM encryption
+ * (`Proc-Type` headers) is refused with a clear error. RSA keys are validated by `rsaPrivateKey` (p * q = n, e * d ≡ 1,
  * CRT values); EC scalars are range-checked against the curve order. Errors are
  * {@link PrivateKeyError}s whose messages never contain key bytes.
  * @module
@@ -17,18 +18,19 @@ import { InvalidKeyError } from '../crypto/errors.js';
 import { rsaPrivateKey } from '../crypto/rsa.js';
 import type { PrivateKey, PublicKey, Signatures } from '../crypto/sig.js';
 import { decodeBitString, decodeNull, decodeOid, DerError, DerReader, Tag, type DerElement } from './der.js';
+import { PrivateKeyError } from './key-error.js';
+import { decryptPrivateKeyInfo, type Passphrase } from './pbes2.js';
 import { decodePem, PemError } from './pem.js';
 import { curveOfOid, OID, readAlgorithmIdentifier } from './spki.js';
 import type { Certificate } from './types.js';
 
-/**
- * A private key that could not be used: malformed, encrypted, or of an unsupported kind. The
- * message says which, and never contains key material; `cause` holds any underlying error.
- * @example
- * try { parsePrivateKey(text); } catch (e) { if (e instanceof PrivateKeyError) exitWith(e.message); }
- */
-export class PrivateKeyError extends Error {
-  override readonly name = 'PrivateKeyError';
+export { PrivateKeyError } from './key-error.js';
+export type { PrivateKeyErrorCode } from './key-error.js';
+
+/** Options of {@link parsePrivateKey}. */
+export interface ParsePrivateKeyOptions {
+  /** Decrypts an `ENCRYPTED PRIVATE KEY` (PBES2); ignored for a key that is not encrypted, as node:tls ignores it. */
+  readonly passphrase?: Passphrase;
 }
 
 /** The PEM labels of RFC 7468 10 (PKCS #8) and the legacy OpenSSL ones. */
@@ -39,7 +41,7 @@ const _LABELS = Object.freeze({
   encrypted: 'ENCRYPTED PRIVATE KEY',
 } as const);
 
-type _Format = 'pkcs8' | 'sec1' | 'pkcs1';
+type _Format = 'pkcs8' | 'sec1' | 'pkcs1' | 'encrypted';
 
 const _OTHER_KEY_ALGORITHMS: Readonly<Record<string, string>> = Object.freeze({
   '1.3.101.110': 'X25519',
@@ -52,12 +54,15 @@ const _OTHER_KEY_ALGORITHMS: Readonly<Record<string, string>> = Object.freeze({
 /**
  * Parses a private key from PEM text (one `PRIVATE KEY`, `EC PRIVATE KEY` or `RSA PRIVATE KEY`
  * block; other blocks such as `EC PARAMETERS` or certificates are ignored) or from DER bytes
- * (the encoding is recognised from its structure).
+ * (the encoding is recognised from its structure). An `ENCRYPTED PRIVATE KEY` (or DER
+ * EncryptedPrivateKeyInfo) is decrypted with `options.passphrase`; a wrong or missing one throws
+ * a PrivateKeyError with code `ERR_OSSL_BAD_DECRYPT`.
  * @example
  * const key = parsePrivateKey(fs.readFileSync('server.key', 'utf8'));
  * engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', key, message);
+ * const encrypted = parsePrivateKey(encryptedPem, { passphrase: 'secret' });
  */
-export function parsePrivateKey(pemOrDer: string | Uint8Array): PrivateKey {
+export function parsePrivateKey(pemOrDer: string | Uint8Array, options: ParsePrivateKeyOptions = {}): PrivateKey {
   let der: Uint8Array;
   let format: _Format | undefined;
   if (pemOrDer instanceof Uint8Array && pemOrDer[0] === Tag.SEQUENCE) {
@@ -69,8 +74,23 @@ export function parsePrivateKey(pemOrDer: string | Uint8Array): PrivateKey {
   } else {
     throw new PrivateKeyError('parsePrivateKey: expected PEM text or DER bytes');
   }
+  let decrypted: Uint8Array | undefined;
   try {
-    return _parseDer(der, format);
+    const kind = format ?? _sniff(der);
+    if (kind === 'encrypted') {
+      decrypted = decryptPrivateKeyInfo(der, options?.passphrase);
+      try {
+        return _parseDer(decrypted, 'pkcs8');
+      } catch (error) {
+        // Padding that happened to look right under a wrong key (1 time in 256) leaves garbage,
+        // not a key: only a well-formed SEQUENCE means the passphrase was right.
+        if (error instanceof DerError || !_isOneSequence(decrypted)) {
+          throw new PrivateKeyError('bad decrypt: wrong passphrase (or damaged data)', { code: 'ERR_OSSL_BAD_DECRYPT' });
+        }
+        throw error;
+      }
+    }
+    return _parseDer(der, kind);
   } catch (error) {
     if (error instanceof PrivateKeyError) throw error;
     if (error instanceof DerError) throw new PrivateKeyError(`malformed private key DER: ${error.message}`, { cause: error });
@@ -78,8 +98,19 @@ export function parsePrivateKey(pemOrDer: string | Uint8Array): PrivateKey {
     // that callers only ever see PrivateKeyError.
     throw new PrivateKeyError(`internal error: ${error instanceof Error ? error.name : typeof error}`, { cause: error });
   } finally {
-    // The decoded PEM body is our own copy of the secret: do not leave it for the collector.
+    // The decoded PEM body and the decrypted key are our own copies of the secret: do not leave
+    // them for the collector.
     if (der !== pemOrDer) der.fill(0);
+    decrypted?.fill(0);
+  }
+}
+
+function _isOneSequence(der: Uint8Array): boolean {
+  try {
+    new DerReader(der).readSequence();
+    return new DerReader(der).readElement().raw.length === der.length;
+  } catch {
+    return false;
   }
 }
 
@@ -108,9 +139,8 @@ function _pemBlock(text: string): { der: Uint8Array; format: _Format } {
     throw new PrivateKeyError(`expected one private key, found ${blocks.length} key blocks`);
   }
   const block = blocks[0]!;
-  // RFC 5958 3: EncryptedPrivateKeyInfo; decrypting needs a password and PBES2, not offered here.
-  if (block.label === _LABELS.encrypted) throw new PrivateKeyError('encrypted keys are not supported (ENCRYPTED PRIVATE KEY)');
-  const format: _Format = block.label === _LABELS.pkcs8 ? 'pkcs8' : block.label === _LABELS.sec1 ? 'sec1' : 'pkcs1';
+  const format: _Format =
+    block.label === _LABELS.pkcs8 ? 'pkcs8' : block.label === _LABELS.sec1 ? 'sec1' : block.label === _LABELS.encrypted ? 'encrypted' : 'pkcs1';
   return { der: block.der, format };
 }
 
@@ -118,10 +148,8 @@ function _pemBlock(text: string): { der: Uint8Array; format: _Format } {
 function _sniff(der: Uint8Array): _Format {
   const seq = new DerReader(der).readSequence();
   const first = seq.peekTag();
-  if (first === Tag.SEQUENCE) {
-    // RFC 5958 3: EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm, encryptedData }
-    throw new PrivateKeyError('encrypted keys are not supported (EncryptedPrivateKeyInfo)');
-  }
+  // RFC 5958 3: EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm, encryptedData }
+  if (first === Tag.SEQUENCE) return 'encrypted';
   seq.readExpected(Tag.INTEGER);
   const second = seq.peekTag();
   if (second === Tag.SEQUENCE) return 'pkcs8';
@@ -130,8 +158,10 @@ function _sniff(der: Uint8Array): _Format {
   throw new PrivateKeyError('DER is not a PKCS #8, SEC 1 or PKCS #1 private key');
 }
 
-function _parseDer(der: Uint8Array, format: _Format | undefined): PrivateKey {
+function _parseDer(der: Uint8Array, format: Exclude<_Format, 'encrypted'> | undefined): PrivateKey {
   switch (format ?? _sniff(der)) {
+    case 'encrypted':
+      throw new PrivateKeyError('an encrypted key inside an encrypted key');
     case 'pkcs8':
       return _pkcs8(der);
     case 'sec1':
