@@ -17,6 +17,8 @@ import {
   type Name,
   type WeierstrassCurveName,
 } from '../index.js';
+// The default roots (node:tls's, with NODE_EXTRA_CA_CERTS), shared with connectTls: one read per process.
+import { runtimeRootCertificates } from '../index.js';
 
 /** A subject or issuer as node:tls gives it: short attribute names, repeated ones as arrays. */
 export type CertificateNameObject = Record<string, string | string[]>;
@@ -112,13 +114,14 @@ function _parseAll(input: CertificatesOption, what: string): Certificate[] {
 }
 
 /**
- * The parsed trust anchors for a `ca` option; Node's bundled Mozilla roots
- * (`tls.rootCertificates`, no file reads) when it is undefined.
+ * The parsed trust anchors for a `ca` option; when it is undefined, node:tls's default roots:
+ * the bundled Mozilla roots (`tls.rootCertificates`) and the certificates of the
+ * `NODE_EXTRA_CA_CERTS` file, read once, at first use (see `runtimeRootCertificates()`).
  * @example
  * const anchors = trustAnchorsOf(options.ca);
  */
 export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Certificate[] {
-  const input = ca ?? tls.rootCertificates;
+  const input = ca ?? runtimeRootCertificates() ?? tls.rootCertificates;
   if (typeof input === 'string') {
     const hit = _anchorsByText.get(input);
     if (hit) return hit;
