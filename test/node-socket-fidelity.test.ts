@@ -720,7 +720,7 @@ describe('runtimeRootCertificates()', () => {
       env: { NODE_EXTRA_CA_CERTS: extra },
       emitWarning: (message: string) => void warnings.push(message),
       getBuiltinModule: (id: string) =>
-        id === 'node:tls'
+        id === 'tls'
           ? { rootCertificates: ['BUNDLED'] }
           : {
               readFileSync: (path: string) => {

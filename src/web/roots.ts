@@ -5,7 +5,7 @@
  * or a Worker, none: there is no root store to read, and the caller must pass the roots.
  *
  * The runtime's node:tls is reached through `process.getBuiltinModule` (Node >= 20.16, Deno,
- * Bun), never a static `node:` import, so this module loads in browsers too. What it finds is
+ * Bun), never an import, so this module loads in browsers too, and bundles for them as it is. What it finds is
  * read once per process, at first use, and kept: like node:tls, which reads
  * `NODE_EXTRA_CA_CERTS` once, changing the variable later changes nothing. Keeping it is the
  * adapter's business; the core holds no module-level state.
@@ -69,7 +69,8 @@ export function _runtimeTrustAnchors(): readonly Certificate[] | undefined {
  * _loadRoots(undefined); // undefined
  */
 export function _loadRoots(proc: _ProcessLike | undefined): readonly string[] | undefined {
-  const tls = _builtin<_NodeTlsLike>(proc, 'node:tls');
+  // Unprefixed ids: getBuiltinModule takes them too, and a browser bundle then names no `node:` module.
+  const tls = _builtin<_NodeTlsLike>(proc, 'tls');
   if (!tls) return undefined;
   // Reading the lists may be refused (Deno without --allow-sys=ca): that error reaches the caller.
   if (typeof tls.getCACertificates !== 'function') return Object.freeze([...(tls.rootCertificates ?? []), ..._extraCertificates(proc!)]);
@@ -99,7 +100,7 @@ function _extraCertificates(proc: _ProcessLike): string[] {
   if (!file) return [];
   let text: string;
   try {
-    const fs = _builtin<_NodeFsLike>(proc, 'node:fs');
+    const fs = _builtin<_NodeFsLike>(proc, 'fs');
     if (!fs) return [];
     text = fs.readFileSync(file, 'latin1');
   } catch (cause) {
