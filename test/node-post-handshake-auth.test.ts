@@ -4,7 +4,7 @@
  * arrives (the "GET /secret" pattern, as tlsfuzzer's --pha-as-reply does), a sandtls/node client
  * with `cert` answers by itself; `authorized` and `getPeerCertificate()` then describe the client.
  * node:tls clients never offer post_handshake_auth: `renegotiate()` returns false for them, with
- * ERR_TLS_RENEGOTIATE on the next tick, and the connection goes on. Also: a `requestCert` server
+ * ERR_SSL_WRONG_SSL_VERSION on the next tick, and the connection goes on. Also: a `requestCert` server
  * resumes its clients' sessions, which carry their certificates.
  */
 import { X509Certificate } from 'node:crypto';
@@ -88,7 +88,7 @@ describe('sandtls/node: renegotiate({ requestCert: true }) is post-handshake aut
     expect(lax.results[0]).toMatchObject({ ok: true, error: null, authorized: false });
   });
 
-  it('a node:tls client (no post_handshake_auth): renegotiate() returns false, ERR_TLS_RENEGOTIATE on the next tick; a client socket refuses too', async () => {
+  it('a node:tls client (no post_handshake_auth): renegotiate() returns false, ERR_SSL_WRONG_SSL_VERSION on the next tick; a client socket refuses too', async () => {
     const { port, results } = await secretServer();
     const client = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: TLS_CA, ...nodeIdentity(CLIENT) });
     closers.push(() => client.destroy());
@@ -102,7 +102,7 @@ describe('sandtls/node: renegotiate({ requestCert: true }) is post-handshake aut
       WAIT_MS,
       'renegotiate callback',
     );
-    expect(results[0]).toMatchObject({ ok: false, error: expect.objectContaining({ code: 'ERR_TLS_RENEGOTIATE' }) });
+    expect(results[0]).toMatchObject({ ok: false, error: expect.objectContaining({ code: 'ERR_SSL_WRONG_SSL_VERSION' }) });
 
     const sandtlsClient = connect({ port, host: '127.0.0.1', servername: 'localhost', ca: TLS_CA, engine });
     closers.push(() => sandtlsClient.destroy());
@@ -110,7 +110,7 @@ describe('sandtls/node: renegotiate({ requestCert: true }) is post-handshake aut
     let refused: Error | null = null;
     expect(sandtlsClient.renegotiate({ requestCert: true }, (error) => (refused = error))).toBe(false);
     await new Promise((resolve) => process.nextTick(resolve));
-    expect(refused).toMatchObject({ code: 'ERR_TLS_RENEGOTIATE' });
+    expect(refused).toMatchObject({ code: 'ERR_SSL_WRONG_SSL_VERSION' });
   });
 });
 

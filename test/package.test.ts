@@ -184,7 +184,7 @@ describe('installed into a project', () => {
     expect(r.stdout).toMatch(/^usage: sandtls <command>/);
   });
 
-  it('the declarations type-check a consumer under node16, nodenext (.mts and .cts), bundler and node10, and without @types/node for the root alone', async () => {
+  it('the declarations type-check a consumer under node16, nodenext (.mts and .cts, and test/types/node-tls-assignability.ts), bundler and node10, and without @types/node for the root alone', async () => {
     const both = [
       "import { defaultPlatform, init, TlsAlertError, type Engine } from 'sandtls';",
       "import { connect, createServer, type ConnectOptions, type TLSSocket } from 'sandtls/node';",
@@ -221,15 +221,17 @@ describe('installed into a project', () => {
     writeFileSync(join(project, 'both.mts'), both);
     writeFileSync(join(project, 'both.cts'), commonjs);
     writeFileSync(join(project, 'web.ts'), web);
+    // The node:tls assignability checks (test/types), against the installed declarations.
+    cpSync(join(ROOT, 'test', 'types', 'node-tls-assignability.ts'), join(project, 'node-tls.mts'));
     // skipLibCheck off: sandtls's own declarations are checked too.
     const common = { strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', lib: ['ES2022'], types: ['node'] };
     const configs: Record<string, { compilerOptions: Record<string, unknown>; files: string[] }> = {
       node16: { compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' }, files: ['both.mts'] },
-      nodenext: { compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['both.mts', 'both.cts'] },
+      nodenext: { compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['both.mts', 'both.cts', 'node-tls.mts'] },
       bundler: { compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler' }, files: ['both.ts'] },
       // The legacy resolution (no "exports"): sandtls/node resolves through "typesVersions".
-      // esModuleInterop, as `tsc --init` sets it: dist/node.d.ts has `import net from 'node:net'`.
-      node10: { compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['both.ts'] },
+      // Without esModuleInterop: the declarations import node's modules as namespaces.
+      node10: { compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10' }, files: ['both.ts'] },
       web: { compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] }, files: ['web.ts'] },
     };
     const names = Object.keys(configs);

@@ -4,8 +4,9 @@
  * `authorizationError`s.
  * @module
  */
+import type { NonSharedBuffer } from 'node:buffer';
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
+import * as tls from 'node:tls';
 import { sha1 } from '@noble/hashes/legacy.js';
 import {
   CertificateError,
@@ -21,6 +22,8 @@ import {
   type Name,
   type WeierstrassCurveName,
 } from '../index.js';
+// The default roots (node:tls's, with NODE_EXTRA_CA_CERTS), shared with connectTls: one read per process.
+import { runtimeRootCertificates } from '../index.js';
 
 /** A subject or issuer as node:tls gives it: short attribute names, repeated ones as arrays. */
 export type CertificateNameObject = Record<string, string | string[]>;
@@ -33,7 +36,7 @@ export interface PeerCertificate {
   /** Whether it is a CA certificate (basicConstraints cA). */
   ca: boolean;
   /** The DER encoding. */
-  raw: Buffer;
+  raw: NonSharedBuffer;
   subject: CertificateNameObject;
   issuer: CertificateNameObject;
   /** `DNS:example.com, IP Address:127.0.0.1`, as node:tls (and `tls.checkServerIdentity`) expect. */
@@ -49,9 +52,12 @@ export interface PeerCertificate {
   fingerprint512: string;
   /** extKeyUsage purpose OIDs, when the extension is present. */
   ext_key_usage?: string[];
-  /** The SubjectPublicKeyInfo DER. */
-  pubkey: Buffer;
-  /** Key size in bits (RSA modulus, EC field), when known. */
+  /**
+   * The public key as node:tls gives it: an RSA key's SubjectPublicKeyInfo DER, an EC key's point
+   * (uncompressed, `04 || X || Y`); absent for Ed25519, as in node:tls.
+   */
+  pubkey?: NonSharedBuffer;
+  /** Key size in bits (RSA modulus, EC field); absent for Ed25519, as in node:tls. */
   bits?: number;
   /** RSA modulus (uppercase hex) and exponent (`0x10001`). */
   modulus?: string;
@@ -135,13 +141,14 @@ export function parseCertificates(input: CertificatesOption, what: string): Cert
 }
 
 /**
- * The parsed trust anchors for a `ca` option; Node's bundled Mozilla roots
- * (`tls.rootCertificates`, no file reads) when it is undefined.
+ * The parsed trust anchors for a `ca` option; when it is undefined, node:tls's default roots:
+ * the bundled Mozilla roots (`tls.rootCertificates`) and the certificates of the
+ * `NODE_EXTRA_CA_CERTS` file, read once, at first use (see `runtimeRootCertificates()`).
  * @example
  * const anchors = trustAnchorsOf(options.ca);
  */
 export function trustAnchorsOf(ca: CertificatesOption | undefined): readonly Certificate[] {
-  const input = ca ?? tls.rootCertificates;
+  const input = ca ?? runtimeRootCertificates() ?? tls.rootCertificates;
   if (typeof input === 'string') {
     const hit = _anchorsByText.get(input);
     if (hit) return hit;
@@ -347,7 +354,6 @@ export function peerCertificateOf(engine: Engine, der: Uint8Array): PeerCertific
     fingerprint: _colonHex(sha1(cert.raw)),
     fingerprint256: digest('SHA-256'),
     fingerprint512: digest('SHA-512'),
-    pubkey: Buffer.from(cert.spki),
   };
   const san = _subjectAltName(cert);
   if (san !== undefined) out.subjectaltname = san;
@@ -357,14 +363,15 @@ export function peerCertificateOf(engine: Engine, der: Uint8Array): PeerCertific
     out.bits = key.n.toString(2).length;
     out.modulus = _hexOf(key.n);
     out.exponent = `0x${key.e.toString(16)}`;
+    out.pubkey = Buffer.from(cert.spki);
   } else if (key?.kind === 'ec') {
     const curve = _EC_CURVE_NAMES[key.curve];
     out.bits = curve.bits;
+    out.pubkey = Buffer.from(key.point);
     out.asn1Curve = curve.asn1;
     if (curve.nist !== undefined) out.nistCurve = curve.nist;
-  } else if (key?.kind === 'ed25519') {
-    out.bits = 253;
   }
+  // node:tls reports neither bits nor pubkey for an Ed25519 key.
   return out;
 }
 

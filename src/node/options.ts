@@ -4,7 +4,7 @@
  * @module
  */
 import { KeyObject } from 'node:crypto';
-import type net from 'node:net';
+import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   CIPHER_SUITE_NAMES,

@@ -3,9 +3,11 @@
  * node:tls's `tls.Server` (listen, close, address and 'connection' come from net.Server).
  * @module
  */
-import net from 'node:net';
+import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { defaultEngine } from './engine.js';
 import { ServerRole, type SecureContext, type SecureContextOptions, type ServerOptions } from './options.js';
+import type { ContextInput } from './socket-details.js';
 import { kServerRole, TLSSocket } from './socket.js';
 
 /**
@@ -43,9 +45,13 @@ export class Server extends net.Server {
     new TLSSocket(socket, { [kServerRole]: this.#role, engine: this.#role.engine, allowHalfOpen: this.#allowHalfOpen });
   }
 
-  /** Serves `context` to clients asking for `hostname` (`*.example.com` matches one label). */
-  addContext(hostname: string, context: SecureContext | SecureContextOptions): void {
-    this.#role.addContext(hostname, context);
+  /**
+   * Serves `context` to clients asking for `hostname` (`*.example.com` matches one label): a
+   * sandtls `createSecureContext()` result or `{ key, cert }` options (a node:tls SecureContext is
+   * refused: it holds OpenSSL state).
+   */
+  addContext(hostname: string, context: ContextInput): void {
+    this.#role.addContext(hostname, context as SecureContext | SecureContextOptions);
   }
 
   /**
@@ -66,8 +72,8 @@ export class Server extends net.Server {
   }
 
   /** Replaces the default certificate (and any other given options) for new connections. */
-  setSecureContext(options: ServerOptions): void {
-    this.#role.setDefault(options);
+  setSecureContext(options: ServerOptions | tls.SecureContextOptions): void {
+    this.#role.setDefault(options as ServerOptions);
     this.#role.engine.server(this.#role.configFor(this.#role.defaultContext));
   }
 }

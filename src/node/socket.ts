@@ -22,7 +22,9 @@
  * the transport is taken off when the socket is destroyed.
  * @module
  */
-import net from 'node:net';
+import type { NonSharedBuffer } from 'node:buffer';
+import { X509Certificate } from 'node:crypto';
+import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { encodeSession, type Connection, type ConnectionInfo, type Engine, type TlsAlertError, type TlsSession } from '../index.js';
 import {
@@ -36,6 +38,8 @@ import {
 import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
 import { configError, describeValue } from './node-options.js';
 import { defaultEngine } from './engine.js';
+import { keyLogFile } from './keylog-file.js';
+import { ephemeralKeyInfo, issuerChain, leafCertificateDer, opensslSigalgs, secureContextOf, type ContextInput, type EphemeralKeyInfo } from './socket-details.js';
 import { netConnectOptions, planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
 
 /** `getCipher()`: node:tls's shape. For TLS 1.3 OpenSSL's names are the IANA names. */
@@ -67,6 +71,18 @@ function _disconnected(): Error {
 
 function _asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** A Buffer view of engine bytes, which never live in a SharedArrayBuffer. */
+function _nonShared(bytes: Uint8Array): NonSharedBuffer {
+  return Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
+}
+
+/** node's ERR_INVALID_ARG_TYPE for an argument that must be a string. */
+function _checkString(value: unknown, name: string): asserts value is string {
+  if (typeof value === 'string') return;
+  const received = value === null ? 'null' : typeof value === 'object' ? `an instance of ${(value as object).constructor?.name ?? 'Object'}` : `type ${typeof value} (${String(value)})`;
+  throw Object.assign(new TypeError(`The "${name}" argument must be of type string. Received ${received}`), { code: 'ERR_INVALID_ARG_TYPE' });
 }
 
 const _noop = () => {};
@@ -102,12 +118,13 @@ export class TLSSocket extends Duplex {
   authorizationError: AuthorizationError | Error | null = null;
   /** The negotiated ALPN protocol, false when none was; null before the handshake. */
   alpnProtocol: string | false | null = null;
-  /** The server name of the handshake (SNI), false when none was sent; undefined before. */
-  servername: string | false | undefined = undefined;
+  /** The server name of the handshake (SNI), false when none was sent; null before (as node:tls). */
+  servername: string | false | null = null;
 
   readonly #transport: Duplex;
   readonly #engine: Engine;
-  readonly #client: ClientPlan | undefined;
+  /** Client: the checked options (replaced by `setServername()` / `setKeyCert()` before the ClientHello). */
+  #client: ClientPlan | undefined;
   readonly #clientKeylog: ConnectOptions['keylog'];
   readonly #role: ServerRole | undefined;
   #conn: Connection | undefined;
@@ -140,6 +157,15 @@ export class TLSSocket extends Duplex {
   #renegotiations: _Renegotiation[] = [];
   /** `enableTrace()` was called before the engine connection existed. */
   #traceRequested = false;
+  /** Plaintext bytes pushed to the reader, and taken from the writer (node:tls's bytesRead / bytesWritten). */
+  #bytesRead = 0;
+  #bytesAccepted = 0;
+  /** Bytes of the chunk `_write` holds until its callback (also in `writableLength`). */
+  #inFlight = 0;
+  /** `setMaxSendFragment()`: the largest application data record sent. */
+  #maxSendFragment = 16384;
+  /** This side's certificate in node:tls's shape (`getCertificate()`), made once. */
+  #ownCertificate: PeerCertificate | undefined;
 
   constructor(socket?: Duplex, options: TLSSocketOptions & { [kServerRole]?: ServerRole } = {}) {
     super({ allowHalfOpen: options.allowHalfOpen === true, ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }) });
@@ -196,7 +222,7 @@ export class TLSSocket extends Duplex {
   #startClient(): void {
     if (this.destroyed) return;
     const plan = this.#client!;
-    const wantsKeylog = this.#clientKeylog !== undefined || this.listenerCount('keylog') > 0;
+    const wantsKeylog = this.#clientKeylog !== undefined || this.listenerCount('keylog') > 0 || keyLogFile() !== undefined;
     // Tickets arrive mid-receive(): keep them, and emit 'session' once the engine returned.
     const onSession = (session: TlsSession) => this.#newSessions.push(session);
     try {
@@ -220,7 +246,7 @@ export class TLSSocket extends Duplex {
     if (this.destroyed) return;
     const role = this.#role!;
     const server = role.server;
-    const wantsKeylog = server ? server.listenerCount('keylog') > 0 : this.listenerCount('keylog') > 0;
+    const wantsKeylog = (server ? server.listenerCount('keylog') > 0 : this.listenerCount('keylog') > 0) || keyLogFile() !== undefined;
     this.#context = context;
     try {
       this.#conn = this.#engine.server(role.configFor(context, wantsKeylog ? (line) => this.#keylog(line) : undefined));
@@ -337,6 +363,7 @@ export class TLSSocket extends Duplex {
       if (this.destroyed) return;
     }
     const data = conn.read();
+    if (!this.#eof) this.#bytesRead += data.length;
     if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) this.#pauseTransport();
     if (this.#newSessions.length > 0) this.#emitSessions();
     if (this.#renegotiations.some((r) => r.chain !== undefined)) this.#clientAuthenticated();
@@ -469,6 +496,7 @@ export class TLSSocket extends Duplex {
 
   #keylog(line: string): void {
     const bytes = Buffer.from(`${line}\n`, 'latin1');
+    keyLogFile()?.(bytes);
     const sink = this.#clientKeylog;
     if (typeof sink === 'function') sink(bytes);
     else if (sink) sink.write(bytes);
@@ -505,7 +533,13 @@ export class TLSSocket extends Duplex {
     if (this.#peek === undefined && this.#conn) this.#resumeTransport();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: _Callback): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: _Callback): void {
+    this.#bytesAccepted += chunk.length;
+    this.#inFlight = chunk.length;
+    const callback: _Callback = (error) => {
+      this.#inFlight = 0;
+      done(error);
+    };
     if (!this.#secure) {
       this.#pendingWrite = { data: chunk, callback };
       return;
@@ -525,7 +559,10 @@ export class TLSSocket extends Duplex {
       return;
     }
     try {
-      this.#conn!.send(data);
+      // setMaxSendFragment(): records of at most that much application data.
+      const step = this.#maxSendFragment;
+      if (data.length <= step) this.#conn!.send(data);
+      else for (let at = 0; at < data.length; at += step) this.#conn!.send(data.subarray(at, at + step));
     } catch (error) {
       // A failure while sealing queues an alert: send it before the stream is destroyed with the error.
       const alert = this.#conn!.takeOutgoing();
@@ -610,21 +647,144 @@ export class TLSSocket extends Duplex {
   // -------------------------------------------------------------------------------------------
 
   /**
-   * The peer's certificate in node:tls's shape (`{}` when it sent none, null before the
-   * handshake); with `detailed`, each certificate links to its issuer (`issuerCertificate`).
+   * The peer's certificate in node:tls's shape. As with node:tls (whose types do not say so
+   * either), it is `{}` when the peer sent none, and null before the handshake. With `detailed`,
+   * each certificate links to its issuer (`issuerCertificate`), as node:tls links them: the
+   * certificates the peer sent, completed from the trust anchors (`ca`, or the default roots), the
+   * last one linking to itself when it is self-issued (a root).
    */
-  getPeerCertificate(detailed?: false): PeerCertificate | Record<string, never> | null;
-  getPeerCertificate(detailed: true): DetailedPeerCertificate | Record<string, never> | null;
-  getPeerCertificate(detailed?: boolean): PeerCertificate | DetailedPeerCertificate | Record<string, never> | null;
-  getPeerCertificate(detailed = false): PeerCertificate | DetailedPeerCertificate | Record<string, never> | null {
+  getPeerCertificate(detailed: true): DetailedPeerCertificate;
+  getPeerCertificate(detailed?: false): PeerCertificate;
+  getPeerCertificate(detailed?: boolean): PeerCertificate | DetailedPeerCertificate;
+  getPeerCertificate(detailed = false): PeerCertificate | DetailedPeerCertificate {
     const info = this.#conn?.info;
-    if (!info) return null;
+    if (!info) return null as unknown as PeerCertificate;
     const leaf = info.peerCertificates[0];
-    if (!leaf) return {};
-    if (detailed) return detailedCertificateChain(this.#engine, info.peerCertificates) ?? {};
+    if (!leaf) return {} as PeerCertificate;
+    if (detailed) return detailedCertificateChain(this.#engine, issuerChain(info.peerCertificates, this.#peerTrustAnchors())) ?? ({} as PeerCertificate);
     this.#peerCertificate ??= peerCertificateOf(this.#engine, leaf);
     return this.#peerCertificate;
   }
+
+  /** The roots this side verifies the peer against: a client's `ca` (or the defaults), a server's client roots. */
+  #peerTrustAnchors(): ReturnType<ServerRole['clientTrustAnchors']> {
+    if (this.#client) return this.#client.trustAnchors;
+    const role = this.#role!;
+    return role.clientTrustAnchors(this.#context ?? role.defaultContext);
+  }
+
+  /**
+   * The peer's certificate as a node:crypto `X509Certificate` (a new object each call); undefined
+   * before the handshake or when the peer sent none.
+   * @example
+   * socket.getPeerX509Certificate()?.checkHost('example.com');
+   */
+  getPeerX509Certificate(): X509Certificate | undefined {
+    const leaf = this.#conn?.info?.peerCertificates[0];
+    return leaf ? new X509Certificate(leaf) : undefined;
+  }
+
+  /**
+   * This side's certificate in node:tls's shape (as `getPeerCertificate()`, without
+   * `issuerCertificate`): a server's (of the context serving the connection), a client's `cert`;
+   * `{}` without one.
+   */
+  getCertificate(): PeerCertificate | Record<string, never> | null {
+    const leaf = this.#ownLeaf();
+    if (!leaf) return {};
+    this.#ownCertificate ??= peerCertificateOf(this.#engine, leaf);
+    return this.#ownCertificate;
+  }
+
+  /** This side's certificate as a node:crypto `X509Certificate`; undefined without one. */
+  getX509Certificate(): X509Certificate | undefined {
+    const leaf = this.#ownLeaf();
+    return leaf ? new X509Certificate(leaf) : undefined;
+  }
+
+  #ownLeaf(): Uint8Array | undefined {
+    if (this.#client) return leafCertificateDer(this.#client.config.certificateChain);
+    const role = this.#role!;
+    return leafCertificateDer((this.#context ?? role.defaultContext).certificateChain);
+  }
+
+  /**
+   * The verify_data of this side's Finished message of the handshake (RFC 8446 4.4.4; 32 or 48
+   * bytes by the suite's hash), as node:tls gives it; undefined before the handshake completed.
+   */
+  getFinished(): NonSharedBuffer | undefined {
+    const finished = this.#conn?.finished;
+    return finished ? _nonShared(finished.local) : undefined;
+  }
+
+  /** The verify_data of the peer's Finished message of the handshake; undefined before it completed. */
+  getPeerFinished(): NonSharedBuffer | undefined {
+    const finished = this.#conn?.finished;
+    return finished ? _nonShared(finished.peer) : undefined;
+  }
+
+  /**
+   * The signature algorithms both sides support, in OpenSSL's names (`ECDSA+SHA256`,
+   * `RSA-PSS+SHA256`, `Ed25519+UNDEF`, ...), as node:tls lists them: on a server, those of the
+   * client's signature_algorithms it supports too; on a client, those of the server's
+   * CertificateRequest (empty when it asked for no certificate). Empty before the handshake.
+   */
+  getSharedSigalgs(): string[] {
+    const conn = this.#conn;
+    return conn?.info ? opensslSigalgs(conn.sharedSignatureSchemes) : [];
+  }
+
+  /**
+   * Client: the server name to send (SNI) instead of `servername`/`host`, as node:tls's; also the
+   * name the certificate is checked against (sandtls checks the name it sends). Only before the
+   * ClientHello is sent: call it right after `connect()` / `new TLSSocket()`. A server socket
+   * throws ERR_TLS_SNI_FROM_SERVER, as node:tls does.
+   * @example
+   * const socket = new TLSSocket(plain); socket.setServername('mail.example.com');
+   */
+  setServername(name: string): void {
+    _checkString(name, 'name');
+    if (!this.#client) throw Object.assign(new Error('Cannot issue SNI from a TLS server-side socket'), { code: 'ERR_TLS_SNI_FROM_SERVER' });
+    if (this.#conn) throw Object.assign(new Error('sandtls: setServername() after the ClientHello was sent'), { code: 'ERR_TLS_INVALID_STATE' });
+    const plan = this.#client;
+    this.#client = { ...plan, serverName: name, config: { ...plan.config, serverName: name } };
+  }
+
+  /**
+   * Client: the certificate and key to answer a certificate request with, replacing `cert`/`key`;
+   * only before the ClientHello is sent. A server socket's certificate comes from its server's
+   * contexts (`SNICallback`, `addContext()`), chosen before the socket exists: it throws.
+   */
+  setKeyCert(context: ContextInput): void {
+    if (!this.#client) {
+      throw Object.assign(new Error('sandtls: a server socket serves the certificate its server chose (use SNICallback or server.addContext())'), { code: 'ERR_TLS_INVALID_STATE' });
+    }
+    if (this.#conn) throw Object.assign(new Error('sandtls: setKeyCert() after the ClientHello was sent'), { code: 'ERR_TLS_INVALID_STATE' });
+    const chosen = secureContextOf(context);
+    if (chosen.certificateChain === undefined || chosen.privateKey === undefined) {
+      throw configError('setKeyCert() needs a certificate and its key', 'ERR_INVALID_ARG_VALUE');
+    }
+    const plan = this.#client;
+    this.#client = { ...plan, config: { ...plan.config, certificateChain: chosen.certificateChain, privateKey: chosen.privateKey } };
+    this.#ownCertificate = undefined;
+  }
+
+  /**
+   * Caps the application data per TLS record at `size` bytes (512 to 16384), as node:tls's: true
+   * when set, false for a size out of that range. Handshake records are not affected.
+   */
+  setMaxSendFragment(size: number): boolean {
+    if (typeof size !== 'number') throw Object.assign(new TypeError(`The "size" argument must be of type number. Received type ${typeof size}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    if (!Number.isInteger(size) || size < -(2 ** 31) || size >= 2 ** 31) {
+      throw Object.assign(new RangeError(`The value of "size" is out of range. It must be an integer. Received ${size}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    if (size < 512 || size > 16384) return false;
+    this.#maxSendFragment = size;
+    return true;
+  }
+
+  /** As node:tls's: TLS 1.3 has no renegotiation, so there is nothing to disable. */
+  disableRenegotiation(): void {}
 
   /**
    * node:tls's `enableTrace()`: from now on every TLS record, handshake message, extension and
@@ -642,17 +802,25 @@ export class TLSSocket extends Duplex {
     return this.#conn?.info?.protocol ?? null;
   }
 
-  /** The negotiated cipher suite, as node:tls reports it. */
-  getCipher(): CipherNameAndProtocol | undefined {
+  /**
+   * The negotiated cipher suite, as node:tls reports it (`{ name, standardName, version }`; for
+   * TLS 1.3 OpenSSL's name is the IANA name). Undefined before the handshake, as with node:tls,
+   * whose types do not say so either.
+   */
+  getCipher(): CipherNameAndProtocol {
     const suite = this.#conn?.info?.cipherSuite;
-    return suite === undefined ? undefined : { name: suite, standardName: suite, version: 'TLSv1.3' };
+    return (suite === undefined ? undefined : { name: suite, standardName: suite, version: 'TLSv1.3' }) as CipherNameAndProtocol;
   }
 
-  /** The key exchange group, e.g. `{ type: 'ECDH', name: 'x25519' }` (sandtls names the group by its IANA name). */
-  getEphemeralKeyInfo(): { type: string; name: string } | Record<string, never> | null {
-    const info = this.#conn?.info;
-    if (!info) return null;
-    return info.group === undefined ? {} : { type: info.group.includes('MLKEM') ? 'KEM' : 'ECDH', name: info.group };
+  /**
+   * Client: the key exchange, as node:tls reports it: `{ type: 'ECDH', name: 'X25519', size: 253 }`
+   * (OpenSSL's group names: `prime256v1`, `secp384r1`, ...; the ML-KEM hybrids, which OpenSSL 3.0
+   * lacks, as `{ type: 'KEM', name: 'X25519MLKEM768', size: 768 }`); `{}` before the handshake
+   * or for a PSK-only resumption. A server socket returns null, as node:tls's does.
+   */
+  getEphemeralKeyInfo(): EphemeralKeyInfo | Record<string, never> | null {
+    if (!this.#client) return null;
+    return ephemeralKeyInfo(this.#conn?.info?.group);
   }
 
   /**
@@ -661,9 +829,9 @@ export class TLSSocket extends Duplex {
    * @example
    * const binding = socket.exportKeyingMaterial(32, 'EXPORTER-my-protocol');
    */
-  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): NonSharedBuffer {
     if (!this.#conn?.info) throw Object.assign(new Error('TLS socket connection must be securely established'), { code: 'ERR_TLS_INVALID_STATE' });
-    return _asBuffer(this.#conn.exportKeyingMaterial(label, context, length));
+    return _nonShared(this.#conn.exportKeyingMaterial(label, context, length));
   }
 
   /** Whether the handshake resumed a session (a PSK from a ticket) instead of a full handshake. */
@@ -677,14 +845,14 @@ export class TLSSocket extends Duplex {
    * arrive after the handshake) and on a server. The bytes hold the resumption secret: keep them
    * like a password.
    */
-  getSession(): Buffer | undefined {
+  getSession(): NonSharedBuffer | undefined {
     if (!this.#session) return undefined;
     this.#sessionBytes ??= _asBuffer(encodeSession(this.#session));
     return Buffer.from(this.#sessionBytes);
   }
 
   /** Client: the ticket of the latest session (opaque, as the server sent it); undefined before one arrived. */
-  getTLSTicket(): Buffer | undefined {
+  getTLSTicket(): NonSharedBuffer | undefined {
     return this.#session ? Buffer.from(this.#session.ticket) : undefined;
   }
 
@@ -709,15 +877,16 @@ export class TLSSocket extends Duplex {
    * `authorizationError` and `getPeerCertificate()` then describe its certificate. With
    * `rejectUnauthorized` (default true) a client that sends none, or one that does not verify
    * against `ca`, fails the connection ('error', and `callback(error)`). Returns false, with
-   * `callback(error)` on the next tick (code ERR_TLS_RENEGOTIATE), when no request can be sent: on
-   * a client (TLS 1.3 has no renegotiation), without `requestCert: true`, before the handshake,
-   * or when the client did not offer post_handshake_auth.
+   * `callback(error)` on the next tick, when no request can be sent: on a client (TLS 1.3 has no
+   * renegotiation), without `requestCert: true`, before the handshake, or when the client did
+   * not offer post_handshake_auth. The error's code is node:tls's for a TLS 1.3 renegotiation,
+   * ERR_SSL_WRONG_SSL_VERSION (node:tls refuses every one; its message says why here).
    * @example
    * socket.renegotiate({ requestCert: true }, (err) => { if (!err) serveSecret(socket.getPeerCertificate()); });
    */
   renegotiate(options: { rejectUnauthorized?: boolean; requestCert?: boolean }, callback?: (error: Error | null) => void): boolean {
     const refuse = (why: string): boolean => {
-      const error = Object.assign(new Error(`sandtls: cannot request a client certificate: ${why}`), { code: 'ERR_TLS_RENEGOTIATE' });
+      const error = Object.assign(new Error(`sandtls: cannot request a client certificate: ${why}`), { code: 'ERR_SSL_WRONG_SSL_VERSION' });
       if (callback && !this.destroyed) process.nextTick(callback, error);
       return false;
     };
@@ -808,6 +977,74 @@ export class TLSSocket extends Duplex {
   unref(): this {
     const t = this.#transport as Partial<net.Socket>;
     if (typeof t.unref === 'function') t.unref();
+    return this;
+  }
+
+  /** Plaintext bytes received (pushed to the readable side), as node:tls's TLSSocket counts them (not TCP's). */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /** Plaintext bytes written, sent or still buffered, as node:tls's TLSSocket counts them (not TCP's). */
+  get bytesWritten(): number {
+    return this.#bytesAccepted + this.writableLength - this.#inFlight;
+  }
+
+  /** Deprecated in net.Socket (`writableLength`), kept for code written for it. */
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+
+  /** As net.Socket's: `'opening'` while TCP connects, then by which sides are still open. */
+  get readyState(): net.SocketReadyState {
+    if (this.connecting) return 'opening';
+    if (this.readable) return this.writable ? 'open' : 'readOnly';
+    return this.writable ? 'writeOnly' : 'closed';
+  }
+
+  /** As net.Socket's: true until the transport is connected. */
+  get pending(): boolean {
+    const t = this.#transport as Partial<net.Socket>;
+    return typeof t.pending === 'boolean' ? t.pending : false;
+  }
+
+  /** The idle timeout set by `setTimeout()` (the transport's), undefined when none was. */
+  get timeout(): number | undefined {
+    return (this.#transport as Partial<net.Socket>).timeout;
+  }
+
+  get localFamily(): string | undefined {
+    return (this.#transport as Partial<net.Socket>).localFamily;
+  }
+
+  get autoSelectFamilyAttemptedAddresses(): string[] {
+    return (this.#transport as Partial<net.Socket>).autoSelectFamilyAttemptedAddresses ?? [];
+  }
+
+  /**
+   * Connects the wrapped net.Socket (`new TLSSocket(new net.Socket())`), as net.Socket's
+   * `connect()`; call it at once, before the ClientHello is written (the next tick). 'connect'
+   * is emitted when TCP is up. Throws for a transport that is not a net.Socket.
+   */
+  connect(options: net.SocketConnectOpts, connectionListener?: () => void): this;
+  connect(port: number, host: string, connectionListener?: () => void): this;
+  connect(port: number, connectionListener?: () => void): this;
+  connect(path: string, connectionListener?: () => void): this;
+  connect(...args: unknown[]): this {
+    const t = this.#transport;
+    if (!(t instanceof net.Socket)) throw Object.assign(new Error('sandtls: connect() needs a TLSSocket over a net.Socket'), { code: 'ERR_INVALID_STATE' });
+    const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    if (listener) this.once('connect', listener);
+    t.once('connect', () => this.emit('connect'));
+    (t.connect as (...a: unknown[]) => net.Socket)(...args);
+    return this;
+  }
+
+  /** As net.Socket's: closes the TCP connection with a RST (no close_notify), and destroys this socket. */
+  resetAndDestroy(): this {
+    const t = this.#transport as Partial<net.Socket>;
+    if (typeof t.resetAndDestroy === 'function' && !t.destroyed) t.resetAndDestroy();
+    this.destroy();
     return this;
   }
 

@@ -13,10 +13,11 @@ import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import type { ResolvedClientConfig, ResolvedServerConfig } from './config.js';
-import { ALERT, ALERT_LEVEL, CONTENT_TYPE } from './enums.js';
+import { ALERT, ALERT_LEVEL, CONTENT_TYPE, HANDSHAKE_TYPE, signatureSchemeName, type SignatureSchemeName } from './enums.js';
 import { TlsAlertError, TlsStateError, _localAlert, _peerAlert, _toLocalAlert } from './errors.js';
 import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
 import { decodeHandshake, encodeKeyUpdate, type Decoded, type NewSessionTicket, type WireHandshakeMessage } from './messages.js';
+import { findExtension } from './msgs/extensions.js';
 import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
 import {
   ClientPostHandshakeAuth,
@@ -74,6 +75,19 @@ export interface ConnectionInfo {
    * post_handshake_auth. A server may then call `requestClientCertificate()`.
    */
   readonly postHandshakeAuth: boolean;
+}
+
+/**
+ * The verify_data of the handshake's two Finished messages (RFC 8446 4.4.4): MACs over the
+ * transcript, what node:tls's `getFinished()` and `getPeerFinished()` return. Not secret: they
+ * prove knowledge of the handshake secrets without revealing them (TLS 1.2 sent them as the
+ * tls-unique channel binding; RFC 9266 prefers the exporter for TLS 1.3).
+ */
+export interface FinishedMessages {
+  /** This side's Finished.verify_data. */
+  readonly local: Uint8Array;
+  /** The peer's Finished.verify_data. */
+  readonly peer: Uint8Array;
 }
 
 /** What a finished handshake leaves to the connection. */
@@ -241,6 +255,11 @@ export class Connection {
   #pha: ServerPostHandshakeAuth | ClientPostHandshakeAuth | undefined;
   /** The handshake trace; undefined when off, and then no trace code runs at all. */
   #trace: Tracer | undefined;
+  /** The handshake's Finished verify_data, each side's once sent or received (see `finished`). */
+  #localFinished: Uint8Array | undefined;
+  #peerFinished: Uint8Array | undefined;
+  /** The peer's signature_algorithms in the handshake (its ClientHello, or a server's CertificateRequest). */
+  #peerSignatureAlgorithms: readonly number[] = [];
 
   /** @internal Use `engine.client()` / `engine.server()`. */
   constructor(
@@ -299,6 +318,36 @@ export class Connection {
   /** Whether bytes are waiting in `takeOutgoing()`. */
   get wantsWrite(): boolean {
     return this.#out.length > 0;
+  }
+
+  /**
+   * The verify_data of both Finished messages of the handshake (copies), once it completed;
+   * undefined before. Post-handshake authentication's Finished messages are not these.
+   * @example
+   * const { local, peer } = conn.finished!; // 32 or 48 bytes each, by the suite's hash
+   */
+  get finished(): FinishedMessages | undefined {
+    if (!this.#info || !this.#localFinished || !this.#peerFinished) return undefined;
+    return { local: this.#localFinished.slice(), peer: this.#peerFinished.slice() };
+  }
+
+  /**
+   * The signature schemes both sides can use, in the peer's preference order: those the peer
+   * listed in signature_algorithms during the handshake (a client's ClientHello; a server's
+   * CertificateRequest, when it asked for a client certificate) that this side advertises too.
+   * Empty when the peer sent no list (a client whose server asked for no certificate).
+   * node:tls's `getSharedSigalgs()` reports the same (in OpenSSL's names).
+   * @example
+   * server.sharedSignatureSchemes; // ['ecdsa_secp256r1_sha256', 'rsa_pss_rsae_sha256', ...]
+   */
+  get sharedSignatureSchemes(): readonly SignatureSchemeName[] {
+    const ours = this.#config.advertisedSchemes;
+    const shared: SignatureSchemeName[] = [];
+    for (const code of this.#peerSignatureAlgorithms) {
+      const name = signatureSchemeName(code);
+      if (name !== undefined && ours.includes(code) && !shared.includes(name)) shared.push(name);
+    }
+    return shared;
   }
 
   /**
@@ -677,6 +726,7 @@ export class Connection {
     });
     this.#trace?.handshake('received', bytes, message);
     if (machine) {
+      this.#noteHandshakeMessage(message);
       machine.handle(message);
       if (machine.done) {
         machine.destroy();
@@ -684,6 +734,18 @@ export class Connection {
       }
     } else {
       this.#postHandshake(message);
+    }
+  }
+
+  /** Keeps what `finished` and `sharedSignatureSchemes` report from the peer's handshake messages. */
+  #noteHandshakeMessage(message: Decoded<WireHandshakeMessage>): void {
+    if (message.type === 'finished') {
+      this.#peerFinished = message.verifyData.slice();
+    } else if (message.type === 'client_hello') {
+      // After a HelloRetryRequest the second ClientHello's list is the one that counts.
+      this.#peerSignatureAlgorithms = findExtension(message.extensions, 'signature_algorithms')?.supportedSignatureAlgorithms ?? [];
+    } else if (message.type === 'certificate_request') {
+      this.#peerSignatureAlgorithms = findExtension(message.extensions, 'signature_algorithms')?.supportedSignatureAlgorithms ?? [];
     }
   }
 
@@ -855,6 +917,8 @@ export class Connection {
     return {
       engine: this.#engine,
       sendHandshake: (message, legacyRecordVersion) => {
+        // Only the handshake machine sends through here: this is the handshake's own Finished.
+        if (message[0] === HANDSHAKE_TYPE.finished) this.#localFinished = message.slice(HANDSHAKE_HEADER_LENGTH);
         if (legacyRecordVersion !== undefined && !this.#write) {
           this.#flushHandshake();
           this.#trace?.handshake('sent', message);

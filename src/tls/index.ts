@@ -6,6 +6,8 @@
  */
 export { Connection } from './connection.js';
 export type { ConnectionInfo, ConnectionState } from './connection.js';
+export type { FinishedMessages } from './connection.js';
+export type { SignatureSchemeName } from './enums.js';
 export {
   CERTIFICATE_VERIFY_SCHEMES,
   DEFAULT_CIPHER_SUITES,

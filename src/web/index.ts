@@ -11,6 +11,7 @@ import { _clientConfigOf, _engineOf, _serverConfigOf, type AcceptTlsOptions, typ
 import { _openSocket, type WebByteStreams, type WebTlsSocket } from './socket.js';
 
 export type { AcceptTlsOptions, ConnectTlsOptions, WebTlsCommonOptions } from './options.js';
+export { runtimeRootCertificates } from './roots.js';
 export type { WebByteStreams, WebTlsInfo, WebTlsSocket } from './socket.js';
 export { websocketStreams } from './websocket.js';
 export type { WebSocketEventLike, WebSocketLike, WebSocketStreams, WebSocketStreamsOptions } from './websocket.js';

@@ -9,6 +9,7 @@ import { init, type Engine } from '../engine.js';
 import { defaultPlatform } from '../os/default.js';
 import type { CertificateInput, ClientConfig, ServerConfig } from '../tls/config.js';
 import { TlsConfigError } from '../tls/errors.js';
+import { _runtimeTrustAnchors } from './roots.js';
 
 /** Options both `connectTls()` and `acceptTls()` take besides the engine's configuration. */
 export interface WebTlsCommonOptions {
@@ -28,8 +29,10 @@ export interface WebTlsCommonOptions {
 /**
  * `connectTls(streams, options)`: an engine client configuration (see `ClientConfig`), where
  * `hostname` may stand for `serverName`, `alpnProtocols` for `alpn`, and `ca` or `caCerts` for
- * `trustAnchors`. Give each at most once. There is no built-in root store in a browser or a
- * Worker: pass the roots to trust (or, for tests only, `dangerouslyDisableCertificateVerification`).
+ * `trustAnchors`. Give each at most once. Without any of them, the roots the runtime's node:tls
+ * trusts by default are used on Node, Deno and Bun (see `runtimeRootCertificates()`: the bundled
+ * Mozilla roots and `NODE_EXTRA_CA_CERTS`); a browser or a Worker has no root store, and there
+ * `connectTls()` throws a TlsConfigError asking for them.
  */
 export interface ConnectTlsOptions extends Omit<ClientConfig, 'serverName' | 'alpn' | 'trustAnchors'>, WebTlsCommonOptions {
   /** The server's name, sent as SNI and checked against its certificate. */
@@ -40,7 +43,10 @@ export interface ConnectTlsOptions extends Omit<ClientConfig, 'serverName' | 'al
   readonly alpn?: readonly string[];
   /** Same as `alpn` (Deno's name). */
   readonly alpnProtocols?: readonly string[];
-  /** Trusted roots, PEM text or DER, one or many. */
+  /**
+   * Trusted roots, PEM text or DER, one or many. Default: on Node, Deno and Bun, the runtime's
+   * default roots (`runtimeRootCertificates()`); in a browser or a Worker, required.
+   */
   readonly trustAnchors?: CertificateInput;
   /** Same as `trustAnchors` (Node's name). */
   readonly ca?: CertificateInput;
@@ -113,8 +119,31 @@ export function _clientConfigOf(options: ConnectTlsOptions): ClientConfig {
     alpn: _alias<readonly string[]>(options, ['alpn', 'alpnProtocols'], 'connectTls'),
     trustAnchors: _alias<CertificateInput>(options, ['trustAnchors', 'ca', 'caCerts'], 'connectTls'),
   }) as ClientConfig;
+  if (config.trustAnchors === undefined && config.dangerouslyDisableCertificateVerification !== true) {
+    (config as { trustAnchors?: CertificateInput }).trustAnchors = _defaultTrustAnchors();
+  }
   _clientConfigs.set(options, config);
   return config;
+}
+
+/** The runtime's default roots for a client given none; in a browser, an error saying what to pass. */
+function _defaultTrustAnchors(): CertificateInput {
+  let roots: ReturnType<typeof _runtimeTrustAnchors>;
+  try {
+    roots = _runtimeTrustAnchors();
+  } catch (cause) {
+    // Deno asks for --allow-sys=ca before it hands out its root certificates.
+    throw new TlsConfigError(
+      `connectTls: the runtime refused its root certificates (${cause instanceof Error ? cause.message : String(cause)}); allow it, or pass the roots to trust as \`ca\``,
+      { cause },
+    );
+  }
+  if (roots === undefined || roots.length === 0) {
+    throw new TlsConfigError(
+      'connectTls: no trust anchors: this runtime has no root store sandtls can read (a browser or a Worker); pass the roots to trust as `ca` (or `trustAnchors`, `caCerts`), PEM or DER',
+    );
+  }
+  return roots;
 }
 
 /** The engine server configuration for `acceptTls()` options (the same object for the same options). */
