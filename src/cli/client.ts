@@ -11,8 +11,7 @@
  * @module
  */
 import net from 'node:net';
-import { rootCertificates } from 'node:tls';
-import { DEFAULT_CIPHER_SUITES, defaultPlatform, init, TlsConfigError, type ClientConfig, type Connection, type TlsSession } from '../index.js';
+import { DEFAULT_CIPHER_SUITES, defaultPlatform, init, runtimeRootCertificates, TlsConfigError, type ClientConfig, type Connection, type TlsSession } from '../index.js';
 import {
   CliError,
   commaList,
@@ -50,8 +49,8 @@ options:
                            the name sent as SNI and checked against the certificate
                            (default: HOST; an IP address is checked against the
                            certificate's IP addresses and no SNI is sent)
-  --ca FILE, -CAfile FILE  trusted roots, PEM (default: Node's bundled Mozilla roots,
-                           tls.rootCertificates; no file is read)
+  --ca FILE, -CAfile FILE  trusted roots, PEM (default: the roots node:tls trusts, Node's
+                           bundled Mozilla roots plus NODE_EXTRA_CA_CERTS)
   --alpn LIST, -alpn LIST  ALPN protocols to offer, comma-separated, preferred first
   --group LIST, -groups LIST
                            key exchange groups, preferred first, separated by commas or
@@ -165,7 +164,7 @@ export async function clientCommand(args: readonly string[], io: CliIo): Promise
   const saved: ClientRun['sessionOut'] = sessionOut === undefined ? undefined : { path: sessionOut, saved: false };
   const config: ClientConfig = {
     serverName,
-    trustAnchors: caFile === undefined ? rootCertificates : readTextFile(caFile, spellingOf(parsed, 'ca')),
+    trustAnchors: caFile === undefined ? (runtimeRootCertificates() ?? []) : readTextFile(caFile, spellingOf(parsed, 'ca')),
     ...(alpn === undefined ? {} : { alpn: commaList(alpn) }),
     // A key share for the first group only, as s_client sends: the server then picks the
     // preferred group, or asks for another with a HelloRetryRequest.
