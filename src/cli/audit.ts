@@ -340,6 +340,13 @@ export function renderSandboxing(manifest: Manifest): string {
   const afterInit = allSides.filter((x) => x.phase !== 'init');
   const used = (c: Capability) => afterInit.filter((x) => x.m.uses[c] !== undefined);
   const handshakes = of('handshake');
+  // The handshake whose engines use the opt-in algorithms for the first time.
+  const firstUse = handshakes.find(([name]) => name.startsWith('handshake first use'));
+  const probesOf = (m: ManifestSide) =>
+    Object.entries(m.uses.entropy?.purposes ?? {})
+      .filter(([purpose]) => purpose.startsWith('rng_probe:'))
+      .map(([purpose, row]) => `${purpose}${row.count > 1 ? ` x${row.count}` : ''}`)
+      .join(', ');
   const clientClockOnce = handshakes.filter(([, s]) => s.sides.client?.uses.clock?.count === 1).length;
   const clientClockNever = handshakes.filter(([, s]) => s.sides.client?.uses.clock === undefined).map(([name]) => name);
   const resumptions = of('resumption');
@@ -409,7 +416,7 @@ export function renderSandboxing(manifest: Manifest): string {
     'first handshake behaves like the hundredth. That conversation sees a frozen clock of its own and',
     'seals its ticket with a key drawn for it alone: init reads no clock and takes no lock. The opt-in',
     'groups and schemes (SecP256r1MLKEM768, SecP384r1MLKEM1024, the brainpool groups and',
-    '`ecdsa_brainpool*` schemes) are left out: an engine pays for each on its first use.',
+    '`ecdsa_brainpool*` schemes) are left out: an engine pays for each on its first use (below).',
     'Nothing of this belongs inside a sandbox: it is the code that would otherwise touch the system',
     'for the first time at an unpredictable moment.',
   );
@@ -473,6 +480,16 @@ export function renderSandboxing(manifest: Manifest): string {
     }`,
     '- `engine.server()`, and `engine.client()` with a client certificate, derive the public key from the',
     '  private key to check that it matches the certificate: a blinded scalar multiplication, hence entropy.',
+    ...(firstUse
+      ? [
+          '- The opt-in groups and schemes are readied on first use, not by `init()`: the first call of an engine',
+          '  that needs a brainpool curve builds it (two RNG probes) and runs its known-answer self-test (blinding',
+          '  draws), ML-KEM-1024 runs its self-test (no draw). That first use draws entropy only, every draw',
+          `  labelled, and reads no clock and takes no lock a handshake does not (\`${firstUse[0]}\`: ${sidesOf(firstUse[1])
+            .map(([side, m]) => `${side} ${probesOf(m)}`)
+            .join('; ')}).`,
+        ]
+      : []),
     '- `verifyCertificateChain()` reads the clock once, unless `now` is given, and draws no entropy.',
     "- Post-handshake authentication (RFC 8446 4.6.2): the server's `requestClientCertificate()` draws its",
     '  `certificate_request_context`; the client answers inside `receive()`, drawing what its signature draws;',
