@@ -49,6 +49,7 @@ newkey() {
     p256) openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$key" ;;
     p384) openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$key" ;;
     ed25519) openssl genpkey -quiet -algorithm ED25519 -out "$key" ;;
+    bp256) openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 -pkeyopt ec_param_enc:named_curve -out "$key" ;;
     *) echo "unknown key spec $2" >&2; exit 1 ;;
   esac
 }
@@ -91,6 +92,9 @@ issue rsa2048 ca '/O=sandtls audit/CN=localhost' rsa2048 $FROM $TO "$LEAF_EXT"
 issue expired ca '/O=sandtls audit/CN=localhost' p256 20200101000000Z 20210101000000Z "$LEAF_EXT"
 issue not-yet-valid ca '/O=sandtls audit/CN=localhost' p256 20900101000000Z 20950101000000Z "$LEAF_EXT"
 issue stranger stranger-ca '/O=sandtls audit/CN=localhost' p256 $FROM $TO "$LEAF_EXT"
+# The opt-in brainpool scheme's scenario (RFC 8734): a brainpoolP256r1 CA and leaf, ecdsa-with-SHA256.
+issue brainpool-ca self '/O=sandtls audit/CN=sandtls Audit Brainpool CA' bp256 $FROM $TO "$CA_EXT"
+issue ecdsa-brainpool-p256 brainpool-ca '/O=sandtls audit/CN=localhost' bp256 $FROM $TO "$LEAF_EXT"
 
 pem() { openssl x509 -in "$WORK/$1.pem"; }
 key() { openssl pkey -in "$WORK/$1.key"; } # PKCS#8 PEM
@@ -104,7 +108,8 @@ key() { openssl pkey -in "$WORK/$1.key"; } # PKCS#8 PEM
  *
  * `AUDIT_CA` (ECDSA P-256) issued every leaf (ecdsa-with-SHA256) for localhost and 127.0.0.1,
  * valid 2025-01-01 to 2045-01-01, except `expired` (2020..2021) and `notYetValid` (2090..2095);
- * `stranger` is issued by `AUDIT_STRANGER_CA`, which the audit never trusts.
+ * `stranger` is issued by `AUDIT_STRANGER_CA`, which the audit never trusts; `ecdsaBrainpoolP256r1`
+ * (for the opt-in brainpool scheme) by `AUDIT_BRAINPOOL_CA` (ECDSA brainpoolP256r1, ecdsa-with-SHA256).
  * @module
  */
 
@@ -117,8 +122,9 @@ export interface AuditIdentity {
 HEAD
   printf 'export const AUDIT_CA = `%s\n`;\n\n' "$(pem ca)"
   printf 'export const AUDIT_STRANGER_CA = `%s\n`;\n\n' "$(pem stranger-ca)"
+  printf 'export const AUDIT_BRAINPOOL_CA = `%s\n`;\n\n' "$(pem brainpool-ca)"
   printf 'export const AUDIT_IDENTITIES = {\n'
-  for pair in ecdsaP256:ecdsa-p256 ecdsaP384:ecdsa-p384 ed25519:ed25519 rsa2048:rsa2048 expired:expired notYetValid:not-yet-valid stranger:stranger; do
+  for pair in ecdsaP256:ecdsa-p256 ecdsaP384:ecdsa-p384 ed25519:ed25519 rsa2048:rsa2048 expired:expired notYetValid:not-yet-valid stranger:stranger ecdsaBrainpoolP256r1:ecdsa-brainpool-p256; do
     printf '  %s: {\n    certificateChain: `%s\n`,\n    privateKey: `%s\n`,\n  },\n' "${pair%%:*}" "$(pem "${pair##*:}")" "$(key "${pair##*:}")"
   done
   printf '} as const satisfies Record<string, AuditIdentity>;\n'

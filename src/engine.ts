@@ -69,7 +69,9 @@ export class InitError extends Error {
  * Last, one in-memory TLS conversation with itself (full handshake, data, KeyUpdate, close,
  * resumption) on a throwaway identity, so the TLS code has run before the first real handshake
  * (see `tls/warmup.ts`). Only entropy is used; init never reads the clock, takes a lock or
- * writes stderr.
+ * writes stderr. The opt-in groups and schemes (the secp ML-KEM hybrids, brainpool) are the
+ * exception: an engine builds and self-tests what they need on its first use of each, drawing
+ * entropy only (crypto/curves.ts, crypto/kx.ts), so engines that never use them pay nothing.
  * @example
  * const engine = init({ platform: defaultPlatform() });
  */

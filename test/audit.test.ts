@@ -61,7 +61,7 @@ let manifest: Manifest;
 beforeAll(() => {
   runs = runAudit();
   manifest = buildManifest(runs);
-});
+}, 300_000); // the first-use scenario makes two engines per run
 
 const byPhase = (phase: Scenario['phase']) => runs.scenarios.filter((s) => s.phase === phase);
 const recorded = (s: Scenario): ScenarioRun => runs.recorded.get(s.name)!;
@@ -421,6 +421,33 @@ describe('what each API touches after init()', () => {
     for (const s of runs.scenarios.filter((x) => x.phase !== 'handshake' && x.phase !== 'resumption' && x.phase !== 'tracing')) expect(declaredLocks(s), s.name).toEqual(new Set());
   });
 
+  it("the opt-in algorithms' first use draws labelled entropy only: each brainpool curve's probes and self-test, in the call that first needs it", () => {
+    const s = runs.scenarios.find((x) => x.name.startsWith('handshake first use'))!;
+    const run = recorded(s);
+    expect([run.outcome!.client!.info!.group, run.outcome!.client!.info!.peerSignatureScheme]).toEqual(['brainpoolP384r1tls13', 'ecdsa_brainpoolP256r1tls13_sha256']);
+    // Nothing but what any handshake with tickets touches besides entropy (and checked as such above).
+    for (const side of ['client', 'server'] as const) expect(nonEntropy(run, side), side).toEqual(expectedNonEntropy(s, side));
+    const probes = (side: Side) => placedEvents(run, side).filter((e) => e.what.startsWith('rng_probe:')).map((e) => `${e.api} ${e.what}`);
+    // Two probes per curve (noble's scalar and ECDSA nonce blinding), where it is first needed:
+    expect(probes('client')).toEqual([
+      ...Array(2).fill('engine.client() rng_probe:brainpoolP384r1'), // the key share in the ClientHello
+      ...Array(2).fill('receive() rng_probe:brainpoolP256r1'), // the chain and the CertificateVerify
+    ]);
+    expect(probes('server')).toEqual([
+      ...Array(2).fill('engine.server() rng_probe:brainpoolP256r1'), // the key check of its certificate
+      ...Array(2).fill('receive() rng_probe:brainpoolP384r1'), // its key share
+    ]);
+    // A handshake with the default algorithms makes no probe: init() made them.
+    for (const other of byPhase('handshake').filter((x) => x !== s)) {
+      for (const side of ['client', 'server'] as const) expect(placedEvents(recorded(other), side).filter((e) => e.what.startsWith('rng_probe:')), other.name).toEqual([]);
+    }
+    // A refused first use keeps nothing: the recovery run, on the same engine, builds the curve again.
+    const refused = runs.refusalPoints.find((d) => d.scenario === s && d.side === 'server' && d.what === 'rng_probe:brainpoolP384r1')!;
+    expect(refused.run.outcome!.server!.state).toBe('failed');
+    expect(placedEvents(refused.recovery, 'server').filter((e) => e.what === 'rng_probe:brainpoolP384r1').length).toBe(2);
+    expect(placedEvents(refused.recovery, 'server').filter((e) => e.what === 'rng_probe:brainpoolP256r1')).toEqual([]); // built before the refusal, kept
+  });
+
   it('init() draws entropy only', () => {
     const events = eventsOf(runs.recorded.get('init')!, 'engine');
     expect(new Set(events.map((e) => e.capability))).toEqual(new Set(['entropy']));
@@ -532,9 +559,10 @@ describe('the denial matrix', () => {
       const conn: Connection | undefined = outcome[side];
       if (conn === undefined) {
         // engine.server() / engine.client() with a certificate: the key check (a blinded
-        // public-key derivation) was refused. It throws, before any connection or byte exists.
+        // public-key derivation, and for an opt-in curve's first use its construction and
+        // self-test) was refused. It throws, before any connection or byte exists.
         expect(['engine.server()', 'engine.client()'], what).toContain(refusal!.api);
-        expect(refusal!.purpose, what).toMatch(/^scalar_blinding:/);
+        expect(refusal!.purpose, what).toMatch(/^(scalar_blinding|rng_probe|ecdsa_blinding):/);
         expect(outcome.thrown, what).toBeInstanceOf(CapabilityDeniedError);
         expect((outcome.thrown as CapabilityDeniedError).capability).toBe(d.capability);
         expect(d.run.wire.filter((c) => c.from === side), what).toEqual([]);

@@ -10,13 +10,18 @@
  * - sandtls to sandtls handshakes with each group and each scheme, for the server's certificate
  *   and the client's;
  * - malformed shares (bad points, wrong lengths) end in illegal_parameter on either side;
- * - none of it is on by default: a default ClientHello names none of the new code points.
+ * - none of it is on by default: a default ClientHello names none of the new code points;
+ * - an engine builds and self-tests each on its first use (init() does not; test/lazy.test.ts
+ *   counts that): a first use the Platform refuses, or whose self-test fails, fails the
+ *   connection with internal_error and keeps nothing, so a later use starts afresh.
  */
 import { createECDH, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { IField } from '@noble/curves/abstract/modular.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  CapabilityDeniedError,
   CERTIFICATE_VERIFY_SCHEMES,
   DEFAULT_GROUPS,
   defaultPlatform,
@@ -29,15 +34,23 @@ import {
   mlKem768Encapsulate,
   mlKem768KeyGen,
   NAMED_GROUPS,
+  recordingPlatform,
+  SelfTestError,
   SIGNATURE_SCHEMES,
+  TlsAlertError,
   type ClientConfig,
   type Connection,
   type Engine,
   type NamedGroup,
+  type Platform,
   type ServerConfig,
   type SignatureScheme,
 } from '../src/index.js';
 import { hash } from '../src/crypto/hash.js';
+import { createCryptoProvider } from '../src/crypto/provider.js';
+import { resolveServerConfig } from '../src/tls/config.js';
+import { Connection as TlsConnection } from '../src/tls/connection.js';
+import { startServer } from '../src/tls/server.js';
 import { parsePrivateKey } from '../src/x509/keys.js';
 import { encodeSpki, parseSpki } from '../src/x509/spki.js';
 import { parseCertificate } from '../src/x509/cert.js';
@@ -445,4 +458,106 @@ describe('opt-in: the defaults are unchanged', () => {
     }
   });
 
+});
+
+// ---------------------------------------------------------------------------------------------
+// First use
+// ---------------------------------------------------------------------------------------------
+
+describe('first use: built per engine when first needed, never half-built', () => {
+  const offerOnly = (group: NamedGroup): ClientConfig => ({ serverName: TLS_SERVER_NAME, trustAnchors: TLS_CA, groups: [group] });
+
+  it('a refused first use (the curve\'s RNG probe) fails the handshake with internal_error; the same engine then succeeds', () => {
+    let refuse = true;
+    const base = defaultPlatform();
+    const platform: Platform = {
+      ...base,
+      entropy: {
+        fill(out, purpose) {
+          if (refuse && purpose.startsWith('rng_probe:brainpool')) throw new CapabilityDeniedError('entropy', 'fill');
+          base.entropy.fill(out, purpose);
+        },
+      },
+    };
+    const server = init({ platform });
+    const serverConfig: ServerConfig = { ...tlsIdentity('ecdsa-p256'), groups: ['brainpoolP256r1tls13'] };
+    const refused = engine.client(offerOnly('brainpoolP256r1tls13'));
+    const failing = server.server(serverConfig);
+    pipe(refused, failing);
+    expect([failing.state, failing.error?.alert, failing.error?.sender, failing.error?.capability]).toEqual(['failed', 'internal_error', 'local', 'entropy']);
+    expect([refused.state, refused.error?.alert, refused.error?.sender]).toEqual(['failed', 'internal_error', 'peer']);
+
+    refuse = false;
+    const client = engine.client(offerOnly('brainpoolP256r1tls13'));
+    const second = server.server(serverConfig);
+    pipe(client, second);
+    expect([client.state, second.state, second.info?.group]).toEqual(['connected', 'connected', 'brainpoolP256r1tls13']);
+  });
+
+  it('the first brainpool handshake of an engine draws only labelled entropy for it: no clock, no lock beyond what a handshake does', () => {
+    const clientPlatform = recordingPlatform(defaultPlatform());
+    const serverPlatform = recordingPlatform(defaultPlatform());
+    const clientEngine = init({ platform: clientPlatform });
+    const serverEngine = init({ platform: serverPlatform });
+    const config = { signatureAlgorithms: [...CERTIFICATE_VERIFY_SCHEMES, 'ecdsa_brainpoolP256r1tls13_sha256'] as SignatureScheme[], groups: ['brainpoolP384r1tls13'] as NamedGroup[] };
+    const run = () => {
+      clientPlatform.take();
+      serverPlatform.take();
+      const client = clientEngine.client({ serverName: TLS_SERVER_NAME, trustAnchors: BRAINPOOL_CA, ...config });
+      const server = serverEngine.server({ ...brainpoolIdentity('bp256'), ...config, tickets: false });
+      pipe(client, server);
+      expect([client.state, server.state, client.info?.group, client.info?.peerSignatureScheme]).toEqual(['connected', 'connected', 'brainpoolP384r1tls13', 'ecdsa_brainpoolP256r1tls13_sha256']);
+      return { client: clientPlatform.take(), server: serverPlatform.take() };
+    };
+    const first = run();
+    const second = run();
+    for (const side of ['client', 'server'] as const) {
+      const other = (events: typeof first.client) => events.filter((e) => e.capability !== 'entropy').map((e) => `${e.capability}:${e.op}`);
+      expect(other(first[side]), side).toEqual(other(second[side]));
+      // What the first handshake drew on top of the second: each curve's two RNG probes and its self-test's blinding.
+      const count = new Map<string, number>();
+      for (const e of first[side]) count.set(e.purpose ?? '', (count.get(e.purpose ?? '') ?? 0) + 1);
+      for (const e of second[side]) count.set(e.purpose ?? '', count.get(e.purpose ?? '')! - 1);
+      const extra = [...count].filter(([, n]) => n !== 0);
+      expect(extra.every(([purpose, n]) => n > 0 && /^(rng_probe|scalar_blinding|ecdsa_blinding):brainpoolP(256|384|512)r1$/.test(purpose)), `${side}: ${JSON.stringify(extra)}`).toBe(true);
+      expect(extra.filter(([purpose]) => purpose.startsWith('rng_probe:')).map(([purpose, n]) => `${purpose} x${n}`).sort(), side).toEqual(
+        // The client makes its key share on brainpoolP384r1 and verifies the bp256 leaf (CertificateVerify) and the bp512 CA's signature on it.
+        side === 'client'
+          ? ['rng_probe:brainpoolP256r1 x2', 'rng_probe:brainpoolP384r1 x2', 'rng_probe:brainpoolP512r1 x2']
+          : ['rng_probe:brainpoolP256r1 x2', 'rng_probe:brainpoolP384r1 x2'],
+      );
+    }
+  });
+
+  it('a brainpool curve that fails its self-test is never handed out, and a handshake needing it fails with internal_error', () => {
+    // brainpoolP256r1's field encodes every element with its last bit flipped: the ECDH answer changes.
+    const BRAINPOOL_P256 = 0xa9fb57dba1eea9bc3e660a909d838d726e3bf623d52620282013481d1f6e5377n;
+    const wrapField = (field: IField<bigint>): IField<bigint> => {
+      if (field.ORDER !== BRAINPOOL_P256) return field;
+      const broken = Object.create(field) as IField<bigint>;
+      Object.defineProperty(broken, 'toBytes', {
+        value: (x: bigint) => {
+          const out = field.toBytes(x).slice();
+          out[out.length - 1]! ^= 1;
+          return out;
+        },
+      });
+      return broken;
+    };
+    const crypto = createCryptoProvider(engine.crypto.random, { wrapField });
+    expect(() => crypto.curves.brainpoolP256r1).toThrow(SelfTestError);
+    expect(() => crypto.curves.brainpoolP256r1).toThrow(/self-test failed: brainpoolP256r1 ECDH/);
+    expect(() => crypto.kx.generate('brainpoolP256r1tls13')).toThrow(SelfTestError);
+    expect(crypto.kx.generate('brainpoolP384r1tls13').publicShare.length).toBe(97); // the other curves are fine
+
+    // A server of an engine with that provider (built as init() builds a server).
+    const view: Engine = Object.freeze({ ...engine, crypto });
+    const resolved = resolveServerConfig({ signatures: crypto.signatures, random: crypto.random, locks: engine.platform.locks }, { ...tlsIdentity('ecdsa-p256'), groups: ['brainpoolP256r1tls13'] });
+    const server = new TlsConnection(view, resolved, (ctx) => startServer(ctx, resolved));
+    const client = engine.client(offerOnly('brainpoolP256r1tls13'));
+    pipe(client, server);
+    expect([server.state, server.error?.alert, server.error?.sender]).toEqual(['failed', 'internal_error', 'local']);
+    expect((server.error as TlsAlertError).cause).toBeInstanceOf(SelfTestError);
+    expect([client.state, client.error?.alert, client.error?.sender]).toEqual(['failed', 'internal_error', 'peer']);
+  });
 });

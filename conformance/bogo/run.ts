@@ -65,7 +65,7 @@ export function buildShim(): string {
   };
   bundle('esm', staging('bogo-shim.mjs'));
   const mjs = publish('bogo-shim.mjs');
-  // A snapshot restores the engine init() built, instead of redoing 0.6-1.4 s of work in each of
+  // A snapshot restores the engine init() built, instead of redoing 0.3-0.8 s of work in each of
   // the thousands of shim processes a run starts. It needs a CommonJS script.
   bundle('cjs', staging('bogo-shim.cjs'));
   const cjs = publish('bogo-shim.cjs');

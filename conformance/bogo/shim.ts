@@ -17,7 +17,7 @@
  *
  * Test tooling: it may use node: modules; sandtls itself is reached only through src/index.ts.
  * Built by run.ts into conformance/.build/ as an ES module and, where Node supports it, into a V8
- * startup snapshot that already holds an initialised engine (init() costs 0.6-1.4 s, and a
+ * startup snapshot that already holds an initialised engine (init() costs 0.3-0.8 s, and a
  * `*TLS13*` run starts well over a thousand shims). Every restored process then shares whatever
  * init() drew from the entropy source (nothing a connection keys with: its randoms, key shares
  * and ticket keys are drawn afresh through the shim's Platform). Acceptable for test tooling only.

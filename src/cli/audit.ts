@@ -340,6 +340,13 @@ export function renderSandboxing(manifest: Manifest): string {
   const afterInit = allSides.filter((x) => x.phase !== 'init');
   const used = (c: Capability) => afterInit.filter((x) => x.m.uses[c] !== undefined);
   const handshakes = of('handshake');
+  // The handshake whose engines use the opt-in algorithms for the first time.
+  const firstUse = handshakes.find(([name]) => name.startsWith('handshake first use'));
+  const probesOf = (m: ManifestSide) =>
+    Object.entries(m.uses.entropy?.purposes ?? {})
+      .filter(([purpose]) => purpose.startsWith('rng_probe:'))
+      .map(([purpose, row]) => `${purpose}${row.count > 1 ? ` x${row.count}` : ''}`)
+      .join(', ');
   const clientClockOnce = handshakes.filter(([, s]) => s.sides.client?.uses.clock?.count === 1).length;
   const clientClockNever = handshakes.filter(([, s]) => s.sides.client?.uses.clock === undefined).map(([name]) => name);
   const resumptions = of('resumption');
@@ -399,16 +406,17 @@ export function renderSandboxing(manifest: Manifest): string {
     '## `init()`: what it does, and why it runs before the sandbox',
     '`init({ platform })` does all of the engine\'s one-time work, eagerly (the lesson of s2n-tls\'s',
     "`s2n_init()` and AWS-LC's `CRYPTO_pre_sandbox_init()`): it draws entropy once and fails loudly",
-    '(`InitError`) if the Platform cannot give it; it builds this engine\'s own P-256, P-384, brainpool',
-    'P256r1/P384r1/P512r1, edwards25519 and X25519 instances with the Platform\'s randomness (noble',
-    'probes its RNG at construction), and precomputes their base-point tables (the opt-in groups\' curves',
-    'included); it runs a known-answer self-test of every primitive; and it runs each real operation once',
-    '(key shares of every group, ECDSA, Ed25519 and RSA-PSS signing, AEAD keys); last, one TLS',
-    'conversation with itself, in memory, on a throwaway certificate (a full handshake, data both',
-    'ways, a KeyUpdate, close_notify, then a resumption with its ticket), so',
-    'nothing is initialised lazily later and the first handshake behaves like the hundredth. That',
-    'conversation sees a frozen clock of its own and seals its ticket with a key drawn for it alone:',
-    'init reads no clock and takes no lock.',
+    '(`InitError`) if the Platform cannot give it; it builds this engine\'s own P-256, P-384,',
+    'edwards25519 and X25519 instances with the Platform\'s randomness (noble probes its RNG at',
+    'construction), and precomputes their base-point tables; it runs a known-answer self-test of every',
+    'primitive the default groups and schemes use; and it runs each real operation once (key shares of',
+    'every default group, ECDSA, Ed25519 and RSA-PSS signing, AEAD keys); last, one TLS conversation',
+    'with itself, in memory, on a throwaway certificate (a full handshake, data both ways, a KeyUpdate,',
+    'close_notify, then a resumption with its ticket), so nothing is initialised lazily later and the',
+    'first handshake behaves like the hundredth. That conversation sees a frozen clock of its own and',
+    'seals its ticket with a key drawn for it alone: init reads no clock and takes no lock. The opt-in',
+    'groups and schemes (SecP256r1MLKEM768, SecP384r1MLKEM1024, the brainpool groups and',
+    '`ecdsa_brainpool*` schemes) are left out: an engine pays for each on its first use (below).',
     'Nothing of this belongs inside a sandbox: it is the code that would otherwise touch the system',
     'for the first time at an unpredictable moment.',
   );
@@ -472,6 +480,16 @@ export function renderSandboxing(manifest: Manifest): string {
     }`,
     '- `engine.server()`, and `engine.client()` with a client certificate, derive the public key from the',
     '  private key to check that it matches the certificate: a blinded scalar multiplication, hence entropy.',
+    ...(firstUse
+      ? [
+          '- The opt-in groups and schemes are readied on first use, not by `init()`: the first call of an engine',
+          '  that needs a brainpool curve builds it (two RNG probes) and runs its known-answer self-test (blinding',
+          '  draws), ML-KEM-1024 runs its self-test (no draw). That first use draws entropy only, every draw',
+          `  labelled, and reads no clock and takes no lock a handshake does not (\`${firstUse[0]}\`: ${sidesOf(firstUse[1])
+            .map(([side, m]) => `${side} ${probesOf(m)}`)
+            .join('; ')}).`,
+        ]
+      : []),
     '- `verifyCertificateChain()` reads the clock once, unless `now` is given, and draws no entropy.',
     "- Post-handshake authentication (RFC 8446 4.6.2): the server's `requestClientCertificate()` draws its",
     '  `certificate_request_context`; the client answers inside `receive()`, drawing what its signature draws;',

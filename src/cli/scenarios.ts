@@ -21,6 +21,7 @@
 import {
   CAPABILITIES,
   CapabilityDeniedError,
+  CERTIFICATE_VERIFY_SCHEMES,
   CertificateError,
   decodePem,
   defaultPlatform,
@@ -40,11 +41,12 @@ import {
   type Platform,
   type RecordingPlatform,
   type ServerConfig,
+  type SignatureScheme,
   type TicketKeySource,
   type TlsSession,
   type TraceOption,
 } from '../index.js';
-import { AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
+import { AUDIT_BRAINPOOL_CA, AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
@@ -444,18 +446,20 @@ function _pump(env: ScenarioEnv, client: Connection, server: Connection): void {
 /**
  * Creates a server and a client (in that order) and runs their handshake to its end. When
  * `engine.server()` or `engine.client()` throws (a configuration whose key check was refused
- * entropy), the conversation stops there and the error is the outcome's `thrown`.
+ * entropy), the conversation stops there and the error is the outcome's `thrown`. `engines`:
+ * engines of the scenario's own instead of the bench's (on the same Platforms).
  */
-function _handshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig): Outcome {
+function _handshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig, engines?: Readonly<Record<'client' | 'server', Engine>>): Outcome {
+  const engineOf = (side: 'client' | 'server') => engines?.[side] ?? env.engine(side);
   let server: Connection;
   try {
-    server = env.call('server', 'engine.server()', () => env.engine('server').server(serverConfig));
+    server = env.call('server', 'engine.server()', () => engineOf('server').server(serverConfig));
   } catch (thrown) {
     return { thrown };
   }
   let client: Connection;
   try {
-    client = env.call('client', 'engine.client()', () => env.engine('client').client(clientConfig));
+    client = env.call('client', 'engine.client()', () => engineOf('client').client(clientConfig));
   } catch (thrown) {
     return { server, thrown };
   }
@@ -712,8 +716,63 @@ function _handshakeScenarios(): Scenario[] {
         },
       },
     ),
+    _firstUseScenario(),
   );
   return scenarios;
+}
+
+/** The brainpool scheme the first-use scenario's server signs with (RFC 8734). */
+const _BRAINPOOL_SCHEME: SignatureScheme = 'ecdsa_brainpoolP256r1tls13_sha256';
+
+/**
+ * The opt-in algorithms' first use, recorded. `init()` builds nothing for the opt-in groups and
+ * schemes: an engine builds and self-tests a brainpool curve the first time it needs it. So each
+ * side runs on an engine of the scenario's own, made by `init()` on the side's Platform before
+ * `begin()` and never used for them before, and the recording holds every first use: the server
+ * builds brainpoolP256r1 checking its key in `engine.server()` and brainpoolP384r1 for its key
+ * share in `receive()`; the client builds brainpoolP384r1 for its key share in `engine.client()`,
+ * then brainpoolP256r1 in `receive()` to verify the chain (its CA is a brainpoolP256r1 key too)
+ * and the CertificateVerify.
+ *
+ * An engine whose run completed is replaced for the next run (its curves are built); one whose
+ * run failed (a refused draw) is kept, so the denial matrix's recovery run uses the same engine,
+ * which must then complete: a first use that failed leaves nothing half-built.
+ */
+function _firstUseScenario(): Scenario {
+  const fresh = new WeakMap<Platform, Engine>();
+  const optIn = { groups: ['brainpoolP384r1tls13'], signatureAlgorithms: [...CERTIFICATE_VERIFY_SCHEMES, _BRAINPOOL_SCHEME] } as const;
+  return {
+    name: 'handshake first use: brainpoolP384r1tls13, ecdsa-brainpoolP256r1',
+    phase: 'handshake',
+    summary:
+      'opt-in group and scheme, on engines that never used them: a brainpoolP384r1tls13 key share, a brainpoolP256r1 server certificate (ecdsa_brainpoolP256r1tls13_sha256, brainpool CA); each curve is built and self-tested in the recorded calls',
+    sides: _BOTH,
+    chainVerifications: { client: 1 },
+    sessions: _ISSUES_TICKETS,
+    run(env) {
+      const engineOf = (side: 'client' | 'server'): Engine => {
+        const platform = env.platform(side);
+        let engine = fresh.get(platform);
+        if (!engine) fresh.set(platform, (engine = init({ platform })));
+        return engine;
+      };
+      const engines = { client: engineOf('client'), server: engineOf('server') };
+      const clientConfig = _client({ trustAnchors: AUDIT_BRAINPOOL_CA, groups: [...optIn.groups], signatureAlgorithms: [...optIn.signatureAlgorithms] });
+      const serverConfig = _server(AUDIT_IDENTITIES.ecdsaBrainpoolP256r1, { groups: [...optIn.groups], signatureAlgorithms: [...optIn.signatureAlgorithms] });
+      env.begin();
+      const outcome = _handshake(env, clientConfig, serverConfig, engines);
+      if (outcome.client?.state === 'connected' && outcome.server?.state === 'connected') {
+        fresh.delete(env.platform('client'));
+        fresh.delete(env.platform('server'));
+      }
+      return outcome;
+    },
+    check(outcome) {
+      _expectGroup('brainpoolP384r1tls13')(outcome);
+      const scheme = outcome.client!.info?.peerSignatureScheme;
+      if (scheme !== _BRAINPOOL_SCHEME) throw new ScenarioError(`the server signed with ${String(scheme)}, not ${_BRAINPOOL_SCHEME}`);
+    },
+  };
 }
 
 function _expectGroup(group: NamedGroup): (outcome: Outcome) => void {

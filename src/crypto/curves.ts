@@ -14,17 +14,21 @@ import type { IField } from '@noble/curves/abstract/modular.js';
 import { montgomery, type MontgomeryECDH } from '@noble/curves/abstract/montgomery.js';
 import { ecdsa, weierstrass, type ECDSA } from '@noble/curves/abstract/weierstrass.js';
 import type { CHash } from '@noble/hashes/utils.js';
-import { CryptoParameterError } from './errors.js';
-import type { RandomSource } from './random.js';
+import { bytesToHex, hexToBytes } from './bytes.js';
+import { CryptoParameterError, SelfTestError } from './errors.js';
+import { isPlatformFailure, type RandomSource } from './random.js';
 import { modPow } from './rsa.js';
 
 /**
  * The short-Weierstrass curves TLS 1.3 uses for ECDHE and ECDSA: the NIST curves, and the
  * brainpool curves of RFC 8734 (opt-in groups brainpoolP*r1tls13 and ecdsa_brainpoolP*r1tls13_*).
  */
-export type WeierstrassCurveName = 'secp256r1' | 'secp384r1' | 'brainpoolP256r1' | 'brainpoolP384r1' | 'brainpoolP512r1';
+export type WeierstrassCurveName = 'secp256r1' | 'secp384r1' | BrainpoolCurveName;
 
-/** Every Weierstrass curve an engine builds, in construction order. */
+/** The brainpool curves of RFC 8734: opt-in, so an engine builds each only on its first use. */
+export type BrainpoolCurveName = 'brainpoolP256r1' | 'brainpoolP384r1' | 'brainpoolP512r1';
+
+/** Every Weierstrass curve sandtls knows: the NIST ones (built by init()), then the brainpool ones (built on first use). */
 export const WEIERSTRASS_CURVES: readonly WeierstrassCurveName[] = Object.freeze([
   'secp256r1',
   'secp384r1',
@@ -131,12 +135,25 @@ function clampScalar25519(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** The curve instances one engine owns. Nothing here is shared between engines. */
+/**
+ * The curve instances one engine owns. Nothing here is shared between engines.
+ *
+ * The NIST curves, edwards25519 and X25519 are built by `init()` (the default groups and
+ * schemes need them). The brainpool curves serve only the opt-in groups and schemes, so each is
+ * built on its first use by this engine (reading the property builds it): its RNG probe and
+ * blinding draws go through the engine's RandomSource, labelled as the others', and it is
+ * handed out only once its known-answer self-test (RFC 7027 ECDH, RFC 6979 ECDSA) has passed.
+ * A first use that fails (a refused draw, a failed self-test) keeps nothing: the next use
+ * starts again.
+ */
 export interface CurveSet {
   readonly secp256r1: ECDSA;
   readonly secp384r1: ECDSA;
+  /** Built, and self-tested, on first use (opt-in: brainpoolP256r1tls13, ecdsa_brainpoolP256r1tls13_sha256). */
   readonly brainpoolP256r1: ECDSA;
+  /** Built, and self-tested, on first use (opt-in: brainpoolP384r1tls13, ecdsa_brainpoolP384r1tls13_sha384). */
   readonly brainpoolP384r1: ECDSA;
+  /** Built, and self-tested, on first use (opt-in: brainpoolP512r1tls13, ecdsa_brainpoolP512r1tls13_sha512). */
   readonly brainpoolP512r1: ECDSA;
   readonly ed25519: EdDSA;
   readonly edwards25519: EdwardsPointCons;
@@ -155,6 +172,7 @@ export interface BuildCurvesOptions {
  * Builds the engine's curve instances. Construction already draws entropy: noble probes the
  * RandomSource once per instance (label `rng_probe:<curve>`) and disables blinding if the probe
  * fails, so a RandomSource that throws here must stop `init()` instead (the caller checks).
+ * The brainpool instances are built later, on first use (see `CurveSet`).
  * @example
  * const curves = buildCurves(platformRandom(platform));
  * curves.secp256r1.getPublicKey(secret, false);
@@ -163,9 +181,6 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
   const wrap = options.wrapField;
   const secp256r1 = weierstrassInstance('secp256r1', random, wrap);
   const secp384r1 = weierstrassInstance('secp384r1', random, wrap);
-  const brainpoolP256r1 = weierstrassInstance('brainpoolP256r1', random, wrap);
-  const brainpoolP384r1 = weierstrassInstance('brainpoolP384r1', random, wrap);
-  const brainpoolP512r1 = weierstrassInstance('brainpoolP512r1', random, wrap);
 
   const edBlinding = labelledRandom(random, 'edwards25519');
   const edFields = wrap ? { Fp: wrap(fieldOf(edwards(EDWARDS25519, {}))) } : {};
@@ -202,7 +217,88 @@ export function buildCurves(random: RandomSource, options: BuildCurvesOptions = 
       return Fp.mul(Fp.add(point.Z, point.Y), invertConstantTime(Fp.sub(point.Z, point.Y)));
     },
   });
-  return Object.freeze({ secp256r1, secp384r1, brainpoolP256r1, brainpoolP384r1, brainpoolP512r1, ed25519, edwards25519, x25519 });
+
+  // Per engine, per curve: the instance once its first use has built and self-tested it.
+  const brainpool: Partial<Record<BrainpoolCurveName, ECDSA>> = {};
+  const optIn = (name: BrainpoolCurveName): ECDSA => (brainpool[name] ??= _firstUse(name, random, wrap));
+  return Object.freeze({
+    secp256r1,
+    secp384r1,
+    get brainpoolP256r1() {
+      return optIn('brainpoolP256r1');
+    },
+    get brainpoolP384r1() {
+      return optIn('brainpoolP384r1');
+    },
+    get brainpoolP512r1() {
+      return optIn('brainpoolP512r1');
+    },
+    ed25519,
+    edwards25519,
+    x25519,
+  });
+}
+
+/**
+ * The first use of an opt-in curve: builds its instance (RNG probes and a base-point table, as
+ * `init()` does for the NIST curves) and runs its known-answer self-test. Returns only a curve
+ * that passed; the caller keeps it. A refused or failed draw passes through unchanged (the
+ * Platform's failure, reported as such); any other failure is a `SelfTestError`.
+ */
+function _firstUse(name: BrainpoolCurveName, random: RandomSource, wrap: FieldWrapper | undefined): ECDSA {
+  try {
+    const instance = weierstrassInstance(name, random, wrap);
+    _selfTestBrainpool(name, instance);
+    return instance;
+  } catch (error) {
+    if (isPlatformFailure(error) || error instanceof SelfTestError) throw error;
+    throw new SelfTestError(`self-test failed: ${name} could not be built on first use`, { cause: error });
+  }
+}
+
+/**
+ * Known answers of each brainpool curve, checked on its first use: RFC 7027 A.1-A.3 (repeated in
+ * RFC 8734 A) give dA, QB (as node:crypto computes it from dB) and the x-coordinate of the shared
+ * point Z; `signature` is the RFC 6979 ECDSA signature (DER, no hedge) of "sample" under dA with
+ * the curve's TLS hash, checked with node:crypto (OpenSSL) when recorded, as no published vector
+ * covers these curves.
+ */
+export const BRAINPOOL_KATS: Readonly<Record<BrainpoolCurveName, { readonly dA: string; readonly qB: string; readonly z: string; readonly signature: string }>> = Object.freeze({
+  brainpoolP256r1: {
+    dA: '81db1ee100150ff2ea338d708271be38300cb54241d79950f77b063039804f1d',
+    qB: '048d2d688c6cf93e1160ad04cc4429117dc2c41825e1e9fca0addd34e6f1b39f7b990c57520812be512641e47034832106bc7d3e8dd0e4c7f1136d7006547cec6a',
+    z: '89afc39d41d3b327814b80940b042590f96556ec91e6ae7939bce31f3a18bf2b',
+    signature: '30450221008a6b3a1a10a8ce1459cdeed0cb1884597642e6bc47b9c552ea6114a0d03c40dd0220466c80b901174c93369e5736a6993c081087040f5c7039f314e02a2853d6f87f',
+  },
+  brainpoolP384r1: {
+    dA: '1e20f5e048a5886f1f157c74e91bde2b98c8b52d58e5003d57053fc4b0bd65d6f15eb5d1ee1610df870795143627d042',
+    qB: '044d44326f269a597a5b58bba565da5556ed7fd9a8a9eb76c25f46db69d19dc8ce6ad18e404b15738b2086df37e71d1eb462d692136de56cbe93bf5fa3188ef58bc8a3a0ec6c1e151a21038a42e9185329b5b275903d192f8d4e1f32fe9cc78c48',
+    z: '0bd9d3a7ea0b3d519d09d8e48d0785fb744a6b355e6304bc51c229fbbce239bbadf6403715c35d4fb2a5444f575d4f42',
+    signature: '306402302a0b927997ff034d1d5081be0f3f8c6eecac3dc9bb194774e69d5363cd924741e1802c3c0caea91ec144c869c993cfd6023022bc8dbdc26500cc666a7128a19aae17e79ec1853d8703dc0b6e703052e39cd4f3f3819bfef8094335ede131acfe3071',
+  },
+  brainpoolP512r1: {
+    dA: '16302ff0dbbb5a8d733dab7141c1b45acbc8715939677f6a56850a38bd87bd59b09e80279609ff333eb9d4c061231fb26f92eeb04982a5f1d1764cad57665422',
+    qB: '049d45f66de5d67e2e6db6e93a59ce0bb48106097ff78a081de781cdb31fce8ccbaaea8dd4320c4119f1e9cd437a2eab3731fa9668ab268d871deda55a5473199f2fdc313095bcdd5fb3a91636f07a959c8e86b5636a1e930e8396049cb481961d365cc11453a06c719835475b12cb52fc3c383bce35e27ef194512b71876285fa',
+    z: 'a7927098655f1f9976fa50a9d566865dc530331846381c87256baf3226244b76d36403c024d7bbf0aa0803eaff405d3d24f11a9b5c0bef679fe1454b21c4cd1f',
+    signature: '30818402405a62cd28cd5aa4cd20a8aa2973e593006eca66d956354ab09ab1da0efbb72e0035586a4174a17fb01b50003ebc64b6719f7695e14777dbc630c8b72f67fe15320240053592332edf4b61dfc47a8e4fa936895c3c370baf360cf1997c263a8dc189ca231e2d2b40e211396d8848f5a830cf87fbe068563f354b568ca7417ec89975b4',
+  },
+});
+
+/** "sample" (RFC 6979's message) in ASCII. */
+const _SAMPLE = Uint8Array.of(0x73, 0x61, 0x6d, 0x70, 0x6c, 0x65);
+
+/** Throws `SelfTestError` unless `curve` reproduces its `BRAINPOOL_KATS` entry: ECDH, ECDSA signing, then verification. */
+function _selfTestBrainpool(name: BrainpoolCurveName, curve: ECDSA): void {
+  const kat = BRAINPOOL_KATS[name];
+  const dA = hexToBytes(kat.dA);
+  const z = curve.getSharedSecret(dA, hexToBytes(kat.qB), true).slice(1);
+  if (bytesToHex(z) !== kat.z) throw new SelfTestError(`self-test failed: ${name} ECDH`);
+  const digest = WEIERSTRASS_PARAMS[name].hash(_SAMPLE);
+  const signature = curve.sign(digest, dA, { prehash: false, format: 'der' });
+  if (bytesToHex(signature) !== kat.signature) throw new SelfTestError(`self-test failed: ${name} ECDSA sign`);
+  if (!curve.verify(signature, digest, curve.getPublicKey(dA, false), { prehash: false, format: 'der', lowS: false })) {
+    throw new SelfTestError(`self-test failed: ${name} ECDSA verify`);
+  }
 }
 
 const P25519 = EDWARDS25519.p;
@@ -267,8 +363,8 @@ function weierstrassInstance(name: WeierstrassCurveName, random: RandomSource, w
   const Point = weierstrass(params, { ...fields, randomBytes: scalarBlinding.source });
   scalarBlinding.probed();
   // The opt-in curves get a smaller base-point table (signed windows of 4 bits instead of noble's
-  // 6): built in init() for every engine, it costs about a quarter of the time (about 65 ms for
-  // the three instead of 195), for base-point multiplications about 1.4x slower.
+  // 6), built on the curve's first use: about a quarter of the time, for base-point
+  // multiplications about 1.4x slower.
   if (BASE_TABLE_WINDOW[name] !== undefined) Point.BASE.precompute(BASE_TABLE_WINDOW[name]);
   const nonceBlinding = labelledRandom(random, name, 'ecdsa_blinding');
   const instance = ecdsa(Point, hashFn, { randomBytes: nonceBlinding.source });

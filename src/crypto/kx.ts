@@ -10,6 +10,10 @@
  * The client calls `generate(group)` and later `complete(serverShare)`; the server answers a
  * client share with `respond(group, clientShare)`. Every private value is drawn from the
  * Platform with a `key_share:<group>` label and wiped once the secret is computed.
+ *
+ * The opt-in groups cost nothing until used: a brainpool curve is built (and self-tested) on its
+ * first use (curves.ts), and ML-KEM-1024 runs its known-answer self-test on this key exchange's
+ * first SecP384r1MLKEM1024 operation.
  * @module
  */
 import { concatBytes as concat } from './bytes.js';
@@ -24,6 +28,7 @@ import {
   mlKem768Decapsulate,
   mlKem768Encapsulate,
   mlKem768KeyGen,
+  mlKemSelfTest,
   type MlKemKeyPair,
   type MlKemSizes,
 } from './mlkem.js';
@@ -53,6 +58,12 @@ export const NAMED_GROUPS: readonly NamedGroup[] = Object.freeze([
   'brainpoolP384r1tls13',
   'brainpoolP512r1tls13',
 ]);
+
+/**
+ * The groups no default configuration uses (the TLS layer's `DEFAULT_GROUPS` leaves them out):
+ * `init()` neither self-tests nor warms them up; an engine pays for each on its first use.
+ */
+export const OPT_IN_GROUPS: readonly NamedGroup[] = Object.freeze(NAMED_GROUPS.slice(4));
 
 /** The curve of each Weierstrass (EC)DHE group. */
 const _WEIERSTRASS_GROUPS: Readonly<Record<Exclude<EcdheGroup, 'x25519'>, WeierstrassCurveName>> = Object.freeze({
@@ -154,11 +165,15 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
   };
 
   const weierstrass = (group: string, curveName: WeierstrassCurveName): _Ecdhe => {
-    const curve = curves[curveName];
-    const pointLength = curve.lengths.publicKeyUncompressed!;
+    // Looked up on each use, never here: reading an opt-in (brainpool) curve builds it, and
+    // this runs for every engine.
+    const curveOf = () => curves[curveName];
     return {
-      shareLength: pointLength,
+      get shareLength() {
+        return curveOf().lengths.publicKeyUncompressed!;
+      },
       secret: (purpose) => {
+        const curve = curveOf();
         const seed = random(curve.lengths.seed!, purpose);
         try {
           return curve.utils.randomSecretKey(seed);
@@ -166,9 +181,12 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
           seed.fill(0); // it determines the private key
         }
       },
-      publicOf: (secret) => curve.getPublicKey(secret, false),
+      publicOf: (secret) => curveOf().getPublicKey(secret, false),
       /** RFC 8446 4.2.8.2, RFC 8734 2: UncompressedPointRepresentation only; the point must be on the curve. */
       agree: (secret, peer) => {
+        // Outside the try below: a failed first use is ours (internal_error), not a bad share.
+        const curve = curveOf();
+        const pointLength = curve.lengths.publicKeyUncompressed!;
         if (peer.length !== pointLength || peer[0] !== 0x04) {
           throw new InvalidKeyShareError(`${group} share must be a ${pointLength}-byte uncompressed point`);
         }
@@ -188,7 +206,7 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
           throw new InvalidKeyShareError(`${group} share is not a valid point on the curve`);
         }
       },
-      isValidSecret: (secret) => curve.utils.isValidSecretKey(secret),
+      isValidSecret: (secret) => curveOf().utils.isValidSecretKey(secret),
     };
   };
   const ecdhe: Readonly<Record<EcdheGroup, _Ecdhe>> = Object.freeze({
@@ -220,10 +238,21 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
     };
   };
 
+  // ML-KEM-768 is tested by init(); ML-KEM-1024 serves only the opt-in SecP384r1MLKEM1024, so
+  // its known-answer test runs here, once, on first use (not remembered if it fails).
+  let mlKem1024Tested = false;
+  const kemOf = (sizes: MlKemSizes) => {
+    if (sizes.name === 'ML-KEM-1024' && !mlKem1024Tested) {
+      mlKemSelfTest(sizes);
+      mlKem1024Tested = true;
+    }
+    return _kem(sizes);
+  };
+
   const generateHybrid = (group: HybridGroup): KeyShare => {
     const { kem: sizes, kemFirst } = _HYBRIDS[group];
     const classical = ecdhe[_HYBRIDS[group].ecdhe];
-    const kem = _kem(sizes);
+    const kem = kemOf(sizes);
     const seed = random(sizes.seedLength, `key_share:${group}:${_KEM_LABEL[sizes.name]}`);
     let pair: MlKemKeyPair;
     try {
@@ -256,6 +285,7 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
   const respondHybrid = (group: HybridGroup, clientShare: Uint8Array): KeyShareResponse => {
     const { kem: sizes, kemFirst } = _HYBRIDS[group];
     const classical = ecdhe[_HYBRIDS[group].ecdhe];
+    const kem = kemOf(sizes);
     if (clientShare.length !== sizes.encapsulationKeyLength + classical.shareLength) {
       throw new InvalidKeyShareError(`${group} client share must be ${sizes.encapsulationKeyLength + classical.shareLength} bytes, got ${clientShare.length}`);
     }
@@ -264,7 +294,7 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
     const message = random(sizes.messageLength, `kem_encapsulation:${group}`);
     let encapsulated: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
     try {
-      encapsulated = _kem(sizes).encapsulate(encapsulationKey, message);
+      encapsulated = kem.encapsulate(encapsulationKey, message);
     } finally {
       message.fill(0); // it determines the KEM secret as much as the secret itself
     }

@@ -2,16 +2,21 @@
  * Known-answer self-tests of every primitive, and the warm-up that runs each real operation
  * once. Both run inside `init()`, before the engine is handed out, so a broken primitive is
  * caught before it protects anything and nothing initialises lazily afterwards.
+ *
+ * The opt-in algorithms are the exception: the brainpool curves and ML-KEM-1024 serve only
+ * groups and schemes no default configuration uses, so an engine tests them on its own first
+ * use of each (`CurveSet`, curves.ts; the key exchange, kx.ts) and `init()` leaves them alone.
  * @module
  */
 import { AEADS, type AeadName } from './aead.js';
 import { constantTimeEqual, hexToBytes } from './bytes.js';
 import { SelfTestError } from './errors.js';
-import { NAMED_GROUPS } from './kx.js';
-import { mlKem1024Decapsulate, mlKem1024Encapsulate, mlKem1024KeyGen, mlKem768Decapsulate, mlKem768Encapsulate, mlKem768KeyGen } from './mlkem.js';
+import { BRAINPOOL_KATS } from './curves.js';
+import { NAMED_GROUPS, OPT_IN_GROUPS } from './kx.js';
+import { MLKEM768, mlKemSelfTest } from './mlkem.js';
 import type { CryptoProvider } from './provider.js';
 import { rsaPrivateKey } from './rsa.js';
-import { SIGNATURE_SCHEMES, type PrivateKey, type SignatureScheme } from './sig.js';
+import { OPT_IN_SIGNATURE_SCHEMES, SIGNATURE_SCHEMES, type PrivateKey, type SignatureScheme } from './sig.js';
 
 /** UTF-8 of the ASCII test messages below, without TextEncoder (not an ECMAScript intrinsic). */
 const utf8 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0x7f);
@@ -23,14 +28,15 @@ function expect(primitive: string, actual: Uint8Array | boolean, expected: strin
 
 /**
  * RFC 6979 A.2.5/A.2.6 private keys, RFC 7027 A.1-A.3's dA (the brainpool curves; RFC 8734 A
- * repeats them), RFC 8032 7.1 TEST 1, and a fixed RSA-2048 test key.
+ * repeats them; curves.ts checks them on each curve's first use), RFC 8032 7.1 TEST 1, and a
+ * fixed RSA-2048 test key.
  */
 const KAT_KEYS = {
   p256: 'c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721',
   p384: '6b9d3dad2e1b8c1c05b19875b6659f4de23c3b667bf297ba9aa47740787137d896d5724e4c70a825f872c9ea60d2edf5',
-  bp256: '81db1ee100150ff2ea338d708271be38300cb54241d79950f77b063039804f1d',
-  bp384: '1e20f5e048a5886f1f157c74e91bde2b98c8b52d58e5003d57053fc4b0bd65d6f15eb5d1ee1610df870795143627d042',
-  bp512: '16302ff0dbbb5a8d733dab7141c1b45acbc8715939677f6a56850a38bd87bd59b09e80279609ff333eb9d4c061231fb26f92eeb04982a5f1d1764cad57665422',
+  bp256: BRAINPOOL_KATS.brainpoolP256r1.dA,
+  bp384: BRAINPOOL_KATS.brainpoolP384r1.dA,
+  bp512: BRAINPOOL_KATS.brainpoolP512r1.dA,
   ed25519: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
   rsa: {
     p: 'cdff10187389c7dcc98d40727b4c5d0289cb3b0f4cbd2c166b1317f17c34ed81ed660aeb960848cc1f95e9337d9df2d764691e0f7fa540e8262498524885e43bd4ab954be4ef9df5b55afe8ad179a01efc768593e9daa2ba02759ae58e0321e2759192fdc5bf8afeab830a997af9b54e95e281de58e2b9f4467aeaf2a706aac1',
@@ -60,11 +66,12 @@ export function selfTestKeys(): Record<'p256' | 'p384' | 'bp256' | 'bp384' | 'bp
 }
 
 /**
- * Known-answer tests. Throws `SelfTestError` naming the first primitive that disagrees.
- * Vectors: FIPS 180 ("abc"), RFC 4231 case 2, RFC 5869 case 1, the GCM specification's test
- * cases 2 and 14, NIST SP 800-38C Example 3 (CCM, tag 8 and 16), RFC 8439 2.8.2, RFC 7748 6.1, Wycheproof ECDH tcId 1, RFC 6979 A.2.5/A.2.6,
- * RFC 7027 A.1-A.3 (brainpool ECDH), RFC 8032 TEST 1, Wycheproof ML-KEM-768 tcId 2 (and its seed
- * for ML-KEM-1024, cross-checked against kyber-py), and a fixed RSA-2048 key.
+ * Known-answer tests of every primitive the default configurations use. Throws `SelfTestError`
+ * naming the first primitive that disagrees. Vectors: FIPS 180 ("abc"), RFC 4231 case 2, RFC 5869
+ * case 1, the GCM specification's test cases 2 and 14, NIST SP 800-38C Example 3 (CCM, tag 8 and
+ * 16), RFC 8439 2.8.2, RFC 7748 6.1, Wycheproof ECDH tcId 1, RFC 6979 A.2.5/A.2.6, RFC 8032 TEST 1,
+ * Wycheproof ML-KEM-768 tcId 2, and a fixed RSA-2048 key. The opt-in brainpool curves and
+ * ML-KEM-1024 are tested on their first use instead (see the module comment).
  */
 export function runSelfTests(c: CryptoProvider): void {
   const abc = utf8('abc');
@@ -124,11 +131,6 @@ export function runSelfTests(c: CryptoProvider): void {
     hexToBytes('04790a6e059ef9a5940163183d4a7809135d29791643fc43a2f17ee8bf677ab84f791b64a6be15969ffa012dd9185d8796d9b954baa8a75e82df711b3b56eadff6b0f668c3b26b4b1aeb308a1fcc1c680d329a6705025f1c98a0b5e5bfcb163caa'),
     true).slice(1), '6461defb95d996b24296f5a1832b34db05ed031114fbe7d98d098f93859866e4de1e229da71fef0c77fe49b249190135');
 
-  // RFC 7027 A.1-A.3: dA with dB's public key gives Z's x-coordinate (QB as node:crypto computes it from dB).
-  for (const [curve, dA, qB, z] of BRAINPOOL_ECDH_KATS) {
-    expect(`${curve} ECDH`, c.curves[curve].getSharedSecret(hexToBytes(dA), hexToBytes(qB), true).slice(1), z);
-  }
-
   // ECDSA: the deterministic RFC 6979 signature (no hedge) must match, then verify.
   const keys = selfTestKeys();
   const sample = utf8('sample');
@@ -138,19 +140,6 @@ export function runSelfTests(c: CryptoProvider): void {
   const p384Sig = c.curves.secp384r1.sign(c.hash('SHA-384').digest(sample), hexToBytes(KAT_KEYS.p384), { prehash: false, format: 'der' });
   expect('ECDSA P-384 sign', p384Sig, '306502310094edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c81a648152e44acf96e36dd1e80fabe4602306610b514ea0e87315e01bf24d9fcec70ecf18bf5e69dbad9a727ea302393848fb4f04c6cd0423fdc7169525094629eab');
   expect('ECDSA P-384 verify', c.signatures.verify('ecdsa_secp384r1_sha384', c.signatures.publicKeyOf(keys.p384), sample, p384Sig), true);
-
-  // Brainpool ECDSA (RFC 8734): RFC 6979 signatures of "sample" under RFC 7027's dA, each checked
-  // with node:crypto (OpenSSL) when recorded; no published vector covers these curves.
-  for (const [scheme, key, hashName, expected] of [
-    ['ecdsa_brainpoolP256r1tls13_sha256', keys.bp256, 'SHA-256', BRAINPOOL_ECDSA_SAMPLE.bp256],
-    ['ecdsa_brainpoolP384r1tls13_sha384', keys.bp384, 'SHA-384', BRAINPOOL_ECDSA_SAMPLE.bp384],
-    ['ecdsa_brainpoolP512r1tls13_sha512', keys.bp512, 'SHA-512', BRAINPOOL_ECDSA_SAMPLE.bp512],
-  ] as const) {
-    if (key.kind !== 'ec') continue;
-    const signature = c.curves[key.curve].sign(c.hash(hashName).digest(sample), key.secret, { prehash: false, format: 'der' });
-    expect(`ECDSA ${key.curve} sign`, signature, expected);
-    expect(`ECDSA ${key.curve} verify`, c.signatures.verify(scheme, c.signatures.publicKeyOf(key), sample, signature), true);
-  }
 
   const edPublic = c.signatures.publicKeyOf(keys.ed25519);
   expect('Ed25519 public key', edPublic.kind === 'ed25519' ? edPublic.publicKey : new Uint8Array(0), 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
@@ -168,51 +157,8 @@ export function runSelfTests(c: CryptoProvider): void {
   expect('RSA-PSS verify', c.signatures.verify('rsa_pss_rsae_sha256', rsaPublic, abc, pss), true);
   expect('RSA-PSS reject', c.signatures.verify('rsa_pss_rsae_sha256', rsaPublic, sample, pss), false);
 
-  const kem = mlKem768KeyGen(hexToBytes('7c9935a0b07694aa0c6d10e4db6b1add2fd81a25ccb148032dcd739936737f2d8626ed79d451140800e03b59b956f8210e556067407d13dc90fa9e8b872bfb8f'));
-  expect('ML-KEM-768 keygen', c.hash('SHA-256').digest(kem.encapsulationKey), '86adbca81f4fee893e2fb58fb98aa2fe188f501fed268d7f4056f8c05c4e53c4');
-  const encapsulated = mlKem768Encapsulate(kem.encapsulationKey, new Uint8Array(32).fill(0x42));
-  expect('ML-KEM-768 encapsulate', c.hash('SHA-256').digest(encapsulated.ciphertext), 'dd59785eefa884f6a9e677c0018df5eb69819b0dbc7a73ce27284a962bc5042c');
-  expect('ML-KEM-768 shared secret', encapsulated.sharedSecret, 'f41365d1f383cd6ec5df0dd6200ebc63b36998384e07722a5814676364fd2ca6');
-  expect('ML-KEM-768 decapsulate', mlKem768Decapsulate(encapsulated.ciphertext, kem.decapsulationKey), 'f41365d1f383cd6ec5df0dd6200ebc63b36998384e07722a5814676364fd2ca6');
-
-  // ML-KEM-1024 on the same seed and message; the values agree with kyber-py (an independent
-  // FIPS 203 implementation), which also reproduces the ML-KEM-768 values above.
-  const kem1024 = mlKem1024KeyGen(hexToBytes('7c9935a0b07694aa0c6d10e4db6b1add2fd81a25ccb148032dcd739936737f2d8626ed79d451140800e03b59b956f8210e556067407d13dc90fa9e8b872bfb8f'));
-  expect('ML-KEM-1024 keygen', c.hash('SHA-256').digest(kem1024.encapsulationKey), '61b95ec8c32ae85ad7a17ae5b9c2dfb083e05f767da3ba9a0a8092ea6b4cbf7a');
-  const encapsulated1024 = mlKem1024Encapsulate(kem1024.encapsulationKey, new Uint8Array(32).fill(0x42));
-  expect('ML-KEM-1024 encapsulate', c.hash('SHA-256').digest(encapsulated1024.ciphertext), 'f1f9d38c762aae200a8f1c38c779b85e0009de37c09e8086a012f6e8c662f306');
-  expect('ML-KEM-1024 shared secret', encapsulated1024.sharedSecret, '3dfe144d032de305e6db80e63303da19db277aabe62cff364eb082eaaaaa99a8');
-  expect('ML-KEM-1024 decapsulate', mlKem1024Decapsulate(encapsulated1024.ciphertext, kem1024.decapsulationKey), '3dfe144d032de305e6db80e63303da19db277aabe62cff364eb082eaaaaa99a8');
+  mlKemSelfTest(MLKEM768);
 }
-
-/** RFC 7027 A.1-A.3: curve, dA, QB (uncompressed), x-coordinate of Z. */
-const BRAINPOOL_ECDH_KATS: readonly (readonly ['brainpoolP256r1' | 'brainpoolP384r1' | 'brainpoolP512r1', string, string, string])[] = [
-  [
-    'brainpoolP256r1',
-    KAT_KEYS.bp256,
-    '048d2d688c6cf93e1160ad04cc4429117dc2c41825e1e9fca0addd34e6f1b39f7b990c57520812be512641e47034832106bc7d3e8dd0e4c7f1136d7006547cec6a',
-    '89afc39d41d3b327814b80940b042590f96556ec91e6ae7939bce31f3a18bf2b',
-  ],
-  [
-    'brainpoolP384r1',
-    KAT_KEYS.bp384,
-    '044d44326f269a597a5b58bba565da5556ed7fd9a8a9eb76c25f46db69d19dc8ce6ad18e404b15738b2086df37e71d1eb462d692136de56cbe93bf5fa3188ef58bc8a3a0ec6c1e151a21038a42e9185329b5b275903d192f8d4e1f32fe9cc78c48',
-    '0bd9d3a7ea0b3d519d09d8e48d0785fb744a6b355e6304bc51c229fbbce239bbadf6403715c35d4fb2a5444f575d4f42',
-  ],
-  [
-    'brainpoolP512r1',
-    KAT_KEYS.bp512,
-    '049d45f66de5d67e2e6db6e93a59ce0bb48106097ff78a081de781cdb31fce8ccbaaea8dd4320c4119f1e9cd437a2eab3731fa9668ab268d871deda55a5473199f2fdc313095bcdd5fb3a91636f07a959c8e86b5636a1e930e8396049cb481961d365cc11453a06c719835475b12cb52fc3c383bce35e27ef194512b71876285fa',
-    'a7927098655f1f9976fa50a9d566865dc530331846381c87256baf3226244b76d36403c024d7bbf0aa0803eaff405d3d24f11a9b5c0bef679fe1454b21c4cd1f',
-  ],
-];
-
-/** RFC 6979 ECDSA of "sample" under RFC 7027's dA, DER (each verified with node:crypto when recorded). */
-const BRAINPOOL_ECDSA_SAMPLE = {
-  bp256: '30450221008a6b3a1a10a8ce1459cdeed0cb1884597642e6bc47b9c552ea6114a0d03c40dd0220466c80b901174c93369e5736a6993c081087040f5c7039f314e02a2853d6f87f',
-  bp384: '306402302a0b927997ff034d1d5081be0f3f8c6eecac3dc9bb194774e69d5363cd924741e1802c3c0caea91ec144c869c993cfd6023022bc8dbdc26500cc666a7128a19aae17e79ec1853d8703dc0b6e703052e39cd4f3f3819bfef8094335ede131acfe3071',
-  bp512: '30818402405a62cd28cd5aa4cd20a8aa2973e593006eca66d956354ab09ab1da0efbb72e0035586a4174a17fb01b50003ebc64b6719f7695e14777dbc630c8b72f67fe15320240053592332edf4b61dfc47a8e4fa936895c3c370baf360cf1997c263a8dc189ca231e2d2b40e211396d8848f5a830cf87fbe068563f354b568ca7417ec89975b4',
-};
 
 /** SHA-256 of the RSA PKCS#1 v1.5 SHA-256 signature of "abc" under the KAT key (PKCS#1 v1.5 is deterministic; the signature was checked byte for byte against node:crypto). */
 const RSA_PKCS1_SHA256_ABC_DIGEST = 'f647dfa7566624591b0f0873ecb859327e1e5bc89194b6730e4d0b35858eb5d7';
@@ -222,9 +168,12 @@ const RSA_PKCS1_SHA256_ABC_DIGEST = 'f647dfa7566624591b0f0873ecb859327e1e5bc8919
  * sides, each signature scheme's sign and verify, each AEAD's seal and open, and the hashes.
  * After this, every base-point table is built and every code path has run, so the first
  * handshake costs what the hundredth does and touches nothing the manifest does not list.
+ * The opt-in groups and schemes are left out: running them would build the curves and run the
+ * self-tests their first use is for, in every engine (they cost the first handshake that uses
+ * them instead, see README).
  */
 export function warmUp(c: CryptoProvider): void {
-  for (const group of NAMED_GROUPS) {
+  for (const group of NAMED_GROUPS.filter((g) => !OPT_IN_GROUPS.includes(g))) {
     const share = c.kx.generate(group);
     const answer = c.kx.respond(group, share.publicShare);
     expect(`${group} warm-up`, constantTimeEqual(share.complete(answer.publicShare), answer.sharedSecret), true);
@@ -234,12 +183,9 @@ export function warmUp(c: CryptoProvider): void {
   const ecdsaKeys: Readonly<Partial<Record<SignatureScheme, PrivateKey>>> = {
     ecdsa_secp256r1_sha256: keys.p256,
     ecdsa_secp384r1_sha384: keys.p384,
-    ecdsa_brainpoolP256r1tls13_sha256: keys.bp256,
-    ecdsa_brainpoolP384r1tls13_sha384: keys.bp384,
-    ecdsa_brainpoolP512r1tls13_sha512: keys.bp512,
   };
   const keyFor = (scheme: SignatureScheme): PrivateKey => ecdsaKeys[scheme] ?? (scheme === 'ed25519' ? keys.ed25519 : keys.rsa);
-  for (const scheme of SIGNATURE_SCHEMES) {
+  for (const scheme of SIGNATURE_SCHEMES.filter((s) => !OPT_IN_SIGNATURE_SCHEMES.includes(s))) {
     const key = keyFor(scheme);
     const signature = c.signatures.sign(scheme, key, message);
     expect(`${scheme} warm-up`, c.signatures.verify(scheme, c.signatures.publicKeyOf(key), message, signature), true);

@@ -56,6 +56,12 @@ export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = Object.freeze([
   'ecdsa_brainpoolP512r1tls13_sha512',
 ]);
 
+/**
+ * The schemes no default configuration uses (the brainpool ones): `init()` neither self-tests
+ * nor warms them up; their curve is built and self-tested on an engine's first use of it.
+ */
+export const OPT_IN_SIGNATURE_SCHEMES: readonly SignatureScheme[] = Object.freeze(SIGNATURE_SCHEMES.filter((scheme) => scheme.startsWith('ecdsa_brainpool')));
+
 /** A public key as it appears in a SubjectPublicKeyInfo. */
 export type PublicKey =
   | { readonly kind: 'ec'; readonly curve: WeierstrassCurveName; readonly point: Uint8Array }

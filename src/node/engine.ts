@@ -1,7 +1,7 @@
 /**
  * The engine sandtls/node uses when the caller brings none.
  *
- * `init()` is expensive (0.6-1.4 s of CPU: curve tables, self-tests, warm-up), so the adapter
+ * `init()` is expensive (a few hundred milliseconds: curve tables, self-tests, warm-up), so the adapter
  * makes one, lazily, on `defaultPlatform()`, the first time a connection or server needs it, and
  * shares it. This is the one piece of module-level mutable state in sandtls/node, and it lives
  * here on purpose: the adapter layer owns sockets, timers and process-wide defaults; the core
