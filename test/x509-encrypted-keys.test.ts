@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aesCbcDecrypt, MAX_PBE_ITERATIONS, pbkdf2 } from '../src/crypto/pbe.js';
 import { encodeInteger, encodeNull, encodeOctetString, encodeOid, encodeSequence } from '../src/x509/der.js';
 import { decryptPrivateKeyInfo, parsePkcs12, parsePrivateKey, PrivateKeyError } from '../src/x509/index.js';
-import { utf8Bytes } from '../src/x509/pbes2.js';
+import { utf8Bytes } from '../src/crypto/bytes.js';
 import { opensslTool } from './helpers/system-tools.js';
 
 function keyError(run: () => unknown): PrivateKeyError {

@@ -26,6 +26,7 @@
  * Platform. Invalid requests throw `CertificateWriteError` before anything is signed.
  * @module
  */
+import { utf8Bytes } from '../crypto/bytes.js';
 import type { CurveSet, WeierstrassCurveName } from '../crypto/curves.js';
 import { hash } from '../crypto/hash.js';
 import type { RandomSource } from '../crypto/random.js';
@@ -190,7 +191,7 @@ export function encodeName(fields: NameFields): Uint8Array {
       throw new CertificateWriteError(`${label} must be 1 to ${_MAX_NAME_ATTRIBUTE} characters, not ${value.length}`);
     }
     // AttributeTypeAndValue ::= SEQUENCE { type, value }, alone in its RelativeDistinguishedName SET.
-    rdns.push(encodeSetOf([encodeSequence(encodeOid(oid), encodeTlv(Tag.UTF8_STRING, _utf8(value)))]));
+    rdns.push(encodeSetOf([encodeSequence(encodeOid(oid), encodeTlv(Tag.UTF8_STRING, utf8Bytes(value)))]));
   };
   attribute(_OID.organizationName, 'organization', fields.organization);
   attribute(_OID.organizationalUnitName, 'organizational unit', fields.organizationalUnit);
@@ -399,20 +400,6 @@ function _subjectPublicKeyBits(key: SpkiPublicKey): Uint8Array {
       // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
       return encodeSequence(encodeInteger(key.n), encodeInteger(key.e));
   }
-}
-
-/** UTF-8 (RFC 3629) of a string; lone surrogates become U+FFFD, as in TextEncoder. */
-function _utf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const char of text) {
-    let c = char.codePointAt(0)!;
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
-  }
-  return Uint8Array.from(out);
 }
 
 function _sameBytes(a: Uint8Array, b: Uint8Array): boolean {
