@@ -10,7 +10,7 @@
  * Needs the openssl and curl command-line tools. Every process started here is killed in
  * `afterEach`; every wait has a deadline.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditCommand, INSTALLED_WRITE_REFUSAL, renderTable, type Manifest } from '../src/cli/audit.js';
 import { parseCertificate } from '../src/index.js';
 import { CIPHER_SUITE_CODES, GROUP_CODES, killOpensslProcesses, startSClient, startSServer, tracedServerHello, type OpensslRun } from './helpers/openssl.js';
-import { withTimeout } from './helpers/pump.js';
+import { killAll, startProcess, whilePeerRuns as peerRuns, type ProcessRun } from './helpers/processes.js';
 import { allOf, commandRuns, opensslTool, requireTool } from './helpers/system-tools.js';
 
 /** System tools npm cannot install: their suites skip locally without them, and fail under CI=true. */
@@ -41,32 +41,13 @@ const WAIT_MS = 45_000;
 // Running commands
 // ---------------------------------------------------------------------------------------------
 
-interface Run {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<RegExpExecArray>;
-  write(text: string): void;
-  endStdin(): void;
-  exited(): Promise<number>;
-}
+type Run = ProcessRun;
 
 const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
 afterEach(async () => {
-  const children = [...running];
-  running.clear();
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('close', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
+  await killAll(running);
   await killOpensslProcesses();
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -80,48 +61,13 @@ function tempDir(): string {
 /** Starts `command args`; by default `sandtls args` from the sources through tsx. */
 function start(args: readonly string[], command: readonly string[] = [TSX, MAIN], env: NodeJS.ProcessEnv = {}): Run {
   const [file, ...prefix] = command;
-  const child = spawn(file!, [...prefix, ...args], {
+  return startProcess(file!, [...prefix, ...args], {
     cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, SANDTLS_DEBUG: '', SSLKEYLOGFILE: '', ...env },
+    label: [...command.slice(1), ...args].join(' '),
+    waitMs: WAIT_MS,
+    running,
   });
-  running.add(child);
-  const text = { stdout: '', stderr: '' };
-  let status: number | undefined;
-  const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => ((text.stdout += chunk), notify()));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((text.stderr += chunk), notify()));
-  child.stdin!.on('error', () => {});
-  const exit = new Promise<number>((resolve) =>
-    child.on('close', (code, signal) => {
-      status = code ?? (signal ? 128 : 1);
-      notify();
-      resolve(status);
-    }),
-  );
-  const describe = () => `${[...command.slice(1), ...args].join(' ')} (exit ${status ?? 'pending'})\n--- stdout ---\n${text.stdout.slice(-3000)}\n--- stderr ---\n${text.stderr.slice(-3000)}`;
-  return {
-    child,
-    stdout: () => text.stdout,
-    stderr: () => text.stderr,
-    waitFor(stream, pattern, what) {
-      let listener!: () => void;
-      const found = new Promise<RegExpExecArray>((resolve, reject) => {
-        listener = () => {
-          const match = pattern.exec(text[stream]);
-          if (match) resolve(match);
-          else if (status !== undefined) reject(new Error(`${describe()}\nexited before printing ${what}`));
-        };
-        listeners.add(listener);
-        listener();
-      });
-      return withTimeout(found, WAIT_MS, `${what} from ${describe()}`).finally(() => listeners.delete(listener));
-    },
-    write: (chunk) => void child.stdin!.write(chunk),
-    endStdin: () => void child.stdin!.end(),
-    exited: () => withTimeout(exit, WAIT_MS, `exit of ${describe()}`),
-  };
 }
 
 /** Runs `sandtls args` to completion with stdin closed. */
@@ -133,14 +79,7 @@ async function sandtls(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 }
 
 /** `wait`, failing at once (with openssl's output) if the openssl peer exits first. */
-function whilePeerRuns<T>(wait: Promise<T>, peer: OpensslRun): Promise<T> {
-  const peerExit = peer.exited(WAIT_MS).then((code) => {
-    throw new Error(`openssl ${peer.command} exited (${code}) first\n--- stdout ---\n${peer.stdout()}\n--- stderr ---\n${peer.stderr()}`);
-  });
-  wait.catch(() => {});
-  peerExit.catch(() => {});
-  return Promise.race([wait, peerExit]);
-}
+const whilePeerRuns = <T>(wait: Promise<T>, peer: OpensslRun): Promise<T> => peerRuns(wait, peer, WAIT_MS);
 
 /** `sandtls server ... -accept 0`: resolves with the port once it listens. */
 async function listening(server: Run): Promise<number> {

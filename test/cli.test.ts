@@ -8,7 +8,7 @@
  *
  * Every process started here is killed in `afterEach`; every wait has a deadline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import {
   tracedServerHello,
   type OpensslRun,
 } from './helpers/openssl.js';
-import { withTimeout } from './helpers/pump.js';
+import { killAll, startProcess, whilePeerRuns as peerRuns, type ProcessRun } from './helpers/processes.js';
 import { opensslTool } from './helpers/system-tools.js';
 
 /** The openssl CLI, a system tool: its suite skips locally without it, and fails under CI=true. */
@@ -43,78 +43,20 @@ const WAIT_MS = 30_000;
 // Running the command
 // ---------------------------------------------------------------------------------------------
 
-interface CliRun {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first match of `pattern` in the stream; rejects on exit or at the deadline. */
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<RegExpExecArray>;
-  write(text: string): void;
-  endStdin(): void;
-  /** The exit status once the process exited (a signal is a failure). */
-  exited(): Promise<number>;
-}
+type CliRun = ProcessRun;
 
 const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
 afterEach(async () => {
-  const children = [...running];
-  running.clear();
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('close', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
+  await killAll(running);
   await killOpensslProcesses();
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts `command args` (default: the built `sandtls`, run as an executable through its shebang). */
 function run(args: readonly string[], command = CLI): CliRun {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SANDTLS_DEBUG: '' } });
-  running.add(child);
-  const text = { stdout: '', stderr: '' };
-  let status: number | undefined;
-  const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => ((text.stdout += chunk), notify()));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((text.stderr += chunk), notify()));
-  child.stdin!.on('error', () => {});
-  const exit = new Promise<number>((resolve) =>
-    child.on('close', (code, signal) => {
-      status = code ?? (signal ? 128 : 1);
-      notify();
-      resolve(status);
-    }),
-  );
-  const describe = () => `sandtls ${args.join(' ')} (exit ${status ?? 'pending'})\n--- stdout ---\n${text.stdout.slice(-3000)}\n--- stderr ---\n${text.stderr.slice(-3000)}`;
-  return {
-    child,
-    stdout: () => text.stdout,
-    stderr: () => text.stderr,
-    waitFor(stream, pattern, what) {
-      let listener!: () => void;
-      const found = new Promise<RegExpExecArray>((resolve, reject) => {
-        listener = () => {
-          const match = pattern.exec(text[stream]);
-          if (match) resolve(match);
-          else if (status !== undefined) reject(new Error(`${describe()}\nexited before printing ${what}`));
-        };
-        listeners.add(listener);
-        listener();
-      });
-      return withTimeout(found, WAIT_MS, `${what} from ${describe()}`).finally(() => listeners.delete(listener));
-    },
-    write: (chunk) => void child.stdin!.write(chunk),
-    endStdin: () => void child.stdin!.end(),
-    exited: () => withTimeout(exit, WAIT_MS, `exit of ${describe()}`),
-  };
+  return startProcess(command, args, { cwd: ROOT, env: { ...process.env, SANDTLS_DEBUG: '' }, label: `sandtls ${args.join(' ')}`, waitMs: WAIT_MS, running });
 }
 
 /** Runs to completion with stdin closed. */
@@ -135,14 +77,7 @@ async function closedPort(): Promise<number> {
 }
 
 /** `wait`, failing at once (with openssl's output) if the openssl peer exits first. */
-function whilePeerRuns<T>(wait: Promise<T>, peer: OpensslRun): Promise<T> {
-  const peerExit = peer.exited(WAIT_MS).then((code) => {
-    throw new Error(`openssl ${peer.command} exited (${code}) first\n--- stdout ---\n${peer.stdout()}\n--- stderr ---\n${peer.stderr()}`);
-  });
-  wait.catch(() => {});
-  peerExit.catch(() => {});
-  return Promise.race([wait, peerExit]);
-}
+const whilePeerRuns = <T>(wait: Promise<T>, peer: OpensslRun): Promise<T> => peerRuns(wait, peer, WAIT_MS);
 
 /** A one-line error: one line, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp): void {

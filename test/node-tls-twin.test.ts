@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform, init, type Engine } from '../src/index.js';
 import * as sandtls from '../src/node/index.js';
 import { NODE_TLS_OPTIONS } from '../src/node/node-options.js';
-import { cnName, ed25519Pkcs8, ed25519Seed, issueCertificate, utcTime } from './helpers/cert-builder.js';
+import { ed25519KeyPem, issueCertificate, smallPki } from './helpers/cert-builder.js';
 import { closeNetResources, track, withTimeout } from './helpers/pump.js';
 import { opensslTool } from './helpers/system-tools.js';
 
@@ -82,35 +82,11 @@ function keep<T extends { destroy(): unknown }>(socket: T): T {
 // A small PKI (Ed25519): Root -> Inter -> leaf for localhost, and the broken variants
 // ---------------------------------------------------------------------------------------------
 
-const pem = (label: string, der: Uint8Array): string =>
-  `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
-const certPem = (der: Uint8Array): string => pem('CERTIFICATE', der);
-const keyPem = (seed: number): string => pem('PRIVATE KEY', ed25519Pkcs8(ed25519Seed(seed)));
-const VALID = { notBefore: utcTime('240101000000Z'), notAfter: utcTime('440101000000Z') };
-
-const ROOT = certPem(issueCertificate(signer, { role: 'root', key: 1, signer: 1, subject: cnName('Twin Root'), ...VALID }));
-const OTHER_ROOT = certPem(issueCertificate(signer, { role: 'root', key: 9, signer: 9, subject: cnName('Twin Other Root'), ...VALID }));
-const INTER = certPem(
-  issueCertificate(signer, { role: 'intermediate', key: 2, signer: 1, subject: cnName('Twin Inter'), issuer: cnName('Twin Root'), ...VALID }),
-);
-const LEAF_KEY = keyPem(3);
+const PKI = smallPki(signer, 'Twin');
+const { root: ROOT, otherRoot: OTHER_ROOT, inter: INTER, leafKey: LEAF_KEY } = PKI;
+const leaf = PKI.leaf;
+const keyPem = ed25519KeyPem;
 const OTHER_KEY = keyPem(7);
-
-function leaf(o: { notAfter?: string; selfSigned?: boolean } = {}): string {
-  return certPem(
-    issueCertificate(signer, {
-      role: 'leaf',
-      key: 3,
-      signer: o.selfSigned ? 3 : 2,
-      subject: cnName('localhost'),
-      issuer: cnName(o.selfSigned ? 'localhost' : 'Twin Inter'),
-      notBefore: utcTime('240101000000Z'),
-      notAfter: utcTime(o.notAfter ?? '440101000000Z'),
-      dns: ['localhost'],
-      ...(o.selfSigned ? { set: { aki: null } } : {}),
-    }),
-  );
-}
 
 const CHAIN = leaf() + INTER;
 const EXPIRED = leaf({ notAfter: '250101000000Z' }) + INTER;

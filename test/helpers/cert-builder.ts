@@ -22,6 +22,7 @@ export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.char
 
 import { concatBytes as concat } from '../../src/crypto/bytes.js';
 import { CertificateError } from '../../src/x509/verify.js';
+import { encodePem } from '../../src/x509/pem.js';
 
 export { concat };
 
@@ -280,4 +281,50 @@ export function certificateFailure(run: () => unknown): CertificateError {
     throw error;
   }
   throw new Error('expected a CertificateError, but verification succeeded');
+}
+
+/** The PEM of an Ed25519 test key (PKCS #8) from its seed number. */
+export const ed25519KeyPem = (seed: number): string => encodePem('PRIVATE KEY', ed25519Pkcs8(ed25519Seed(seed)));
+
+/** A small Ed25519 PKI in PEM: Root (key 1) -> Inter (key 2) -> leaves for localhost (key 3). */
+export interface SmallPki {
+  readonly root: string;
+  /** A root (key 9) that issued nothing here: an unknown CA. */
+  readonly otherRoot: string;
+  readonly inter: string;
+  /** The leaf's private key. */
+  readonly leafKey: string;
+  /** A leaf for localhost issued by Inter (or self-signed); validity 2024-2044 unless given. */
+  leaf(o?: { notBefore?: string; notAfter?: string; dns?: string[]; selfSigned?: boolean }): string;
+}
+
+/**
+ * Builds a {@link SmallPki} whose CA names start with `prefix` (e.g. 'Options' gives
+ * 'Options Root', 'Options Inter').
+ */
+export function smallPki(signer: Ed25519Signer, prefix: string): SmallPki {
+  const certPem = (der: Uint8Array) => encodePem('CERTIFICATE', der);
+  const valid = { notBefore: utcTime('240101000000Z'), notAfter: utcTime('440101000000Z') };
+  const rootName = cnName(`${prefix} Root`);
+  const interName = cnName(`${prefix} Inter`);
+  return {
+    root: certPem(issueCertificate(signer, { role: 'root', key: 1, signer: 1, subject: rootName, ...valid })),
+    otherRoot: certPem(issueCertificate(signer, { role: 'root', key: 9, signer: 9, subject: cnName(`${prefix} Other Root`), ...valid })),
+    inter: certPem(issueCertificate(signer, { role: 'intermediate', key: 2, signer: 1, subject: interName, issuer: rootName, ...valid })),
+    leafKey: ed25519KeyPem(3),
+    leaf: (o = {}) =>
+      certPem(
+        issueCertificate(signer, {
+          role: 'leaf',
+          key: 3,
+          signer: o.selfSigned ? 3 : 2,
+          subject: cnName('localhost'),
+          issuer: o.selfSigned ? cnName('localhost') : interName,
+          notBefore: utcTime(o.notBefore ?? '240101000000Z'),
+          notAfter: utcTime(o.notAfter ?? '440101000000Z'),
+          dns: o.dns ?? ['localhost'],
+          ...(o.selfSigned ? { set: { aki: null } } : {}),
+        }),
+      ),
+  };
 }
