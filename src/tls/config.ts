@@ -13,7 +13,8 @@ import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
 import { toDerList } from '../x509/pem.js';
 import type { Certificate } from '../x509/types.js';
 import { NAMED_GROUP, SIGNATURE_SCHEME } from './enums.js';
-import { TlsConfigError } from './errors.js';
+import { TlsConfigError, type TlsAlertError } from './errors.js';
+import type { MaybePromise } from './pending.js';
 import { DEFAULT_CODEC_LIMITS, type CodecLimits } from './msgs/handshake.js';
 import { CIPHER_SUITES, type CipherSuite, type CipherSuiteName } from './suites.js';
 import {
@@ -43,17 +44,87 @@ import { resolveTrace, type ResolvedTrace, type TraceOption } from './trace.js';
 export type CertificateInput = string | Uint8Array | Certificate | readonly (string | Uint8Array | Certificate)[];
 
 /**
- * A private key held elsewhere (an HSM, a KMS, a test vector): sandtls hands it the exact
- * bytes to sign. `schemes` are the TLS 1.3 schemes it can produce, most preferred first.
+ * A private key held elsewhere (an HSM, a KMS, a non-extractable WebCrypto key, a test vector):
+ * sandtls hands it the exact bytes to sign (the CertificateVerify content of RFC 8446 4.4.3, not
+ * a digest) and takes the signature in its TLS encoding (DER for ECDSA). `schemes` are the TLS
+ * 1.3 schemes it can produce, most preferred first. `sign` may return a Promise: the handshake
+ * then parks until it settles (`conn.pending`, `conn.resume()`; the adapters resume by
+ * themselves). A rejection fails the handshake with internal_error (or the alert its error names
+ * in an `alert` property) and a TlsAlertError whose `cause` is the error. Timeouts are the
+ * signer's: reject when the KMS takes too long (e.g. with an `AbortSignal.timeout()`).
  * @example
  * const signer: TlsSigner = { publicKey, schemes: ['ecdsa_secp256r1_sha256'],
- *   sign: (scheme, message) => kms.sign(message) };
+ *   sign: (scheme, message) => kms.sign({ message, signal: AbortSignal.timeout(2000) }) };
  */
 export interface TlsSigner {
   readonly publicKey: PublicKey;
   readonly schemes: readonly SignatureScheme[];
-  sign(scheme: SignatureScheme, message: Uint8Array): Uint8Array;
+  sign(scheme: SignatureScheme, message: Uint8Array): MaybePromise<Uint8Array>;
 }
+
+/**
+ * What a `verifyPeer` hook is shown: the peer's certificate chain, parsed, and what sandtls's own
+ * verification (RFC 5280 path validation against `trustAnchors`, RFC 9525 names) made of it.
+ */
+export interface PeerVerification {
+  /** This side: `'client'` checks a server's chain, `'server'` a client's. */
+  readonly side: 'client' | 'server';
+  /** The chain as the peer sent it, leaf first. */
+  readonly chain: readonly Certificate[];
+  /** The name the client asked for: a client's `serverName`, the SNI a server received. */
+  readonly serverName: string | undefined;
+  /**
+   * Whether the built-in verification accepted the chain. Without
+   * `dangerouslyDisableCertificateVerification` the hook runs only after it did, so this is true;
+   * with it, the hook alone decides and this says what the built-in verification found (false
+   * also when there are no `trustAnchors` to verify against).
+   */
+  readonly verified: boolean;
+  /** Why the built-in verification refused the chain (undefined when it accepted it or could not run). */
+  readonly verificationError: TlsAlertError | undefined;
+  /** A certificate sent after the handshake (RFC 8446 4.6.2 post-handshake authentication). */
+  readonly postHandshake: boolean;
+}
+
+/**
+ * The application's own check of the peer's certificate chain (pinning, OCSP or CT lookups, a
+ * platform verifier), run once the peer proved it holds the leaf's key (its CertificateVerify
+ * checked), after the built-in verification, or instead of it with
+ * `dangerouslyDisableCertificateVerification`. Return (or resolve) to accept; throw (or reject)
+ * to fail the handshake with bad_certificate, or with the alert the error names in an `alert`
+ * property (`Object.assign(new Error('revoked'), { alert: 'certificate_revoked' })`). Not called
+ * on resumed connections: the PSK proves the peer is the one the session's chain was checked for.
+ */
+export type VerifyPeerHook = (peer: PeerVerification) => MaybePromise<void>;
+
+/**
+ * What a server's `onClientHello` hook sees of a ClientHello, before anything is chosen.
+ */
+export interface ClientHelloInfo {
+  /** The host name of server_name (RFC 6066 3), if any. */
+  readonly serverName: string | undefined;
+  /** The ALPN protocols offered, in the client's order (RFC 7301). */
+  readonly alpn: readonly string[];
+  /** The signature schemes of signature_algorithms that sandtls knows, in the client's order. */
+  readonly signatureSchemes: readonly SignatureScheme[];
+  /** The groups of supported_groups that sandtls knows, in the client's order. */
+  readonly groups: readonly NamedGroup[];
+  /** The cipher suites offered that sandtls knows, in the client's order. */
+  readonly cipherSuites: readonly CipherSuiteName[];
+  /** The whole ClientHello message (handshake header included). */
+  readonly raw: Uint8Array;
+}
+
+/**
+ * Picks the configuration of one server connection from its ClientHello: certificate, ALPN,
+ * tickets, 0-RTT and client-authentication policy (what node:tls's SNICallback and BoringSSL's
+ * certificate callback do, and ACME-on-demand needs). Returns (or resolves to) a ServerConfig,
+ * or undefined to keep the one given to `engine.server()`. The returned config is resolved once
+ * per engine and object (return the same objects; `limits`, `trace` and `keyLog` stay those of
+ * `engine.server()`'s config, and its own `onClientHello` is not called). A rejection fails the
+ * handshake with internal_error, or the alert its error names in an `alert` property.
+ */
+export type ClientHelloHook = (hello: ClientHelloInfo) => MaybePromise<ServerConfig | undefined>;
 
 /** A private key: PEM text, DER, a parsed key, or a {@link TlsSigner}. */
 export type PrivateKeyInput = string | Uint8Array | PrivateKey | TlsSigner;
@@ -207,6 +278,11 @@ export interface ClientConfig extends CommonConfig {
    * prove it holds the key of the certificate it sent. For tests against throwaway servers only.
    */
   readonly dangerouslyDisableCertificateVerification?: true;
+  /**
+   * Checks the server's chain after (or, with `dangerouslyDisableCertificateVerification`,
+   * instead of) the built-in verification; may return a Promise. See {@link VerifyPeerHook}.
+   */
+  readonly verifyPeer?: VerifyPeerHook;
 }
 
 /** `engine.server(config)`. */
@@ -314,6 +390,14 @@ export interface ServerConfig extends CommonConfig {
    * for `requestCert` without `rejectUnauthorized`. `trustAnchors` is then not required.
    */
   readonly dangerouslyDisableCertificateVerification?: true;
+  /**
+   * Checks a client's chain after (or, with `dangerouslyDisableCertificateVerification`, instead
+   * of) the built-in verification, in the handshake and after it; may return a Promise. See
+   * {@link VerifyPeerHook}.
+   */
+  readonly verifyPeer?: VerifyPeerHook;
+  /** Chooses this connection's configuration from its ClientHello; may return a Promise. See {@link ClientHelloHook}. */
+  readonly onClientHello?: ClientHelloHook;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +457,8 @@ interface _ResolvedCommon {
   readonly minRsaBits: number;
   /** RFC 8879 CertificateCompressionAlgorithm code points, preference order (empty: off). */
   readonly certificateCompression: readonly number[];
+  /** The application's check of the peer's chain, if any. */
+  readonly verifyPeer: VerifyPeerHook | undefined;
   /** This config's compressed Certificate messages, made once each. */
   readonly compressedCertificates: CompressedCertificateCache;
 }
@@ -416,6 +502,8 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
   readonly certificateAuthorities: readonly Uint8Array[] | undefined;
   /** RFC 8701 GREASE in NewSessionTicket and CertificateRequest. */
   readonly grease: boolean;
+  /** Chooses the configuration per connection, if set. */
+  readonly onClientHello: ClientHelloHook | undefined;
 }
 
 /** What resolving a server config needs from the engine (ticket keys draw entropy, take locks). */
@@ -488,7 +576,13 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     minRsaBits,
     certificateCompression: [],
     compressedCertificates: new CompressedCertificateCache(),
+    verifyPeer: _hook(config.verifyPeer, `${what}: verifyPeer`),
   };
+}
+
+function _hook<F>(hook: F | undefined, what: string): F | undefined {
+  if (hook !== undefined && typeof hook !== 'function') throw new TlsConfigError(`${what} must be a function`);
+  return hook;
 }
 
 /** Whether an input item is a certificate `parseCertificate()` already produced. */
@@ -681,6 +775,7 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
     earlyData: _serverEarlyData(deps, config),
     certificateAuthorities: _certificateAuthorities(config.certificateAuthorities, trustAnchors),
     grease: _serverGrease(config.grease),
+    onClientHello: _hook(config.onClientHello, 'server: onClientHello'),
     certificateCompression: _certificateCompression(config.certificateCompression, CERTIFICATE_COMPRESSION_ALGORITHMS, 'server'),
     ...(insecure ? { insecure: true } : {}),
   }) as ResolvedServerConfig;

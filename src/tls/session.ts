@@ -13,6 +13,7 @@ import type { RandomSource } from '../crypto/random.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { Reader, TlsDecodeError, Writer, vectorBounds } from './codec.js';
+import type { MaybePromise } from './pending.js';
 import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
 import { cipherSuiteByCode, type CipherSuiteName, CIPHER_SUITES } from './suites.js';
 
@@ -159,10 +160,16 @@ export interface TicketKey {
  * store) so each can open the others' tickets. `now` is the Platform clock in ms.
  */
 export interface TicketKeySource {
-  /** The key to seal new tickets with. */
-  current(now: number): TicketKey;
-  /** The key with this id if tickets sealed with it may still be opened, else undefined. */
-  find(id: Uint8Array, now: number): TicketKey | undefined;
+  /**
+   * The key to seal new tickets with; undefined issues no tickets on this connection (a shared
+   * store that cannot be reached). May return a Promise (see `Connection.pending`).
+   */
+  current(now: number): MaybePromise<TicketKey | undefined>;
+  /**
+   * The key with this id if tickets sealed with it may still be opened, else undefined (the
+   * client then gets a full handshake). May return a Promise.
+   */
+  find(id: Uint8Array, now: number): MaybePromise<TicketKey | undefined>;
 }
 
 /** Options of {@link rotatingTicketKeys}. */
@@ -306,11 +313,22 @@ export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSessi
   }
 }
 
-/** Opens a ticket sealed by `sealTicket`; undefined if no key opens it or it is malformed. */
-export function openTicket(keys: TicketKeySource, ticket: Uint8Array, now: number): ServerSession | undefined {
-  if (ticket.length < 4 + _TICKET_IV + 16) return undefined;
-  const key = keys.find(ticket.subarray(0, 4), now);
-  if (!key) return undefined;
+/**
+ * The id of the key a ticket sealed by `sealTicket` names (its first 4 bytes), or undefined when
+ * it is too short to be one.
+ */
+export function ticketKeyId(ticket: Uint8Array): Uint8Array | undefined {
+  return ticket.length < 4 + _TICKET_IV + 16 ? undefined : ticket.subarray(0, 4);
+}
+
+/**
+ * Opens a ticket sealed by `sealTicket` with `key` (the one its id names); undefined if it does
+ * not open or is malformed. Also what an external store uses to open the sessions it sealed.
+ * @example
+ * const session = openSealedTicket(key, sealTicket(key, iv, session));
+ */
+export function openSealedTicket(key: TicketKey, ticket: Uint8Array): ServerSession | undefined {
+  if (ticketKeyId(ticket) === undefined || !constantTimeEqual(ticket.subarray(0, 4), key.id)) return undefined;
   const aead = aeadKey('AES-256-GCM', key.key);
   let plaintext: Uint8Array;
   try {
@@ -413,11 +431,12 @@ function _text(bytes: Uint8Array): string | undefined {
  * 8446 8.1). An external store shared by a fleet must make `take` atomic.
  */
 export interface SessionStore {
-  put(id: Uint8Array, session: ServerSession): void;
+  /** Keeps `session` under `id`; the NewSessionTicket goes out once this returned (or resolved). */
+  put(id: Uint8Array, session: ServerSession): MaybePromise<void>;
   /** The live session under `id`, left in the store, or undefined; `now` is the Platform clock in ms. */
-  get(id: Uint8Array, now: number): ServerSession | undefined;
+  get(id: Uint8Array, now: number): MaybePromise<ServerSession | undefined>;
   /** The session under `id` (removed from the store), or undefined; `now` is the Platform clock in ms. */
-  take(id: Uint8Array, now: number): ServerSession | undefined;
+  take(id: Uint8Array, now: number): MaybePromise<ServerSession | undefined>;
 }
 
 /**
@@ -427,7 +446,7 @@ export interface SessionStore {
  * return false: refusing early data is always safe.
  */
 export interface ReplayStore {
-  firstUse(id: Uint8Array, now: number, expiresAt: number): boolean;
+  firstUse(id: Uint8Array, now: number, expiresAt: number): MaybePromise<boolean>;
 }
 
 /** Options of {@link memorySessionStore} and {@link memoryReplayStore}. */

@@ -1,0 +1,149 @@
+/**
+ * Extension points that may answer later. A hook (a `TlsSigner`, `verifyPeer`, `onClientHello`,
+ * a `TicketKeySource`, `SessionStore` or `ReplayStore`) returns a value or a Promise of one. The
+ * handshake code is written as a chain of {@link Step}s: a value goes straight on to the next
+ * step, in the same call, exactly as before; a Promise parks the chain, and the connection reports
+ * it in `pending` until the application (or an adapter) calls `resume()` once it has settled. The
+ * next step then runs inside `resume()`, the same code with the same input, so the bytes on the
+ * wire are the same either way (test/hooks.test.ts compares them).
+ *
+ * Nothing here awaits or schedules work: the only callback attached to a hook's Promise records
+ * its outcome. Every step of the handshake runs inside a call of the application's.
+ * @module
+ */
+import { isPlatformFailure } from '../crypto/random.js';
+import { ALERT, type AlertName } from './enums.js';
+import { TlsAlertError, _localAlert, _toLocalAlert } from './errors.js';
+
+/** A value now, or a promise of it: what an extension point may return. */
+export type MaybePromise<T> = T | PromiseLike<T>;
+
+/**
+ * Which extension point a parked handshake waits for: `'sign'` (a `TlsSigner`), `'verify'`
+ * (`verifyPeer`), `'client-hello'` (`onClientHello`), `'ticket-key'` (a `TicketKeySource`),
+ * `'session'` (a `SessionStore`), `'replay'` (a `ReplayStore`).
+ */
+export type HookKind = 'sign' | 'verify' | 'client-hello' | 'ticket-key' | 'session' | 'replay';
+
+/**
+ * A connection waiting for a hook's Promise (`conn.pending`). `settled` resolves (never rejects)
+ * once the hook's Promise has settled either way; then call `conn.resume()`.
+ * @example
+ * while (conn.pending) { await conn.pending.settled; conn.resume(); }
+ */
+export interface PendingOperation {
+  readonly kind: HookKind;
+  readonly settled: Promise<void>;
+}
+
+/** Handshake work that is done, with its value. */
+export interface ReadyStep<T> {
+  readonly ready: true;
+  readonly value: T;
+}
+
+/** Handshake work parked on a hook's Promise: `resume` runs the rest with the hook's value. */
+export interface WaitingStep<T> {
+  readonly ready: false;
+  readonly kind: HookKind;
+  readonly answer: PromiseLike<unknown>;
+  /** Runs the rest of the work with the hook's value (throws a TLS error to fail). */
+  readonly resume: (value: unknown) => Step<T>;
+  /** The rest will never run (the hook rejected, the connection ended): wipe what it holds. */
+  readonly abandon: () => void;
+}
+
+export type Step<T> = ReadyStep<T> | WaitingStep<T>;
+
+const _NOTHING: ReadyStep<undefined> = Object.freeze({ ready: true, value: undefined });
+
+/** A step that is done. */
+export function ready<T>(value: T): ReadyStep<T> {
+  return value === undefined ? (_NOTHING as ReadyStep<T>) : { ready: true, value };
+}
+
+function _isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Calls a hook and continues with its answer: at once when it returns a value, after `resume()`
+ * when it returns a Promise. A hook that throws fails the handshake as its rejection would (see
+ * {@link hookFailure}).
+ */
+export function callHook<H, T>(kind: HookKind, call: () => MaybePromise<H>, next: (value: H) => Step<T>): Step<T> {
+  let answer: MaybePromise<H>;
+  try {
+    answer = call();
+  } catch (error) {
+    throw hookFailure(kind, error);
+  }
+  if (!_isThenable(answer)) return next(answer);
+  return { ready: false, kind, answer, resume: (value) => next(value as H), abandon: _noop };
+}
+
+/** `step`, then `next` with its value. */
+export function andThen<T, U>(step: Step<T>, next: (value: T) => Step<U>): Step<U> {
+  if (step.ready) return next(step.value);
+  return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => andThen(step.resume(value), next), abandon: step.abandon };
+}
+
+/**
+ * Runs `work` and then `cleanup`, once, however it ends: done (at once or after resumes), thrown,
+ * or abandoned while parked. The handshake's try/finally that wipes secrets, across parking.
+ */
+export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T> {
+  let step: Step<T>;
+  try {
+    step = work();
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  if (step.ready) {
+    cleanup();
+    return step;
+  }
+  const parked = step;
+  return {
+    ready: false,
+    kind: parked.kind,
+    answer: parked.answer,
+    resume: (value) => withCleanup(() => parked.resume(value), cleanup),
+    abandon: () => {
+      try {
+        parked.abandon();
+      } finally {
+        cleanup();
+      }
+    },
+  };
+}
+
+/**
+ * The alert a hook's failure ends the connection with: the one its error names (a
+ * `TlsAlertError`, or any error with an `alert` property naming a fatal TLS alert), else
+ * `bad_certificate` for `verifyPeer` and `internal_error` for the others (a refused Platform
+ * capability inside sandtls's own signer says so, as everywhere). The hook's error is the `cause`.
+ */
+export function hookFailure(kind: HookKind, error: unknown): TlsAlertError {
+  if (error instanceof TlsAlertError) return error;
+  const named = typeof error === 'object' && error !== null ? (error as { alert?: unknown }).alert : undefined;
+  const why = `the ${_HOOK_NAMES[kind]} failed${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`;
+  if (typeof named === 'string' && Object.hasOwn(ALERT, named) && named !== 'close_notify' && named !== 'user_canceled') {
+    return _localAlert(named as AlertName, why, error);
+  }
+  if (kind === 'verify') return _localAlert('bad_certificate', why, error);
+  return isPlatformFailure(error) ? _toLocalAlert(error) : _localAlert('internal_error', why, error);
+}
+
+const _HOOK_NAMES: Readonly<Record<HookKind, string>> = {
+  sign: 'TlsSigner',
+  verify: 'verifyPeer hook',
+  'client-hello': 'onClientHello hook',
+  'ticket-key': 'TicketKeySource',
+  session: 'SessionStore',
+  replay: 'ReplayStore',
+};
+
+function _noop(): void {}
