@@ -44,7 +44,9 @@ export {
   MAX_TICKET_LIFETIME,
   memoryReplayStore,
   memorySessionStore,
+  openSealedTicket,
   rotatingTicketKeys,
+  sealTicket,
 } from './session.js';
 export { MAX_OUTSTANDING_CERTIFICATE_REQUESTS } from './post-handshake-auth.js';
 export type { ClientCertificateRequestOptions } from './post-handshake-auth.js';
