@@ -5,7 +5,7 @@ import { defineConfig, type Options } from 'tsup';
  * ('../index.js' from a file directly in src/<dir>/) stay imports of the root bundle, ./index.js
  * beside the output in dist/, instead of pulling the engine into this bundle.
  */
-function importRootBundle(dir: 'cli' | 'node'): NonNullable<Options['esbuildPlugins']>[number] {
+function importRootBundle(dir: 'cli' | 'node' | 'redis'): NonNullable<Options['esbuildPlugins']>[number] {
   const importer = new RegExp(`[\\\\/]src[\\\\/]${dir}[\\\\/][^\\\\/]+$`);
   return {
     name: `sandtls-${dir}-imports-root-bundle`,
@@ -30,13 +30,13 @@ export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
     format: ['esm'],
-    // sandtls/node's declarations are rolled up here, with the root's, so both share one
-    // declaration of Engine, Connection, ... (a second copy would not be assignable: #private).
-    dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts' } },
+    // sandtls/node's and sandtls/redis's declarations are rolled up here, with the root's, so all
+    // share one declaration of Engine, Connection, ... (a second copy would not be assignable: #private).
+    dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', redis: 'src/redis/index.ts' } },
     sourcemap: true,
     esbuildOptions: withSourcesContent,
     // The other configs write into dist/ at the same time: leave their files alone.
-    clean: ['!cli.*', '!node.*'],
+    clean: ['!cli.*', '!node.*', '!redis.*'],
     target: 'es2022',
     platform: 'neutral',
     treeshake: true,
@@ -71,5 +71,20 @@ export default defineConfig([
     platform: 'node',
     treeshake: true,
     esbuildPlugins: [importRootBundle('node')],
+  },
+  {
+    // sandtls/redis (package.json "exports" "./redis"): the Redis-backed ticket keys, session and
+    // replay stores. Node only (node:buffer, timers); it imports the root bundle like sandtls/node,
+    // and nothing from ioredis (the application passes its client; an optional peer dependency).
+    entry: { redis: 'src/redis/index.ts' },
+    format: ['esm'],
+    dts: false, // rolled up with the root's declarations, above
+    sourcemap: true,
+    esbuildOptions: withSourcesContent,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    treeshake: true,
+    esbuildPlugins: [importRootBundle('redis')],
   },
 ]);
