@@ -211,3 +211,8 @@ export function cToolchainTool(alreadyBuilt = false): SystemTool {
     install: 'sudo apt-get install -y build-essential python3',
   });
 }
+
+/** redis-server, started by test/redis.test.ts on a free loopback port (sandtls/redis's stores). */
+export function redisServerTool(): SystemTool {
+  return requireTool('redis-server', { probe: commandRuns('redis-server', ['--version']), install: 'sudo apt-get install -y redis-server' });
+}

@@ -1,0 +1,381 @@
+/**
+ * sandtls/redis against a real redis-server (started here, on a free loopback port, without
+ * persistence): the three stores one by one with a scripted clock (rotation, one writer wins,
+ * set-if-absent, atomic take, nothing secret in clear in Redis), their degradation when Redis is
+ * stopped or stalls (no rejection, the safe answer, within the per-call bound), then a fleet of
+ * sandtls server processes sharing one Redis (test/fixtures/redis-fleet-server.ts).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex, type ServerSession, type TicketKey } from '../src/index.js';
+import { redisReplayStore, redisSessionStore, redisTicketKeys, type RedisClient } from '../src/redis/index.js';
+import { killAll } from './helpers/processes.js';
+import { redisClient, startRedis, type RedisServer } from './helpers/redis.js';
+import { redisServerTool } from './helpers/system-tools.js';
+
+const tool = redisServerTool();
+const running = new Set<ChildProcess>();
+const random = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(n));
+const SEALING_KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const HOUR = 3_600_000;
+/** A Platform clock of the tests: the start of an epoch of every rotation period used here. */
+const T0 = 1_800_000_000_000 - (1_800_000_000_000 % (24 * HOUR));
+
+let prefixes = 0;
+/** A key prefix of its own for each test: no test sees another's keys. */
+const freshPrefix = () => `test${++prefixes}-${process.pid}`;
+
+function session(psk: Uint8Array, issuedAt = T0, lifetime = 7200): ServerSession {
+  return {
+    cipherSuite: 'TLS_AES_128_GCM_SHA256',
+    psk,
+    ticketAgeAdd: 0x01020304,
+    issuedAt,
+    lifetime,
+    serverName: 'localhost',
+    alpn: 'h2',
+    maxEarlyDataSize: 16384,
+    authenticatedAt: issuedAt,
+    clientCertificates: [],
+    clientNotAfter: undefined,
+    clientSignatureScheme: undefined,
+  };
+}
+
+/** Whether `needle` occurs in `haystack`. */
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).includes(Buffer.from(needle));
+}
+
+/** Awaits `answer` (a value or a Promise), and says which it was. */
+async function settle<T>(answer: T | PromiseLike<T>): Promise<{ value: T; sync: boolean }> {
+  const sync = !(typeof (answer as PromiseLike<T>)?.then === 'function');
+  return { value: await answer, sync };
+}
+
+/** All the values stored under `prefix`. */
+async function storedValues(redis: Redis, prefix: string): Promise<Buffer[]> {
+  const names = await redis.keys(`${prefix}:*`);
+  return (await Promise.all(names.map((name) => redis.getBuffer(name)))).filter((v): v is Buffer => v !== null);
+}
+
+tool.describe('sandtls/redis stores against redis-server', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let other: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis(running);
+    redis = await redisClient(server.port);
+    other = await redisClient(server.port);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    other?.disconnect();
+    await killAll(running);
+  });
+
+  describe('redisTicketKeys', () => {
+    const keysFor = (client: RedisClient, prefix: string, extra: object = {}) =>
+      redisTicketKeys({ redis: client, sealingKey: SEALING_KEY, random, prefix, rotateEvery: 3600, lifetime: 7200, ...extra });
+
+    it('the first current() of an epoch waits for Redis; later ones answer synchronously with the same key', async () => {
+      const keys = keysFor(redis, freshPrefix());
+      const first = await settle(keys.current(T0 + 1000));
+      expect(first.sync).toBe(false);
+      expect(first.value?.key.length).toBe(32);
+      const again = await settle(keys.current(T0 + 2000));
+      expect(again.sync).toBe(true);
+      expect(again.value).toBe(first.value);
+      const found = await settle(keys.find(first.value!.id, T0 + 3000));
+      expect(found).toEqual({ value: first.value, sync: true });
+    });
+
+    it('one writer wins the rotation: instances racing for an epoch all get the key in Redis, which is sealed', async () => {
+      const prefix = freshPrefix();
+      const fleet = [keysFor(redis, prefix), keysFor(other, prefix), keysFor(redis, prefix), keysFor(other, prefix)];
+      const keys = (await Promise.all(fleet.map((k) => k.current(T0 + 5000)))) as TicketKey[];
+      for (const key of keys) {
+        expect(bytesToHex(key.id)).toBe(bytesToHex(keys[0]!.id));
+        expect(bytesToHex(key.key)).toBe(bytesToHex(keys[0]!.key));
+      }
+      // The id names the epoch: big-endian T / rotateEvery.
+      expect(new DataView(keys[0]!.id.buffer, keys[0]!.id.byteOffset).getUint32(0)).toBe(T0 / HOUR);
+      const stored = await storedValues(redis, prefix);
+      expect(stored).toHaveLength(1);
+      expect(contains(stored[0]!, keys[0]!.key)).toBe(false);
+      expect(stored[0]!.length).toBe(1 + 12 + 32 + 16);
+      const ttl = await redis.pttl((await redis.keys(`${prefix}:*`))[0]!);
+      // Expires when the last ticket it sealed does: the end of the epoch plus the lifetime.
+      expect(ttl).toBeGreaterThan(3 * HOUR - 5000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(3 * HOUR - 5000);
+    });
+
+    it('rotation with a scripted clock: both instances move to the same next key and open the previous one until it retires', async () => {
+      const prefix = freshPrefix();
+      const a = keysFor(redis, prefix);
+      const b = keysFor(other, prefix);
+      const first = (await a.current(T0 + 10)) as TicketKey;
+      expect((await b.current(T0 + 20)) as TicketKey).toMatchObject({ key: first.key });
+      // An hour later A rotates; B, a little later, takes A's key for the new epoch.
+      const second = (await a.current(T0 + HOUR + 10)) as TicketKey;
+      expect(bytesToHex(second.key)).not.toBe(bytesToHex(first.key));
+      const secondOnB = (await b.current(T0 + HOUR + 500)) as TicketKey;
+      expect(bytesToHex(secondOnB.key)).toBe(bytesToHex(second.key));
+      // Tickets sealed with the first key open on both for the lifetime after its epoch ended...
+      expect(bytesToHex(((await b.find(first.id, T0 + 3 * HOUR - 1)) as TicketKey).key)).toBe(bytesToHex(first.key));
+      // ...and then on neither: the cached copy is wiped.
+      expect(await a.find(first.id, T0 + 3 * HOUR)).toBeUndefined();
+      expect(await b.find(first.id, T0 + 3 * HOUR)).toBeUndefined();
+      expect(first.key.every((byte) => byte === 0)).toBe(true);
+    });
+
+    it('find() reads a key another instance made from Redis; ids of epochs that cannot hold a live key cost no Redis call', async () => {
+      const prefix = freshPrefix();
+      const a = keysFor(redis, prefix);
+      const key = (await a.current(T0 + 10)) as TicketKey;
+      const calls: string[] = [];
+      const counting = new Proxy(other, {
+        get: (target, name, receiver) => {
+          const value = Reflect.get(target, name, receiver);
+          return typeof value === 'function' ? (...args: unknown[]) => (calls.push(String(name)), value.apply(target, args)) : value;
+        },
+      });
+      const b = keysFor(counting, prefix);
+      const found = await settle(b.find(key.id, T0 + 20));
+      expect(found.sync).toBe(false);
+      expect(bytesToHex(found.value!.key)).toBe(bytesToHex(key.key));
+      expect(calls).toEqual(['getBuffer']);
+      // Cached from now on.
+      expect((await settle(b.find(key.id, T0 + 30))).sync).toBe(true);
+      const epochId = (epoch: number) => Uint8Array.of(epoch >>> 24, (epoch >>> 16) & 0xff, (epoch >>> 8) & 0xff, epoch & 0xff);
+      const now = T0 + 30;
+      expect(b.find(epochId(T0 / HOUR + 2), now)).toBeUndefined(); // from the future
+      expect(b.find(epochId(T0 / HOUR - 3), now)).toBeUndefined(); // retired
+      expect(b.find(Uint8Array.of(1, 2, 3), now)).toBeUndefined(); // not an id
+      expect(calls).toEqual(['getBuffer']);
+      // An epoch in range that has no key: one GET, undefined.
+      expect(await b.find(epochId(T0 / HOUR - 1), now)).toBeUndefined();
+      expect(calls).toEqual(['getBuffer', 'getBuffer']);
+    });
+
+    it('fetches the next key ahead near the end of an epoch, so the rotation answers synchronously', async () => {
+      const keys = keysFor(redis, freshPrefix());
+      await keys.current(T0 + 10);
+      expect((await settle(keys.current(T0 + HOUR - 30_000))).sync).toBe(true); // within the last minute: fetches ahead
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const rotated = await settle(keys.current(T0 + HOUR + 1));
+      expect(rotated.sync).toBe(true);
+      expect(new DataView(rotated.value!.id.buffer, rotated.value!.id.byteOffset).getUint32(0)).toBe(T0 / HOUR + 1);
+    });
+
+    it('keys sealed under another sealingKey do not open: no ticket, and onError hears why', async () => {
+      const prefix = freshPrefix();
+      await keysFor(redis, prefix).current(T0 + 10);
+      const errors: string[] = [];
+      const stranger = keysFor(other, prefix, { sealingKey: new Uint8Array(32).fill(9), onError: (error: Error, op: string) => errors.push(`${op}: ${error.message}`) });
+      expect(await stranger.current(T0 + 20)).toBeUndefined();
+      expect(errors).toEqual([expect.stringMatching(/^ticket key open: .*does not open under this sealingKey/)]);
+    });
+
+    it('destroy() wipes the cached keys and answers nothing after', async () => {
+      const keys = keysFor(redis, freshPrefix());
+      const key = (await keys.current(T0 + 10)) as TicketKey;
+      keys.destroy();
+      expect(key.key.every((byte) => byte === 0)).toBe(true);
+      expect(keys.current(T0 + 20)).toBeUndefined();
+      expect(keys.find(key.id, T0 + 20)).toBeUndefined();
+    });
+
+    it('checks its options', () => {
+      expect(() => keysFor(redis, 'x', { sealingKey: new Uint8Array(16) })).toThrow(/sealingKey must be 32 bytes/);
+      expect(() => keysFor(redis, 'x', { rotateEvery: 0 })).toThrow(/rotateEvery must be a whole number of seconds/);
+      expect(() => keysFor(redis, 'x', { lifetime: 604_801 })).toThrow(/lifetime must be/);
+      expect(() => keysFor(redis, 'x', { timeoutMs: 0 })).toThrow(/timeoutMs must be a positive number/);
+      expect(() => keysFor({} as RedisClient, 'x')).toThrow(/redis must be a Redis client/);
+      expect(() => redisTicketKeys({ redis, sealingKey: SEALING_KEY } as never)).toThrow(/random must be a function/);
+    });
+  });
+
+  describe('redisSessionStore', () => {
+    const storeFor = (client: RedisClient, prefix: string, extra: object = {}) => redisSessionStore({ redis: client, sealingKey: SEALING_KEY, random, prefix, ...extra });
+
+    it('put, get (left in place), take (removed): the session round-trips, sealed, with the ticket lifetime as its expiry', async () => {
+      const prefix = freshPrefix();
+      const store = storeFor(redis, prefix);
+      const psk = random(32);
+      const id = random(32);
+      await store.put(id, session(psk.slice()));
+      const stored = await storedValues(redis, prefix);
+      expect(stored).toHaveLength(1);
+      expect(contains(stored[0]!, psk)).toBe(false);
+      expect(contains(stored[0]!, Buffer.from('localhost'))).toBe(false); // the server name too
+      expect(await redis.pttl(`${prefix}:session:${bytesToHex(id)}`)).toBeGreaterThan(7_190_000);
+      const got = await storeFor(other, prefix).get(id, T0 + 1000);
+      expect(got).toEqual(session(psk));
+      expect(await store.get(id, T0 + 2000)).toEqual(session(psk));
+      expect(await store.take(id, T0 + 3000)).toEqual(session(psk));
+      expect(await store.take(id, T0 + 4000)).toBeUndefined();
+      expect(await store.get(id, T0 + 5000)).toBeUndefined();
+    });
+
+    it('take is atomic: of 20 takes racing from two clients, exactly one gets the session', async () => {
+      const prefix = freshPrefix();
+      const stores = [storeFor(redis, prefix), storeFor(other, prefix)];
+      const id = random(32);
+      await stores[0]!.put(id, session(random(32)));
+      const taken = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.take(id, T0 + 1000)));
+      expect(taken.filter((s) => s !== undefined)).toHaveLength(1);
+    });
+
+    it('an expired session is not returned (and its PSK is wiped); an entry moved to another id does not open', async () => {
+      const prefix = freshPrefix();
+      const store = storeFor(redis, prefix);
+      const id = random(32);
+      await store.put(id, session(random(32), T0, 60));
+      expect(await store.get(id, T0 + 60_000)).toBeUndefined();
+      expect(await store.get(id, T0 - 1)).toBeUndefined();
+      expect(await store.get(id, T0 + 59_999)).toBeDefined();
+      const errors: string[] = [];
+      const watched = storeFor(redis, prefix, { onError: (_: unknown, op: string) => errors.push(op) });
+      const moved = random(32);
+      await redis.set(`${prefix}:session:${bytesToHex(moved)}`, (await redis.getBuffer(`${prefix}:session:${bytesToHex(id)}`))!);
+      expect(await watched.take(moved, T0 + 1000)).toBeUndefined();
+      expect(errors).toEqual(['session open']);
+    });
+  });
+
+  describe('redisReplayStore', () => {
+    it('set-if-absent: the first use anywhere is true, every other false, until the entry expires', async () => {
+      const prefix = freshPrefix();
+      const a = redisReplayStore({ redis, prefix });
+      const b = redisReplayStore({ redis: other, prefix });
+      const binder = random(32);
+      const answers = await Promise.all([a, b, a, b, a, b].map((store) => store.firstUse(binder, T0, T0 + 20_000)));
+      expect(answers.filter(Boolean)).toHaveLength(1);
+      expect(await redis.pttl(`${prefix}:replay:${bytesToHex(binder)}`)).toBeGreaterThan(19_000);
+      expect(await a.firstUse(random(32), T0, T0 + 20_000)).toBe(true);
+      const brief = random(32);
+      expect(await a.firstUse(brief, T0, T0 + 50)).toBe(true);
+      expect(await b.firstUse(brief, T0, T0 + 50)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(await b.firstUse(brief, T0 + 120, T0 + 170)).toBe(true);
+    });
+  });
+});
+
+tool.describe('sandtls/redis when Redis is stopped or stalls: the safe answer, within the bound, never a rejection', () => {
+  const TIMEOUT = 100;
+  /** Slack over the bound for a loaded machine (a timer fires late, never early). */
+  const SLACK = 400;
+  let server: RedisServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis(running);
+    redis = await redisClient(server.port);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await killAll(running);
+  });
+
+  /** The five stores' answers with Redis out of reach, each timed. */
+  async function degraded(client: RedisClient, warm: TicketKey, keys: ReturnType<typeof redisTicketKeys>, errors: unknown[]) {
+    const prefix = 'degraded';
+    const sessions = redisSessionStore({ redis: client, sealingKey: SEALING_KEY, random, prefix, timeoutMs: TIMEOUT, onError: (e) => errors.push(e) });
+    const replay = redisReplayStore({ redis: client, prefix, timeoutMs: TIMEOUT, onError: (e) => errors.push(e) });
+    const timed = async <T>(answer: T | PromiseLike<T>) => {
+      const start = performance.now();
+      const value = await answer;
+      return { value, ms: performance.now() - start };
+    };
+    const farEpochId = Uint8Array.of(0, 0, 0, 1);
+    return {
+      current: await settle(keys.current(T0 + 1000)), // the epoch's key, cached: no Redis call
+      currentNext: await timed(keys.current(T0 + HOUR + 1)), // a new epoch: none, so no ticket
+      findCached: await settle(keys.find(warm.id, T0 + 2000)),
+      findUnknown: await timed(keys.find(Uint8Array.of(...warm.id.subarray(0, 3), warm.id[3]! - 1), T0 + 2000)),
+      findFar: keys.find(farEpochId, T0 + 2000),
+      put: await timed(sessions.put(random(32), session(random(32)))),
+      get: await timed(sessions.get(random(32), T0)),
+      take: await timed(sessions.take(random(32), T0)),
+      firstUse: await timed(replay.firstUse(random(32), T0, T0 + 20_000)),
+    };
+  }
+
+  function expectSafe(answers: Awaited<ReturnType<typeof degraded>>, warm: TicketKey, bound: number) {
+    expect(answers.current).toEqual({ value: warm, sync: true });
+    expect(answers.findCached).toEqual({ value: warm, sync: true });
+    expect(answers.findFar).toBeUndefined();
+    expect(answers.currentNext.value).toBeUndefined();
+    expect(answers.findUnknown.value).toBeUndefined();
+    expect(answers.put.value).toBeUndefined();
+    expect(answers.get.value).toBeUndefined();
+    expect(answers.take.value).toBeUndefined();
+    expect(answers.firstUse.value).toBe(false);
+    for (const name of ['currentNext', 'findUnknown', 'put', 'get', 'take', 'firstUse'] as const) {
+      expect(answers[name].ms, name).toBeLessThan(bound);
+    }
+  }
+
+  it('stalled (SIGSTOP): every call gives up at its timeout with the safe answer; onError hears RedisTimeoutError', async () => {
+    const errors: unknown[] = [];
+    const keys = redisTicketKeys({ redis, sealingKey: SEALING_KEY, random, prefix: freshPrefix(), timeoutMs: TIMEOUT, onError: (e) => errors.push(e) });
+    const warm = (await keys.current(T0 + 10)) as TicketKey;
+    server.pause();
+    try {
+      const answers = await degraded(redis, warm, keys, errors);
+      expectSafe(answers, warm, TIMEOUT + SLACK);
+      // Each call waited for its bound (a rotation is one GET that timed out: no key is made blind).
+      expect(answers.firstUse.ms).toBeGreaterThanOrEqual(TIMEOUT - 5);
+      expect(errors.length).toBeGreaterThanOrEqual(6);
+      expect(errors.every((e) => (e as Error).name === 'RedisTimeoutError')).toBe(true);
+    } finally {
+      server.resume();
+    }
+  });
+
+  it('stopped (killed): calls fail at once, no command is queued, and the stores work again once Redis is back', async () => {
+    const errors: unknown[] = [];
+    const prefix = freshPrefix();
+    const keys = redisTicketKeys({ redis, sealingKey: SEALING_KEY, random, prefix, timeoutMs: TIMEOUT, onError: (e) => errors.push(e) });
+    const warm = (await keys.current(T0 + 10)) as TicketKey;
+    const port = server.port;
+    await server.stop();
+    await expect.poll(() => redis.status, { timeout: 5000 }).not.toBe('ready');
+    const answers = await degraded(redis, warm, keys, errors);
+    // Not waiting for the bound: the client says it is down, or refuses (no offline queue).
+    expectSafe(answers, warm, TIMEOUT / 2);
+    expect(errors.some((e) => (e as Error).name === 'RedisTimeoutError')).toBe(false);
+
+    server = await startRedis(running, port);
+    await expect.poll(() => redis.status, { timeout: 5000 }).toBe('ready');
+    // The restarted Redis is empty: the next epoch's key is made anew, and every instance shares it.
+    const next = (await keys.current(T0 + HOUR + 1)) as TicketKey;
+    expect(next.key.length).toBe(32);
+    const fresh = redisTicketKeys({ redis, sealingKey: SEALING_KEY, random, prefix });
+    expect(bytesToHex(((await fresh.find(next.id, T0 + HOUR + 2)) as TicketKey).key)).toBe(bytesToHex(next.key));
+  });
+
+  it('a client with an offline queue (ioredis default) against a stopped Redis is still bounded by timeoutMs', async () => {
+    const queued = await redisClient(server.port, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    try {
+      const errors: unknown[] = [];
+      const keys = redisTicketKeys({ redis: queued, sealingKey: SEALING_KEY, random, prefix: freshPrefix(), timeoutMs: TIMEOUT, onError: (e) => errors.push(e) });
+      const warm = (await keys.current(T0 + 10)) as TicketKey;
+      const port = server.port;
+      await server.stop();
+      await expect.poll(() => queued.status, { timeout: 5000 }).not.toBe('ready');
+      // ioredis's 'reconnecting' (or 'connecting' between tries): the status check refuses, or the bound ends the wait.
+      expectSafe(await degraded(queued, warm, keys, errors), warm, TIMEOUT + SLACK);
+      server = await startRedis(running, port);
+    } finally {
+      queued.disconnect();
+    }
+  });
+});
