@@ -117,7 +117,9 @@ export function init(options: InitOptions): Engine {
     },
     server: (config: ServerConfig) => {
       const ready = _resolveOnce(serverConfigs, config, () => resolveServerConfig(serverDeps, config));
-      return new Connection(engine, ready, (ctx) => startServer(ctx, ready));
+      // A config chosen by onClientHello is resolved (and kept) the same way, once per object.
+      const resolve = (chosen: ServerConfig) => _resolveOnce(serverConfigs, chosen, () => resolveServerConfig(serverDeps, chosen));
+      return new Connection(engine, ready, (ctx) => startServer(ctx, ready, resolve));
     },
   });
   try {

@@ -32,7 +32,7 @@ import {
   type PrivateKey,
   type PublicKey,
   type SignatureScheme,
-  type TicketKeySource,
+  type ImmediateTicketKeySource,
   type TlsSigner,
 } from '../src/index.js';
 import { bigIntToBytes, bitLength, bytesToBigInt, modPow } from '../src/crypto/rsa.js';
@@ -208,7 +208,7 @@ describe('RFC 8448 server known answers', () => {
     const signed: Uint8Array[] = [];
     const secrets = new Map<string, Uint8Array>();
     const ticketKey = { id: Uint8Array.of(1, 2, 3, 4), key: new Uint8Array(32).fill(0x5a) };
-    const ticketKeys: TicketKeySource = { current: () => ticketKey, find: (id) => (hex(id) === hex(ticketKey.id) ? ticketKey : undefined) };
+    const ticketKeys: ImmediateTicketKeySource = { current: () => ticketKey, find: (id) => (hex(id) === hex(ticketKey.id) ? ticketKey : undefined) };
 
     const server = engine.server({
       certificateChain: RFC8448_RSA_CERT_DER,

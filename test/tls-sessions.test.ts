@@ -31,7 +31,7 @@ import {
   type Engine,
   type ServerConfig,
   type TicketKey,
-  type TicketKeySource,
+  type ImmediateTicketKeySource,
   type TlsSession,
 } from '../src/index.js';
 import { inProcessLocks } from '../src/os/locks.js';
@@ -96,12 +96,12 @@ function keyServiceRandom(seed: string): (n: number, purpose: string) => Uint8Ar
 }
 
 /** Ticket keys shared by a fleet: rotated on the clock a server passes in, guarded by their own locks. */
-function fleetKeys(seed = 'fleet', rotateEvery = 3600, lifetime = 7200): TicketKeySource {
+function fleetKeys(seed = 'fleet', rotateEvery = 3600, lifetime = 7200): ImmediateTicketKeySource {
   return rotatingTicketKeys({ random: keyServiceRandom(seed), locks: inProcessLocks(), rotateEvery, lifetime });
 }
 
 /** The simplest external source: one fixed key, as a fleet's configuration file would hold. */
-function fixedKeys(): TicketKeySource {
+function fixedKeys(): ImmediateTicketKeySource {
   const key: TicketKey = { id: Uint8Array.of(0xfe, 0xed, 0xfa, 0xce), key: new Uint8Array(32).fill(0x42) };
   return { current: () => key, find: (id) => (hex(id) === hex(key.id) ? key : undefined) };
 }

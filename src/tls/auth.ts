@@ -12,9 +12,10 @@ import { CertificateParseError, parseCertificate } from '../x509/cert.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { CertificateError, verifyChain } from '../x509/verify.js';
 import { asciiToBytes } from './codec.js';
-import type { ConnectionLimits, TlsSigner } from './config.js';
+import { _isInsecure, type ConnectionLimits, type PeerVerification, type ResolvedClientConfig, type ResolvedServerConfig, type TlsSigner } from './config.js';
 import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
-import { _localAlert, certificateErrorCode } from './errors.js';
+import { TlsAlertError, _localAlert, certificateErrorCode } from './errors.js';
+import { callHook, ready, type Step } from './pending.js';
 import type { Certificate, CertificateVerify } from './messages.js';
 
 const _SERVER_CONTEXT = asciiToBytes('TLS 1.3, server CertificateVerify');
@@ -138,4 +139,78 @@ export function checkCertificateVerify(
   // a "decrypt_error" alert."
   if (!valid) throw _localAlert('decrypt_error', `the ${signer}'s CertificateVerify signature is invalid`);
   return scheme;
+}
+
+/** What the built-in verification made of a peer chain (see `PeerVerification`). */
+export interface BuiltInVerdict {
+  readonly verified: boolean;
+  readonly error: TlsAlertError | undefined;
+}
+
+const _SKIPPED: BuiltInVerdict = Object.freeze({ verified: false, error: undefined });
+const _VERIFIED: BuiltInVerdict = Object.freeze({ verified: true, error: undefined });
+
+/**
+ * The built-in verification of a peer chain. Unless verification is disabled, a refused chain
+ * throws its TlsAlertError (the handshake fails before any hook runs). With
+ * `dangerouslyDisableCertificateVerification` and a `verifyPeer` hook, it runs against the
+ * `trustAnchors` given (if any) only to tell the hook; without a hook, not at all.
+ */
+export function builtInVerification(
+  engine: Engine,
+  config: ResolvedClientConfig | ResolvedServerConfig,
+  chain: readonly X509Certificate[],
+  serverName: string | undefined,
+  now?: number,
+): BuiltInVerdict {
+  const usage = config.side === 'client' ? 'server' : 'client';
+  if (!_isInsecure(config)) {
+    verifyPeerChain(engine, chain, config.trustAnchors!, usage, serverName, config.minRsaBits, now);
+    return _VERIFIED;
+  }
+  if (!config.verifyPeer || !config.trustAnchors || config.trustAnchors.length === 0) return _SKIPPED;
+  try {
+    verifyPeerChain(engine, chain, config.trustAnchors, usage, serverName, config.minRsaBits, now);
+    return _VERIFIED;
+  } catch (error) {
+    if (error instanceof TlsAlertError) return { verified: false, error };
+    throw error;
+  }
+}
+
+/**
+ * The application's `verifyPeer` hook, if it has one, on a chain whose CertificateVerify checked
+ * out; a value or a parked step (see pending.ts).
+ */
+export function runVerifyPeer(
+  config: ResolvedClientConfig | ResolvedServerConfig,
+  chain: readonly X509Certificate[],
+  serverName: string | undefined,
+  verdict: BuiltInVerdict,
+  postHandshake: boolean,
+): Step<void> {
+  const hook = config.verifyPeer;
+  if (!hook) return ready(undefined);
+  const peer: PeerVerification = Object.freeze({
+    side: config.side,
+    chain: Object.freeze([...chain]),
+    serverName,
+    verified: verdict.verified,
+    verificationError: verdict.error,
+    postHandshake,
+  });
+  return callHook('verify', () => hook(peer), () => ready(undefined));
+}
+
+/**
+ * A CertificateVerify signature from the signer (RFC 8446 4.4.3): at once, or after `resume()`
+ * when the signer answers with a Promise. Anything but bytes is internal_error.
+ */
+export function signCertificateVerify(signer: TlsSigner, scheme: SignatureScheme, content: Uint8Array): Step<Uint8Array> {
+  return callHook('sign', () => signer.sign(scheme, content), (signature) => {
+    if (!(signature instanceof Uint8Array) || signature.length === 0) {
+      throw _localAlert('internal_error', `the TlsSigner returned no signature bytes for ${scheme}`);
+    }
+    return ready(signature);
+  });
 }

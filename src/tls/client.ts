@@ -29,7 +29,17 @@ import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { decompressCertificate } from './cert-compression.js';
-import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
+import {
+  builtInVerification,
+  certificateVerifyContent,
+  checkCertificateVerify,
+  chooseSignatureScheme,
+  parsePeerChain,
+  runVerifyPeer,
+  signCertificateVerify,
+  type BuiltInVerdict,
+} from './auth.js';
+import { andThen, onFailure, ready, type HookKind, type Step } from './pending.js';
 import { _isInsecure, type ResolvedClientConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
 import {
@@ -132,6 +142,7 @@ type ClientState =
       readonly hs: _Negotiated;
       readonly request: CertificateRequest | undefined;
       readonly chain: readonly X509Certificate[];
+      readonly verdict: BuiltInVerdict;
     }
   | {
       readonly kind: 'ExpectFinished';
@@ -141,6 +152,8 @@ type ClientState =
       /** The server's CertificateVerify scheme; undefined when resuming (no certificate). */
       readonly scheme: SignatureScheme | undefined;
     }
+  /** Parked on a hook's Promise (`conn.pending`); the step that resumes holds the handshake. */
+  | { readonly kind: 'Waiting'; readonly hook: HookKind }
   | { readonly kind: 'Done' }
   | { readonly kind: 'Failed' };
 
@@ -227,10 +240,21 @@ class _ClientHandshake implements HandshakeMachine {
     }
   }
 
-  handle(message: Decoded<WireHandshakeMessage>): void {
+  handle(message: Decoded<WireHandshakeMessage>): Step<void> {
     const state = this.#state;
     this.#state = { kind: 'Failed' }; // a throw below leaves the machine unusable
-    this.#state = this.#next(state, message);
+    // The state's secrets are wiped if the message fails it, at once or after a parked hook.
+    return this.#enter(onFailure(() => this.#next(state, message), () => _destroyState(state)));
+  }
+
+  /** Moves to the next state, or parks (state `Waiting`) until the hook's answer comes. */
+  #enter(step: Step<ClientState>): Step<void> {
+    if (step.ready) {
+      this.#state = step.value;
+      return ready(undefined);
+    }
+    this.#state = { kind: 'Waiting', hook: step.kind };
+    return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => this.#enter(step.resume(value)), abandon: step.abandon };
   }
 
   destroy(): void {
@@ -238,41 +262,37 @@ class _ClientHandshake implements HandshakeMachine {
     this.#state = { kind: 'Failed' };
   }
 
-  #next(state: ClientState, message: Decoded<WireHandshakeMessage>): ClientState {
-    try {
-      switch (state.kind) {
-        case 'ExpectServerHello':
-          if (message.type === 'hello_retry_request') return this.#helloRetryRequest(state, message);
-          if (message.type === 'server_hello') return this.#serverHello(state, message);
-          break;
-        case 'ExpectEncryptedExtensions':
-          if (message.type === 'encrypted_extensions') return this.#encryptedExtensions(state.hs, message.extensions, message.raw);
-          break;
-        case 'ExpectCertificateOrCertificateRequest':
-          if (message.type === 'certificate_request') return this.#certificateRequest(state.hs, message);
-          if (message.type === 'certificate') return this.#certificate(state.hs, undefined, message);
-          if (message.type === 'compressed_certificate') return this.#certificate(state.hs, undefined, this.#decompress(message));
-          break;
-        case 'ExpectCertificate':
-          if (message.type === 'certificate') return this.#certificate(state.hs, state.request, message);
-          if (message.type === 'compressed_certificate') return this.#certificate(state.hs, state.request, this.#decompress(message));
-          break;
-        case 'ExpectCertificateVerify':
-          if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
-          break;
-        case 'ExpectFinished':
-          if (message.type === 'finished') return this.#finished(state, message);
-          break;
-        case 'Done':
-        case 'Failed':
-          break;
-      }
-      // RFC 8446 6.2: a message that is valid but out of order.
-      throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
-    } catch (error) {
-      _destroyState(state);
-      throw error;
+  #next(state: ClientState, message: Decoded<WireHandshakeMessage>): Step<ClientState> {
+    switch (state.kind) {
+      case 'ExpectServerHello':
+        if (message.type === 'hello_retry_request') return ready(this.#helloRetryRequest(state, message));
+        if (message.type === 'server_hello') return ready(this.#serverHello(state, message));
+        break;
+      case 'ExpectEncryptedExtensions':
+        if (message.type === 'encrypted_extensions') return ready(this.#encryptedExtensions(state.hs, message.extensions, message.raw));
+        break;
+      case 'ExpectCertificateOrCertificateRequest':
+        if (message.type === 'certificate_request') return ready(this.#certificateRequest(state.hs, message));
+        if (message.type === 'certificate') return ready(this.#certificate(state.hs, undefined, message));
+        if (message.type === 'compressed_certificate') return ready(this.#certificate(state.hs, undefined, this.#decompress(message)));
+        break;
+      case 'ExpectCertificate':
+        if (message.type === 'certificate') return ready(this.#certificate(state.hs, state.request, message));
+        if (message.type === 'compressed_certificate') return ready(this.#certificate(state.hs, state.request, this.#decompress(message)));
+        break;
+      case 'ExpectCertificateVerify':
+        if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
+        break;
+      case 'ExpectFinished':
+        if (message.type === 'finished') return this.#finished(state, message);
+        break;
+      case 'Waiting':
+      case 'Done':
+      case 'Failed':
+        break;
     }
+    // RFC 8446 6.2: a message that is valid but out of order.
+    throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -587,16 +607,14 @@ class _ClientHandshake implements HandshakeMachine {
     // abort the handshake with a "decode_error" alert."
     if (message.certificateList.length === 0) throw _localAlert('decode_error', 'the server sent no certificate (RFC 8446 4.4.2.4)');
     const chain = parsePeerChain(message, this.#config.limits);
-    if (!_isInsecure(this.#config)) {
-      // The one clock read of verification, kept: a session's authentication time (RFC 8446 4.6.1).
-      hs.authenticatedAt = this.#ctx.engine.platform.clock.now();
-      verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'server', this.#config.serverName, this.#config.minRsaBits, hs.authenticatedAt);
-    }
+    // The one clock read of verification, kept: a session's authentication time (RFC 8446 4.6.1).
+    if (!_isInsecure(this.#config)) hs.authenticatedAt = this.#ctx.engine.platform.clock.now();
+    const verdict = builtInVerification(this.#ctx.engine, this.#config, chain, this.#config.serverName, hs.authenticatedAt);
     hs.transcript.update(message.raw);
-    return { kind: 'ExpectCertificateVerify', hs, request, chain };
+    return { kind: 'ExpectCertificateVerify', hs, request, chain, verdict };
   }
 
-  #certificateVerify(state: Extract<ClientState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ClientState {
+  #certificateVerify(state: Extract<ClientState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ClientState> {
     const { hs } = state;
     const scheme = checkCertificateVerify(
       this.#ctx.engine,
@@ -608,10 +626,12 @@ class _ClientHandshake implements HandshakeMachine {
       this.#config.minRsaBits,
     );
     hs.transcript.update(message.raw);
-    return { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
+    // The application's check, once the server proved it holds the leaf's key.
+    const next: ClientState = { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
+    return andThen(runVerifyPeer(this.#config, state.chain, this.#config.serverName, state.verdict, false), () => ready(next));
   }
 
-  #finished(state: Extract<ClientState, { kind: 'ExpectFinished' }>, message: Decoded<WireHandshakeMessage & { type: 'finished' }>): ClientState {
+  #finished(state: Extract<ClientState, { kind: 'ExpectFinished' }>, message: Decoded<WireHandshakeMessage & { type: 'finished' }>): Step<ClientState> {
     const { hs } = state;
     const { suite, transcript } = hs;
     // RFC 8446 4.4.4: "Recipients of Finished messages MUST verify that the contents are correct
@@ -639,7 +659,29 @@ class _ClientHandshake implements HandshakeMachine {
       transcript.update(endOfEarlyData);
       this.#ctx.setWriteKey(suite, hs.clientHandshakeSecret);
     }
-    if (state.request) this.#sendClientCertificate(hs, state.request);
+    // The client's CertificateVerify may wait for its signer; these secrets wait with it.
+    const wipe = () => {
+      clientApplicationSecret.fill(0);
+      serverApplicationSecret.fill(0);
+      exporterMasterSecret.fill(0);
+      master.destroy();
+    };
+    return onFailure(
+      () => andThen(state.request ? this.#sendClientCertificate(hs, state.request) : ready(undefined), () => ready(this.#clientFinished(state, master, clientApplicationSecret, serverApplicationSecret, exporterMasterSecret))),
+      wipe,
+    );
+  }
+
+  /** The client's Finished, the application keys, and the end of the handshake. */
+  #clientFinished(
+    state: Extract<ClientState, { kind: 'ExpectFinished' }>,
+    master: { resumptionMasterSecret(h: Uint8Array): Uint8Array; destroy(): void },
+    clientApplicationSecret: Uint8Array,
+    serverApplicationSecret: Uint8Array,
+    exporterMasterSecret: Uint8Array,
+  ): ClientState {
+    const { hs } = state;
+    const { suite, transcript } = hs;
     const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, hs.clientHandshakeSecret, transcript.digest()) });
     this.#ctx.sendHandshake(finished);
     transcript.update(finished);
@@ -734,7 +776,7 @@ class _ClientHandshake implements HandshakeMachine {
   }
 
   /** RFC 8446 4.4.2, 4.4.3: the client's Certificate (empty when it has none) and CertificateVerify. */
-  #sendClientCertificate(hs: _Negotiated, request: CertificateRequest): void {
+  #sendClientCertificate(hs: _Negotiated, request: CertificateRequest): Step<void> {
     const identity = this.#config.identity;
     const accepted = findExtension(request.extensions, 'signature_algorithms')!.supportedSignatureAlgorithms;
     const scheme = identity ? chooseSignatureScheme(identity.signer, accepted) : undefined;
@@ -755,11 +797,13 @@ class _ClientHandshake implements HandshakeMachine {
     const message = (algorithm !== undefined && this.#config.compressedCertificates.get(key, certificate, algorithm)) || certificate;
     this.#ctx.sendHandshake(message);
     hs.transcript.update(message);
-    if (!identity || !scheme) return;
-    const signature = identity.signer.sign(scheme, certificateVerifyContent('client', hs.transcript.digest()));
-    const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
-    this.#ctx.sendHandshake(verify);
-    hs.transcript.update(verify);
+    if (!identity || !scheme) return ready(undefined);
+    return andThen(signCertificateVerify(identity.signer, scheme, certificateVerifyContent('client', hs.transcript.digest())), (signature) => {
+      const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+      this.#ctx.sendHandshake(verify);
+      hs.transcript.update(verify);
+      return ready(undefined);
+    });
   }
 }
 
@@ -823,6 +867,7 @@ function _destroyState(state: ClientState): void {
     case 'ExpectServerHello':
       for (const share of state.shares) share.destroy();
       return;
+    case 'Waiting':
     case 'Done':
     case 'Failed':
       return;

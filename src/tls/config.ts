@@ -142,6 +142,12 @@ export interface ConnectionLimits extends CodecLimits {
    * decryption, so this bounds the work one ClientHello can ask for.
    */
   readonly maxPskIdentities: number;
+  /**
+   * Most bytes `receive()` keeps while the handshake waits for a hook's Promise (`conn.pending`,
+   * default 262,144): more fails the connection with internal_error. The adapters stop reading
+   * while a hook is pending, so only an application that keeps feeding a parked connection meets it.
+   */
+  readonly maxPendingInput: number;
 }
 
 /** Options both sides share. */
@@ -434,6 +440,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   ...DEFAULT_CODEC_LIMITS,
   maxCertificateChainLength: 10,
   maxPskIdentities: 16,
+  maxPendingInput: 262_144,
 });
 
 /** A resolved signing key: a TlsSigner over either a parsed key or the caller's signer. */
@@ -576,7 +583,7 @@ function _common(config: CommonConfig, what: string): _ResolvedCommon {
     minRsaBits,
     certificateCompression: [],
     compressedCertificates: new CompressedCertificateCache(),
-    verifyPeer: _hook(config.verifyPeer, `${what}: verifyPeer`),
+    verifyPeer: _hook((config as { verifyPeer?: VerifyPeerHook }).verifyPeer, `${what}: verifyPeer`),
   };
 }
 

@@ -16,6 +16,7 @@ import type { ResolvedClientConfig, ResolvedServerConfig } from './config.js';
 import { ALERT, ALERT_LEVEL, CONTENT_TYPE, HANDSHAKE_TYPE, signatureSchemeName, type SignatureSchemeName } from './enums.js';
 import { TlsAlertError, TlsStateError, _localAlert, _peerAlert, _toLocalAlert } from './errors.js';
 import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
+import { andThen, hookFailure, ready, type PendingOperation, type Step, type WaitingStep } from './pending.js';
 import { decodeHandshake, encodeKeyUpdate, type Decoded, type NewSessionTicket, type WireHandshakeMessage } from './messages.js';
 import { findExtension } from './msgs/extensions.js';
 import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
@@ -104,6 +105,8 @@ export interface HandshakeResult {
   readonly resend?: Uint8Array | undefined;
   /** When post_handshake_auth was offered: the transcript and secret post-handshake authentication needs. */
   readonly postHandshakeAuth?: PostHandshakeAuthBase | undefined;
+  /** A server's configuration when `onClientHello` chose another than the connection's. */
+  readonly config?: ResolvedServerConfig | undefined;
 }
 
 /**
@@ -163,8 +166,11 @@ export interface HandshakeMachine {
    * errors (a TLS 1.2 ServerHello is a protocol_version failure, not a malformed message).
    */
   beforeDecode?(bytes: Uint8Array): void;
-  /** Handles one handshake message; throws a TLS error (with its alert) to fail. */
-  handle(message: Decoded<WireHandshakeMessage>): void;
+  /**
+   * Handles one handshake message; throws a TLS error (with its alert) to fail. Returns a waiting
+   * step when a hook answered with a Promise: the connection parks until `resume()`.
+   */
+  handle(message: Decoded<WireHandshakeMessage>): Step<void>;
   /** Whether the machine has finished (post-handshake messages go to the connection). */
   readonly done: boolean;
   /** Wipes every handshake secret (on completion or failure). */
@@ -250,7 +256,7 @@ export class Connection {
   #askedPeerToUpdate = false;
   readonly #keyLog: ((line: string) => void) | undefined;
   readonly #limits: ResolvedClientConfig['limits'];
-  readonly #config: ResolvedClientConfig | ResolvedServerConfig;
+  #config: ResolvedClientConfig | ResolvedServerConfig;
   /** Post-handshake authentication (RFC 8446 4.6.2), when the client offered it. */
   #pha: ServerPostHandshakeAuth | ClientPostHandshakeAuth | undefined;
   /** The handshake trace; undefined when off, and then no trace code runs at all. */
@@ -260,6 +266,14 @@ export class Connection {
   #peerFinished: Uint8Array | undefined;
   /** The peer's signature_algorithms in the handshake (its ClientHello, or a server's CertificateRequest). */
   #peerSignatureAlgorithms: readonly number[] = [];
+  /** The work parked on a hook's Promise (see `pending`), what it waits for, and its outcome once settled. */
+  #waiting: WaitingStep<void> | undefined;
+  #pending: PendingOperation | undefined;
+  #outcome: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown } | undefined;
+  /** The rest of the record whose handshake message parked the connection, handled on `resume()`. */
+  #parkedInput: Uint8Array | undefined;
+  /** Bytes `receive()` took while parked (bounded by `limits.maxPendingInput`). */
+  #pendingInput = 0;
 
   /** @internal Use `engine.client()` / `engine.server()`. */
   constructor(
@@ -312,7 +326,7 @@ export class Connection {
    * 8446 2.3): the client is the session's holder (its binder proved it) but may be a replay.
    */
   get canSend(): boolean {
-    return !this.#closeSent && (this.#state === 'connected' || (this.#state === 'handshaking' && this.#halfRtt));
+    return !this.#closeSent && (this.#state === 'connected' || (this.#state === 'handshaking' && this.#halfRtt && !this.#waiting));
   }
 
   /** Whether bytes are waiting in `takeOutgoing()`. */
@@ -360,15 +374,102 @@ export class Connection {
     if (this.#state === 'failed' || this.#state === 'closed' || this.#peerClosed) return;
     try {
       if (!(bytes instanceof Uint8Array)) throw new TypeError('receive() takes a Uint8Array');
-      this.#reader.push(_plain(bytes));
-      for (let record = this.#reader.next(); record; record = this.#reader.next()) {
-        this.#record(record);
-        if ((this.#state as ConnectionState) === 'failed' || this.#peerClosed) break;
+      if (this.#waiting) {
+        // Parked on a hook: keep the bytes for `resume()`, within a bound (adapters stop reading).
+        this.#pendingInput += bytes.length;
+        if (this.#pendingInput > this.#limits.maxPendingInput) {
+          throw _localAlert('internal_error', `more than ${this.#limits.maxPendingInput} bytes arrived while waiting for a ${this.#waiting.kind} hook (limits.maxPendingInput)`);
+        }
+        this.#reader.push(_plain(bytes));
+        return;
       }
-      this.#flushHandshake();
+      this.#reader.push(_plain(bytes));
+      this.#drain();
     } catch (error) {
       this.#fail(_toLocalAlert(error));
     }
+  }
+
+  /**
+   * The extension point the handshake waits for, when one answered with a Promise (a `TlsSigner`,
+   * `verifyPeer`, `onClientHello`, a `TicketKeySource`, `SessionStore` or `ReplayStore`):
+   * `{ kind, settled }`; undefined otherwise. Meanwhile `receive()` keeps input for later (up to
+   * `limits.maxPendingInput` bytes) and nothing more is sent; once `settled` resolves, call
+   * `resume()`. sandtls/node and `connectTls` do this by themselves. A post-handshake answer (a
+   * client signing for post-handshake authentication) parks a connected connection the same way;
+   * `send()` still works then.
+   * @example
+   * conn.receive(chunk);
+   * while (conn.pending) { await conn.pending.settled; conn.resume(); }
+   * socket.write(conn.takeOutgoing());
+   */
+  get pending(): PendingOperation | undefined {
+    return this.#pending;
+  }
+
+  /**
+   * Continues the handshake where it parked, with the answer of the hook `pending` waited for,
+   * then handles the input that arrived meanwhile. Does nothing when nothing is pending or the
+   * hook's Promise has not settled yet. Never throws: a rejected hook fails the connection with
+   * its alert (see `error`, whose `cause` is the hook's error).
+   * @example
+   * await conn.pending!.settled; conn.resume(); socket.write(conn.takeOutgoing());
+   */
+  resume(): void {
+    const waiting = this.#waiting;
+    const outcome = this.#outcome;
+    if (!waiting || !outcome) return;
+    this.#waiting = undefined;
+    this.#pending = undefined;
+    this.#outcome = undefined;
+    this.#pendingInput = 0;
+    const rest = this.#parkedInput;
+    this.#parkedInput = undefined;
+    try {
+      if (!outcome.ok) {
+        waiting.abandon();
+        throw hookFailure(waiting.kind, outcome.error);
+      }
+      // The message that parked still has the rest of its record behind it (RFC 8446 5.1 checks).
+      this.#unprocessed = rest?.length ?? 0;
+      const next = waiting.resume(outcome.value);
+      this.#unprocessed = 0;
+      if (!next.ready) {
+        this.#park(next, rest);
+        return;
+      }
+      if (rest && rest.length > 0) this.#handshake(rest);
+      if (!this.#waiting && this.#state !== 'failed') this.#drain();
+    } catch (error) {
+      this.#fail(_toLocalAlert(error));
+    }
+  }
+
+  /** Handles every whole record received, until the connection parks, fails or the peer closed; then sends. */
+  #drain(): void {
+    for (let record = this.#reader.next(); record; record = this.#reader.next()) {
+      this.#record(record);
+      if ((this.#state as ConnectionState) === 'failed' || this.#peerClosed || this.#waiting) break;
+    }
+    // A parked flight goes out whole on resume: the records are the same as without parking.
+    if (!this.#waiting) this.#flushHandshake();
+  }
+
+  /** Parks on a hook's Promise; `rest` is the unhandled rest of the current record. */
+  #park(step: WaitingStep<void>, rest: Uint8Array | undefined): void {
+    this.#waiting = step;
+    this.#parkedInput = rest;
+    this.#outcome = undefined;
+    this.#pendingInput = 0;
+    const settled = Promise.resolve(step.answer).then(
+      (value) => {
+        if (this.#waiting === step) this.#outcome = { ok: true, value };
+      },
+      (error: unknown) => {
+        if (this.#waiting === step) this.#outcome = { ok: false, error };
+      },
+    );
+    this.#pending = Object.freeze({ kind: step.kind, settled });
   }
 
   /**
@@ -430,6 +531,8 @@ export class Connection {
    */
   close(): void {
     if (this.#state === 'failed' || this.#closeSent) return;
+    // Work parked on a hook will not go on: nothing may be sent after close_notify.
+    this.#abandonWaiting();
     try {
       if (this.#state === 'handshaking') {
         // RFC 8446 6.1: user_canceled when abandoning a handshake, then close_notify.
@@ -701,8 +804,13 @@ export class Connection {
         input = input.subarray(total);
       }
       this.#unprocessed = input.length;
-      this.#dispatchHandshake(message);
+      const step = this.#dispatchHandshake(message);
       this.#unprocessed = 0;
+      if (!step.ready) {
+        // The record's plaintext is not ours to keep a view of.
+        this.#park(step, input.length > 0 ? input.slice() : undefined);
+        return;
+      }
       if (this.#state === 'failed') return;
     }
   }
@@ -717,7 +825,7 @@ export class Connection {
     return HANDSHAKE_HEADER_LENGTH + length;
   }
 
-  #dispatchHandshake(bytes: Uint8Array): void {
+  #dispatchHandshake(bytes: Uint8Array): Step<void> {
     const machine = this.#machine && !this.#machine.done ? this.#machine : undefined;
     machine?.beforeDecode?.(bytes);
     const message = decodeHandshake(bytes, {
@@ -725,16 +833,15 @@ export class Connection {
       ...(this.#finishedLength === undefined ? {} : { finishedLength: this.#finishedLength }),
     });
     this.#trace?.handshake('received', bytes, message);
-    if (machine) {
-      this.#noteHandshakeMessage(message);
-      machine.handle(message);
+    if (!machine) return this.#postHandshake(message);
+    this.#noteHandshakeMessage(message);
+    return andThen(machine.handle(message), () => {
       if (machine.done) {
         machine.destroy();
-        this.#machine = undefined;
+        if (this.#machine === machine) this.#machine = undefined;
       }
-    } else {
-      this.#postHandshake(message);
-    }
+      return ready(undefined);
+    });
   }
 
   /** Keeps what `finished` and `sharedSignatureSchemes` report from the peer's handshake messages. */
@@ -759,7 +866,7 @@ export class Connection {
     }
   }
 
-  #postHandshake(message: Decoded<WireHandshakeMessage>): void {
+  #postHandshake(message: Decoded<WireHandshakeMessage>): Step<void> {
     switch (message.type) {
       case 'key_update': {
         // RFC 8446 4.6.3: the peer's next records use its next key; a request is answered
@@ -772,13 +879,13 @@ export class Connection {
           this.#sendKeyUpdate(false);
           this.#keyUpdateAnswered = true;
         }
-        return;
+        return ready(undefined);
       }
       case 'new_session_ticket':
         // RFC 8446 4.6.1: only servers send tickets; a client without onSession drops them.
         if (this.side === 'client') {
           this.#onTicket?.(message, this.#resumptionSecret!);
-          return;
+          return ready(undefined);
         }
         break;
       case 'certificate_request':
@@ -787,10 +894,12 @@ export class Connection {
         if (this.#pha instanceof ClientPostHandshakeAuth) {
           this.#idle('CertificateRequests');
           // After our close_notify nothing more can be sent; the request goes unanswered.
-          if (this.#closeSent) return;
-          this.#handshakeOut.push(...this.#pha.respond(message));
-          this.#flushHandshake();
-          return;
+          if (this.#closeSent) return ready(undefined);
+          return andThen(this.#pha.respond(message), (answer) => {
+            this.#handshakeOut.push(...answer);
+            this.#flushHandshake();
+            return ready(undefined);
+          });
         }
         break;
       case 'certificate':
@@ -798,14 +907,15 @@ export class Connection {
       case 'finished':
         // RFC 8446 4.6.2: a client's answer to a post-handshake CertificateRequest.
         if (this.#pha instanceof ServerPostHandshakeAuth) {
-          const done = this.#pha.handle(message);
-          if (done) {
-            if (done.peerCertificates.length > 0) {
-              this.#info = Object.freeze({ ...this.#info!, peerCertificates: done.peerCertificates, peerSignatureScheme: done.peerSignatureScheme });
+          return andThen(this.#pha.handle(message), (done) => {
+            if (done) {
+              if (done.peerCertificates.length > 0) {
+                this.#info = Object.freeze({ ...this.#info!, peerCertificates: done.peerCertificates, peerSignatureScheme: done.peerSignatureScheme });
+              }
+              done.onCertificate?.(done.peerCertificates);
             }
-            done.onCertificate?.(done.peerCertificates);
-          }
-          return;
+            return ready(undefined);
+          });
         }
         break;
       default:
@@ -997,6 +1107,7 @@ export class Connection {
         this.#exporterSecret = result.exporterMasterSecret;
         this.#resumptionSecret = result.resumptionMasterSecret;
         this.#onTicket = result.onTicket;
+        if (result.config) this.#config = result.config;
         if (result.postHandshakeAuth) {
           this.#pha =
             this.#config.side === 'server'
@@ -1036,7 +1147,17 @@ export class Connection {
     this.#wipe();
   }
 
+  #abandonWaiting(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    this.#pending = undefined;
+    this.#outcome = undefined;
+    this.#parkedInput = undefined;
+    waiting?.abandon();
+  }
+
   #wipe(): void {
+    this.#abandonWaiting();
     this.#read?.destroy();
     this.#write?.destroy();
     this.#read = undefined;

@@ -19,11 +19,16 @@ export type {
   CertificateInput,
   ClientConfig,
   CommonConfig,
+  ClientHelloHook,
+  ClientHelloInfo,
   ConnectionLimits,
+  PeerVerification,
   PrivateKeyInput,
   ServerConfig,
   TlsSigner,
+  VerifyPeerHook,
 } from './config.js';
+export type { HookKind, MaybePromise, PendingOperation } from './pending.js';
 export { CERTIFICATE_COMPRESSION_ALGORITHMS } from './cert-compression.js';
 export type { CertificateCompressionAlgorithm } from './cert-compression.js';
 export { alertCode, certificateErrorCode, TlsAlertError, TlsConfigError, TlsStateError } from './errors.js';
@@ -47,10 +52,14 @@ export {
   openSealedTicket,
   rotatingTicketKeys,
   sealTicket,
+  ticketKeyId,
 } from './session.js';
 export { MAX_OUTSTANDING_CERTIFICATE_REQUESTS } from './post-handshake-auth.js';
 export type { ClientCertificateRequestOptions } from './post-handshake-auth.js';
 export type {
+  ImmediateReplayStore,
+  ImmediateSessionStore,
+  ImmediateTicketKeySource,
   MemoryStoreOptions,
   ReplayStore,
   RotatingTicketKeysOptions,

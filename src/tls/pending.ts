@@ -121,6 +121,35 @@ export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T
 }
 
 /**
+ * Runs `work`; `cleanup` runs only if it fails: throws (at once or in a later `resume`) or is
+ * abandoned while parked. What a state's secrets need when the next state takes them over.
+ */
+export function onFailure<T>(work: () => Step<T>, cleanup: () => void): Step<T> {
+  let step: Step<T>;
+  try {
+    step = work();
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  if (step.ready) return step;
+  const parked = step;
+  return {
+    ready: false,
+    kind: parked.kind,
+    answer: parked.answer,
+    resume: (value) => onFailure(() => parked.resume(value), cleanup),
+    abandon: () => {
+      try {
+        parked.abandon();
+      } finally {
+        cleanup();
+      }
+    },
+  };
+}
+
+/**
  * The alert a hook's failure ends the connection with: the one its error names (a
  * `TlsAlertError`, or any error with an `alert` property naming a fatal TLS alert), else
  * `bad_certificate` for `verifyPeer` and `internal_error` for the others (a refused Platform

@@ -21,7 +21,16 @@ import type { RunningHash } from '../crypto/hash.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
-import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
+import {
+  builtInVerification,
+  certificateVerifyContent,
+  checkCertificateVerify,
+  chooseSignatureScheme,
+  parsePeerChain,
+  runVerifyPeer,
+  signCertificateVerify,
+  type BuiltInVerdict,
+} from './auth.js';
 import { _isInsecure, type ResolvedClientConfig, type ResolvedServerConfig } from './config.js';
 import { SIGNATURE_SCHEME } from './enums.js';
 import { TlsStateError, _localAlert } from './errors.js';
@@ -37,6 +46,7 @@ import {
   type Decoded,
   type WireHandshakeMessage,
 } from './messages.js';
+import { andThen, ready, type Step } from './pending.js';
 import type { CipherSuite } from './suites.js';
 
 /** How many CertificateRequests a server may have waiting for an answer at once. */
@@ -124,6 +134,8 @@ interface _Answer {
   readonly request: _Request;
   readonly transcript: RunningHash;
   readonly chain: readonly X509Certificate[];
+  /** The built-in verification's verdict on `chain` (for the verifyPeer hook). */
+  readonly verdict?: BuiltInVerdict;
   expect: 'certificate_verify' | 'finished';
   /** The CertificateVerify's scheme, once checked. */
   scheme?: SignatureScheme;
@@ -180,18 +192,19 @@ export class ServerPostHandshakeAuth extends _Exchange {
    * One message of a client's answer. Returns the authentication once its Finished verified;
    * throws the TLS error (with its alert) for anything wrong.
    */
-  handle(message: Decoded<WireHandshakeMessage>): ClientAuthentication | undefined {
+  handle(message: Decoded<WireHandshakeMessage>): Step<ClientAuthentication | undefined> {
     const answer = this.#answer;
     switch (message.type) {
       case 'certificate':
-        if (!answer) return this.#certificate(message);
+        if (!answer) return ready(this.#certificate(message));
         break;
       case 'certificate_verify':
         if (answer?.expect === 'certificate_verify') {
           answer.scheme = checkCertificateVerify(this.#engine, message, answer.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', answer.transcript.digest(), this.#config.minRsaBits);
           answer.transcript.update(message.raw);
           answer.expect = 'finished';
-          return undefined;
+          // The application's check, once the client proved it holds the leaf's key.
+          return andThen(runVerifyPeer(this.#config, answer.chain, undefined, answer.verdict!, true), () => ready(undefined));
         }
         break;
       case 'finished':
@@ -201,7 +214,7 @@ export class ServerPostHandshakeAuth extends _Exchange {
           if (!this.finishedMatches(answer.transcript.digest(), message.verifyData)) {
             throw _localAlert('decrypt_error', "the client's post-handshake Finished does not match (RFC 8446 4.4.4)");
           }
-          return { peerCertificates: Object.freeze(answer.chain.map((c) => c.raw)), peerSignatureScheme: answer.scheme, onCertificate: answer.request.onCertificate };
+          return ready({ peerCertificates: Object.freeze(answer.chain.map((c) => c.raw)), peerSignatureScheme: answer.scheme, onCertificate: answer.request.onCertificate });
         }
         break;
       default:
@@ -226,8 +239,8 @@ export class ServerPostHandshakeAuth extends _Exchange {
       return undefined;
     }
     const chain = parsePeerChain(message, this.#config.limits);
-    if (!_isInsecure(this.#config)) verifyPeerChain(this.#engine, chain, this.#config.trustAnchors!, 'client', undefined, this.#config.minRsaBits);
-    this.#answer = { request, transcript, chain, expect: 'certificate_verify' };
+    const verdict = builtInVerification(this.#engine, this.#config, chain, undefined);
+    this.#answer = { request, transcript, chain, verdict, expect: 'certificate_verify' };
     return undefined;
   }
 }
@@ -245,7 +258,7 @@ export class ClientPostHandshakeAuth extends _Exchange {
    * RFC 8446 4.6.2: Certificate (empty without an identity the server can verify), CertificateVerify
    * and Finished, echoing the request's context. Returns the messages to send, in order.
    */
-  respond(request: Decoded<CertificateRequest>): Uint8Array[] {
+  respond(request: Decoded<CertificateRequest>): Step<Uint8Array[]> {
     // RFC 8446 4.3.2: "The "signature_algorithms" extension MUST be specified".
     const algorithms = findExtension(request.extensions, 'signature_algorithms');
     if (!algorithms) throw _localAlert('missing_extension', 'CertificateRequest without signature_algorithms (RFC 8446 4.3.2)');
@@ -260,13 +273,16 @@ export class ClientPostHandshakeAuth extends _Exchange {
     });
     transcript.update(certificate);
     const out = [certificate];
-    if (identity && scheme) {
-      const signature = identity.signer.sign(scheme, certificateVerifyContent('client', transcript.digest()));
+    const finish = (): Step<Uint8Array[]> => {
+      out.push(encodeFinished({ type: 'finished', verifyData: this.finishedData(transcript.digest()) }));
+      return ready(out);
+    };
+    if (!identity || !scheme) return finish();
+    return andThen(signCertificateVerify(identity.signer, scheme, certificateVerifyContent('client', transcript.digest())), (signature) => {
       const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
       transcript.update(verify);
       out.push(verify);
-    }
-    out.push(encodeFinished({ type: 'finished', verifyData: this.finishedData(transcript.digest()) }));
-    return out;
+      return finish();
+    });
   }
 }

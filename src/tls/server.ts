@@ -22,14 +22,34 @@ import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { decompressCertificate } from './cert-compression.js';
-import { certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme, parsePeerChain, verifyPeerChain } from './auth.js';
+import {
+  builtInVerification,
+  certificateVerifyContent,
+  checkCertificateVerify,
+  chooseSignatureScheme,
+  parsePeerChain,
+  runVerifyPeer,
+  signCertificateVerify,
+  type BuiltInVerdict,
+} from './auth.js';
 import { asciiToBytes, bytesToAscii } from './codec.js';
-import { _isInsecure, type ResolvedServerConfig } from './config.js';
+import type { ClientHelloInfo, ResolvedServerConfig, ServerConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
-import { EXTENSION_TYPE, extensionTypeName, GREASE_VALUES, LEGACY_VERSION, NAMED_GROUP, PROTOCOL_VERSION, PSK_KEY_EXCHANGE_MODE, SIGNATURE_SCHEME } from './enums.js';
+import {
+  EXTENSION_TYPE,
+  extensionTypeName,
+  GREASE_VALUES,
+  LEGACY_VERSION,
+  NAMED_GROUP,
+  PROTOCOL_VERSION,
+  PSK_KEY_EXCHANGE_MODE,
+  SIGNATURE_SCHEME,
+  supportedNamedGroup,
+  supportedSignatureScheme,
+} from './enums.js';
 import { _localAlert } from './errors.js';
 import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
-import { MAX_TICKET_LIFETIME, openTicket, sealTicket, sessionClientChain, type ServerSession } from './session.js';
+import { MAX_TICKET_LIFETIME, openSealedTicket, sealTicket, sessionClientChain, ticketKeyId, type ServerSession, type TicketKey } from './session.js';
 import {
   checkSolicited,
   encodeCertificate,
@@ -52,8 +72,10 @@ import {
   type KeyShareEntry,
   type WireHandshakeMessage,
 } from './messages.js';
+import type { OfferedPsksExtension as PreSharedKeyOffer } from './msgs/extensions.js';
+import { andThen, callHook, onFailure, ready, withCleanup, type HookKind, type Step } from './pending.js';
 import { MAX_PLAINTEXT_LENGTH } from './record.js';
-import { CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite, type CipherSuiteName } from './suites.js';
 
 const _TLS13 = PROTOCOL_VERSION.TLSv1_3;
 /**
@@ -143,7 +165,7 @@ type ServerState =
     }
   | { readonly kind: 'ExpectEndOfEarlyData'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificate'; readonly flight: _Flight }
-  | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[] }
+  | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[]; readonly verdict: BuiltInVerdict }
   | {
       readonly kind: 'ExpectFinished';
       readonly flight: _Flight;
@@ -151,37 +173,60 @@ type ServerState =
       /** The scheme of the client's CertificateVerify, when it sent a certificate. */
       readonly peerScheme?: SignatureScheme;
     }
+  /** Parked on a hook's Promise (`conn.pending`); the step that resumes holds the handshake. */
+  | { readonly kind: 'Waiting'; readonly hook: HookKind }
   | { readonly kind: 'Done' }
   | { readonly kind: 'Failed' };
 
+/** Resolves a config an `onClientHello` hook returned (once per engine and config object). */
+export type ServerConfigResolver = (config: ServerConfig) => ResolvedServerConfig;
+
 /** Starts a server handshake: waits for a ClientHello. */
-export function startServer(ctx: HandshakeContext, config: ResolvedServerConfig): HandshakeMachine {
-  return new _ServerHandshake(ctx, config);
+export function startServer(ctx: HandshakeContext, config: ResolvedServerConfig, resolve: ServerConfigResolver = _cannotResolve): HandshakeMachine {
+  return new _ServerHandshake(ctx, config, resolve);
+}
+
+function _cannotResolve(): never {
+  throw new Error('this server cannot take a configuration from onClientHello');
 }
 
 class _ServerHandshake implements HandshakeMachine {
   #state: ServerState = { kind: 'ExpectClientHello' };
   readonly #ctx: HandshakeContext;
-  readonly #config: ResolvedServerConfig;
+  /** The connection's configuration: the one given, or the one `onClientHello` chose. */
+  #config: ResolvedServerConfig;
+  readonly #resolve: ServerConfigResolver;
 
-  constructor(ctx: HandshakeContext, config: ResolvedServerConfig) {
+  constructor(ctx: HandshakeContext, config: ResolvedServerConfig, resolve: ServerConfigResolver) {
     this.#ctx = ctx;
     this.#config = config;
+    this.#resolve = resolve;
   }
 
   get done(): boolean {
     return this.#state.kind === 'Done';
   }
 
-  handle(message: Decoded<WireHandshakeMessage>): void {
+  /** The configuration the handshake used (`onClientHello` may have chosen another). */
+  get config(): ResolvedServerConfig {
+    return this.#config;
+  }
+
+  handle(message: Decoded<WireHandshakeMessage>): Step<void> {
     const state = this.#state;
     this.#state = { kind: 'Failed' };
-    try {
-      this.#state = this.#next(state, message);
-    } catch (error) {
-      _destroyState(state);
-      throw error;
+    // The state's secrets are wiped if the message fails it, at once or after a parked hook.
+    return this.#enter(onFailure(() => this.#next(state, message), () => _destroyState(state)));
+  }
+
+  /** Moves to the next state, or parks (state `Waiting`) until the hook's answer comes. */
+  #enter(step: Step<ServerState>): Step<void> {
+    if (step.ready) {
+      this.#state = step.value;
+      return ready(undefined);
     }
+    this.#state = { kind: 'Waiting', hook: step.kind };
+    return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => this.#enter(step.resume(value)), abandon: step.abandon };
   }
 
   destroy(): void {
@@ -189,7 +234,7 @@ class _ServerHandshake implements HandshakeMachine {
     this.#state = { kind: 'Failed' };
   }
 
-  #next(state: ServerState, message: Decoded<WireHandshakeMessage>): ServerState {
+  #next(state: ServerState, message: Decoded<WireHandshakeMessage>): Step<ServerState> {
     switch (state.kind) {
       case 'ExpectClientHello':
         if (message.type === 'client_hello') return this.#clientHello(message);
@@ -198,16 +243,16 @@ class _ServerHandshake implements HandshakeMachine {
         if (message.type === 'client_hello') return this.#secondClientHello(state, message);
         break;
       case 'ExpectEndOfEarlyData':
-        if (message.type === 'end_of_early_data') return this.#endOfEarlyData(state.flight, message.raw);
+        if (message.type === 'end_of_early_data') return ready(this.#endOfEarlyData(state.flight, message.raw));
         break;
       case 'ExpectCertificate':
-        if (message.type === 'certificate') return this.#certificate(state.flight, message);
+        if (message.type === 'certificate') return ready(this.#certificate(state.flight, message));
         if (message.type === 'compressed_certificate') {
           // RFC 8879 3: only with an algorithm our CertificateRequest listed; without any, the
           // message type was never negotiated.
           const offered = this.#config.certificateCompression;
           if (offered.length === 0) throw _localAlert('unexpected_message', 'CompressedCertificate, but the CertificateRequest offered no compression (RFC 8879 3)');
-          return this.#certificate(state.flight, decompressCertificate(message, offered, this.#config.limits));
+          return ready(this.#certificate(state.flight, decompressCertificate(message, offered, this.#config.limits)));
         }
         break;
       case 'ExpectCertificateVerify':
@@ -216,6 +261,7 @@ class _ServerHandshake implements HandshakeMachine {
       case 'ExpectFinished':
         if (message.type === 'finished') return this.#finished(state.flight, state.peerChain, state.peerScheme, message);
         break;
+      case 'Waiting':
       case 'Done':
       case 'Failed':
         break;
@@ -227,13 +273,39 @@ class _ServerHandshake implements HandshakeMachine {
   // ClientHello
   // -------------------------------------------------------------------------------------------
 
-  #clientHello(hello: Decoded<ClientHello>): ServerState {
+  #clientHello(hello: Decoded<ClientHello>): Step<ServerState> {
     this.#ctx.allowChangeCipherSpec(true);
+    return andThen(this.#chooseConfig(hello), () => this.#configuredClientHello(hello));
+  }
+
+  /**
+   * The application's `onClientHello` hook, if any, picks this connection's configuration (its
+   * certificate, ALPN, tickets, client authentication) before anything is negotiated.
+   */
+  #chooseConfig(hello: Decoded<ClientHello>): Step<void> {
+    const hook = this.#config.onClientHello;
+    if (!hook) return ready(undefined);
+    return callHook('client-hello', () => hook(_clientHelloInfo(hello)), (chosen) => {
+      if (chosen === undefined) return ready(undefined);
+      if (chosen === null || typeof chosen !== 'object') throw _localAlert('internal_error', 'onClientHello returned neither a ServerConfig nor undefined');
+      try {
+        this.#config = this.#resolve(chosen);
+      } catch (error) {
+        // A configuration that cannot work is the application's fault: internal_error, with why.
+        throw _localAlert('internal_error', `the config onClientHello returned is invalid: ${error instanceof Error ? error.message : String(error)}`, error);
+      }
+      return ready(undefined);
+    });
+  }
+
+  #configuredClientHello(hello: Decoded<ClientHello>): Step<ServerState> {
     const choice = this.#choose(hello);
     if (choice.share) {
-      const psk = this.#acceptPsk(hello, choice.suite, undefined);
-      const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
-      return this.#respond(hello, choice, choice.share, transcript, psk);
+      const share = choice.share;
+      return andThen(this.#acceptPsk(hello, choice.suite, undefined), (psk) => {
+        const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
+        return this.#respond(hello, choice, share, transcript, psk);
+      });
     }
     // RFC 8446 4.2.10: a HelloRetryRequest rejects early data; what the client sent is skipped.
     this.#skipEarlyData(hello);
@@ -257,10 +329,10 @@ class _ServerHandshake implements HandshakeMachine {
     // RFC 8446 D.4: a compatibility-mode client gets the dummy change_cipher_spec right after
     // the server's first handshake message.
     if (hello.legacySessionId.length > 0) this.#ctx.sendChangeCipherSpec();
-    return { kind: 'ExpectSecondClientHello', first: hello, choice, transcript, cookie, resumableOffer: this.#resumableOffer(hello, choice.suite) };
+    return andThen(this.#resumableOffer(hello, choice.suite), (resumableOffer) => ready<ServerState>({ kind: 'ExpectSecondClientHello', first: hello, choice, transcript, cookie, resumableOffer }));
   }
 
-  #secondClientHello(state: Extract<ServerState, { kind: 'ExpectSecondClientHello' }>, hello: Decoded<ClientHello>): ServerState {
+  #secondClientHello(state: Extract<ServerState, { kind: 'ExpectSecondClientHello' }>, hello: Decoded<ClientHello>): Step<ServerState> {
     const { first, choice } = state;
     // RFC 8446 4.2.10: only records sent before this ClientHello can be the rejected 0-RTT data;
     // from here a record that does not open is bad_record_mac.
@@ -294,8 +366,9 @@ class _ServerHandshake implements HandshakeMachine {
       throw _localAlert('illegal_parameter', 'the second ClientHello changed the negotiation (RFC 8446 4.1.2)');
     }
     this.#ctx.allowChangeCipherSpec(true);
-    const psk = this.#acceptPsk(hello, again.suite, state.transcript);
-    return this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw), psk);
+    return andThen(this.#acceptPsk(hello, again.suite, state.transcript), (psk) =>
+      this.#respond(hello, again, keyShare.clientShares[0]!, state.transcript.update(hello.raw), psk),
+    );
   }
 
   /**
@@ -303,20 +376,22 @@ class _ServerHandshake implements HandshakeMachine {
    * the hash of `suite` and psk_dhe_ke: one the second ClientHello may not drop. Looks only (a
    * stateful store's `get`); the binder is checked when the second ClientHello resumes it.
    */
-  #resumableOffer(hello: Decoded<ClientHello>, suite: CipherSuite): boolean {
+  #resumableOffer(hello: Decoded<ClientHello>, suite: CipherSuite): Step<boolean> {
     const tickets = this.#config.tickets;
     const offer = findExtension(hello.extensions, 'pre_shared_key');
     const modes = findExtension(hello.extensions, 'psk_key_exchange_modes');
-    if (!tickets || !offer || !modes?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return false;
+    if (!tickets || !offer || !modes?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return ready(false);
     const now = this.#ctx.engine.platform.clock.now();
     const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
-    for (let i = 0; i < tried; i++) {
-      const identity = offer.identities[i]!.identity;
-      const ticket = tickets.store ? tickets.store.get(identity, now) : openTicket(tickets.keys, identity, now);
-      if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash || ticket.serverName !== _serverName(hello)) continue;
-      if (now + _FRESHNESS_WINDOW_MS >= ticket.issuedAt && now - ticket.issuedAt < ticket.lifetime * 1000) return true;
-    }
-    return false;
+    const attempt = (i: number): Step<boolean> => {
+      if (i >= tried) return ready(false);
+      return andThen(_lookUpTicket(tickets, offer.identities[i]!.identity, now), (ticket) => {
+        if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash || ticket.serverName !== _serverName(hello)) return attempt(i + 1);
+        if (now + _FRESHNESS_WINDOW_MS >= ticket.issuedAt && now - ticket.issuedAt < ticket.lifetime * 1000) return ready(true);
+        return attempt(i + 1);
+      });
+    };
+    return attempt(0);
   }
 
   /**
@@ -337,16 +412,16 @@ class _ServerHandshake implements HandshakeMachine {
    * and ALPN protocol; its ticket age agrees with the server's within the freshness window, and
    * this ClientHello was not accepted before (RFC 8446 8.2, 8.3). Only a first ClientHello.
    */
-  #acceptEarlyData(hello: Decoded<ClientHello>, psk: _AcceptedPsk | undefined, suite: CipherSuite, alpn: string | undefined): boolean {
+  #acceptEarlyData(hello: Decoded<ClientHello>, psk: _AcceptedPsk | undefined, suite: CipherSuite, alpn: string | undefined): Step<boolean> {
     const early = this.#config.earlyData;
-    if (!early || !psk || !findExtension(hello.extensions, 'early_data')) return false;
+    if (!early || !psk || !findExtension(hello.extensions, 'early_data')) return ready(false);
     const { ticket, now } = psk;
-    if (psk.index !== 0 || ticket.maxEarlyDataSize === 0 || CIPHER_SUITES[ticket.cipherSuite] !== suite || ticket.alpn !== alpn) return false;
+    if (psk.index !== 0 || ticket.maxEarlyDataSize === 0 || CIPHER_SUITES[ticket.cipherSuite] !== suite || ticket.alpn !== alpn) return ready(false);
     const clientAge = (psk.obfuscatedAge - ticket.ticketAgeAdd) >>> 0;
-    if (Math.abs(now - ticket.issuedAt - clientAge) > _FRESHNESS_WINDOW_MS) return false;
+    if (Math.abs(now - ticket.issuedAt - clientAge) > _FRESHNESS_WINDOW_MS) return ready(false);
     // Every ClientHello that could still pass the freshness check is remembered: a replay of
-    // one is accepted at most once.
-    return early.antiReplay.firstUse(psk.binder, now, now + 2 * _FRESHNESS_WINDOW_MS);
+    // one is accepted at most once. Only a store's plain `true` accepts.
+    return callHook('replay', () => early.antiReplay.firstUse(psk.binder, now, now + 2 * _FRESHNESS_WINDOW_MS), (first) => ready(first === true));
   }
 
   /** Negotiates version, suite, group and signature scheme from a ClientHello (RFC 8446 4.1.1). */
@@ -410,52 +485,70 @@ class _ServerHandshake implements HandshakeMachine {
    * session that has one. Its binder is checked before anything else uses it (a wrong one is
    * decrypt_error), and only then is a stateful session taken from its store (RFC 8446 8.1).
    */
-  #acceptPsk(hello: Decoded<ClientHello>, suite: CipherSuite, transcriptBefore: RunningHash | undefined): _AcceptedPsk | undefined {
+  #acceptPsk(hello: Decoded<ClientHello>, suite: CipherSuite, transcriptBefore: RunningHash | undefined): Step<_AcceptedPsk | undefined> {
     const tickets = this.#config.tickets;
     const offer = findExtension(hello.extensions, 'pre_shared_key');
     const modes = findExtension(hello.extensions, 'psk_key_exchange_modes');
-    if (!tickets || !offer || !modes) return undefined;
+    if (!tickets || !offer || !modes) return ready(undefined);
     // psk_dhe_ke only: a resumed connection still gets a fresh key exchange (RFC 8446 E.1.2).
-    if (!modes.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return undefined;
+    if (!modes.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke)) return ready(undefined);
     const now = this.#ctx.engine.platform.clock.now();
-    const serverName = _serverName(hello);
     // The first maxPskIdentities only: each costs a ticket decryption; the rest are ignored.
     const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
-    for (let i = 0; i < tried; i++) {
-      const identity = offer.identities[i]!.identity;
-      const ticket = tickets.store ? tickets.store.get(identity, now) : openTicket(tickets.keys, identity, now);
-      if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) continue;
-      // A ticket from a server of the fleet whose clock runs a little ahead is still good.
-      if (now + _FRESHNESS_WINDOW_MS < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) continue;
-      // RFC 8446 4.6.1: resumption renews no authentication: 7 days after the full handshake
-      // (or once the client certificate expired) the chain of resumptions ends.
-      if (now - ticket.authenticatedAt >= MAX_TICKET_LIFETIME * 1000) continue;
-      if (ticket.clientNotAfter !== undefined && now > ticket.clientNotAfter) continue;
-      // RFC 8446 4.4.2.4: a server that requires a client certificate does not let a session
-      // without one stand in for it.
-      if (this.#config.clientAuth === 'required' && ticket.clientCertificates.length === 0) continue;
-      if (ticket.serverName !== serverName) continue;
-      // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
-      const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
-      const early = EarlySecret.fromPsk(suite.hash, ticket.psk);
-      const binderKey = early.binderKey('resumption');
-      early.destroy();
-      try {
-        if (!verifyFinished(suite.hash, binderKey, transcript.digest(), offer.binders[i]!)) {
-          throw _localAlert('decrypt_error', 'the PSK binder does not verify (RFC 8446 4.2.11.2)');
-        }
-      } finally {
-        binderKey.fill(0);
+    const attempt = (i: number): Step<_AcceptedPsk | undefined> => {
+      if (i >= tried) return ready(undefined);
+      return andThen(_lookUpTicket(tickets, offer.identities[i]!.identity, now), (ticket) => {
+        const accepted = ticket && this.#checkOfferedPsk(hello, suite, transcriptBefore, offer, i, ticket, now);
+        if (!accepted) return attempt(i + 1);
+        if (!tickets.store) return ready(accepted);
+        // Stateful: consumed only now that the binder proved the ClientHello comes from the
+        // session's holder; lost to a concurrent resumption, it is declined.
+        const store = tickets.store;
+        return callHook('session', () => store.take(offer.identities[i]!.identity, now), (taken) =>
+          taken && constantTimeEqual(taken.psk, accepted.ticket.psk) ? ready(accepted) : attempt(i + 1),
+        );
+      });
+    };
+    return attempt(0);
+  }
+
+  /**
+   * One offered PSK against the ticket it names: usable for this connection, and its binder
+   * right (a wrong one is decrypt_error). Undefined to try the next.
+   */
+  #checkOfferedPsk(
+    hello: Decoded<ClientHello>,
+    suite: CipherSuite,
+    transcriptBefore: RunningHash | undefined,
+    offer: PreSharedKeyOffer,
+    i: number,
+    ticket: ServerSession,
+    now: number,
+  ): _AcceptedPsk | undefined {
+    if (CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash) return undefined;
+    // A ticket from a server of the fleet whose clock runs a little ahead is still good.
+    if (now + _FRESHNESS_WINDOW_MS < ticket.issuedAt || now - ticket.issuedAt >= ticket.lifetime * 1000) return undefined;
+    // RFC 8446 4.6.1: resumption renews no authentication: 7 days after the full handshake
+    // (or once the client certificate expired) the chain of resumptions ends.
+    if (now - ticket.authenticatedAt >= MAX_TICKET_LIFETIME * 1000) return undefined;
+    if (ticket.clientNotAfter !== undefined && now > ticket.clientNotAfter) return undefined;
+    // RFC 8446 4.4.2.4: a server that requires a client certificate does not let a session
+    // without one stand in for it.
+    if (this.#config.clientAuth === 'required' && ticket.clientCertificates.length === 0) return undefined;
+    if (ticket.serverName !== _serverName(hello)) return undefined;
+    // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
+    const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
+    const early = EarlySecret.fromPsk(suite.hash, ticket.psk);
+    const binderKey = early.binderKey('resumption');
+    early.destroy();
+    try {
+      if (!verifyFinished(suite.hash, binderKey, transcript.digest(), offer.binders[i]!)) {
+        throw _localAlert('decrypt_error', 'the PSK binder does not verify (RFC 8446 4.2.11.2)');
       }
-      // Stateful: consumed only now that the binder proved the ClientHello comes from the
-      // session's holder; lost to a concurrent resumption, it is declined.
-      if (tickets.store) {
-        const taken = tickets.store.take(identity, now);
-        if (!taken || !constantTimeEqual(taken.psk, ticket.psk)) continue;
-      }
-      return { index: i, ticket, binder: offer.binders[i]!, obfuscatedAge: offer.identities[i]!.obfuscatedTicketAge, now };
+    } finally {
+      binderKey.fill(0);
     }
-    return undefined;
+    return { index: i, ticket, binder: offer.binders[i]!, obfuscatedAge: offer.identities[i]!.obfuscatedTicketAge, now };
   }
 
   /**
@@ -469,24 +562,30 @@ class _ServerHandshake implements HandshakeMachine {
     flight: _Flight,
     peerChain: readonly X509Certificate[],
     peerScheme: SignatureScheme | undefined,
-  ): void {
+  ): Step<void> {
     const tickets = this.#config.tickets;
     const info = flight.info;
-    if (!tickets || tickets.count === 0) return;
+    if (!tickets || tickets.count === 0) return ready(undefined);
     // RFC 8446 4.2.9: "Servers SHOULD NOT send NewSessionTicket with tickets that are not
     // compatible with the advertised modes": without psk_dhe_ke the client could never resume one.
-    if (!flight.info.clientTakesTickets) return;
+    if (!flight.info.clientTakesTickets) return ready(undefined);
     const resumed = flight.resumedIdentity;
     const clientCertificates = resumed ? resumed.clientCertificates : sessionClientChain(peerChain.map((c) => c.raw));
-    if (!clientCertificates) return;
+    if (!clientCertificates) return ready(undefined);
     const clientNotAfter = resumed ? resumed.clientNotAfter : peerChain[0]?.notAfter;
     const clientSignatureScheme = resumed ? resumed.clientSignatureScheme : peerScheme;
     const provider = this.#ctx.engine.crypto;
     const now = this.#ctx.engine.platform.clock.now();
     const authenticatedAt = resumed ? resumed.authenticatedAt : now;
-    const key = tickets.store ? undefined : tickets.keys.current(now);
     const maxEarlyDataSize = this.#config.earlyData?.maxSize ?? 0;
-    for (let i = 0; i < tickets.count; i++) {
+    const store = tickets.store;
+    // Stateless: every ticket is sealed with the source's current key; a source that has none
+    // (a shared store out of reach) means no tickets this time.
+    const keyStep: Step<TicketKey | undefined> = store ? ready(undefined) : callHook('ticket-key', () => tickets.keys.current(now), (key) => ready(key ?? undefined));
+    return andThen(keyStep, (key) => {
+    if (!store && !key) return ready(undefined);
+    const issue = (i: number): Step<void> => {
+      if (i >= tickets.count) return ready(undefined);
       // RFC 8446 4.6.1: a nonce unique among this connection's tickets.
       const ticketNonce = Uint8Array.of(i);
       const age = provider.random(4, 'ticket_age_add');
@@ -506,15 +605,7 @@ class _ServerHandshake implements HandshakeMachine {
         clientNotAfter,
         clientSignatureScheme,
       };
-      let ticket: Uint8Array;
-      if (key) {
-        ticket = sealTicket(key, provider.random(12, 'ticket_iv'), session);
-        psk.fill(0);
-      } else {
-        // Stateful: the ticket is the store's key for the session (which keeps the PSK).
-        ticket = provider.random(32, 'ticket_id');
-        tickets.store!.put(ticket.slice(), session);
-      }
+      const send = (ticket: Uint8Array): Step<void> => {
       this.#ctx.sendHandshake(
         encodeNewSessionTicket({
           type: 'new_session_ticket',
@@ -529,11 +620,24 @@ class _ServerHandshake implements HandshakeMachine {
           ],
         }),
       );
-    }
+      return issue(i + 1);
+      };
+      if (key) {
+        const ticket = sealTicket(key, provider.random(12, 'ticket_iv'), session);
+        psk.fill(0);
+        return send(ticket);
+      }
+      // Stateful: the ticket is the store's key for the session (which keeps the PSK); it goes
+      // out once the store has the session.
+      const id = provider.random(32, 'ticket_id');
+      return callHook('session', () => store!.put(id.slice(), session), () => send(id));
+    };
+    return issue(0);
+    });
   }
 
   /** Sends ServerHello and the server's encrypted flight (RFC 8446 2). */
-  #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash, psk: _AcceptedPsk | undefined): ServerState {
+  #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash, psk: _AcceptedPsk | undefined): Step<ServerState> {
     const ctx = this.#ctx;
     const config = this.#config;
     const { suite, group, scheme } = choice;
@@ -582,9 +686,16 @@ class _ServerHandshake implements HandshakeMachine {
     ctx.setFinishedLength(suite.hashLength);
     ctx.setWriteKey(suite, serverHandshakeSecret);
 
-    try {
+    // These secrets are wiped however the flight ends, also after a hook parked it (the replay
+    // store's answer, the signer's signature).
+    const wipe = () => {
+      serverHandshakeSecret.fill(0);
+      clientEarlySecret?.fill(0);
+      handshakeSecret.destroy();
+    };
+    return withCleanup(() => {
       const alpn = this.#chooseAlpn(hello);
-      const acceptEarly = this.#acceptEarlyData(hello, psk, suite, alpn);
+      return andThen(this.#acceptEarlyData(hello, psk, suite, alpn), (acceptEarly) => {
       if (acceptEarly && clientEarlySecret) {
         // RFC 8446 2.3: the client's 0-RTT records, then its EndOfEarlyData, come under
         // client_early_traffic_secret; its handshake key follows EndOfEarlyData.
@@ -627,11 +738,16 @@ class _ServerHandshake implements HandshakeMachine {
         const message = (algorithm !== undefined && config.compressedCertificates.get('server-chain', certificate, algorithm)) || certificate;
         ctx.sendHandshake(message);
         transcript.update(message);
-        const signature = config.identity.signer.sign(scheme, certificateVerifyContent('server', transcript.digest()));
-        const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
-        ctx.sendHandshake(verify);
-        transcript.update(verify);
       }
+      const signed: Step<void> = psk
+        ? ready(undefined)
+        : andThen(signCertificateVerify(config.identity.signer, scheme, certificateVerifyContent('server', transcript.digest())), (signature) => {
+            const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+            ctx.sendHandshake(verify);
+            transcript.update(verify);
+            return ready(undefined);
+          });
+      return andThen(signed, () => {
       const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, serverHandshakeSecret, transcript.digest()) });
       ctx.sendHandshake(finished);
       transcript.update(finished);
@@ -673,13 +789,11 @@ class _ServerHandshake implements HandshakeMachine {
           postHandshakeAuth: findExtension(hello.extensions, 'post_handshake_auth') !== undefined,
         },
       };
-      if (acceptEarly) return { kind: 'ExpectEndOfEarlyData', flight };
-      return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
-    } finally {
-      serverHandshakeSecret.fill(0);
-      clientEarlySecret?.fill(0);
-      handshakeSecret.destroy();
-    }
+      if (acceptEarly) return ready<ServerState>({ kind: 'ExpectEndOfEarlyData', flight });
+      return ready<ServerState>(config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight });
+      });
+      });
+    }, wipe);
   }
 
   /** The ALPN protocol to select (RFC 7301 3.2), if the client offers ALPN and this server speaks it. */
@@ -753,15 +867,17 @@ class _ServerHandshake implements HandshakeMachine {
       return { kind: 'ExpectFinished', flight, peerChain: [] };
     }
     const chain = parsePeerChain(message, this.#config.limits);
-    if (!_isInsecure(this.#config)) verifyPeerChain(this.#ctx.engine, chain, this.#config.trustAnchors!, 'client', undefined, this.#config.minRsaBits);
-    return { kind: 'ExpectCertificateVerify', flight, chain };
+    const verdict = builtInVerification(this.#ctx.engine, this.#config, chain, undefined);
+    return { kind: 'ExpectCertificateVerify', flight, chain, verdict };
   }
 
-  #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): ServerState {
+  #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ServerState> {
     const { flight } = state;
     const peerScheme = checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
     flight.transcript.update(message.raw);
-    return { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
+    // The application's check, once the client proved it holds the leaf's key.
+    const next: ServerState = { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
+    return andThen(runVerifyPeer(this.#config, state.chain, flight.info.serverName, state.verdict, false), () => ready(next));
   }
 
   #finished(
@@ -769,7 +885,7 @@ class _ServerHandshake implements HandshakeMachine {
     peerChain: readonly X509Certificate[],
     peerScheme: SignatureScheme | undefined,
     message: Decoded<WireHandshakeMessage & { type: 'finished' }>,
-  ): ServerState {
+  ): Step<ServerState> {
     const { suite, transcript } = flight;
     // RFC 8446 4.4.4: a wrong Finished is decrypt_error.
     if (!verifyFinished(suite.hash, flight.clientHandshakeSecret, transcript.digest(), message.verifyData)) {
@@ -779,7 +895,16 @@ class _ServerHandshake implements HandshakeMachine {
     this.#ctx.allowChangeCipherSpec(false);
     this.#ctx.setReadKey(suite, flight.clientApplicationSecret);
     const resumptionMasterSecret = flight.masterSecret.resumptionMasterSecret(transcript.digest());
-    this.#issueTickets(suite, resumptionMasterSecret, flight, peerChain, peerScheme);
+    // Ticket keys and session stores may answer later; the handshake completes once the tickets are out.
+    return onFailure(
+      () => andThen(this.#issueTickets(suite, resumptionMasterSecret, flight, peerChain, peerScheme), () => ready(this.#complete(flight, resumptionMasterSecret, peerChain, peerScheme))),
+      () => resumptionMasterSecret.fill(0),
+    );
+  }
+
+  /** The handshake is over: what the connection keeps of it. */
+  #complete(flight: _Flight, resumptionMasterSecret: Uint8Array, peerChain: readonly X509Certificate[], peerScheme: SignatureScheme | undefined): ServerState {
+    const { suite, transcript } = flight;
     const exporterMasterSecret = flight.exporterMasterSecret.slice();
     // RFC 8446 4.6.2: what a post-handshake CertificateRequest is checked against.
     const postHandshakeAuth = flight.info.postHandshakeAuth
@@ -806,6 +931,7 @@ class _ServerHandshake implements HandshakeMachine {
         postHandshakeAuth: flight.info.postHandshakeAuth,
       },
       postHandshakeAuth,
+      config: this.#config,
     });
     return { kind: 'Done' };
   }
@@ -893,6 +1019,30 @@ function _checkRetriedHello(first: Decoded<ClientHello>, second: Decoded<ClientH
   }
 }
 
+
+/** The ticket a PSK identity names: from the session store, or opened with the key its id names. */
+function _lookUpTicket(tickets: NonNullable<ResolvedServerConfig['tickets']>, identity: Uint8Array, now: number): Step<ServerSession | undefined> {
+  const store = tickets.store;
+  if (store) return callHook('session', () => store.get(identity, now), (session) => ready(session ?? undefined));
+  const id = ticketKeyId(identity);
+  if (id === undefined) return ready(undefined);
+  return callHook('ticket-key', () => tickets.keys.find(id, now), (key) => ready(key ? openSealedTicket(key, identity) : undefined));
+}
+
+/** What `onClientHello` sees of a ClientHello: the names sandtls knows, in the client's order. */
+function _clientHelloInfo(hello: Decoded<ClientHello>): ClientHelloInfo {
+  const alpn = findExtension(hello.extensions, 'application_layer_protocol_negotiation')?.protocolNameList.map((p) => bytesToAscii(p)).filter((p): p is string => p !== undefined) ?? [];
+  const schemes = findExtension(hello.extensions, 'signature_algorithms')?.supportedSignatureAlgorithms ?? [];
+  const groups = findExtension(hello.extensions, 'supported_groups')?.namedGroupList ?? [];
+  return Object.freeze({
+    serverName: _serverName(hello),
+    alpn: Object.freeze(alpn),
+    signatureSchemes: Object.freeze(schemes.map(supportedSignatureScheme).filter((x): x is SignatureScheme => x !== undefined)),
+    groups: Object.freeze(groups.map(supportedNamedGroup).filter((x): x is NamedGroup => x !== undefined)),
+    cipherSuites: Object.freeze(hello.cipherSuites.map((code) => cipherSuiteByCode(code)?.name).filter((x): x is CipherSuiteName => x !== undefined)),
+    raw: hello.raw,
+  });
+}
 
 function _destroyFlight(flight: _Flight): void {
   flight.clientHandshakeSecret.fill(0);

@@ -172,6 +172,12 @@ export interface TicketKeySource {
   find(id: Uint8Array, now: number): MaybePromise<TicketKey | undefined>;
 }
 
+/** A {@link TicketKeySource} that answers at once, as the in-process one does. */
+export interface ImmediateTicketKeySource extends TicketKeySource {
+  current(now: number): TicketKey;
+  find(id: Uint8Array, now: number): TicketKey | undefined;
+}
+
 /** Options of {@link rotatingTicketKeys}. */
 export interface RotatingTicketKeysOptions {
   /** Where key bytes come from (an engine's `crypto.random`). */
@@ -191,7 +197,7 @@ export interface RotatingTicketKeysOptions {
  * @example
  * const keys = rotatingTicketKeys({ random: engine.crypto.random, locks: platform.locks, rotateEvery: 3600, lifetime: 7200 });
  */
-export function rotatingTicketKeys(options: RotatingTicketKeysOptions): TicketKeySource {
+export function rotatingTicketKeys(options: RotatingTicketKeysOptions): ImmediateTicketKeySource {
   const keys: { key: TicketKey; from: number }[] = [];
   const rotateMs = options.rotateEvery * 1000;
   const keepMs = rotateMs + options.lifetime * 1000;
@@ -319,6 +325,13 @@ export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSessi
  */
 export function ticketKeyId(ticket: Uint8Array): Uint8Array | undefined {
   return ticket.length < 4 + _TICKET_IV + 16 ? undefined : ticket.subarray(0, 4);
+}
+
+/** Opens a ticket sealed by `sealTicket` with the key of `keys` its id names; undefined if none opens it. */
+export function openTicket(keys: ImmediateTicketKeySource, ticket: Uint8Array, now: number): ServerSession | undefined {
+  const id = ticketKeyId(ticket);
+  const key = id && keys.find(id, now);
+  return key ? openSealedTicket(key, ticket) : undefined;
 }
 
 /**
@@ -449,6 +462,18 @@ export interface ReplayStore {
   firstUse(id: Uint8Array, now: number, expiresAt: number): MaybePromise<boolean>;
 }
 
+/** A {@link SessionStore} that answers at once, as the in-process one does. */
+export interface ImmediateSessionStore extends SessionStore {
+  put(id: Uint8Array, session: ServerSession): void;
+  get(id: Uint8Array, now: number): ServerSession | undefined;
+  take(id: Uint8Array, now: number): ServerSession | undefined;
+}
+
+/** A {@link ReplayStore} that answers at once, as the in-process one does. */
+export interface ImmediateReplayStore extends ReplayStore {
+  firstUse(id: Uint8Array, now: number, expiresAt: number): boolean;
+}
+
 /** Options of {@link memorySessionStore} and {@link memoryReplayStore}. */
 export interface MemoryStoreOptions {
   /** Locks guarding the shared map (`platform.locks`). */
@@ -462,7 +487,7 @@ export interface MemoryStoreOptions {
  * @example
  * engine.server({ ...config, tickets: { store: memorySessionStore({ locks: platform.locks }) } });
  */
-export function memorySessionStore(options: MemoryStoreOptions): SessionStore {
+export function memorySessionStore(options: MemoryStoreOptions): ImmediateSessionStore {
   const capacity = _capacity(options.capacity);
   const sessions = new Map<string, ServerSession>();
   return Object.freeze({
@@ -504,7 +529,7 @@ export function memorySessionStore(options: MemoryStoreOptions): SessionStore {
  * @example
  * engine.server({ ...config, maxEarlyDataSize: 16384, antiReplay: memoryReplayStore({ locks: platform.locks }) });
  */
-export function memoryReplayStore(options: MemoryStoreOptions): ReplayStore {
+export function memoryReplayStore(options: MemoryStoreOptions): ImmediateReplayStore {
   const capacity = _capacity(options.capacity);
   const seen = new Map<string, number>();
   return Object.freeze({
