@@ -13,7 +13,7 @@
  * the next epoch's key is fetched ahead, so rotations do not wait either.
  * @module
  */
-import { MAX_TICKET_LIFETIME, type RandomSource, type TicketKey, type TicketKeySource } from '../index.js';
+import { MAX_TICKET_LIFETIME, type MaybePromise, type RandomSource, type TicketKey, type TicketKeySource } from '../index.js';
 import { boundedRedis, fromBuffer, toBuffer, type RedisStoreOptions } from './client.js';
 import { deriveSealingKey, openSecret, sealSecret } from './seal.js';
 
@@ -133,7 +133,7 @@ export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKey
   };
 
   return Object.freeze({
-    current(now: number): TicketKey | undefined | Promise<TicketKey | undefined> {
+    current(now: number): MaybePromise<TicketKey | undefined> {
       if (destroyed) return undefined;
       prune(now);
       const epoch = epochOf(now);
@@ -147,7 +147,7 @@ export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKey
       }
       return key;
     },
-    find(id: Uint8Array, now: number): TicketKey | undefined | Promise<TicketKey | undefined> {
+    find(id: Uint8Array, now: number): MaybePromise<TicketKey | undefined> {
       if (destroyed || id.length !== 4) return undefined;
       prune(now);
       const epoch = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { startProcess, type ProcessRun } from './processes.js';
 
 export interface RedisServer {
@@ -55,7 +55,7 @@ export async function startRedis(running: Set<ChildProcess>, port?: number): Pro
  * An ioredis client as sandtls/redis wants one: no offline queue (a command while disconnected
  * fails at once), no retries of a command, connected before it is returned.
  */
-export async function redisClient(port: number, extra: ConstructorParameters<typeof Redis>[0] & object = {}): Promise<Redis> {
+export async function redisClient(port: number, extra: RedisOptions = {}): Promise<Redis> {
   const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 50, ...extra });
   redis.on('error', () => {}); // connection errors are what the degradation tests provoke
   await redis.connect();
