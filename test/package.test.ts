@@ -71,7 +71,8 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships the bundles with their declarations and maps, the license and the sandboxing docs, nothing else', () => {
-    const paths = packed.files.map((f) => f.path.replace(/engine-[\w-]+\.d\.ts$/, 'engine-HASH.d.ts')).sort();
+    // Declaration chunks shared by the entry points are named by rollup after a module, plus a hash.
+    const paths = packed.files.map((f) => f.path.replace(/(engine|session)-[\w-]+\.d\.ts$/, '$1-HASH.d.ts')).sort();
     expect(paths).toEqual(
       [
         'LICENSE',
@@ -87,6 +88,10 @@ describe('npm pack', () => {
         'dist/node.d.ts',
         'dist/node.js',
         'dist/node.js.map',
+        'dist/redis.d.ts',
+        'dist/redis.js',
+        'dist/redis.js.map',
+        'dist/session-HASH.d.ts',
         'package.json',
       ].sort(),
     );
@@ -101,8 +106,15 @@ describe('npm pack', () => {
     expect(packed.files.find((f) => f.path === 'dist/cli.js')!.size).toBeLessThan(CLI_MAX_BYTES);
   });
 
+  it('dist/redis.js imports the library, and nothing from ioredis (the application passes its client)', () => {
+    const redis = readFileSync(join(work, 'stage', 'dist', 'redis.js'), 'utf8');
+    expect(redis).toMatch(/^import \{[^}]*\bsealTicket\b[^}]*\} from '\.\/index\.js';$/m);
+    expect(redis).not.toMatch(/from '@noble\//);
+    expect(redis).not.toMatch(/ioredis['"]/);
+  });
+
   it('every source map carries the sources it maps (src/ is not in the package)', () => {
-    for (const name of ['index', 'node', 'cli']) {
+    for (const name of ['index', 'node', 'redis', 'cli']) {
       const map = JSON.parse(readFileSync(join(work, 'stage', 'dist', `${name}.js.map`), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
       expect(map.sources.length, name).toBeGreaterThan(0);
       expect(map.sourcesContent?.length, name).toBe(map.sources.length);
@@ -146,19 +158,20 @@ describe('installed into a project', () => {
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   });
 
-  it('require() from CommonJS loads both entry points (Node >= 20.19: require of an ES module)', async () => {
+  it('require() from CommonJS loads every entry point (Node >= 20.19: require of an ES module); sandtls/redis without ioredis installed', async () => {
     writeFileSync(
       join(project, 'require.cjs'),
       [
         "const root = require('sandtls');",
         "const node = require('sandtls/node');",
+        "const redis = require('sandtls/redis');",
         "const engine = root.init({ platform: root.defaultPlatform() });",
-        "console.log(JSON.stringify([typeof root.connectTls, typeof root.TlsAlertError, typeof node.connect, typeof node.createServer, typeof engine.client]));",
+        "console.log(JSON.stringify([typeof root.connectTls, typeof root.TlsAlertError, typeof node.connect, typeof node.createServer, typeof engine.client, typeof redis.redisTicketKeys, typeof redis.redisSessionStore, typeof redis.redisReplayStore]));",
       ].join('\n'),
     );
     const r = await run(process.execPath, ['require.cjs'], project);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', 'function', 'function', 'function', 'function']);
     expect(r.stderr).not.toMatch(/ERR_|Error/);
   });
 
@@ -188,6 +201,7 @@ describe('installed into a project', () => {
     const both = [
       "import { defaultPlatform, init, TlsAlertError, type Engine } from 'sandtls';",
       "import { connect, createServer, type ConnectOptions, type TLSSocket } from 'sandtls/node';",
+      "import { redisReplayStore, redisTicketKeys, type RedisClient } from 'sandtls/redis';",
       '',
       'export function open(): TLSSocket {',
       '  const engine: Engine = init({ platform: defaultPlatform() });',
@@ -196,6 +210,12 @@ describe('installed into a project', () => {
       '}',
       'export const serve: typeof createServer = createServer;',
       'export const isAlert = (error: unknown): boolean => error instanceof TlsAlertError;',
+      '// sandtls/redis with a client typed by shape (no ioredis here): its stores fit the engine\'s options.',
+      'export function fleet(redis: RedisClient, sealingKey: Uint8Array): ReturnType<typeof createServer> {',
+      '  const engine: Engine = init({ platform: defaultPlatform() });',
+      '  const keys = redisTicketKeys({ redis, sealingKey, random: engine.crypto.random });',
+      '  return createServer({ engine, tickets: { keys }, maxEarlyDataSize: 16384, antiReplay: redisReplayStore({ redis }) });',
+      '}',
       '',
     ].join('\n');
     // A CommonJS module importing both: `require` calls, allowed by TypeScript >= 5.8 under nodenext.
