@@ -26,6 +26,27 @@ const withSourcesContent: NonNullable<Options['esbuildOptions']> = (options) => 
   options.sourcesContent = true;
 };
 
+/**
+ * A Node-only bundle built from src/<dir>/ (the command, sandtls/node, sandtls/redis). Its core
+ * imports ('../index.js' from src/<dir>/) stay imports of the root bundle, ./index.js beside it,
+ * so an application using 'sandtls' and these loads one engine: the same classes, the same errors.
+ * Declarations are rolled up with the root's (below).
+ */
+function nodeBundle(dir: 'cli' | 'node' | 'redis', entry: string): Options {
+  return {
+    entry: { [dir]: entry },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    esbuildOptions: withSourcesContent,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    treeshake: true,
+    esbuildPlugins: [importRootBundle(dir)],
+  };
+}
+
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
@@ -42,49 +63,15 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The `sandtls` command (package.json "bin"): Node only, executable. Like sandtls/node below,
-    // it imports the library ('../index.js' from src/cli/ becomes ./index.js beside it) instead of
-    // bundling a second copy of the engine: dist/cli.js holds the command's own code only.
-    entry: { cli: 'src/cli/main.ts' },
-    format: ['esm'],
-    dts: false,
-    sourcemap: true,
-    esbuildOptions: withSourcesContent,
-    clean: false,
-    target: 'node20',
-    platform: 'node',
-    treeshake: true,
+    // The `sandtls` command (package.json "bin"): executable. Like the entry points below it
+    // imports the library instead of bundling a second copy of the engine: dist/cli.js holds the
+    // command's own code only.
+    ...nodeBundle('cli', 'src/cli/main.ts'),
     banner: { js: '#!/usr/bin/env node' },
-    esbuildPlugins: [importRootBundle('cli')],
   },
-  {
-    // sandtls/node (package.json "exports" "./node"): Node only. Its core imports ('../index.js'
-    // from src/node/) stay imports of the root bundle, ./index.js beside it, so an application
-    // using 'sandtls' and 'sandtls/node' loads one engine: the same classes, the same errors.
-    entry: { node: 'src/node/index.ts' },
-    format: ['esm'],
-    dts: false, // rolled up with the root's declarations, above
-    sourcemap: true,
-    esbuildOptions: withSourcesContent,
-    clean: false,
-    target: 'node20',
-    platform: 'node',
-    treeshake: true,
-    esbuildPlugins: [importRootBundle('node')],
-  },
-  {
-    // sandtls/redis (package.json "exports" "./redis"): the Redis-backed ticket keys, session and
-    // replay stores. Node only (node:buffer, timers); it imports the root bundle like sandtls/node,
-    // and nothing from ioredis (the application passes its client; an optional peer dependency).
-    entry: { redis: 'src/redis/index.ts' },
-    format: ['esm'],
-    dts: false, // rolled up with the root's declarations, above
-    sourcemap: true,
-    esbuildOptions: withSourcesContent,
-    clean: false,
-    target: 'node20',
-    platform: 'node',
-    treeshake: true,
-    esbuildPlugins: [importRootBundle('redis')],
-  },
+  // sandtls/node (package.json "exports" "./node"): node:tls's API over the engine.
+  nodeBundle('node', 'src/node/index.ts'),
+  // sandtls/redis (package.json "exports" "./redis"): the Redis-backed ticket keys, session and
+  // replay stores; nothing from ioredis (the application passes its client; an optional peer).
+  nodeBundle('redis', 'src/redis/index.ts'),
 ]);
