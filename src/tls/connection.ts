@@ -1149,6 +1149,7 @@ export class Connection {
 
   #abandonWaiting(): void {
     const waiting = this.#waiting;
+    if (waiting) this.#handshakeOut = []; // a flight cut short by its hook never goes out
     this.#waiting = undefined;
     this.#pending = undefined;
     this.#outcome = undefined;
