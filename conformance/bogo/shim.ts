@@ -165,10 +165,14 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
   // BoringSSL's early (select-certificate) callback installs the certificate: the shim's
   // onClientHello hook returns the connection's configuration (see _onClientHello).
   '-use-early-callback': 'bool',
+  // A server's DDoS-protection callback (installed, and failing) and certificate callback
+  // (failing): the shim's onClientHello hook refuses the ClientHello (see _onClientHello).
+  '-install-ddos-callback': 'bool',
+  '-fail-ddos-callback': 'bool',
+  '-fail-cert-callback': 'bool',
   // BoringSSL API variants with no protocol difference for a sans-IO engine (see _NO_OPS).
   '-implicit-handshake': 'bool',
   '-use-old-client-cert-callback': 'bool',
-  '-install-ddos-callback': 'bool',
   '-read-size': 'int',
 };
 
@@ -177,18 +181,15 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
  * - `-implicit-handshake`, `-read-size`: how BoringSSL's blocking API is driven (a handshake
  *   inside SSL_read/SSL_write, the SSL_read buffer size). sandtls is sans-IO: every call returns
  *   at once and `read()` hands over whatever arrived.
- * - `-use-old-client-cert-callback`, `-install-ddos-callback`: which BoringSSL callback installs
- *   the client certificate or looks at the ClientHello; the shim's answer (install the configured
- *   credential, accept) is the same either way. The flags that make such a callback fail
- *   (`-fail-*`) exit 89.
+ * - `-use-old-client-cert-callback`: which BoringSSL callback installs the client certificate;
+ *   the shim's answer (install the configured credential) is the same either way.
  * - `-trust-cert`: BoringSSL's shim verifies nothing against it (its verify callback decides
  *   alone, from -verify-fail); the shim does the same with `dangerouslyDisableCertificateVerification`
  *   and a verifyPeer hook.
  * - `-no-tls1`, `-no-tls11`, `-no-tls12`: sandtls speaks TLS 1.3 only.
  */
 const _NO_OPS: ReadonlySet<string> = new Set([
-  '-implicit-handshake', '-read-size', '-use-old-client-cert-callback', '-install-ddos-callback', '-trust-cert', '-no-tls1', '-no-tls11',
-  '-no-tls12',
+  '-implicit-handshake', '-read-size', '-use-old-client-cert-callback', '-trust-cert', '-no-tls1', '-no-tls11', '-no-tls12',
 ]);
 
 /** Why some known flags are not honoured (reported on stderr with exit 89). */
@@ -215,9 +216,7 @@ const _UNSUPPORTED: Readonly<Record<string, string>> = {
   '-renew-ticket': 'BoringSSL-only ticket callback',
   '-skip-ticket': 'BoringSSL-only ticket callback',
   '-expect-ticket-renewal': 'BoringSSL-only ticket callback',
-  '-fail-ddos-callback': 'BoringSSL-only callback',
   '-fail-early-callback': 'BoringSSL-only callback',
-  '-fail-cert-callback': 'BoringSSL-only callback',
   '-new-rpk-credential': 'raw public keys are not implemented',
   '-new-psk-credential': 'external PSKs are not implemented',
   '-new-delegated-credential': 'delegated credentials are not implemented',
@@ -479,6 +478,9 @@ function _validate(set: FlagSet, isServer: boolean): void {
   if (isServer) {
     if (set.bools.has('-expect-no-session')) throw new Unimplemented('-expect-no-session on a server');
   } else {
+    if (set.bools.has('-fail-cert-callback')) {
+      throw new Unimplemented('-fail-cert-callback on a client: sandtls has no client certificate callback (no hook runs when a CertificateRequest comes)');
+    }
     if (set.bools.has('-no-ticket')) throw new Unimplemented('-no-ticket on a client: no API to refuse tickets');
     if (set.strings.has('-select-alpn') || set.bools.has('-decline-alpn') || set.bools.has('-reject-alpn')) throw new Unimplemented('server ALPN flags on a client');
     for (const code of set.lists.get('-verify-prefs') ?? []) {
@@ -655,14 +657,27 @@ function _verifyPeer(set: FlagSet, record: VerifyRecord): VerifyPeerHook {
 }
 
 /**
- * BoringSSL's select-certificate callback as an onClientHello hook: with -use-early-callback it
- * installs the credential, i.e. returns the connection's configuration; with -async alone it only
- * waits (undefined keeps the configuration given to engine.server()).
+ * The server callbacks BoringSSL runs on a ClientHello, as one onClientHello hook. The
+ * select-certificate callback, with -use-early-callback, installs the credential: the hook returns
+ * the connection's configuration; with -async alone it only waits (undefined keeps the
+ * configuration given to engine.server()). A failing DDoS-protection callback
+ * (SSL_CTX_set_dos_protection_cb) or certificate callback (SSL_set_cert_cb) refuses the
+ * connection with internal_error, which is what a throwing onClientHello sends.
  */
 function _onClientHello(set: FlagSet, config: () => ServerConfig): ClientHelloHook | undefined {
   const early = set.bools.has('-use-early-callback');
-  if (set.bools.has('-async')) return () => _later(() => (early ? config() : undefined));
-  return early ? () => config() : undefined;
+  const refusal =
+    set.bools.has('-install-ddos-callback') && set.bools.has('-fail-ddos-callback')
+      ? 'the DDoS callback refuses the connection (-fail-ddos-callback)'
+      : set.bools.has('-fail-cert-callback')
+        ? 'the certificate callback fails (-fail-cert-callback)'
+        : undefined;
+  const answer = (): ServerConfig | undefined => {
+    if (refusal) throw new Error(refusal);
+    return early ? config() : undefined;
+  };
+  if (set.bools.has('-async')) return () => _later(answer);
+  return early || refusal ? answer : undefined;
 }
 
 /** The in-process ticket keys, answering later (the engine parks in 'ticket-key'). */
