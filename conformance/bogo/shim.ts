@@ -30,21 +30,27 @@ import {
   CIPHER_SUITES,
   init,
   inProcessLocks,
+  memoryReplayStore,
   parsePrivateKey,
   rotatingTicketKeys,
   TlsConfigError,
   type CipherSuiteName,
   type ClientConfig,
+  type ClientHelloHook,
   type Connection,
   type Engine,
+  type ImmediateReplayStore,
+  type ImmediateTicketKeySource,
   type NamedGroup,
   type Platform,
   type PrivateKey,
+  type ReplayStore,
   type ServerConfig,
   type SignatureScheme,
   type TicketKeySource,
   type TlsSession,
   type TlsSigner,
+  type VerifyPeerHook,
 } from '../../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -126,12 +132,11 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
   '-expect-hrr': 'bool',
   '-expect-no-hrr': 'bool',
   '-expect-peer-cert-file': 'string',
-  // BoringSSL's SSL_get_verify_result: the shim's verifier accepts every chain (see -trust-cert),
-  // so a completed handshake is a successful verification. (With -verify-fail it exits 89.)
+  // BoringSSL's SSL_get_verify_result: what the shim's verify callback (its verifyPeer hook, see
+  // _verifyPeer) decided on this connection, or on a resumed one for the session it resumed.
   '-expect-verify-result': 'bool',
-  // BoringSSL's verify callback fails. sandtls has no verify callback: the shim verifies for real
-  // against a trust anchor that did not issue the peer's chain (see _UNTRUSTED_ANCHOR), so
-  // sandtls's own path validation refuses it. Hard-fail mode only (-verify-peer).
+  // BoringSSL's verify callback fails: the shim's verifyPeer hook refuses the chain, fatally with
+  // -verify-peer or -require-any-client-certificate, else as a soft failure (see _verifyPeer).
   '-verify-fail': 'bool',
   // BoringSSL's SSL_SESSION_get_id is empty for TLS 1.3 sessions; sandtls has no session ids at
   // all (a TLS 1.3 session is named only by its ticket), so this holds by construction.
@@ -151,32 +156,40 @@ const _FLAGS: Readonly<Record<string, FlagKind>> = {
   '-use-export-context': 'bool',
   '-export-traffic-secrets': 'bool',
   '-resumption-delay': 'int',
-  // BoringSSL API variants with no protocol difference for a sans-IO engine (see _NO_OPS).
+  // BoringSSL's asynchronous callbacks: every sandtls hook the shim installs answers with a
+  // Promise settled on a later turn of the event loop (see _later), and the connection parks.
   '-async': 'bool',
-  '-implicit-handshake': 'bool',
+  // Which BoringSSL verify callback runs: SSL_CTX_set_custom_verify's failure alert is
+  // certificate_unknown, the X.509 callback's handshake_failure (see _verifyPeer).
   '-use-custom-verify-callback': 'bool',
-  '-use-old-client-cert-callback': 'bool',
+  // BoringSSL's early (select-certificate) callback installs the certificate: the shim's
+  // onClientHello hook returns the connection's configuration (see _onClientHello).
   '-use-early-callback': 'bool',
+  // A server's DDoS-protection callback (installed, and failing) and certificate callback
+  // (failing): the shim's onClientHello hook refuses the ClientHello (see _onClientHello).
   '-install-ddos-callback': 'bool',
+  '-fail-ddos-callback': 'bool',
+  '-fail-cert-callback': 'bool',
+  // BoringSSL API variants with no protocol difference for a sans-IO engine (see _NO_OPS).
+  '-implicit-handshake': 'bool',
+  '-use-old-client-cert-callback': 'bool',
   '-read-size': 'int',
 };
 
 /**
  * Accepted and deliberately without effect, each for a reason that holds for sandtls:
- * - `-async`, `-implicit-handshake`, `-read-size`: how BoringSSL's blocking API is driven (async
- *   callbacks, a handshake inside SSL_read/SSL_write, the SSL_read buffer size). sandtls is sans-IO:
- *   every call already returns at once and `read()` hands over whatever arrived.
- * - `-use-custom-verify-callback`, `-use-old-client-cert-callback`, `-use-early-callback`,
- *   `-install-ddos-callback`: which BoringSSL callback installs the certificate or accepts the
- *   peer; the shim's answer (accept, install the configured credential) is the same either way.
- *   The flags that make such a callback fail (`-fail-*`) exit 89; `-verify-fail` see `_FLAGS`.
- * - `-trust-cert`: BoringSSL's shim verifies nothing against it (its verify callback accepts
- *   every chain); the shim does the same with `dangerouslyDisableCertificateVerification`.
+ * - `-implicit-handshake`, `-read-size`: how BoringSSL's blocking API is driven (a handshake
+ *   inside SSL_read/SSL_write, the SSL_read buffer size). sandtls is sans-IO: every call returns
+ *   at once and `read()` hands over whatever arrived.
+ * - `-use-old-client-cert-callback`: which BoringSSL callback installs the client certificate;
+ *   the shim's answer (install the configured credential) is the same either way.
+ * - `-trust-cert`: BoringSSL's shim verifies nothing against it (its verify callback decides
+ *   alone, from -verify-fail); the shim does the same with `dangerouslyDisableCertificateVerification`
+ *   and a verifyPeer hook.
  * - `-no-tls1`, `-no-tls11`, `-no-tls12`: sandtls speaks TLS 1.3 only.
  */
 const _NO_OPS: ReadonlySet<string> = new Set([
-  '-async', '-implicit-handshake', '-read-size', '-use-custom-verify-callback', '-use-old-client-cert-callback',
-  '-use-early-callback', '-install-ddos-callback', '-trust-cert', '-no-tls1', '-no-tls11', '-no-tls12',
+  '-implicit-handshake', '-read-size', '-use-old-client-cert-callback', '-trust-cert', '-no-tls1', '-no-tls11', '-no-tls12',
 ]);
 
 /** Why some known flags are not honoured (reported on stderr with exit 89). */
@@ -185,7 +198,7 @@ const _UNSUPPORTED: Readonly<Record<string, string>> = {
   '-quic': 'QUIC is not implemented',
   '-no-tls13': 'sandtls speaks TLS 1.3 only',
   '-no-key-shares': 'sandtls always sends at least one key share',
-  '-reverify-on-resume': 'no application certificate-verification callback',
+  '-reverify-on-resume': 'BoringSSL-only SSL_CTX_set_reverify_on_resume: sandtls never calls verifyPeer on a resumed connection (the PSK authenticates the peer)',
   '-max-send-fragment': 'no API to cap the record size sandtls sends',
   '-key-update': 'not wired to updateKeys() (no *TLS13* test uses it)',
   '-expect-ticket-age-skew': 'ticket age skew is not reported',
@@ -203,9 +216,7 @@ const _UNSUPPORTED: Readonly<Record<string, string>> = {
   '-renew-ticket': 'BoringSSL-only ticket callback',
   '-skip-ticket': 'BoringSSL-only ticket callback',
   '-expect-ticket-renewal': 'BoringSSL-only ticket callback',
-  '-fail-ddos-callback': 'BoringSSL-only callback',
   '-fail-early-callback': 'BoringSSL-only callback',
-  '-fail-cert-callback': 'BoringSSL-only callback',
   '-new-rpk-credential': 'raw public keys are not implemented',
   '-new-psk-credential': 'external PSKs are not implemented',
   '-new-delegated-credential': 'delegated credentials are not implemented',
@@ -464,17 +475,12 @@ function _validate(set: FlagSet, isServer: boolean): void {
   if (set.strings.get('-export-label') === '' && set.ints.has('-export-keying-material')) {
     throw new Unimplemented('an empty exporter label: sandtls requires a label');
   }
-  if (set.bools.has('-verify-fail')) {
-    if (set.bools.has('-expect-verify-result')) {
-      throw new Unimplemented('-verify-fail with -expect-verify-result: BoringSSL soft-fail verification (SSL_get_verify_result after a completed handshake); sandtls has no soft-fail mode');
-    }
-    if (!set.bools.has('-verify-peer') && !set.bools.has('-require-any-client-certificate')) {
-      throw new Unimplemented('-verify-fail without -verify-peer: BoringSSL soft-fail verification (SSL_VERIFY_NONE); sandtls has no soft-fail mode');
-    }
-  }
   if (isServer) {
     if (set.bools.has('-expect-no-session')) throw new Unimplemented('-expect-no-session on a server');
   } else {
+    if (set.bools.has('-fail-cert-callback')) {
+      throw new Unimplemented('-fail-cert-callback on a client: sandtls has no client certificate callback (no hook runs when a CertificateRequest comes)');
+    }
     if (set.bools.has('-no-ticket')) throw new Unimplemented('-no-ticket on a client: no API to refuse tickets');
     if (set.strings.has('-select-alpn') || set.bools.has('-decline-alpn') || set.bools.has('-reject-alpn')) throw new Unimplemented('server ALPN flags on a client');
     for (const code of set.lists.get('-verify-prefs') ?? []) {
@@ -589,12 +595,102 @@ interface ShimContext {
   readonly clock: ShimClock;
   readonly isServer: boolean;
   /** Server: one ticket key source for every connection, so resumption works across configs. */
-  readonly ticketKeys: TicketKeySource;
+  readonly ticketKeys: ImmediateTicketKeySource;
+  /** Server: one 0-RTT anti-replay store for every connection (what sandtls's per-engine default is). */
+  readonly antiReplay: ImmediateReplayStore;
   /** Client: the newest session the server gave. */
   session: TlsSession | undefined;
   sessionsThisConnection: number;
   /** Server: what the previous connection's tickets carried (for -expect-early-data-reason). */
   issued?: { earlyData: boolean; alpn: string | undefined };
+  /**
+   * BoringSSL keeps a session's verify result with it (SSL_get_verify_result on a resumed
+   * connection): client, per session received; server, of the last full handshake (the runner
+   * resumes the newest ticket).
+   */
+  readonly sessionVerifyFailed: Map<TlsSession, boolean>;
+  lastVerifyFailed: boolean;
+}
+
+/** What the shim's verify callback (its verifyPeer hook) decided on one connection. */
+interface VerifyRecord {
+  calls: number;
+  failed: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks: BoringSSL's shim callbacks, answering at once or, with -async, on a later turn
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * An answer on a later turn of the event loop, as BoringSSL's shim's -async callbacks first answer
+ * "retry" (ssl_private_key_retry, ssl_verify_retry, ssl_select_cert_retry, ...) and the real
+ * result on a later call. The work itself runs then, as a remote signer or store would.
+ */
+function _later<T>(work: () => T): Promise<T> {
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(work);
+}
+
+/**
+ * BoringSSL's verify callbacks (CertVerifyCallback, CustomVerifyCallback in test_config.cc) as a
+ * sandtls verifyPeer hook: accept, or with -verify-fail refuse. The chain itself is not judged,
+ * as in BoringSSL's shim (the runner's certificates would not pass path validation anyway: their
+ * leaves have an empty subject and a non-critical subjectAltName). A refusal is fatal when the
+ * shim asked for verification (SSL_VERIFY_PEER: -verify-peer, -require-any-client-certificate),
+ * with the alert BoringSSL sends (the runner checks it: state_machine_tests.go,
+ * verifyFailLocalError): certificate_unknown from the custom callback, handshake_failure from the
+ * X.509 one. Otherwise (a client in SSL_VERIFY_NONE) it is soft: the handshake goes on and only
+ * -expect-verify-result sees it. sandtls does not call the hook on resumed connections, as
+ * BoringSSL does not call its callback without -reverify-on-resume.
+ */
+function _verifyPeer(set: FlagSet, record: VerifyRecord): VerifyPeerHook {
+  const decide = (): void => {
+    // test_config.cc CheckVerifyCallback: "Certificate verified twice".
+    if (record.calls++ > 0) throw new Error('the verify callback ran twice on one connection');
+    if (!set.bools.has('-verify-fail')) return;
+    record.failed = true;
+    if (!set.bools.has('-verify-peer') && !set.bools.has('-require-any-client-certificate')) return;
+    const alert = set.bools.has('-use-custom-verify-callback') ? 'certificate_unknown' : 'handshake_failure';
+    throw Object.assign(new Error('the verify callback refuses the chain (-verify-fail)'), { alert });
+  };
+  return set.bools.has('-async') ? () => _later(decide) : decide;
+}
+
+/**
+ * The server callbacks BoringSSL runs on a ClientHello, as one onClientHello hook. The
+ * select-certificate callback, with -use-early-callback, installs the credential: the hook returns
+ * the connection's configuration; with -async alone it only waits (undefined keeps the
+ * configuration given to engine.server()). A failing DDoS-protection callback
+ * (SSL_CTX_set_dos_protection_cb) or certificate callback (SSL_set_cert_cb) refuses the
+ * connection with internal_error, which is what a throwing onClientHello sends.
+ */
+function _onClientHello(set: FlagSet, config: () => ServerConfig): ClientHelloHook | undefined {
+  const early = set.bools.has('-use-early-callback');
+  const refusal =
+    set.bools.has('-install-ddos-callback') && set.bools.has('-fail-ddos-callback')
+      ? 'the DDoS callback refuses the connection (-fail-ddos-callback)'
+      : set.bools.has('-fail-cert-callback')
+        ? 'the certificate callback fails (-fail-cert-callback)'
+        : undefined;
+  const answer = (): ServerConfig | undefined => {
+    if (refusal) throw new Error(refusal);
+    return early ? config() : undefined;
+  };
+  if (set.bools.has('-async')) return () => _later(answer);
+  return early || refusal ? answer : undefined;
+}
+
+/** The in-process ticket keys, answering later (the engine parks in 'ticket-key'). */
+function _laterTicketKeys(keys: ImmediateTicketKeySource): TicketKeySource {
+  return {
+    current: (now) => _later(() => keys.current(now)),
+    find: (id, now) => _later(() => keys.find(id, now)),
+  };
+}
+
+/** The in-process anti-replay store, answering later (the engine parks in 'replay'). */
+function _laterReplayStore(store: ImmediateReplayStore): ReplayStore {
+  return { firstUse: (id, now, expiresAt) => _later(() => store.firstUse(id, now, expiresAt)) };
 }
 
 function _credential(set: FlagSet): CredentialFlags | undefined {
@@ -604,7 +700,12 @@ function _credential(set: FlagSet): CredentialFlags | undefined {
   return cred;
 }
 
-function _identity(ctx: ShimContext, cred: CredentialFlags): { certificateChain: string; privateKey: string | TlsSigner } {
+/**
+ * The credential's chain and key: the PEM key itself, or a TlsSigner over it for -signing-prefs
+ * (BoringSSL's SSL_set_signing_algorithm_prefs) and for -async (BoringSSL's shim then installs an
+ * asynchronous SSL_PRIVATE_KEY_METHOD: the signature comes on a later turn).
+ */
+function _identity(ctx: ShimContext, cred: CredentialFlags, async: boolean): { certificateChain: string; privateKey: string | TlsSigner } {
   const certificateChain = readFileSync(cred.certFile!, 'latin1');
   const keyPem = readFileSync(cred.keyFile!, 'latin1');
   let key: PrivateKey;
@@ -613,19 +714,25 @@ function _identity(ctx: ShimContext, cred: CredentialFlags): { certificateChain:
   } catch (error) {
     throw new Unimplemented(`private key not supported: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!cred.signingPrefs) return { certificateChain, privateKey: keyPem };
-  // BoringSSL's SSL_set_signing_algorithm_prefs: sign only with these, in this order, those the
-  // key can make.
-  for (const code of cred.signingPrefs) {
-    if (!_SCHEME_BY_CODE.has(code)) throw new Unimplemented(`-signing-prefs ${code}: signature scheme not implemented`);
-  }
+  if (!cred.signingPrefs && !async) return { certificateChain, privateKey: keyPem };
   const signatures = ctx.engine.crypto.signatures;
   const possible = signatures.schemesFor(key);
-  const schemes = cred.signingPrefs.map((code) => _SCHEME_BY_CODE.get(code)).filter((s): s is SignatureScheme => s !== undefined && possible.includes(s));
+  let schemes: SignatureScheme[];
+  if (cred.signingPrefs) {
+    // Sign only with these, in this order, those the key can make.
+    for (const code of cred.signingPrefs) {
+      if (!_SCHEME_BY_CODE.has(code)) throw new Unimplemented(`-signing-prefs ${code}: signature scheme not implemented`);
+    }
+    schemes = cred.signingPrefs.map((code) => _SCHEME_BY_CODE.get(code)).filter((s): s is SignatureScheme => s !== undefined && possible.includes(s));
+  } else {
+    // What sandtls makes of the bare key: every scheme it can sign but rsa_pkcs1_* (RFC 8446 4.2.3).
+    schemes = possible.filter((s) => !s.startsWith('rsa_pkcs1_'));
+  }
+  const sign = (scheme: SignatureScheme, message: Uint8Array): Uint8Array => signatures.sign(scheme, key, message);
   const signer: TlsSigner = {
     publicKey: signatures.publicKeyOf(key),
     schemes,
-    sign: (scheme, message) => signatures.sign(scheme, key, message),
+    sign: async ? (scheme, message) => _later(() => sign(scheme, message)) : sign,
   };
   return { certificateChain, privateKey: signer };
 }
@@ -668,67 +775,50 @@ function _common(set: FlagSet): { groups?: NamedGroup[]; signatureAlgorithms: Si
   };
 }
 
-function _clientConfig(ctx: ShimContext, set: FlagSet, isResume: boolean, earlyData: Uint8Array | undefined): ClientConfig {
+function _clientConfig(ctx: ShimContext, set: FlagSet, isResume: boolean, earlyData: Uint8Array | undefined, verify: VerifyRecord): ClientConfig {
   const common = _common(set);
   const cred = _credential(set);
   const keyShareCodes = set.lists.get('-key-shares');
   const keyShares = keyShareCodes ? _groups(keyShareCodes, '-key-shares') : common.groups ? _defaultKeyShares(common.groups) : undefined;
   const alpn = set.strings.get('-advertise-alpn');
+  const offered = isResume ? ctx.session : undefined;
   return {
     ...common,
-    // BoringSSL's shim accepts every server certificate (its verify callback returns ok); the
-    // server must still prove it holds the key (CertificateVerify). -verify-fail: real
-    // verification against a trust anchor that did not issue the chain (a name is required to verify).
-    ...(set.bools.has('-verify-fail')
-      ? { trustAnchors: _UNTRUSTED_ANCHOR, serverName: set.strings.get('-host-name') ?? 'shim.bogo.invalid' }
-      : { dangerouslyDisableCertificateVerification: true as const, ...(set.strings.has('-host-name') ? { serverName: set.strings.get('-host-name')! } : {}) }),
+    // BoringSSL's client always runs its verify callback, which decides alone (see _verifyPeer);
+    // the server must still prove it holds the key (CertificateVerify).
+    dangerouslyDisableCertificateVerification: true,
+    verifyPeer: _verifyPeer(set, verify),
+    ...(set.strings.has('-host-name') ? { serverName: set.strings.get('-host-name')! } : {}),
     ...(alpn !== undefined ? { alpn: _alpnList(alpn) } : {}),
     ...(keyShares ? { keyShares } : {}),
-    ...(cred ? _identity(ctx, cred) : {}),
+    ...(cred ? _identity(ctx, cred, set.bools.has('-async')) : {}),
     grease: set.bools.has('-enable-grease'),
-    ...(isResume && ctx.session ? { session: ctx.session } : {}),
+    ...(offered ? { session: offered } : {}),
     onSession: (session: TlsSession) => {
       ctx.session = session;
       ctx.sessionsThisConnection++;
+      // A full handshake's verdict, or on a resumed one (no verify call) the resumed session's.
+      ctx.sessionVerifyFailed.set(session, verify.calls > 0 ? verify.failed : offered !== undefined && ctx.sessionVerifyFailed.get(offered) === true);
     },
     // Data not sent as 0-RTT is written by the shim itself after the handshake (see afterHandshake).
     ...(earlyData ? { earlyData, earlyDataRejected: 'report' as const } : {}),
   };
 }
 
-/**
- * A trust anchor that issued none of the runner's certificates (sandtls's own test Ed25519 root,
- * test/fixtures/x509/ed25519-root.pem): -verify-fail verifies against it, so sandtls's path
- * validation fails where BoringSSL's test verify callback would return failure. (In practice
- * sandtls refuses the runner's leaf before the anchor matters: it has an empty subject and a
- * non-critical subjectAltName, RFC 5280 4.2.1.6 — bad_certificate; otherwise unknown_ca.)
- */
-const _UNTRUSTED_ANCHOR = `-----BEGIN CERTIFICATE-----
-MIIBgjCCATSgAwIBAgIUZx97PfFyC/1sjSdcYkMXmIyg1ZcwBQYDK2VwMD8xFjAU
-BgNVBAoMDXNhbmR0bHMgdGVzdHMxJTAjBgNVBAMMHHNhbmR0bHMgVGVzdCBFZDI1
-NTE5IFJvb3QgQ0EwHhcNMjAwMTAxMDAwMDAwWhcNNDkxMjMxMjM1OTU5WjA/MRYw
-FAYDVQQKDA1zYW5kdGxzIHRlc3RzMSUwIwYDVQQDDBxzYW5kdGxzIFRlc3QgRWQy
-NTUxOSBSb290IENBMCowBQYDK2VwAyEAqPcKVppzJcXvlq+9CrKqcfUGwUnd9eTx
-AsYDXxcbD5GjQjBAMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMB0G
-A1UdDgQWBBSvBQ1vycSNsyxGDWPXWO0pTVYiSDAFBgMrZXADQQCFZmlBCSNEm5K8
-ojvr/8Vx0kc+9fJztgLDjjSmktUVIoBPJ6920+qvKnotOjp/114O3WMMf17/895E
-VlEA0YcH
------END CERTIFICATE-----
-`;
-
 /** BoringSSL's kMaxEarlyDataAccepted: what its server advertises in tickets. */
 const _MAX_EARLY_DATA = 14336;
 
-function _serverConfig(ctx: ShimContext, set: FlagSet): ServerConfig {
+function _serverConfig(ctx: ShimContext, set: FlagSet, verify: VerifyRecord): ServerConfig {
   const common = _common(set);
   const cred = _credential(set);
   if (!cred) throw new Unimplemented('a server without an X.509 credential');
+  const async = set.bools.has('-async');
   const verifyPrefs = set.lists.get('-verify-prefs');
   const selectAlpn = set.strings.get('-select-alpn');
   const request = set.bools.has('-require-any-client-certificate') ? 'required' : set.bools.has('-verify-peer') ? 'optional' : false;
-  return {
+  const config: ServerConfig = {
     ...common,
-    ..._identity(ctx, cred),
+    ..._identity(ctx, cred, async),
     ...(verifyPrefs ? { advertisedSignatureAlgorithms: verifyPrefs } : {}),
     // An empty -select-alpn installs no ALPN callback in BoringSSL's shim: no ALPN.
     ...(selectAlpn !== undefined && selectAlpn !== '' && !set.bools.has('-decline-alpn') ? { alpn: [selectAlpn] } : {}),
@@ -737,16 +827,18 @@ function _serverConfig(ctx: ShimContext, set: FlagSet): ServerConfig {
     // BoringSSL's server picks the group by preference and asks for its share with a
     // HelloRetryRequest when the client did not predict it; sandtls does the same on request.
     groupSelection: 'server-preference',
-    // As BoringSSL's shim: every client chain is accepted (the client still signs with its key);
-    // with -verify-fail, verified against a trust anchor that did not issue it.
-    ...(request ? (set.bools.has('-verify-fail') ? { trustAnchors: _UNTRUSTED_ANCHOR } : { dangerouslyDisableCertificateVerification: true as const }) : {}),
-    tickets: set.bools.has('-no-ticket') ? false : { keys: ctx.ticketKeys },
-    ...(set.bools.has('-enable-early-data') ? { maxEarlyDataSize: _MAX_EARLY_DATA } : {}),
+    // As BoringSSL's shim: the verify callback alone judges a client's chain (see _verifyPeer);
+    // the client still signs with its key.
+    ...(request ? { dangerouslyDisableCertificateVerification: true as const, verifyPeer: _verifyPeer(set, verify) } : {}),
+    tickets: set.bools.has('-no-ticket') ? false : { keys: async ? _laterTicketKeys(ctx.ticketKeys) : ctx.ticketKeys },
+    ...(set.bools.has('-enable-early-data') ? { maxEarlyDataSize: _MAX_EARLY_DATA, antiReplay: async ? _laterReplayStore(ctx.antiReplay) : ctx.antiReplay } : {}),
     // BoringSSL's TLS 1.3 server always puts a GREASE extension in its NewSessionTickets (RFC 8701),
     // -enable-grease or not; GREASE-Server-TLS13 checks it. (sandtls's `grease` also GREASEs the
     // CertificateRequest, which peers ignore as they must.)
     grease: true,
   };
+  const onClientHello = _onClientHello(set, () => config);
+  return onClientHello ? { ...config, onClientHello } : config;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,6 +915,7 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
     const earlyIn: Uint8Array[] = [];
     const serverHello = new FirstServerHello();
     const secrets = new Map<string, string>();
+    const verify: VerifyRecord = { calls: 0, failed: false };
 
     const initialWrite = (s: FlagSet): Uint8Array => {
       const text = s.strings.get('-shim-initial-write') ?? 'hello';
@@ -940,6 +1033,13 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
         if (c.bools.has('-expect-hrr')) check(hrr === true, 'expected a HelloRetryRequest');
         else check(hrr === false, 'unexpected HelloRetryRequest');
       }
+      // BoringSSL's SSL_get_verify_result: X509_V_ERR_APPLICATION_VERIFICATION with -verify-fail,
+      // else X509_V_OK (also when no chain was verified). A resumed connection reports its session's.
+      const verifyFailed = verify.calls > 0 ? verify.failed : info.resumed && (ctx.isServer ? ctx.lastVerifyFailed : offeredSession !== undefined && ctx.sessionVerifyFailed.get(offeredSession) === true);
+      if (ctx.isServer && !info.resumed) ctx.lastVerifyFailed = verify.failed;
+      if (c.bools.has('-expect-verify-result')) {
+        check(verifyFailed === c.bools.has('-verify-fail'), `Wrong certificate verification result: ${verifyFailed ? 'failed' : 'ok'}`);
+      }
       const certFile = c.strings.get('-expect-peer-cert-file');
       if (certFile !== undefined) {
         const want = _pemBlocks(readFileSync(certFile, 'latin1'));
@@ -1037,6 +1137,28 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
       }
     };
 
+    // A hook answered with a Promise (-async): the connection is parked. The socket stops reading
+    // (what already arrived waits inside the connection, bounded by limits.maxPendingInput) until
+    // the answer has settled; resume() then continues the handshake and pump() sends its flight.
+    let parked = false;
+    const pumpAndWait = (): void => {
+      pump();
+      if (!conn!.pending || parked) return;
+      parked = true;
+      socket.pause();
+      void (async () => {
+        for (let pending = conn!.pending; pending && !settled; pending = conn!.pending) {
+          await pending.settled;
+          guarded(() => {
+            conn!.resume();
+            pump();
+          });
+        }
+        parked = false;
+        if (!settled) socket.resume();
+      })();
+    };
+
     socket.on('connect', () =>
       guarded(() => {
         const id = Buffer.alloc(8);
@@ -1049,9 +1171,9 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
         };
         try {
           if (ctx.isServer) {
-            conn = ctx.engine.server({ ..._serverConfig(ctx, set), keyLog });
+            conn = ctx.engine.server({ ..._serverConfig(ctx, set, verify), keyLog });
           } else {
-            conn = ctx.engine.client({ ..._clientConfig(ctx, set, isResume, earlyData), keyLog });
+            conn = ctx.engine.client({ ..._clientConfig(ctx, set, isResume, earlyData, verify), keyLog });
           }
         } catch (error) {
           if (error instanceof TlsConfigError) throw new Unimplemented(`sandtls refuses this configuration: ${error.message}`);
@@ -1062,7 +1184,7 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
           offeredEarlyData = _offersEarlyData(hello);
           socket.write(hello);
         }
-        pump();
+        pumpAndWait();
       }),
     );
     socket.on('data', (chunk: Buffer) =>
@@ -1071,7 +1193,7 @@ function _runConnection(ctx: ShimContext, host: string, port: number, shimId: bi
         const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         if (!ctx.isServer && !handshakeDone) serverHello.feed(bytes);
         conn.receive(bytes);
-        pump();
+        pumpAndWait();
       }),
     );
     const onEnd = (): void =>
@@ -1110,11 +1232,6 @@ async function _main(argv: readonly string[], prebuilt: { engine: Engine; clock:
     }
     const isServer = flags.initial.bools.has('-server');
     for (const set of [flags.initial, flags.resume, flags.retry]) _validate(set, isServer);
-    if (!isServer && (flags.initial.ints.get('-resume-count') ?? 0) > 0 && (flags.resume.bools.has('-verify-fail') || flags.retry.bools.has('-verify-fail'))) {
-      // The shim's first connection does not verify (BoringSSL's shim accepts every chain), and a
-      // verifying sandtls client never resumes an unverified session: nothing left to test.
-      throw new Unimplemented('-verify-fail on a client resumption: a verifying sandtls client does not resume the unverified session of the first connection');
-    }
   } catch (error) {
     return _report(error);
   }
@@ -1131,8 +1248,11 @@ async function _main(argv: readonly string[], prebuilt: { engine: Engine; clock:
     clock,
     isServer: initial.bools.has('-server'),
     ticketKeys: rotatingTicketKeys({ random: engine.crypto.random, locks: engine.platform.locks, rotateEvery: 7200, lifetime: 7200 }),
+    antiReplay: memoryReplayStore({ locks: engine.platform.locks }),
     session: undefined,
     sessionsThisConnection: 0,
+    sessionVerifyFailed: new Map(),
+    lastVerifyFailed: false,
   };
   const resumeCount = initial.ints.get('-resume-count') ?? 0;
   try {

@@ -39,7 +39,7 @@ import {
   signCertificateVerify,
   type BuiltInVerdict,
 } from './auth.js';
-import { andThen, onFailure, ready, type HookKind, type Step } from './pending.js';
+import { andThen, enterState, onFailure, ready, type HookKind, type Step } from './pending.js';
 import { _isInsecure, type ResolvedClientConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
 import {
@@ -249,13 +249,9 @@ class _ClientHandshake implements HandshakeMachine {
 
   /** Moves to the next state, or parks (state `Waiting`) until the hook's answer comes. */
   #enter(step: Step<ClientState>): Step<void> {
-    if (step.ready) {
-      this.#state = step.value;
-      return ready(undefined);
-    }
-    this.#state = { kind: 'Waiting', hook: step.kind };
-    return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => this.#enter(step.resume(value)), abandon: step.abandon };
+    return enterState(step, (state) => (this.#state = state), (hook) => ({ kind: 'Waiting' as const, hook }));
   }
+
 
   destroy(): void {
     _destroyState(this.#state);

@@ -93,6 +93,18 @@ export function andThen<T, U>(step: Step<T>, next: (value: T) => Step<U>): Step<
  * or abandoned while parked. The handshake's try/finally that wipes secrets, across parking.
  */
 export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T> {
+  return _guarded(work, cleanup, true);
+}
+
+/**
+ * Runs `work`; `cleanup` runs only if it fails: throws (at once or in a later `resume`) or is
+ * abandoned while parked. What a state's secrets need when the next state takes them over.
+ */
+export function onFailure<T>(work: () => Step<T>, cleanup: () => void): Step<T> {
+  return _guarded(work, cleanup, false);
+}
+
+function _guarded<T>(work: () => Step<T>, cleanup: () => void, alsoWhenDone: boolean): Step<T> {
   let step: Step<T>;
   try {
     step = work();
@@ -101,7 +113,7 @@ export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T
     throw error;
   }
   if (step.ready) {
-    cleanup();
+    if (alsoWhenDone) cleanup();
     return step;
   }
   const parked = step;
@@ -109,7 +121,7 @@ export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T
     ready: false,
     kind: parked.kind,
     answer: parked.answer,
-    resume: (value) => withCleanup(() => parked.resume(value), cleanup),
+    resume: (value) => _guarded(() => parked.resume(value), cleanup, alsoWhenDone),
     abandon: () => {
       try {
         parked.abandon();
@@ -121,32 +133,16 @@ export function withCleanup<T>(work: () => Step<T>, cleanup: () => void): Step<T
 }
 
 /**
- * Runs `work`; `cleanup` runs only if it fails: throws (at once or in a later `resume`) or is
- * abandoned while parked. What a state's secrets need when the next state takes them over.
+ * A handshake machine's move: into the state `step` reached, or, while it waits for a hook, into
+ * the state `waiting(kind)` names, entering the reached one on `resume()`.
  */
-export function onFailure<T>(work: () => Step<T>, cleanup: () => void): Step<T> {
-  let step: Step<T>;
-  try {
-    step = work();
-  } catch (error) {
-    cleanup();
-    throw error;
+export function enterState<S>(step: Step<S>, enter: (state: S) => void, waiting: (kind: HookKind) => S): Step<void> {
+  if (step.ready) {
+    enter(step.value);
+    return ready(undefined);
   }
-  if (step.ready) return step;
-  const parked = step;
-  return {
-    ready: false,
-    kind: parked.kind,
-    answer: parked.answer,
-    resume: (value) => onFailure(() => parked.resume(value), cleanup),
-    abandon: () => {
-      try {
-        parked.abandon();
-      } finally {
-        cleanup();
-      }
-    },
-  };
+  enter(waiting(step.kind));
+  return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => enterState(step.resume(value), enter, waiting), abandon: step.abandon };
 }
 
 /**

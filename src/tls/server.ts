@@ -73,7 +73,7 @@ import {
   type WireHandshakeMessage,
 } from './messages.js';
 import type { OfferedPsksExtension as PreSharedKeyOffer } from './msgs/extensions.js';
-import { andThen, callHook, onFailure, ready, withCleanup, type HookKind, type Step } from './pending.js';
+import { andThen, callHook, enterState, onFailure, ready, withCleanup, type HookKind, type Step } from './pending.js';
 import { MAX_PLAINTEXT_LENGTH } from './record.js';
 import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite, type CipherSuiteName } from './suites.js';
 
@@ -221,13 +221,9 @@ class _ServerHandshake implements HandshakeMachine {
 
   /** Moves to the next state, or parks (state `Waiting`) until the hook's answer comes. */
   #enter(step: Step<ServerState>): Step<void> {
-    if (step.ready) {
-      this.#state = step.value;
-      return ready(undefined);
-    }
-    this.#state = { kind: 'Waiting', hook: step.kind };
-    return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => this.#enter(step.resume(value)), abandon: step.abandon };
+    return enterState(step, (state) => (this.#state = state), (hook) => ({ kind: 'Waiting' as const, hook }));
   }
+
 
   destroy(): void {
     _destroyState(this.#state);
