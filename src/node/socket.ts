@@ -152,6 +152,11 @@ export class TLSSocket extends Duplex {
   #parked: PendingOperation | undefined;
   /** This socket paused the transport (for either reason above). */
   #transportPaused = false;
+  /**
+   * The transport's 'end' and 'close', in order, that came while the engine was parked, holding
+   * input it has not handled yet (a paused stream still reports its end): handled once it went on.
+   */
+  #heldEvents: ('end' | 'close')[] = [];
   /** A write that arrived before the handshake completed. */
   #pendingWrite: { data: Uint8Array; callback: _Callback } | undefined;
   /** end() before the handshake completed. */
@@ -304,6 +309,10 @@ export class TLSSocket extends Duplex {
 
   #onEnd = (): void => {
     if (this.destroyed) return;
+    if (this.#parked) {
+      this.#heldEvents.push('end');
+      return;
+    }
     if (!this.#secure) {
       this.destroy(_disconnected());
       return;
@@ -318,6 +327,10 @@ export class TLSSocket extends Duplex {
 
   #onClose = (): void => {
     if (this.destroyed) return;
+    if (this.#parked) {
+      this.#heldEvents.push('close');
+      return;
+    }
     if (!this.#secure) {
       this.destroy(_disconnected());
       return;
@@ -389,7 +402,15 @@ export class TLSSocket extends Duplex {
     if (this.destroyed || this.#conn !== conn) return;
     conn.resume();
     this.#afterEngine();
-    if (!this.destroyed) this.#holdTransport();
+    if (this.destroyed) return;
+    this.#holdTransport();
+    if (this.#parked) return;
+    const held = this.#heldEvents;
+    this.#heldEvents = [];
+    for (const name of held) {
+      if (name === 'end') this.#onEnd();
+      else this.#onClose();
+    }
   }
 
   /**
