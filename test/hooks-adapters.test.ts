@@ -398,7 +398,7 @@ describe('verifyPeer answering later through sandtls/node', () => {
 });
 
 describe("node:tls's SNICallback answering later, as the engine's onClientHello", () => {
-  it('picks the certificate per name (and the default without SNI), with one shared engine config', async () => {
+  it('picks the certificate per name (and the default without SNI), with one shared engine config; key log lines reach their own socket', async () => {
     const contexts: Record<string, ReturnType<typeof createSecureContext>> = {
       'example.test': createSecureContext(nodeIdentity(ED25519)),
       localhost: createSecureContext(nodeIdentity(RSA)),
@@ -407,7 +407,7 @@ describe("node:tls's SNICallback answering later, as the engine's onClientHello"
     // Every connection's engine config, as sandtls/node hands it to the engine.
     const configs = new Set<object>();
     const counting: Engine = { ...engine, server: (config) => (configs.add(config), engine.server(config)) };
-    const { port, accepted } = await sandtlsShoutServer({
+    const { port, server, accepted } = await sandtlsShoutServer({
       ...nodeIdentity(P256),
       engine: counting,
       SNICallback: (name, cb) => {
@@ -416,6 +416,8 @@ describe("node:tls's SNICallback answering later, as the engine's onClientHello"
       },
     });
     configs.clear(); // the server checks its config once when it is made
+    const keylog: [string, TLSSocket][] = [];
+    server.on('keylog', (line: Buffer, socket: TLSSocket) => keylog.push([line.toString(), socket]));
     const served = async (servername: string | undefined) => {
       // The default certificate does not name other.test; none is checked against no name.
       const client = await nodeClient(port, { servername: servername ?? '', checkServerIdentity: () => undefined });
@@ -438,6 +440,14 @@ describe("node:tls's SNICallback answering later, as the engine's onClientHello"
     ]);
     expect(accepted.map((s) => s.servername)).toEqual(['example.test', 'localhost', false, 'other.test']);
     expect(configs.size).toBe(1);
+    // Each socket got the five lines of its own handshake, though they share one config.
+    for (const socket of accepted) {
+      const own = keylog.filter(([, s]) => s === socket).map(([line]) => line.split(' ')[0]);
+      expect(own.sort()).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+      const randoms = new Set(keylog.filter(([, s]) => s === socket).map(([line]) => line.split(' ')[1]));
+      expect(randoms.size).toBe(1);
+    }
+    expect(keylog).toHaveLength(20);
   });
 
   it('an SNICallback error, later: tlsClientError with that very error, internal_error at the client; one naming unrecognized_name sends that', async () => {

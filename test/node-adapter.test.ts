@@ -451,7 +451,7 @@ describe('session resumption', () => {
   it("createServer(): a node:tls client's session resumes (isSessionReused on both ends), with a keylog listener on the server", async () => {
     const { port, server, accepted } = await sandtlsShoutServer({ ALPNProtocols: ['http/1.1'] });
     const lines: string[] = [];
-    // A key log listener gives each connection its own engine config: tickets must still open.
+    // With a key log listener the connections share another engine config: tickets must still open.
     server.on('keylog', (line: Buffer) => lines.push(line.toString()));
     const options = { host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, ALPNProtocols: ['http/1.1'] };
     const first = keep(tls.connect(options));

@@ -766,12 +766,17 @@ interface _Resumption {
 
 const _RESUMPTION_OPTIONS: readonly (keyof ServerOptions)[] = ['tickets', 'ticketKeys', 'sessionTimeout', 'maxEarlyDataSize', 'antiReplay'];
 
-/** What a server socket hears about its ClientHello's server name (see `ServerRole.receiving()`). */
-export interface ServerNameListener {
+/**
+ * What a server socket hears from the engine through the configuration its server's connections
+ * share (see `ServerRole.calling()`): the context its ClientHello chose, and its key log lines.
+ */
+export interface ServerConnectionListener {
   /** SNICallback (or `addContext()`) chose the context serving the connection. */
   chose(context: SecureContext): void;
   /** SNICallback refused the connection with `error`. */
   refused(error: Error): void;
+  /** An NSS key log line of the connection's handshake. */
+  keylog(line: string): void;
 }
 
 /**
@@ -789,11 +794,13 @@ export class ServerRole {
   #options: ServerOptions;
   #defaultContext: SecureContext;
   #configs = new WeakMap<SecureContext, ServerConfig>();
+  /** The same with `keyLog`, for connections whose key log lines someone wants. */
+  #loggingConfigs = new WeakMap<SecureContext, ServerConfig>();
   #resumption: _Resumption;
   readonly #optionContexts = new WeakMap<object, SecureContext>();
   readonly #named: { readonly pattern: RegExp; readonly context: SecureContext }[] = [];
-  /** The socket inside `receiving()`: the one whose ClientHello `onClientHello` is shown. */
-  #receiving: ServerNameListener | undefined;
+  /** The socket inside `calling()`: the one the engine's calls into the shared configuration are about. */
+  #calling: ServerConnectionListener | undefined;
 
   constructor(engine: Engine, options: ServerOptions, server: net.Server | undefined) {
     this.engine = engine;
@@ -863,6 +870,7 @@ export class ServerRole {
     this.#options = { ...rest, ticketKeys: Uint8Array.from(keys), ...(ticketsWithoutKeys === undefined ? {} : { tickets: ticketsWithoutKeys }) };
     this.#resumption = this.#resumptionOf(this.#options);
     this.#configs = new WeakMap();
+    this.#loggingConfigs = new WeakMap();
   }
 
   /** The 48 bytes given as `ticketKeys` or to `setTicketKeys()`; undefined with the default rotating keys (never exported). */
@@ -884,6 +892,7 @@ export class ServerRole {
     // Keep the ticket keys (and so the sessions already handed out) unless resumption options changed.
     if (_RESUMPTION_OPTIONS.some((name) => name in options)) this.#resumption = this.#resumptionOf(this.#options);
     this.#configs = new WeakMap();
+    this.#loggingConfigs = new WeakMap();
   }
 
   /** `server.addContext(hostname, context)`: `*.example.com` matches one label, as in node:tls. */
@@ -892,6 +901,7 @@ export class ServerRole {
     this.#named.unshift({ pattern: new RegExp(`^${source}$`, 'i'), context: this.contextOf(context) });
     // The default context's configuration now needs the onClientHello that looks the name up.
     this.#configs.delete(this.#defaultContext);
+    this.#loggingConfigs.delete(this.#defaultContext);
   }
 
   /** Whether the certificate depends on the server name (so the engine must show us the ClientHello). */
@@ -900,20 +910,23 @@ export class ServerRole {
   }
 
   /**
-   * Runs `receive` (a server socket's `conn.receive()`) with `listener` as the socket whose
-   * ClientHello `onClientHello` is shown: the engine calls the hook synchronously, inside the
-   * receive() that completes the ClientHello, and the configuration it is given is shared by
-   * every socket of the server (one object, resolved once).
+   * Runs `call` (a server socket's `conn.receive()` or `conn.resume()`) with `listener` as the
+   * socket that `onClientHello` and `keyLog` are about. The configuration holding them is shared
+   * by every connection of the server (one object, resolved once), and the engine calls them
+   * synchronously, inside the receive() or resume() that handles the handshake.
    */
-  receiving(listener: ServerNameListener, receive: () => void): void {
-    const outer = this.#receiving;
-    this.#receiving = listener;
+  calling(listener: ServerConnectionListener, call: () => void): void {
+    const outer = this.#calling;
+    this.#calling = listener;
     try {
-      receive();
+      call();
     } finally {
-      this.#receiving = outer;
+      this.#calling = outer;
     }
   }
+
+  /** The engine's `keyLog` of the shared configurations: the line goes to the socket inside `calling()`. */
+  readonly #keyLog = (line: string): void => this.#calling?.keylog(line);
 
   /**
    * The engine's `onClientHello` of a server whose certificate depends on the name: SNICallback
@@ -923,7 +936,7 @@ export class ServerRole {
    * error, which fails the handshake (internal_error, or the alert named in its `alert`).
    */
   readonly #onClientHello = (hello: ClientHelloInfo): ServerConfig | undefined | Promise<ServerConfig | undefined> => {
-    const socket = this.#receiving;
+    const socket = this.#calling;
     const name = hello.serverName;
     // No SNI (an IP address, or none sent): the default context, and no SNICallback (as node:tls).
     if (name === undefined) return undefined;
@@ -982,9 +995,10 @@ export class ServerRole {
   /**
    * The engine configuration for a context: one object per context, so the engine resolves it
    * (parses the chain, checks the key) once, whether a connection starts with it (the default
-   * context) or `onClientHello` chooses it; a fresh one when a key log sink is wanted.
+   * context) or `onClientHello` chooses it. With `keyLog`, its twin whose key log lines go to
+   * the socket inside `calling()`, made once too.
    */
-  configFor(context: SecureContext, keyLog?: (line: string) => void): ServerConfig {
+  configFor(context: SecureContext, keyLog = false): ServerConfig {
     let config = this.#configs.get(context);
     if (!config) {
       const identity = context.identityFor(this.engine);
@@ -1023,7 +1037,13 @@ export class ServerRole {
       };
       this.#configs.set(context, config);
     }
-    return keyLog ? { ...config, keyLog } : config;
+    if (!keyLog) return config;
+    let logging = this.#loggingConfigs.get(context);
+    if (!logging) {
+      logging = { ...config, keyLog: this.#keyLog };
+      this.#loggingConfigs.set(context, logging);
+    }
+    return logging;
   }
 
   /** Roots for client certificates: the context's `ca`, else the server's, else Node's bundled roots. */

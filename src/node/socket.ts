@@ -53,7 +53,7 @@ import {
   type ClientPlan,
   type ConnectOptions,
   type SecureContext,
-  type ServerNameListener,
+  type ServerConnectionListener,
   type ServerOptions,
 } from './options.js';
 
@@ -171,8 +171,8 @@ export class TLSSocket extends Duplex {
   #context: SecureContext | undefined;
   /** Server: SNICallback's error, reported as it is (not as the TlsAlertError it causes), as node:tls does. */
   #sniRefusal: Error | undefined;
-  /** Server: what this socket's ClientHello chose, told by the role while `conn.receive()` runs. */
-  readonly #serverName: ServerNameListener = {
+  /** Server: what the engine says of this socket through the server's shared configuration (see `#engineCall`). */
+  readonly #fromRole: ServerConnectionListener = {
     chose: (context) => {
       this.#context = context;
       this.#ownCertificate = undefined;
@@ -180,6 +180,7 @@ export class TLSSocket extends Duplex {
     refused: (error) => {
       this.#sniRefusal = error;
     },
+    keylog: (line) => this.#keylog(line),
   };
   /** Client: sessions from tickets that arrived and were not yet emitted as 'session'. */
   #newSessions: TlsSession[] = [];
@@ -283,7 +284,7 @@ export class TLSSocket extends Duplex {
     const wantsKeylog = (server ? server.listenerCount('keylog') > 0 : this.listenerCount('keylog') > 0) || keyLogFile() !== undefined;
     this.#context = role.defaultContext;
     try {
-      this.#conn = this.#engine.server(role.configFor(role.defaultContext, wantsKeylog ? (line) => this.#keylog(line) : undefined));
+      this.#conn = this.#engine.server(role.configFor(role.defaultContext, wantsKeylog));
     } catch (error) {
       this.destroy(error as Error);
       return;
@@ -301,9 +302,7 @@ export class TLSSocket extends Duplex {
     if (this.destroyed) return;
     const conn = this.#conn;
     if (!conn) return;
-    // A server's onClientHello (SNICallback) runs inside receive(): the role tells it whose hello it is.
-    if (this.#role) this.#role.receiving(this.#serverName, () => conn.receive(chunk));
-    else conn.receive(chunk);
+    this.#engineCall(() => conn.receive(chunk));
     this.#afterEngine();
   };
 
@@ -355,6 +354,16 @@ export class TLSSocket extends Duplex {
   // The engine
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * A `conn.receive()` or `conn.resume()`. On a server, its configuration is shared by all of the
+   * server's connections, and the engine calls its `onClientHello` (SNICallback) and `keyLog`
+   * inside these calls: the role tells them which socket they are about.
+   */
+  #engineCall(call: () => void): void {
+    if (this.#role) this.#role.calling(this.#fromRole, call);
+    else call();
+  }
+
   /** After the engine consumed bytes: flights out, a parked hook, handshake completion, data in, close_notify. */
   #afterEngine(): void {
     const conn = this.#conn!;
@@ -400,7 +409,7 @@ export class TLSSocket extends Duplex {
     if (this.#parked !== pending) return;
     this.#parked = undefined;
     if (this.destroyed || this.#conn !== conn) return;
-    conn.resume();
+    this.#engineCall(() => conn.resume());
     this.#afterEngine();
     if (this.destroyed) return;
     this.#holdTransport();
