@@ -21,8 +21,8 @@
  * Every wait has a deadline; every socket and server is released in afterEach.
  */
 import { X509Certificate, webcrypto } from 'node:crypto';
-import { once, type EventEmitter } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,7 @@ import { NetPump } from '../src/cli/net-pump.js';
 import { connect, createSecureContext, createServer, type ConnectOptions, type ServerOptions, type TLSSocket } from '../src/node/index.js';
 import { clientCa } from './helpers/client-ca.js';
 import { TLS_CA, tlsIdentity, type Identity } from './helpers/loopback.js';
+import { nodeResources } from './helpers/node-resources.js';
 import { withTimeout } from './helpers/pump.js';
 
 const WAIT_MS = 15_000;
@@ -67,37 +68,25 @@ let engine: Engine;
 // Resources and waits
 // ---------------------------------------------------------------------------------------------
 
-const sockets = new Set<Duplex>();
-const servers = new Set<net.Server>();
+const { keep, listen, event, until, release } = nodeResources(WAIT_MS);
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-function keep<T extends Duplex>(socket: T): T {
-  sockets.add(socket);
-  socket.once('close', () => sockets.delete(socket));
-  return socket;
-}
-
-async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.add(server);
-  // Raw sockets under node:tls are left to their TLSSocket (destroying one beneath a writing
-  // node:tls socket crashes Node 20).
-  if (!(server instanceof tls.Server)) server.on('connection', (socket: net.Socket) => keep(socket));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-/** Resolves with the event's arguments, or rejects on 'error' (unless the error is awaited) or the deadline. */
-function event<T extends unknown[] = unknown[]>(emitter: EventEmitter, name: string, what = name): Promise<T> {
-  return withTimeout(once(emitter, name) as Promise<T>, WAIT_MS, what);
-}
 
 /** The first 'error' of `emitter` (and nothing else: a 'close' before it fails the wait at the deadline). */
 function errorOf<E extends Error = Error & { code?: string }>(emitter: EventEmitter, what: string): Promise<E> {
   return withTimeout(new Promise<E>((resolve) => emitter.once('error', resolve)), WAIT_MS, what);
+}
+
+/**
+ * The sandtls side fails with `alert`, its `cause` the hook's error, and the node:tls server
+ * reports the alert it received (`failures` is its tlsClientError list).
+ */
+async function expectRefusal(socket: Duplex, failures: readonly { code?: string }[], alert: string, cause: unknown, code: string): Promise<void> {
+  const error = await errorOf<TlsAlertError>(socket, 'the sandtls error');
+  expect(error.alert).toBe(alert);
+  expect(error.cause).toBe(cause);
+  await until('the node:tls server to fail', () => failures.length > 0);
+  expect(failures[0]!.code).toBe(code);
 }
 
 /** Everything a readable stream delivers until 'end'. */
@@ -223,10 +212,7 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  for (const socket of [...sockets].reverse()) socket.destroy();
-  sockets.clear();
-  await Promise.all([...servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  servers.clear();
+  await release();
   expect(unhandled).toEqual([]);
 });
 
@@ -285,17 +271,7 @@ describe('a KMS-style TlsSigner through sandtls/node', () => {
     const { signer } = kms(P384, KMS_DELAY_MS, outage);
     const { port, failures } = await nodeShoutServer({ ...nodeIdentity(P256), requestCert: true, rejectUnauthorized: true, ca: TLS_CA });
     const client = sandtlsClient(port, { cert: P384.certificateChain, key: signer });
-    const error = await errorOf<TlsAlertError>(client, 'sandtls client error');
-    expect(error.alert).toBe('internal_error');
-    expect(error.cause).toBe(outage);
-    await withTimeout(
-      (async () => {
-        while (failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      })(),
-      WAIT_MS,
-      'the node:tls server to fail',
-    );
-    expect(failures[0]!.code).toBe('ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR');
+    await expectRefusal(client, failures, 'internal_error', outage, 'ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR');
   });
 
   it('post-handshake authentication: the client signs later, the server verifies later, data flows meanwhile', async () => {
@@ -305,13 +281,7 @@ describe('a KMS-style TlsSigner through sandtls/node', () => {
     const { signer, signed } = kms(ED25519);
     const client = sandtlsClient(port, { cert: ED25519.certificateChain, key: signer });
     await event(client, 'secureConnect');
-    await withTimeout(
-      (async () => {
-        while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-      })(),
-      WAIT_MS,
-      'the server socket',
-    );
+    await until('the server socket', () => accepted.length > 0);
     const serverSide = accepted[0]!;
     const answered = new Promise<Error | null>((resolve) => serverSide.renegotiate({ requestCert: true }, resolve));
     // While the client's KMS and the server's verifier take their time, data goes both ways.
@@ -341,20 +311,11 @@ describe('verifyPeer answering later through sandtls/node', () => {
     expect(await roundTrip(accepting, 'checked')).toBe('CHECKED');
 
     const revoked = Object.assign(new Error('listed in the CRL'), { alert: 'certificate_revoked' });
-    const refusing = sandtlsClient(port, { verifyPeer: () => later(KMS_DELAY_MS, () => {
-        throw revoked;
-      }) });
-    const error = await errorOf<TlsAlertError>(refusing, 'sandtls client error');
-    expect(error.alert).toBe('certificate_revoked');
-    expect(error.cause).toBe(revoked);
-    await withTimeout(
-      (async () => {
-        while (failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      })(),
-      WAIT_MS,
-      'the node:tls server to fail',
-    );
-    expect(failures[0]!.code).toBe('ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED');
+    const refuse = (): void => {
+      throw revoked;
+    };
+    const refusing = sandtlsClient(port, { verifyPeer: () => later(KMS_DELAY_MS, refuse) });
+    await expectRefusal(refusing, failures, 'certificate_revoked', revoked, 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED');
   });
 
   it('rejectUnauthorized: false still asks verifyPeer, which sees what the built-in verification found', async () => {
@@ -385,13 +346,7 @@ describe('verifyPeer answering later through sandtls/node', () => {
     const denied = keep(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, ...nodeIdentity(RSA) }));
     const error = await errorOf(denied, 'node:tls client error');
     expect(error.code).toBe('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
-    await withTimeout(
-      (async () => {
-        while (failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      })(),
-      WAIT_MS,
-      'the sandtls server to fail',
-    );
+    await until('the sandtls server to fail', () => failures.length > 0);
     expect((failures[0] as TlsAlertError).alert).toBe('bad_certificate');
     expect((failures[0]!.cause as Error).message).toBe('not on the allow list');
   });
@@ -512,20 +467,15 @@ describe('connectTls (Web Streams over a node:net socket) with hooks answering l
   it('verifyPeer refusing later: opened rejects with its alert, which node:tls receives', async () => {
     const { port, failures } = await nodeShoutServer(nodeIdentity(P256));
     const pinned = Object.assign(new Error('pin mismatch'), { alert: 'certificate_unknown' });
-    const socket = connectTls(tcp(port), { engine, serverName: 'localhost', ca: TLS_CA, verifyPeer: () => later(KMS_DELAY_MS, (): void => {
-        throw pinned;
-      }) });
+    const refuse = (): void => {
+      throw pinned;
+    };
+    const socket = connectTls(tcp(port), { engine, serverName: 'localhost', ca: TLS_CA, verifyPeer: () => later(KMS_DELAY_MS, refuse) });
     const error = (await withTimeout(socket.opened.then(() => undefined, (e: unknown) => e), WAIT_MS, 'opened to reject')) as TlsAlertError;
     expect(error.alert).toBe('certificate_unknown');
     expect(error.cause).toBe(pinned);
     await expect(withTimeout(socket.closed, WAIT_MS, 'closed')).rejects.toBe(error);
-    await withTimeout(
-      (async () => {
-        while (failures.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      })(),
-      WAIT_MS,
-      'the node:tls server to fail',
-    );
+    await until('the node:tls server to fail', () => failures.length > 0);
     expect(failures[0]!.code).toBe('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN');
   });
 
