@@ -13,7 +13,8 @@
  *   (and the default without SNI), one shared engine config, an SNICallback error as node:tls
  *   reports it, and an error naming its alert.
  * - `connectTls` (Web Streams over a node:net socket) with an asynchronous signer and verifyPeer,
- *   and with `webCryptoSigner` over a non-extractable WebCrypto P-256 key.
+ *   and with `webCryptoSigner` over a non-extractable WebCrypto P-256 key; `acceptTls` with an
+ *   onClientHello and a signer that answer later.
  * - Ticket keys, session and replay stores answering after a tick: node:tls clients resume;
  *   sandtls/node clients resume with 0-RTT accepted.
  * - The command line's NetPump serving a node:tls client with a KMS signer.
@@ -27,6 +28,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  acceptTls,
   connectTls,
   defaultPlatform,
   init,
@@ -39,6 +41,7 @@ import {
   type Engine,
   type PeerVerification,
   type ReplayStore,
+  type ServerConfig,
   type SessionStore,
   type SignatureScheme,
   type TicketKeySource,
@@ -492,6 +495,35 @@ describe('connectTls (Web Streams over a node:net socket) with hooks answering l
     await withTimeout(socket.opened, WAIT_MS, 'opened');
     expect(await exchange(socket, 'no key bytes here')).toBe('NO KEY BYTES HERE');
     expect(accepted).toEqual([{ authorized: true, clientCertificate: fingerprint(leafPem) }]);
+  });
+
+  it('acceptTls: an onClientHello and a KMS signer answering later serve node:tls clients', async () => {
+    const { signer, signed } = kms(P384);
+    const byName: ServerConfig = { certificateChain: P384.certificateChain, privateKey: signer, alpn: ['shout'] };
+    const options = {
+      engine,
+      ...P256,
+      alpn: ['shout'],
+      onClientHello: ({ serverName }: { serverName: string | undefined }) => later(KMS_DELAY_MS, () => (serverName === 'example.test' ? byName : undefined)),
+    };
+    const server = net.createServer((raw) => {
+      const socket = acceptTls(Duplex.toWeb(keep(raw)), options);
+      // An upper-casing echo, until the client's close_notify.
+      void socket.readable
+        .pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => out.enqueue(new TextEncoder().encode(Buffer.from(chunk).toString().toUpperCase())) }))
+        .pipeTo(socket.writable)
+        .catch(() => {});
+    });
+    const port = await listen(server);
+    for (const [servername, identity] of [
+      ['example.test', P384],
+      ['localhost', P256],
+    ] as const) {
+      const client = await nodeClient(port, { servername, ALPNProtocols: ['shout'] });
+      expect(client.getPeerCertificate().fingerprint256).toBe(fingerprint(identity.certificateChain));
+      expect(await roundTrip(client, servername)).toBe(servername.toUpperCase());
+    }
+    expect(signed).toEqual(['ecdsa_secp384r1_sha384']);
   });
 
   it('webCryptoSigner refuses what it cannot drive: a public key, another curve than the certificate’s', async () => {
