@@ -12,11 +12,18 @@
  * - the denial matrix: each scenario succeeds with exactly the capabilities the manifest lists,
  *   and with any one of them refused (after init()) fails cleanly, the right alert on the wire,
  *   and the same engine completes the scenario once the capability is allowed again. The same
- *   holds for every distinct Platform call refused on its own.
+ *   holds for every distinct Platform call refused on its own;
+ * - the hooks (the application's code: TlsSigner, verifyPeer, onClientHello, TicketKeySource,
+ *   SessionStore, ReplayStore): every kind of `HookKind` is in the manifest, each hook runs in the
+ *   API calls recorded for it, answering with a Promise parks the connection on its kind and makes
+ *   sandtls touch exactly what the same scenario touches with hooks answering at once, and a hook
+ *   that throws or rejects fails its connection cleanly (the right alert, the hook's error as
+ *   `cause`, no throw from `receive()` or `resume()`).
  *
- * The audit runs once for the file (about 10 s): every assertion reads its runs.
+ * The audit runs once for the file: every assertion reads its runs.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_FILES,
@@ -35,11 +42,16 @@ import {
 } from '../src/cli/audit.js';
 import {
   alertOnWire,
+  AuditHookFailure,
   CERTIFICATE_TYPES,
   eventsOf,
   gatedPlatform,
   GROUPS,
+  HOOK_KINDS,
+  HOOKS,
   lastRecordSent,
+  placedHooks,
+  type HookName,
   type Scenario,
   type ScenarioRun,
   type Side,
@@ -58,8 +70,8 @@ import {
 
 let runs: AuditRuns;
 let manifest: Manifest;
-beforeAll(() => {
-  runs = runAudit();
+beforeAll(async () => {
+  runs = await runAudit();
   manifest = buildManifest(runs);
 }, 300_000); // the first-use scenario makes two engines per run
 
@@ -83,7 +95,7 @@ const nonEntropy = (run: ScenarioRun, side: Side): string[] =>
     .map((e) => `${e.api} ${e.capability} ${e.what}`);
 
 /** The lock a server's ticket keys or session store takes (none for the application's own keys). */
-const ticketLock = (keys: 'default' | 'external' | 'store' | undefined): string | undefined =>
+const ticketLock = (keys: 'default' | 'external' | 'store' | 'external store' | undefined): string | undefined =>
   keys === 'default' ? 'sandtls.ticket_keys' : keys === 'store' ? 'sandtls.session_cache' : undefined;
 
 /**
@@ -104,7 +116,7 @@ function expectedNonEntropy(s: Scenario, side: 'client' | 'server'): string[] {
   const out: string[] = [];
   // A store is asked twice for a session that resumes: `get` (for the binder), then `take`.
   if (use.checks) out.push('receive() clock now', ...(lock ? [`receive() locks ${lock}`] : []), ...(use.keys === 'store' ? [`receive() locks ${lock}`] : []));
-  if (use.replayCheck) out.push('receive() locks sandtls.replay');
+  if (use.replayCheck && use.replayStore !== 'external') out.push('receive() locks sandtls.replay');
   out.push(...chains);
   if (use.issues) {
     out.push('receive() clock now');
@@ -118,7 +130,7 @@ function expectedNonEntropy(s: Scenario, side: 'client' | 'server'): string[] {
 function declaredLocks(s: Scenario): Set<string> {
   const use = s.sessions.server ?? {};
   const lock = ticketLock(use.keys);
-  return new Set([...(lock && (use.checks || use.issues) ? [lock] : []), ...(use.replayCheck ? ['sandtls.replay'] : [])]);
+  return new Set([...(lock && (use.checks || use.issues) ? [lock] : []), ...(use.replayCheck && use.replayStore !== 'external' ? ['sandtls.replay'] : [])]);
 }
 
 function causeChainHas(error: unknown, capability: Capability): boolean {
@@ -342,14 +354,14 @@ describe('what each API touches after init()', () => {
   });
 
   it('ticket draws follow the declaration: ticket_age_add and ticket_iv (or ticket_id) per ticket, a key only when one is made', () => {
-    for (const s of [...byPhase('handshake'), ...byPhase('resumption')]) {
+    for (const s of [...byPhase('handshake'), ...byPhase('resumption'), ...byPhase('hooks')]) {
       const use = s.sessions.server ?? {};
       const counts: Record<string, number> = {};
       for (const e of eventsOf(recorded(s), 'server')) if (e.purpose?.startsWith('ticket_')) counts[e.purpose] = (counts[e.purpose] ?? 0) + 1;
       const issues = use.issues ?? 0;
       const expected: Record<string, number> = {};
       if (use.newKey) Object.assign(expected, { ticket_key_id: 1, ticket_key: 1 });
-      if (issues > 0) Object.assign(expected, { ticket_age_add: issues, [use.keys === 'store' ? 'ticket_id' : 'ticket_iv']: issues });
+      if (issues > 0) Object.assign(expected, { ticket_age_add: issues, [use.keys === 'store' || use.keys === 'external store' ? 'ticket_id' : 'ticket_iv']: issues });
       expect(counts, s.name).toEqual(expected);
       // A client draws nothing for sessions: no ticket_* purpose.
       expect(eventsOf(recorded(s), 'client').filter((e) => e.purpose?.startsWith('ticket')), s.name).toEqual([]);
@@ -691,5 +703,197 @@ describe('the denial matrix', () => {
     expect(recorder.events.length).toBe(draws);
     gate.open();
     expect(() => init({ platform: recorder })).not.toThrow();
+  });
+});
+
+describe('hooks: the application\'s code inside sandtls\'s calls', () => {
+  const hookScenarios = () => byPhase('hooks');
+  const named = (name: string) => runs.recorded.get(name)!;
+  const placed = (name: string, side: 'client' | 'server') => placedHooks(named(name), side).map((h) => `${h.api} ${h.hook}`);
+
+  it('every hook kind of HookKind (src/tls/pending.ts) is in the manifest, each of its hooks recorded in some API call, answering at once and with a Promise', () => {
+    // Read from the source, so that a kind added to the union fails here even before the audit knows it.
+    const source = readFileSync(join(PACKAGE_ROOT, 'src/tls/pending.ts'), 'utf8');
+    const union = /export type HookKind =([^;]+);/.exec(source)![1]!;
+    const kinds = [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+    expect(kinds.length).toBeGreaterThanOrEqual(6);
+    expect(Object.keys(manifest.hooks.kinds).sort()).toEqual([...kinds].sort());
+    expect(Object.keys(HOOK_KINDS).sort()).toEqual([...kinds].sort());
+    const inCalls = new Set(Object.values(manifest.hooks.calls).flatMap((perCall) => Object.values(perCall!).flat()));
+    const answered = new Map<HookName, Set<string>>();
+    for (const s of runs.scenarios) {
+      for (const side of ['client', 'server'] as const) {
+        for (const h of placedHooks(recorded(s), side)) (answered.get(h.hook) ?? answered.set(h.hook, new Set()).get(h.hook)!).add(h.answer);
+      }
+    }
+    for (const kind of kinds) {
+      const hooks = manifest.hooks.kinds[kind as keyof typeof manifest.hooks.kinds];
+      expect(hooks?.length, kind).toBeGreaterThan(0);
+      for (const hook of hooks!) {
+        expect(HOOKS[hook], hook).toBe(kind);
+        expect(inCalls.has(hook), `${hook} runs in no recorded API call`).toBe(true);
+        expect([...(answered.get(hook) ?? [])].sort(), hook).toEqual(['promise', 'value']);
+      }
+      // And each kind is made to fail both ways.
+      const fails = new Set(manifest.hooks.whenFailing.filter((f) => f.kind === kind).map((f) => f.fails));
+      expect([...fails].sort(), kind).toEqual(['rejects', 'throws']);
+    }
+  });
+
+  it('the hook scenarios: four conversations, each with its hooks answering at once and with Promises', () => {
+    expect(hookScenarios().map((s) => `${s.name} ${s.hookAnswers} ${s.syncTwin ?? '-'}`)).toEqual([
+      'hooks: handshake, sync value -',
+      'hooks: handshake, async promise hooks: handshake, sync',
+      'hooks: resumption with 0-RTT data, sync value -',
+      'hooks: resumption with 0-RTT data, async promise hooks: resumption with 0-RTT data, sync',
+      'hooks: resumption from a session store, sync value -',
+      'hooks: resumption from a session store, async promise hooks: resumption from a session store, sync',
+      'hooks: post-handshake authentication, sync value -',
+      'hooks: post-handshake authentication, async promise hooks: post-handshake authentication, sync',
+    ]);
+    for (const s of hookScenarios()) expect(manifest.scenarios[s.name]!.hookAnswers, s.name).toBe(s.hookAnswers);
+  });
+
+  it('which hook runs in which API call: a ClientHello, the server flight, the client flight, a post-handshake CertificateRequest, and resume()', () => {
+    // Answering at once: everything in receive().
+    expect(placed('hooks: handshake, sync', 'server')).toEqual([
+      'receive() onClientHello', // the ClientHello
+      'receive() TlsSigner.sign', // its CertificateVerify
+      'receive() verifyPeer', // the client's flight: its certificate
+      'receive() TicketKeySource.current', // then the tickets
+    ]);
+    expect(placed('hooks: handshake, sync', 'client')).toEqual(['receive() verifyPeer', 'receive() TlsSigner.sign']);
+    expect(placed('hooks: resumption with 0-RTT data, sync', 'server')).toEqual([
+      'receive() onClientHello',
+      'receive() TicketKeySource.find',
+      'receive() ReplayStore.firstUse',
+      'receive() TicketKeySource.current',
+    ]);
+    // A resumed client checks no chain: its verifyPeer does not run.
+    expect(placed('hooks: resumption with 0-RTT data, sync', 'client')).toEqual([]);
+    expect(placed('hooks: resumption from a session store, sync', 'server')).toEqual([
+      'receive() SessionStore.get',
+      'receive() SessionStore.take',
+      'receive() SessionStore.put',
+      'receive() SessionStore.put',
+    ]);
+    expect(placed('hooks: post-handshake authentication, sync', 'client')).toEqual(['receive() TlsSigner.sign']);
+    expect(placed('hooks: post-handshake authentication, sync', 'server')).toEqual(['receive() verifyPeer']);
+    // Answering with Promises: the hook that parks a call is the last it runs; resume() runs the next.
+    expect(placed('hooks: handshake, async', 'server')).toEqual([
+      'receive() onClientHello',
+      'resume() TlsSigner.sign',
+      'receive() verifyPeer',
+      'resume() TicketKeySource.current',
+    ]);
+    expect(placed('hooks: handshake, async', 'client')).toEqual(['receive() verifyPeer', 'resume() TlsSigner.sign']);
+    expect(placed('hooks: resumption with 0-RTT data, async', 'server')).toEqual([
+      'receive() onClientHello',
+      'resume() TicketKeySource.find',
+      'resume() ReplayStore.firstUse',
+      'receive() TicketKeySource.current',
+    ]);
+    expect(placed('hooks: resumption from a session store, async', 'server')).toEqual([
+      'receive() SessionStore.get',
+      'resume() SessionStore.take',
+      'receive() SessionStore.put',
+      'resume() SessionStore.put',
+    ]);
+    expect(placed('hooks: post-handshake authentication, async', 'client')).toEqual(['receive() TlsSigner.sign']);
+    // The manifest's per-call lists are the union of these (and of the wrapped stores and keys of the resumption scenarios).
+    expect(manifest.hooks.calls).toEqual({
+      client: { 'receive()': ['TlsSigner.sign', 'verifyPeer'], 'resume()': ['TlsSigner.sign'] },
+      server: {
+        'receive()': ['onClientHello', 'TicketKeySource.find', 'SessionStore.get', 'SessionStore.take', 'ReplayStore.firstUse', 'TlsSigner.sign', 'verifyPeer', 'TicketKeySource.current', 'SessionStore.put'],
+        'resume()': ['TicketKeySource.find', 'SessionStore.take', 'ReplayStore.firstUse', 'TlsSigner.sign', 'TicketKeySource.current', 'SessionStore.put'],
+      },
+    });
+    // Post-handshake: verifyPeer is told so, and the connections were connected.
+    expect(placedHooks(named('hooks: post-handshake authentication, async'), 'client').map((h) => h.during)).toEqual(['after the handshake']);
+    expect(placedHooks(named('hooks: handshake, async'), 'client').map((h) => h.during)).toEqual(['handshake', 'handshake']);
+  });
+
+  it("a hook's Promise parks the connection on that hook's kind, and only resume() continues it", () => {
+    for (const s of runs.scenarios) {
+      for (const side of ['client', 'server'] as const) {
+        const run = recorded(s);
+        for (const h of placedHooks(run, side)) {
+          expect(h.answer, `${s.name} ${side} ${h.hook}`).toBe(s.hookAnswers === 'promise' ? 'promise' : 'value');
+          expect(h.parked, `${s.name} ${side} ${h.hook}`).toBe(h.answer === 'promise' ? HOOKS[h.hook] : undefined);
+        }
+        // Each resume() follows a call that parked; only scenarios whose hooks answer with Promises park.
+        run.calls[side].forEach((call, i) => {
+          if (call.api === 'resume()') expect(run.calls[side][i - 1]?.parked, `${s.name} ${side}: resume() after a call that did not park`).toBeDefined();
+          if (call.parked) expect(s.hookAnswers, s.name).toBe('promise');
+          expect(call.threw, `${s.name} ${side} ${call.api}`).toBeUndefined();
+        });
+      }
+    }
+    // The manifest lists the parks: as many as the hooks, per call, in the async scenarios.
+    const server = manifest.scenarios['hooks: handshake, async']!.sides.server!;
+    expect(server.hooks).toEqual({ 'receive()': { onClientHello: 1, verifyPeer: 1 }, 'resume()': { 'TlsSigner.sign': 1, 'TicketKeySource.current': 1 } });
+    expect(server.parks).toEqual({ 'receive()': { 'client-hello': 1, verify: 1 }, 'resume()': { 'ticket-key': 1, sign: 1 } });
+    expect(manifest.scenarios['hooks: handshake, sync']!.sides.server!.parks).toBeUndefined();
+  });
+
+  it('answering with Promises, sandtls touches exactly what it touches with the hooks answering at once: the same Platform calls in the same order', () => {
+    const calls = (run: ScenarioRun, side: Side) => eventsOf(run, side).map((e) => `${e.capability} ${e.op} ${e.purpose ?? ''} ${e.bytes ?? ''}`);
+    const asyncOnes = hookScenarios().filter((s) => s.syncTwin !== undefined);
+    expect(asyncOnes).toHaveLength(4);
+    for (const s of asyncOnes) {
+      for (const side of ['client', 'server'] as const) expect(calls(recorded(s), side), `${s.name} (${side})`).toEqual(calls(named(s.syncTwin!), side));
+    }
+    expect(manifest.hooks.twins.map((t) => [t.async, t.sync, t.samePlatformCalls])).toEqual(
+      asyncOnes.map((s) => [s.name, s.syncTwin, { client: true, server: true }]),
+    );
+    // resume() does a server's work after its hooks: the rest of the ClientHello (key share, signature), the tickets.
+    expect(manifest.hooks.twins[0]!.resume.server).toMatchObject({ calls: 4, entropy: 7, clock: 1 });
+    // The hook scenarios touch what their declarations say (the sync twins: their reads are all in receive()).
+    for (const s of hookScenarios().filter((x) => x.syncTwin === undefined)) {
+      for (const side of ['client', 'server'] as const) expect(nonEntropy(recorded(s), side), `${s.name} (${side})`).toEqual(expectedNonEntropy(s, side));
+    }
+    // The application's own keys, stores and replay cache: no lock at all.
+    for (const s of hookScenarios()) expect(eventsOf(recorded(s), 'server').filter((e) => e.capability === 'locks'), s.name).toEqual([]);
+  });
+
+  it('a hook that throws or rejects fails its connection cleanly: the alert (bad_certificate for verifyPeer, else internal_error) goes out, cause is the hook\'s error, nothing throws, and the engines recover', () => {
+    expect(runs.hookFailures.length).toBeGreaterThan(20);
+    for (const f of runs.hookFailures) {
+      const what = `${f.scenario.name}: ${f.side} ${f.api} ${f.hook} ${f.fails}`;
+      const run = f.run;
+      expect(run.error, what).toBeUndefined();
+      expect(run.injected?.hook, what).toBe(f.hook);
+      expect(run.injected?.error, what).toBeInstanceOf(AuditHookFailure);
+      for (const side of ['client', 'server'] as const) for (const call of run.calls[side]) expect(call.threw, `${what}: ${side} ${call.api}`).toBeUndefined();
+      const conn = run.outcome![f.side]!;
+      const alert = HOOKS[f.hook] === 'verify' ? 'bad_certificate' : 'internal_error';
+      expect(conn.state, what).toBe('failed');
+      expect(conn.error, what).toBeInstanceOf(TlsAlertError);
+      expect([conn.error!.alert, conn.error!.sender, conn.error!.capability], what).toEqual([alert, 'local', undefined]);
+      expect(conn.error!.cause, what).toBe(run.injected!.error);
+      // A throw fails the call the hook ran in; a rejection, the resume() after it.
+      const failedIn = run.calls[f.side].find((c) => c.state === 'failed')!.api;
+      expect(failedIn, what).toBe(f.fails === 'throws' ? f.api : 'resume()');
+      const how = alertOnWire(run, run.injected!);
+      expect(['plaintext', 'encrypted'], what).toContain(how);
+      if (how === 'plaintext') expect([...lastRecordSent(run, f.side, run.injected!.wireAt)!.fragment], what).toEqual([2, alert === 'bad_certificate' ? 42 : 80]);
+      const peer = run.outcome![f.side === 'client' ? 'server' : 'client']!;
+      expect([peer.state, peer.error?.alert, peer.error?.sender], what).toEqual(['failed', alert, 'peer']);
+      expect(passes(f.recovery), `${what}: the same engines complete the scenario afterwards`).toBe(true);
+    }
+    // The manifest says the same.
+    for (const f of manifest.hooks.whenFailing) {
+      expect(f.outcome, `${f.side} ${f.call} ${f.hook}`).toMatchObject({ cause: "the hook's error", threw: 'none', thenSucceeds: true });
+    }
+    // The ClientHello's hooks fail before any key exists; verifyPeer and the signers after.
+    const at = (hook: HookName, side: 'client' | 'server', fails: 'throws' | 'rejects') =>
+      manifest.hooks.whenFailing.find((f) => f.hook === hook && f.side === side && f.fails === fails && f.during === 'handshake')!.outcome.alert;
+    expect(at('onClientHello', 'server', 'throws')).toBe('plaintext');
+    expect(at('TicketKeySource.find', 'server', 'rejects')).toBe('plaintext');
+    expect(at('TlsSigner.sign', 'server', 'rejects')).toBe('encrypted');
+    expect(at('verifyPeer', 'client', 'rejects')).toBe('encrypted');
+    // A post-handshake answer that fails fails a connected connection, encrypted.
+    const pha = manifest.hooks.whenFailing.filter((f) => f.during === 'after the handshake').map((f) => `${f.side} ${f.hook} ${f.fails} ${f.outcome.alert}`);
+    expect(pha.sort()).toEqual(['client TlsSigner.sign rejects encrypted', 'client TlsSigner.sign throws encrypted', 'server verifyPeer rejects encrypted', 'server verifyPeer throws encrypted']);
   });
 });

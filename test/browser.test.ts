@@ -11,6 +11,13 @@
  * ALPN, SNI, and SHA-256 of every byte. A name the certificate does not cover and a CA that did
  * not issue it must fail in the browser with the right alert, which the server receives.
  *
+ * Client certificates with a key no script can read: the page generates a non-extractable
+ * WebCrypto ECDSA P-256 key and hands out its public key; this side certifies it with a CA made
+ * by sandtls's X.509 writer (test/helpers/client-ca.ts); the page authenticates to a node:tls
+ * server that requires client certificates with `webCryptoSigner` (WebCrypto signs, the
+ * handshake parks until it answered and connectTls resumes it), and the server sees that
+ * certificate.
+ *
  * The browser (issue 16): playwright-core only drives it (executablePath) and downloads nothing.
  * The first of these whose `--version` runs is used:
  * 1. CHROME_PATH, when set: that browser and no other (an explicit choice is never replaced).
@@ -33,7 +40,7 @@
  * (to test the fallback); =chromium hides every browser (to test the skip).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, X509Certificate, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -47,6 +54,8 @@ import { createBrotliDecompress } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'tsup';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { defaultPlatform, init } from '../src/index.js';
+import { clientCa, type ClientCa } from './helpers/client-ca.js';
 import { hiddenTools, requireTool } from './helpers/system-tools.js';
 import { bridgeUpgrade, type BridgeRecord } from './helpers/websocket-bridge.js';
 
@@ -205,6 +214,9 @@ interface ServerView {
   protocol: string | null;
   cipher: string;
   alpn: string | false | null;
+  /** The client certificate's SHA-256 fingerprint (undefined without one), and whether node:tls authorized it. */
+  clientCertificate: string | undefined;
+  authorized: boolean;
   bytes: number;
   sha256: string;
   /** The client's close_notify (or FIN) arrived. */
@@ -233,6 +245,8 @@ async function startEchoServer(keyType: string, options: tls.TlsOptions = {}): P
         protocol: socket.getProtocol(),
         cipher: socket.getCipher().standardName,
         alpn: socket.alpnProtocol,
+        clientCertificate: (socket.getPeerCertificate() as { fingerprint256?: string }).fingerprint256,
+        authorized: socket.authorized,
         bytes: 0,
         sha256: '',
         ended: false,
@@ -290,6 +304,8 @@ interface PageRun {
     websocketState: number;
     entropyPurposes: string[];
     capabilities: string[];
+    /** The schemes webCryptoSigner was asked to sign with. */
+    signCalls: string[];
   };
   /** The handshake failed: `opened` rejected with this; `closed` settled as described. */
   error?: PageError;
@@ -304,7 +320,9 @@ interface Harness {
   bundleMs: number;
   origin: string;
   bridges: BridgeRecord[];
-  servers: Record<'p256' | 'rsa' | 'ed25519', EchoServer>;
+  servers: Record<'p256' | 'rsa' | 'ed25519' | 'mtls', EchoServer>;
+  /** The CA the `mtls` server takes client certificates from. */
+  clientCa: ClientCa;
   page: Page;
   pageLog: string[];
   exports: string[];
@@ -353,11 +371,14 @@ async function setUp(): Promise<Harness> {
   const bundle = await buildBrowserBundle(work);
   const bundleMs = performance.now() - started;
 
-  // node:tls peers: its defaults; a HelloRetryRequest to P-256 with ChaCha20 and RSA-PSS; P-384 with AES-256 and Ed25519.
+  // node:tls peers: its defaults; a HelloRetryRequest to P-256 with ChaCha20 and RSA-PSS; P-384 with AES-256 and Ed25519;
+  // and one that requires client certificates from a CA made here.
+  const ca = clientCa(init({ platform: defaultPlatform() }), 'Browser Client CA');
   const servers = {
     p256: await startEchoServer('ecdsa-p256'),
     rsa: await startEchoServer('rsa2048', { ecdhCurve: 'P-256', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }),
     ed25519: await startEchoServer('ed25519', { ecdhCurve: 'P-384', ciphers: 'TLS_AES_256_GCM_SHA384' }),
+    mtls: await startEchoServer('ecdsa-p256', { requestCert: true, rejectUnauthorized: true, ca: ca.caPem }),
   };
   for (const s of Object.values(servers)) cleanups.push(() => new Promise((resolve) => s.server.close(resolve)));
   const targets = new Set(Object.values(servers).map((s) => s.port));
@@ -412,7 +433,7 @@ async function setUp(): Promise<Harness> {
     throw new Error(`the page did not load its module: ${error.message}\n${pageLog.join('\n')}`);
   });
   const exports = await page.evaluate(() => (globalThis as unknown as { sandtlsPage: { exports: string[] } }).sandtlsPage.exports);
-  return { bundle, bundleMs, origin, bridges, servers, page, pageLog, exports };
+  return { bundle, bundleMs, origin, bridges, servers, clientCa: ca, page, pageLog, exports };
 }
 
 interface RunOptions {
@@ -424,6 +445,8 @@ interface RunOptions {
   record?: boolean;
   /** websocketStreams' highWaterMark (bytes the WebSocket may buffer before a write waits). */
   highWaterMark?: number;
+  /** A certificate (PEM) for the page's client key: authenticate with it through webCryptoSigner. */
+  clientCertificate?: string;
 }
 
 /** One exchange run by the page against `server` through the bridge, with the bridge's record of it. */
@@ -439,6 +462,7 @@ async function runInPage(server: EchoServer, options: RunOptions = {}): Promise<
     bulkBytes: options.bulkBytes ?? 0,
     record: options.record ?? false,
     ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
+    ...(options.clientCertificate === undefined ? {} : { clientCertificate: options.clientCertificate }),
     timeoutMs: EXCHANGE_TIMEOUT_MS,
   };
   type PageApi = { sandtlsPage: { run(a: typeof args): Promise<PageRun> } };
@@ -498,7 +522,7 @@ browserTool.describe('sandtls in headless Chromium over a WebSocket-to-TCP bridg
     console.log(`browser: bundle ${Math.round(h.bundle.length / 1024)} KiB, built in ${Math.round(h.bundleMs)} ms`);
     expect(h.bundle).not.toMatch(/^\s*import\s/m); // @noble inlined: nothing left to resolve
     expect(h.bundle).not.toMatch(/['"]node:/);
-    expect(h.exports).toEqual(expect.arrayContaining(['connectTls', 'acceptTls', 'websocketStreams', 'init', 'defaultPlatform', 'TlsAlertError']));
+    expect(h.exports).toEqual(expect.arrayContaining(['connectTls', 'acceptTls', 'websocketStreams', 'webCryptoSigner', 'init', 'defaultPlatform', 'TlsAlertError']));
   });
 
   it('ECDSA P-256: the default engine, a line and 1 MiB echoed, close_notify both ways, WebSocket closed', async () => {
@@ -550,6 +574,23 @@ browserTool.describe('sandtls in headless Chromium over a WebSocket-to-TCP bridg
     expect(server.connections.length, 'no connection reached the application').toBe(accepted);
     expect(server.clientErrors.at(-1)).toMatch(/bad certificate/i);
     expect(bridge.error).toBeUndefined();
+  });
+
+  it('a client certificate for a non-extractable WebCrypto P-256 key: webCryptoSigner signs in WebCrypto, node:tls requires and sees the certificate', async () => {
+    const h = ready();
+    type KeyApi = { sandtlsPage: { makeClientKey(): Promise<{ extractable: boolean; exportRefused: string; point: number[] }> } };
+    const key = await h.page.evaluate(() => (globalThis as unknown as KeyApi).sandtlsPage.makeClientKey());
+    expect(key.extractable).toBe(false);
+    expect(key.exportRefused).toBe('InvalidAccessError');
+    expect(key.point).toHaveLength(65); // an uncompressed P-256 point: all this side ever sees of the key
+    const certificate = h.clientCa.issue({ kind: 'ec', curve: 'secp256r1', point: Uint8Array.from(key.point) }, 'chromium');
+    const server = h.servers.mtls;
+    const message = 'signed inside WebCrypto';
+    const { run, bridge } = await runInPage(server, { message, bulkBytes: 4096, clientCertificate: certificate });
+    const view = await expectEcho(server, run, bridge, message, 4096);
+    expect(run.ok!.signCalls).toEqual(['ecdsa_secp256r1_sha256']);
+    expect(view.authorized).toBe(true);
+    expect(view.clientCertificate).toBe(new X509Certificate(certificate).fingerprint256);
   });
 
   it('a CA that did not issue the certificate: opened rejects with unknown_ca', async () => {

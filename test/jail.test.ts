@@ -21,6 +21,11 @@
  * and the core's convention is its own ASCII helpers. This jail is what found the core's last
  * TextEncoder uses (the self-tests, ALPN encoding in client.ts and server.ts).
  *
+ * A second jail runs a handshake and a resumption whose hooks (TlsSigner on both sides,
+ * verifyPeer on both sides, onClientHello, the ticket keys) all answer with Promises, driven with
+ * `conn.pending` and `conn.resume()`: `Promise` is an ECMAScript intrinsic the jail keeps, and the
+ * engine needs nothing else to park and resume (no timer, no queueMicrotask).
+ *
  * node:vm is not a security boundary: the jail proves that the shipped code reaches for no
  * ambient authority, not that hostile code could not climb out (the Platform's functions belong to
  * the host realm). The negative control shows the jail bites for code that does reach.
@@ -34,7 +39,7 @@ import vm from 'node:vm';
 import { build, type Options } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlatform, recordingPlatform, type CapabilityEvent } from '../src/index.js';
-import type { JailPems, ScenarioResult } from './fixtures/jail-driver.js';
+import type { HooksResult, JailPems, ScenarioResult } from './fixtures/jail-driver.js';
 import { findAmbientReferences } from './helpers/ambient-scan.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -281,5 +286,71 @@ describe('JavaScript jail: the built bundle in a realm with no ambient authority
       'eval (code generation)': 'EvalError',
       "the bundle's own defaultPlatform()": 'Error',
     });
+  });
+});
+
+describe('JavaScript jail: hooks that answer with Promises, driven with pending and resume()', () => {
+  const pems = readPems();
+  let recorded: CapabilityEvent[];
+  let run: HooksResult;
+  let jail: vm.Context;
+  let globalsBefore: string[];
+
+  beforeAll(async () => {
+    const platform = recordingPlatform(defaultPlatform());
+    jail = makeJail(platform, pems);
+    globalsBefore = (vm.runInContext('Reflect.ownKeys(globalThis).map(String)', jail) as string[]).slice().sort();
+    const result: unknown = vm.runInContext('jailDriver.runHooks(sandtls, platform, pems)', jail, { filename: 'jail-hooks.js' });
+    // A Promise of the jail's realm: settled by the jobs of the hooks' Promises, nothing else.
+    expect(typeof (result as PromiseLike<unknown>).then).toBe('function');
+    run = JSON.parse((await result) as string) as HooksResult;
+    recorded = platform.take();
+  });
+
+  it('completes a handshake and a resumption whose every hook answered with a Promise', () => {
+    expect(run.failure).toBeUndefined();
+    expect(run.initialized).toBe(true);
+    expect(run.steps).toEqual([
+      'server verified the client certificate',
+      "the client saw the chosen config's certificate",
+      'after async hooks: 100 bytes client -> server',
+      'after async hooks: 100 bytes server -> client',
+      'two tickets sealed with the async ticket keys',
+      'resumed with the async ticket keys',
+      'resumed: 100 bytes client -> server',
+      'resumed: 100 bytes server -> client',
+      'both connections closed',
+    ]);
+    expect(run.resumed).toBe(true);
+  });
+
+  it('each hook parked its connection once, on its own kind, and resume() continued it', () => {
+    expect(run.hooks).toEqual([
+      'server onClientHello',
+      'server TlsSigner.sign',
+      'client verifyPeer',
+      'client TlsSigner.sign',
+      'server verifyPeer',
+      'server TicketKeySource.current',
+      'server onClientHello',
+      'server TicketKeySource.find',
+      'server TicketKeySource.current',
+    ]);
+    expect(run.pending).toEqual({
+      client: ['verify', 'sign'],
+      server: ['client-hello', 'sign', 'verify', 'ticket-key'],
+      'resumed client': [],
+      'resumed server': ['client-hello', 'ticket-key', 'ticket-key'],
+    });
+  });
+
+  it('touched nothing but the Platform: no global appeared, the recordings hold entropy and the clock only', () => {
+    expect((vm.runInContext('Reflect.ownKeys(globalThis).map(String)', jail) as string[]).slice().sort()).toEqual(globalsBefore);
+    expect(new Set(recorded.map((e) => e.capability))).toEqual(new Set(['entropy', 'clock']));
+    const purposes = new Set(recorded.filter((e) => e.capability === 'entropy').map((e) => e.purpose));
+    // The signers' own draws (the application signs with the jail's engine) and the handshakes'.
+    for (const purpose of ['client_random', 'server_random', 'key_share:x25519', 'ecdsa_hedge:secp256r1', 'ticket_age_add', 'ticket_iv']) expect(purposes, purpose).toContain(purpose);
+    // The application's ticket keys: no rotating key is made.
+    expect(purposes).not.toContain('ticket_key');
   });
 });

@@ -15,11 +15,10 @@
  * Every wait has a deadline; every socket and server is released in afterEach.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { once, type EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSession, defaultPlatform, init, TlsAlertError, type Engine, type TlsSession } from '../src/index.js';
 import { connect, createSecureContext, createServer, TLSSocket, type ConnectOptions, type PeerCertificate } from '../src/node/index.js';
 import { TLS_CA, tlsIdentity, x509Fixture } from './helpers/loopback.js';
+import { nodeResources } from './helpers/node-resources.js';
 import { withTimeout } from './helpers/pump.js';
 
 const WAIT_MS = 15_000;
@@ -49,45 +49,10 @@ let engine: Engine;
 // Resources and waits
 // ---------------------------------------------------------------------------------------------
 
-const sockets = new Set<Duplex>();
-const servers = new Set<net.Server>();
+const { keep, listen, event, until, release } = nodeResources(WAIT_MS);
 const agents = new Set<http.Agent>();
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-function keep<T extends Duplex>(socket: T): T {
-  sockets.add(socket);
-  socket.once('close', () => sockets.delete(socket));
-  return socket;
-}
-
-async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.add(server);
-  // Raw sockets under node:tls are left to their TLSSocket: destroying one beneath a node:tls
-  // socket that is still writing (its tickets, right after the handshake) crashes Node 20 (SIGSEGV).
-  if (!(server instanceof tls.Server)) server.on('connection', (socket: net.Socket) => keep(socket));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-/** Resolves with the event's arguments, or rejects on 'error' (unless the error is awaited) or the deadline. */
-function event<T extends unknown[] = unknown[]>(emitter: EventEmitter, name: string, what = name): Promise<T> {
-  return withTimeout(once(emitter, name) as Promise<T>, WAIT_MS, what);
-}
-
-/** Polls `ready` (a few ms apart) until it holds, calling `sample` each time; fails at the deadline. */
-async function until(what: string, ready: () => boolean, sample: () => void = () => {}): Promise<void> {
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    sample();
-    if (ready()) return;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 /** Waits `ms` (pacing a slow reader, never an assertion), calling `sample` every few ms. */
 async function pause(ms: number, sample: () => void): Promise<void> {
@@ -139,13 +104,9 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  // Newest first: a TLS socket before the TCP socket beneath it.
-  for (const socket of [...sockets].reverse()) socket.destroy();
-  sockets.clear();
+  await release();
   for (const agent of agents) agent.destroy();
   agents.clear();
-  await Promise.all([...servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  servers.clear();
 });
 
 afterAll(() => {
@@ -451,7 +412,7 @@ describe('session resumption', () => {
   it("createServer(): a node:tls client's session resumes (isSessionReused on both ends), with a keylog listener on the server", async () => {
     const { port, server, accepted } = await sandtlsShoutServer({ ALPNProtocols: ['http/1.1'] });
     const lines: string[] = [];
-    // A key log listener gives each connection its own engine config: tickets must still open.
+    // With a key log listener the connections share another engine config: tickets must still open.
     server.on('keylog', (line: Buffer) => lines.push(line.toString()));
     const options = { host: '127.0.0.1', port, servername: 'localhost', ca: TLS_CA, ALPNProtocols: ['http/1.1'] };
     const first = keep(tls.connect(options));
@@ -876,7 +837,6 @@ describe('half-close and close', () => {
     const probe = net.createServer();
     const port = await listen(probe);
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    servers.delete(probe);
     const socket = keep(connect({ host: '127.0.0.1', port, engine, ca: TLS_CA }));
     const [error] = await event<[NodeJS.ErrnoException]>(socket, 'error');
     expect(error.code).toBe('ECONNREFUSED');

@@ -14,14 +14,11 @@
  * under Deno and Bun. Last, test/types/node-tls-assignability.ts is compiled as a strict consumer.
  */
 import { X509Certificate } from 'node:crypto';
-import { once, type EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +37,7 @@ import {
 import { connect, createServer, type ConnectOptions, type ServerOptions } from '../src/node/index.js';
 import { _loadRoots } from '../src/web/roots.js';
 import { TLS_CA, tlsIdentity } from './helpers/loopback.js';
-import { withTimeout } from './helpers/pump.js';
+import { nodeResources } from './helpers/node-resources.js';
 import { requireBuiltBundle, ROOT, runChild } from './helpers/sandbox-run.js';
 
 const WAIT_MS = 15_000;
@@ -55,38 +52,13 @@ let engine: Engine;
 // Resources
 // ---------------------------------------------------------------------------------------------
 
-const sockets = new Set<Duplex>();
-const servers = new Set<net.Server>();
-
-function keep<T extends Duplex>(socket: T): T {
-  sockets.add(socket);
-  socket.once('close', () => sockets.delete(socket));
-  return socket;
-}
-
-async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.add(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-function event<T extends unknown[] = unknown[]>(emitter: EventEmitter, name: string, what = name): Promise<T> {
-  return withTimeout(once(emitter, name) as Promise<T>, WAIT_MS, what);
-}
+const { keep, listen, event, release } = nodeResources(WAIT_MS);
 
 beforeAll(() => {
   engine = init({ platform: defaultPlatform() });
 });
 
-afterEach(async () => {
-  for (const socket of [...sockets].reverse()) socket.destroy();
-  sockets.clear();
-  await Promise.all([...servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  servers.clear();
-});
+afterEach(release);
 
 // ---------------------------------------------------------------------------------------------
 // One side's view, in the same terms for node:tls and sandtls/node

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CAPABILITIES, type Capability } from '../index.js';
+import type { HookKind } from '../index.js';
 import {
   auditScenarios,
   capabilitiesUsed,
@@ -19,14 +20,21 @@ import {
   denialSummary,
   describeError,
   eventsOf,
+  HOOK_KINDS,
+  HOOKS,
+  hookFailureSummary,
   PHASES,
+  placedHooks,
   runScenario,
   summarize,
   type AuditBench,
   type CallRecord,
   type CapabilityUse,
   type DenialSummary,
+  type HookFailureSummary,
+  type HookName,
   type Phase,
+  type PlacedHook,
   type Scenario,
   type ScenarioRun,
   type Side,
@@ -69,6 +77,25 @@ export interface AuditRuns {
   readonly denials: readonly DenialRun[];
   /** Per distinct (side, API call, capability, purpose): that one call refused. */
   readonly refusalPoints: readonly DenialRun[];
+  /** Per distinct (side, API call, hook, throws or rejects, during the handshake or after): that one hook call made to fail. */
+  readonly hookFailures: readonly HookFailureRun[];
+}
+
+/** One run with one application hook call made to fail, and the run that follows it. */
+export interface HookFailureRun {
+  readonly scenario: Scenario;
+  readonly side: 'client' | 'server';
+  /** The index of the hook call among the side's (from the normal run). */
+  readonly at: number;
+  readonly hook: HookName;
+  /** The API call the hook ran in (from the normal run). */
+  readonly api: string;
+  readonly during: PlacedHook['during'];
+  /** How it failed: it threw (a scenario whose hooks answer at once), or its Promise rejected. */
+  readonly fails: 'throws' | 'rejects';
+  readonly run: ScenarioRun;
+  /** The same scenario again, every hook working, on the same engines. */
+  readonly recovery: ScenarioRun;
 }
 
 /** A scenario did not do what it should with every capability available. */
@@ -80,7 +107,7 @@ export interface RunAuditOptions {
   /** Engines to run on (default: a fresh bench on `defaultPlatform()`). */
   readonly bench?: AuditBench;
   readonly scenarios?: readonly Scenario[];
-  /** Run the denial matrix and refusal points too (default true; the table does not need them). */
+  /** Run the denial matrix, refusal points and hook failures too (default true; the table does not need them). */
   readonly denials?: boolean;
 }
 
@@ -92,52 +119,66 @@ export function placedEvents(run: ScenarioRun, side: Side): { api: string; capab
 }
 
 /**
- * Runs the audit. Throws AuditError if a scenario fails its own check with every capability
+ * Runs the audit. Rejects with AuditError if a scenario fails its own check with every capability
  * available: a manifest of a broken run would document nothing.
  * @example
- * const runs = runAudit();
+ * const runs = await runAudit();
  * const manifest = buildManifest(runs);
  */
-export function runAudit(options: RunAuditOptions = {}): AuditRuns {
+export async function runAudit(options: RunAuditOptions = {}): Promise<AuditRuns> {
   const bench = options.bench ?? createBench();
   const scenarios = options.scenarios ?? auditScenarios();
   const recorded = new Map<string, ScenarioRun>();
   const exact = new Map<string, ScenarioRun>();
   const denials: DenialRun[] = [];
   const refusalPoints: DenialRun[] = [];
+  const hookFailures: HookFailureRun[] = [];
   const seenPoints = new Set<string>();
+  const seenHookPoints = new Set<string>();
 
   for (const scenario of scenarios) {
-    const run = runScenario(bench, scenario);
+    const run = await runScenario(bench, scenario);
     _checkOrThrow(run, 'with every capability');
     recorded.set(scenario.name, run);
     const allow: Partial<Record<Side, Capability[]>> = {};
     for (const side of scenario.sides) allow[side] = capabilitiesUsed(run, side);
-    exact.set(scenario.name, runScenario(bench, scenario, { allow }));
+    exact.set(scenario.name, await runScenario(bench, scenario, { allow }));
     if (options.denials === false) continue;
 
-    const deny = (side: Side, capability: Capability, at: number | undefined, api: string, what: string) => {
-      const denied = runScenario(bench, scenario, { allow, refuse: { side, capability, ...(at === undefined ? {} : { at }) } });
-      const recovery = runScenario(bench, scenario);
+    const deny = async (side: Side, capability: Capability, at: number | undefined, api: string, what: string): Promise<DenialRun> => {
+      const denied = await runScenario(bench, scenario, { allow, refuse: { side, capability, ...(at === undefined ? {} : { at }) } });
+      const recovery = await runScenario(bench, scenario);
       return { scenario, side, capability, at, api, what, run: denied, recovery };
     };
     for (const side of scenario.sides) {
       const events = placedEvents(run, side);
       for (const capability of allow[side]!) {
         const first = events.find((e) => e.capability === capability)!;
-        denials.push(deny(side, capability, undefined, first.api, first.what));
+        denials.push(await deny(side, capability, undefined, first.api, first.what));
       }
       // init() is all-or-nothing (InitError whatever draw is refused); its calls are not points.
       if (scenario.phase === 'init') continue;
-      events.forEach((e, at) => {
+      for (const [at, e] of events.entries()) {
         const key = `${side}|${e.api}|${e.capability}|${e.what}`;
-        if (seenPoints.has(key)) return;
+        if (seenPoints.has(key)) continue;
         seenPoints.add(key);
-        refusalPoints.push(deny(side, e.capability, at, e.api, e.what));
-      });
+        refusalPoints.push(await deny(side, e.capability, at, e.api, e.what));
+      }
+    }
+    for (const side of ['client', 'server'] as const) {
+      if (!scenario.sides.includes(side)) continue;
+      for (const [at, h] of placedHooks(run, side).entries()) {
+        const fails = h.answer === 'promise' ? 'rejects' : 'throws';
+        const key = `${side}|${h.api}|${h.hook}|${fails}|${h.during}`;
+        if (seenHookPoints.has(key)) continue;
+        seenHookPoints.add(key);
+        const failed = await runScenario(bench, scenario, { failHook: { side, at } });
+        const recovery = await runScenario(bench, scenario);
+        hookFailures.push({ scenario, side, at, hook: h.hook, api: h.api, during: h.during, fails, run: failed, recovery });
+      }
     }
   }
-  return { scenarios, recorded, exact, denials, refusalPoints };
+  return { scenarios, recorded, exact, denials, refusalPoints, hookFailures };
 }
 
 function _checkOrThrow(run: ScenarioRun, how: string): void {
@@ -178,6 +219,10 @@ export interface ManifestSide {
   readonly uses: Partial<Record<Capability, CapabilityUse>>;
   /** Per API call made (in order of first use): how often, and the capability calls it made. */
   readonly calls: Readonly<Record<string, CallSummary>>;
+  /** Per API call that ran the application's hooks: how often each ran in it (absent: no hook ran). */
+  readonly hooks?: Readonly<Record<string, Partial<Record<HookName, number>>>>;
+  /** Per API call that left the connection waiting for a hook's Promise: how often, per `conn.pending.kind`. */
+  readonly parks?: Readonly<Record<string, Partial<Record<HookKind, number>>>>;
   /** Per capability used: what happens when it is refused. */
   readonly whenDenied: Partial<Record<Capability, ManifestDenial>>;
 }
@@ -185,6 +230,8 @@ export interface ManifestSide {
 export interface ManifestScenario {
   readonly phase: Phase;
   readonly summary: string;
+  /** How the scenario's hooks answer: 'value' (at once) or 'promise' (absent: it configures none of its own making). */
+  readonly hookAnswers?: 'value' | 'promise';
   readonly sides: Partial<Record<Side, ManifestSide>>;
 }
 
@@ -198,12 +245,50 @@ export interface ManifestRefusalPoint {
   readonly outcome: ManifestDenial;
 }
 
+/** A hook call made to fail, and what followed. */
+export interface ManifestHookFailure {
+  readonly hook: HookName;
+  readonly kind: HookKind;
+  readonly side: 'client' | 'server';
+  /** The API call the hook ran in. */
+  readonly call: string;
+  /** Whether the connection was in its handshake or already connected. */
+  readonly during: PlacedHook['during'];
+  readonly fails: 'throws' | 'rejects';
+  /** The first scenario that runs this hook in this call, answering this way. */
+  readonly scenario: string;
+  readonly outcome: HookFailureSummary & { readonly thenSucceeds: boolean };
+}
+
+/** A scenario whose hooks answer with Promises beside its twin whose hooks answer at once. */
+export interface ManifestTwin {
+  readonly async: string;
+  readonly sync: string;
+  /** Per side: whether it made the twin's Platform calls (capability, operation, purpose, size), in the same order. */
+  readonly samePlatformCalls: Partial<Record<'client' | 'server', boolean>>;
+  /** Per side that was resumed: its `resume()` calls, and the capability calls they made. */
+  readonly resume: Partial<Record<'client' | 'server', CallSummary>>;
+}
+
+/** The hooks: which API call runs which, and what a failing one does. */
+export interface ManifestHooks {
+  readonly comment: string;
+  /** Per `conn.pending.kind`: its hooks. */
+  readonly kinds: Readonly<Record<HookKind, readonly HookName[]>>;
+  /** Per side and API call: every hook it ran in any scenario. */
+  readonly calls: Partial<Record<'client' | 'server', Record<string, HookName[]>>>;
+  readonly twins: readonly ManifestTwin[];
+  /** Every distinct (side, API call, hook, during the handshake or after, throws or rejects) made to fail once, in the first scenario that runs it. */
+  readonly whenFailing: readonly ManifestHookFailure[];
+}
+
 /** capabilities.json */
 export interface Manifest {
   readonly comment: string;
   readonly capabilities: readonly Capability[];
   readonly scenarios: Readonly<Record<string, ManifestScenario>>;
   readonly refusalPoints: readonly ManifestRefusalPoint[];
+  readonly hooks: ManifestHooks;
 }
 
 function _calls(records: readonly CallRecord[]): Record<string, CallSummary> {
@@ -222,6 +307,88 @@ function _calls(records: readonly CallRecord[]): Record<string, CallSummary> {
   return out;
 }
 
+/** The order hooks are listed in: the order of a handshake (HOOKS). */
+const _HOOK_ORDER = Object.keys(HOOKS) as HookName[];
+const _KIND_ORDER = Object.keys(HOOK_KINDS) as HookKind[];
+
+/** Per API call: how often each hook ran in it, and per kind how often the call parked; undefined when none. */
+function _hooksOf(records: readonly CallRecord[]): Pick<ManifestSide, 'hooks' | 'parks'> {
+  const hooks: Record<string, Partial<Record<HookName, number>>> = {};
+  const parks: Record<string, Partial<Record<HookKind, number>>> = {};
+  for (const record of records) {
+    for (const h of record.hooks) {
+      const row = (hooks[record.api] ??= {});
+      row[h.hook] = (row[h.hook] ?? 0) + 1;
+    }
+    if (record.parked) {
+      const row = (parks[record.api] ??= {});
+      row[record.parked] = (row[record.parked] ?? 0) + 1;
+    }
+  }
+  const sorted = <K extends string>(row: Partial<Record<K, number>>, order: readonly K[]) =>
+    Object.fromEntries(order.filter((k) => row[k] !== undefined).map((k) => [k, row[k]])) as Partial<Record<K, number>>;
+  for (const api of Object.keys(hooks)) hooks[api] = sorted(hooks[api]!, _HOOK_ORDER);
+  for (const api of Object.keys(parks)) parks[api] = sorted(parks[api]!, _KIND_ORDER);
+  return { ...(Object.keys(hooks).length > 0 ? { hooks } : {}), ...(Object.keys(parks).length > 0 ? { parks } : {}) };
+}
+
+/** A side's Platform calls as comparable lines (capability, operation, purpose, size). */
+function _platformCalls(run: ScenarioRun, side: Side): string[] {
+  return eventsOf(run, side).map((e) => `${e.capability} ${e.op} ${e.purpose ?? ''} ${e.bytes ?? ''}`);
+}
+
+function _manifestHooks(runs: AuditRuns, scenarios: Readonly<Record<string, ManifestScenario>>): ManifestHooks {
+  const calls: Partial<Record<'client' | 'server', Record<string, HookName[]>>> = {};
+  for (const side of ['client', 'server'] as const) {
+    const perCall: Record<string, Set<HookName>> = {};
+    for (const s of Object.values(scenarios)) {
+      for (const [api, row] of Object.entries(s.sides[side]?.hooks ?? {})) {
+        const set = (perCall[api] ??= new Set());
+        for (const hook of Object.keys(row) as HookName[]) set.add(hook);
+      }
+    }
+    if (Object.keys(perCall).length > 0) {
+      calls[side] = Object.fromEntries(Object.entries(perCall).map(([api, set]) => [api, _HOOK_ORDER.filter((h) => set.has(h))]));
+    }
+  }
+  const twins: ManifestTwin[] = [];
+  for (const scenario of runs.scenarios) {
+    if (scenario.syncTwin === undefined) continue;
+    const run = runs.recorded.get(scenario.name)!;
+    const twin = runs.recorded.get(scenario.syncTwin)!;
+    const same: Partial<Record<'client' | 'server', boolean>> = {};
+    const resume: Partial<Record<'client' | 'server', CallSummary>> = {};
+    for (const side of ['client', 'server'] as const) {
+      if (!scenario.sides.includes(side)) continue;
+      const a = _platformCalls(run, side);
+      const b = _platformCalls(twin, side);
+      same[side] = a.length === b.length && a.every((x, i) => x === b[i]);
+      const resumed = _calls(run.calls[side])['resume()'];
+      if (resumed) resume[side] = resumed;
+    }
+    twins.push({ async: scenario.name, sync: scenario.syncTwin, samePlatformCalls: same, resume });
+  }
+  return {
+    comment:
+      "A hook is the application's code (TlsSigner, verifyPeer, onClientHello, TicketKeySource, SessionStore, ReplayStore): " +
+      "which API call runs which, measured in the scenarios that configure them; a scenario's sides list them per call (hooks) " +
+      'and the calls that left the connection waiting for a Promise (parks).',
+    kinds: HOOK_KINDS,
+    calls,
+    twins,
+    whenFailing: runs.hookFailures.map((f) => ({
+      hook: f.hook,
+      kind: HOOKS[f.hook],
+      side: f.side,
+      call: f.api,
+      during: f.during,
+      fails: f.fails,
+      scenario: f.scenario.name,
+      outcome: { ...hookFailureSummary(f.run), thenSucceeds: passes(f.recovery) },
+    })),
+  };
+}
+
 /**
  * Builds capabilities.json from the runs.
  * @example
@@ -238,9 +405,14 @@ export function buildManifest(runs: AuditRuns): Manifest {
         if (denial.scenario !== scenario || denial.side !== side) continue;
         whenDenied[denial.capability] = { ...denialSummary(denial.run, side), thenSucceeds: passes(denial.recovery) };
       }
-      sides[side] = { uses: summarize(eventsOf(run, side)), calls: _calls(run.calls[side]), whenDenied };
+      sides[side] = { uses: summarize(eventsOf(run, side)), calls: _calls(run.calls[side]), ..._hooksOf(run.calls[side]), whenDenied };
     }
-    scenarios[scenario.name] = { phase: scenario.phase, summary: scenario.summary, sides };
+    scenarios[scenario.name] = {
+      phase: scenario.phase,
+      summary: scenario.summary,
+      ...(scenario.hookAnswers ? { hookAnswers: scenario.hookAnswers } : {}),
+      sides,
+    };
   }
   return {
     comment: `Generated by \`${REGENERATE_COMMAND}\` (src/cli/audit.ts); test/audit.test.ts fails when it drifts. Do not edit.`,
@@ -254,6 +426,7 @@ export function buildManifest(runs: AuditRuns): Manifest {
       refused: p.what,
       outcome: { ...denialSummary(p.run, p.side), thenSucceeds: passes(p.recovery) },
     })),
+    hooks: _manifestHooks(runs, scenarios),
   };
 }
 
@@ -364,6 +537,11 @@ export function renderSandboxing(manifest: Manifest): string {
     : stderrOnlyTraced
       ? "sandtls writes to **stderr** only for a connection traced on purpose (`trace`, `conn.setTrace()`, sandtls/node's `enableTrace`): see Tracing below."
       : 'sandtls writes to stderr: see below.';
+  // The scenario sides that ran the application's hooks, and the resume() calls they made.
+  const hookSides = allSides.filter((x) => x.m.hooks !== undefined);
+  const resumeRows = afterInit.filter((x) => x.m.calls['resume()'] !== undefined);
+  // Whether every scenario whose hooks answer with Promises touched exactly what its twin answering at once touched.
+  const asyncSame = manifest.hooks.twins.every((t) => Object.values(t.samePlatformCalls).every(Boolean));
   const issuanceRefusal = (capability: Capability) =>
     manifest.refusalPoints.find((x) => x.side === 'server' && x.capability === capability && issuing.some(([name]) => name === x.scenario));
   const out: string[] = [];
@@ -393,6 +571,13 @@ export function renderSandboxing(manifest: Manifest): string {
     `   ${stderrLine}`,
     "3. Expect a missing capability to fail the connection with a `TlsAlertError` (`alert: 'internal_error'`,",
     '   `.capability` naming it), sent to the peer; the engine stays usable for the next connection.',
+    ...(hookSides.length > 0
+      ? [
+          '4. Hooks (a `TlsSigner`, `verifyPeer`, `onClientHello`, a `TicketKeySource`, `SessionStore` or `ReplayStore`)',
+          '   are your code: allow what they need for them, not for sandtls. A hook may answer with a Promise: drive the',
+          `   connection with \`conn.pending\` and \`conn.resume()\`; sandtls itself then touches ${asyncSame ? 'nothing more' : 'more: see Hooks below'}${asyncSame ? ' (see Hooks below)' : ''}.`,
+        ]
+      : []),
   );
 
   // init
@@ -494,6 +679,15 @@ export function renderSandboxing(manifest: Manifest): string {
     "- Post-handshake authentication (RFC 8446 4.6.2): the server's `requestClientCertificate()` draws its",
     '  `certificate_request_context`; the client answers inside `receive()`, drawing what its signature draws;',
     "  the server's `receive()` reads the clock once to verify the client's chain. No lock, no stderr.",
+    ...(resumeRows.length > 0
+      ? [
+          "- `resume()`, called once a hook's Promise settled, runs the rest of the handshake (or of a post-handshake",
+          asyncSame
+            ? '  answer) where it stopped: it touches what the same handshake touches after that hook when the hook'
+            : '  answer) where it stopped; it does NOT always touch what the same handshake touches after that hook when the hook',
+          `  answers at once${asyncSame ? ', and nothing else' : ''} (see Hooks below).`,
+        ]
+      : []),
   );
 
   // handshakes side by side
@@ -606,7 +800,8 @@ export function renderSandboxing(manifest: Manifest): string {
     'it with zero permissions (`deno run --no-prompt`), Node with `--experimental-permission` and nothing',
     'allowed but reading the package. In a JavaScript jail (an SES Compartment after `lockdown()`, or a',
     '`node:vm` context without `crypto`, `Date`, `performance`, `console`, `process` or timers), pass in a',
-    'Platform created outside the jail: it is the only authority the engine uses.',
+    'Platform created outside the jail: it is the only authority the engine uses. Hooks that answer with',
+    "Promises need nothing more: `Promise` is a language intrinsic, and sandtls schedules no work of its own.",
   );
 
   // failures
@@ -674,7 +869,136 @@ export function renderSandboxing(manifest: Manifest): string {
       points.map((x) => [x.side, x.call, `${x.capability}: ${x.refused}`, x.scenario, x.outcome.error, x.outcome.alert ?? '', x.outcome.peer ?? '']),
     ),
   );
+  if (hookSides.length > 0) out.push(..._hooksSection(manifest, of('hooks')));
   return out.join('\n').replace(/\n+$/, '\n');
+}
+
+/** The Hooks section of SANDBOXING.md, from the manifest's `hooks` and the hook scenarios. */
+function _hooksSection(manifest: Manifest, hookScenarios: readonly [string, ManifestScenario][]): string[] {
+  const out: string[] = [];
+  const p = (...lines: string[]) => out.push(...lines, '');
+  const hooks = manifest.hooks;
+  const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
+  const configuring = Object.entries(manifest.scenarios).filter(([, s]) => Object.values(s.sides).some((m) => m.hooks !== undefined));
+  // Every hook call of a scenario whose hooks answer with Promises parked its connection on the hook's own kind.
+  const promising = Object.values(manifest.scenarios).filter((s) => s.hookAnswers === 'promise');
+  const parkRows = promising.flatMap((s) =>
+    Object.values(s.sides).flatMap((m) =>
+      Object.entries(m.hooks ?? {}).map(([api, row]) => {
+        const kinds: Partial<Record<HookKind, number>> = {};
+        for (const [hook, n] of Object.entries(row) as [HookName, number][]) kinds[HOOKS[hook]] = (kinds[HOOKS[hook]] ?? 0) + n;
+        return JSON.stringify(Object.entries(kinds).sort()) === JSON.stringify(Object.entries(m.parks?.[api] ?? {}).sort());
+      }),
+    ),
+  );
+  const parkedOwnKind = parkRows.filter(Boolean).length;
+  p(
+    '## Hooks: the application\'s code inside sandtls\'s calls',
+    'A hook is code of the application that sandtls calls: a `TlsSigner` (a private key held elsewhere), `verifyPeer`',
+    "(the application's own check of the peer's chain), a server's `onClientHello` (its configuration chosen per",
+    "ClientHello), and a server's `TicketKeySource`, `SessionStore` and `ReplayStore`. sandtls calls each inside one of",
+    "the application's own calls and hands it nothing but its arguments: what a hook touches is the application's",
+    'business, to be allowed for the hook, not for sandtls. The audit\'s hooks touch no recorded Platform (its signer',
+    'signs with an engine of its own, on another Platform; its stores are plain maps), so what the hook scenarios record',
+    "is sandtls's own. sandtls's defaults (a private key given as PEM, `rotatingTicketKeys`, `memorySessionStore`,",
+    '`memoryReplayStore`) are sandtls\'s code, not hooks: their Platform calls are counted above as sandtls\'s.',
+  );
+  p(
+    'Any hook may answer with a Promise. The connection then parks: `conn.pending` is `{ kind, settled }`, nothing more',
+    'is sent, `receive()` keeps what arrives (up to `limits.maxPendingInput`); once `settled` resolves the application',
+    'calls `conn.resume()`, which continues where the handshake stopped (sandtls/node and `connectTls` do it by',
+    'themselves). sandtls attaches one callback to the Promise, which records how it settled, and schedules nothing:',
+    'no timer, no `queueMicrotask`, no capability. `Promise` is a language intrinsic; the JavaScript jail',
+    '(`test/jail.test.ts`) drives a handshake whose signer, `verifyPeer`, `onClientHello` and ticket keys answer with',
+    'Promises in a realm without any ambient global.',
+  );
+  const kindLine = (Object.entries(hooks.kinds) as [HookKind, readonly HookName[]][]).map(([kind, names]) => `\`${kind}\` (${code(names)})`).join(', ');
+  const callRows = (['client', 'server'] as const).flatMap((side) => Object.entries(hooks.calls[side] ?? {}).map(([api, names]) => [side, `\`${api}\``, code(names)]));
+  const others = configuring.filter(([, s]) => s.phase !== 'hooks').map(([name]) => name);
+  p(
+    `Which hooks each API call runs, recorded in every scenario that configures hooks: the ${hookScenarios.length} hook scenarios below,`,
+    `and ${code(others)} (the application's ticket keys or session store).`,
+    '`resume()` runs whatever comes after the hook it waited for.',
+    `The kinds \`conn.pending.kind\` names, with their hooks: ${kindLine}.`,
+    `In the ${promising.length} scenarios whose hooks answer with Promises, every hook call left its connection waiting on the hook's`,
+    `own kind, in the API call it ran in (${parkedOwnKind === parkRows.length ? 'all' : `EXCEPT in ${parkRows.length - parkedOwnKind} of the`} ${parkRows.length} API calls of their sides that ran hooks).`,
+    '',
+    _table(['side', 'API call', 'hooks it runs'], callRows),
+  );
+
+  const twinRows = hooks.twins.flatMap((t) =>
+    (['client', 'server'] as const)
+      .filter((side) => t.samePlatformCalls[side] !== undefined)
+      .map((side) => {
+        const r = t.resume[side];
+        return [t.async, side, t.samePlatformCalls[side] ? 'yes' : 'NO', String(r?.calls ?? 0), String(r?.entropy ?? 0), String(r?.clock ?? 0), String(r?.locks ?? 0)];
+      }),
+  );
+  const different = hooks.twins.flatMap((t) => (Object.entries(t.samePlatformCalls) as [string, boolean][]).filter(([, same]) => !same).map(([side]) => `${t.async} (${side})`));
+  p(
+    '### Answering with Promises',
+    different.length === 0
+      ? `sandtls touches nothing more when hooks answer with Promises. Each of the ${hooks.twins.length} scenarios whose hooks answer with`
+      : `EXCEPT ${code(different)}, each of the ${hooks.twins.length} scenarios whose hooks answer with`,
+    'Promises has a twin whose hooks answer at once, with the same conversation; on each side the two made the same',
+    'Platform calls (capability, operation, purpose and size), in the same order. What the twin\'s `receive()` did after a',
+    'hook, the `resume()` that follows it does: no capability of its own, no lock the handshake does not take.',
+    '',
+    _table(['scenario', 'side', 'same Platform calls as its twin', '`resume()` calls', 'their entropy draws', 'clock reads', 'locks'], twinRows),
+    '',
+    'The hook scenarios side by side (entropy draws, clock reads and locks of each side in all; with the',
+    "application's own keys and stores, the server takes no lock):",
+    '',
+    _sideBySide(hookScenarios),
+  );
+
+  const order = (f: ManifestHookFailure) => [Object.keys(HOOKS).indexOf(f.hook), f.side === 'client' ? 0 : 1, f.during === 'handshake' ? 0 : 1, f.fails === 'throws' ? 0 : 1];
+  const failing = [...hooks.whenFailing].sort((a, b) => {
+    const x = order(a);
+    const y = order(b);
+    return x.reduce((d, v, i) => d || v - y[i]!, 0);
+  });
+  const alertsOf = (rows: readonly ManifestHookFailure[]) => [...new Set(rows.map((f) => /^TlsAlertError (\S+)/.exec(f.outcome.error)?.[1] ?? f.outcome.error))];
+  const verifyAlerts = alertsOf(failing.filter((f) => f.kind === 'verify'));
+  const otherAlerts = alertsOf(failing.filter((f) => f.kind !== 'verify'));
+  const threw = failing.filter((f) => f.outcome.threw !== 'none');
+  const notCause = failing.filter((f) => f.outcome.cause !== "the hook's error");
+  const silent = failing.filter((f) => f.outcome.alert === 'none' || !f.outcome.peer.startsWith('failed'));
+  const stuck = failing.filter((f) => !f.outcome.thenSucceeds);
+  const whereFailed = (fails: 'throws' | 'rejects') =>
+    [...new Set(failing.filter((f) => f.fails === fails).map((f) => (fails === 'throws' && f.outcome.failedIn === f.call ? 'the call it ran in' : `\`${f.outcome.failedIn}\``)))].join(' or ');
+  const except = (rows: readonly ManifestHookFailure[]) => (rows.length > 0 ? ` (EXCEPT ${rows.length} case(s): see capabilities.json)` : '');
+  p(
+    '### When a hook fails',
+    `A hook that throws, or whose Promise rejects, fails its connection the way a refused capability does. Never does`,
+    `\`receive()\` or \`resume()\` throw${except(threw)}: the connection becomes \`'failed'\`, and \`conn.error\` is a \`TlsAlertError\``,
+    `whose \`cause\` is the hook's own error${except(notCause)}, with \`alert\` ${code(verifyAlerts)} for \`verifyPeer\` and ${code(otherAlerts)} for every`,
+    'other hook (an error whose `alert` property names a fatal TLS alert sends that one instead; the audit\'s errors name',
+    `none). The alert goes out, in plaintext before the handshake keys exist and encrypted after, and the peer fails with it${except(silent)};`,
+    `the same engines then complete the scenario with every hook working${except(stuck)}. A hook that throws fails the connection in`,
+    `${whereFailed('throws')}; one whose Promise rejects, in ${whereFailed('rejects')} (the one called once \`settled\` resolved).`,
+    '',
+    `Each distinct (side, API call, hook, in the handshake or after it, throws or rejects), made to fail once in the first`,
+    'scenario that runs it; everything else works:',
+    '',
+    _table(
+      ['side', 'hook', 'runs in', 'during', 'fails', 'connection fails in', 'error', 'cause', 'alert', 'peer', 'scenario'],
+      failing.map((f) => [
+        f.side,
+        `\`${f.hook}\``,
+        `\`${f.call}\``,
+        f.during,
+        f.fails,
+        `\`${f.outcome.failedIn}\``,
+        f.outcome.error,
+        f.outcome.cause,
+        f.outcome.alert,
+        f.outcome.peer,
+        f.scenario,
+      ]),
+    ),
+  );
+  return out;
 }
 
 function _sideBySide(scenarios: readonly [string, ManifestScenario][]): string {
@@ -738,7 +1062,7 @@ function _apiTable(xs: readonly { side: Side; m: ManifestSide }[]): string {
 /**
  * The manifest as a readable table (one line per scenario side; `purposes` adds the draws).
  * @example
- * process.stdout.write(renderTable(buildManifest(runAudit({ denials: false }))));
+ * process.stdout.write(renderTable(buildManifest(await runAudit({ denials: false }))));
  */
 export function renderTable(manifest: Manifest, options: { purposes?: boolean; root?: string } = {}): string {
   const root = options.root ?? PACKAGE_ROOT;
@@ -823,11 +1147,13 @@ export function renderAuditFiles(manifest: Manifest): Record<keyof typeof AUDIT_
 }
 
 /**
- * `sandtls audit [options]`; returns the exit code.
+ * `sandtls audit [options]`; returns the exit code: at once for `--help`, a mistake or a refused
+ * `--write`, and as a Promise once the scenarios ran (those whose hooks answer with Promises wait
+ * for them).
  * @example
- * process.exitCode = auditCommand(process.argv.slice(3));
+ * process.exitCode = await auditCommand(process.argv.slice(3));
  */
-export function auditCommand(args: readonly string[], write: (text: string) => void = (t) => void process.stdout.write(t), root: string = PACKAGE_ROOT): number {
+export function auditCommand(args: readonly string[], write: (text: string) => void = (t) => void process.stdout.write(t), root: string = PACKAGE_ROOT): number | Promise<number> {
   const known = new Set(['--purposes', '--json', '--write', '--check', '--help', '-h']);
   const unknown = args.filter((a) => !known.has(a));
   if (unknown.length > 0 || args.includes('--help') || args.includes('-h') || (args.includes('--write') && args.includes('--check'))) {
@@ -840,7 +1166,11 @@ export function auditCommand(args: readonly string[], write: (text: string) => v
     return 2;
   }
   const full = args.includes('--write') || args.includes('--check') || args.includes('--json');
-  const manifest = buildManifest(runAudit({ denials: full }));
+  return runAudit({ denials: full }).then((runs) => _report(buildManifest(runs), args, write, root, checkout));
+}
+
+/** The rest of `sandtls audit` once the runs are done: print, then write or check the files. */
+function _report(manifest: Manifest, args: readonly string[], write: (text: string) => void, root: string, checkout: boolean): number {
   write(args.includes('--json') ? renderManifest(manifest) : renderTable(manifest, { purposes: args.includes('--purposes'), root }));
   if (!args.includes('--write') && !args.includes('--check')) return 0;
   const files = renderAuditFiles(manifest);

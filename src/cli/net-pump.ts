@@ -2,16 +2,17 @@
  * Drives one sans-IO connection over one `net.Socket` for the `sandtls` commands: socket bytes
  * go to `conn.receive()`, whatever `conn.takeOutgoing()` holds is written back after every call,
  * and application data, the peer's close_notify and the end of the connection come out as
- * callbacks and promises. The library adapter is `sandtls/node`; this pump is the few lines
+ * callbacks and promises. A hook that answers with a Promise parks the connection
+ * (`conn.pending`): the socket is paused until it settles, then `conn.resume()` goes on. The library adapter is `sandtls/node`; this pump is the few lines
  * the command line needs, with a hook around every call into the connection so the demo can
  * attribute each Platform call to the step that made it.
  * @module
  */
 import type { Socket } from 'node:net';
-import type { Connection, ConnectionInfo } from '../index.js';
+import type { Connection, ConnectionInfo, PendingOperation } from '../index.js';
 
 /** The calls the pump makes into the connection. */
-export type PumpOp = 'receive' | 'send' | 'close' | 'updateKeys' | 'read' | 'takeOutgoing';
+export type PumpOp = 'receive' | 'resume' | 'send' | 'close' | 'updateKeys' | 'read' | 'takeOutgoing';
 
 export interface NetPumpOptions {
   /** Application data, in order. */
@@ -57,6 +58,12 @@ export class NetPump {
   #truncated = false;
   #bytesIn = 0;
   #bytesOut = 0;
+  /** The parked hook (`conn.pending`) the pump waits on, with the socket paused. */
+  #parked: PendingOperation | undefined;
+  /** `pause()` was asked for (backpressure): resuming a parked connection does not undo it. */
+  #pausedByCaller = false;
+  /** The socket's 'end' and 'close', in order, that came while the connection was parked with input it had not handled yet. */
+  #heldEvents: ('end' | 'close')[] = [];
 
   constructor(conn: Connection, socket: Socket, options: NetPumpOptions = {}) {
     this.conn = conn;
@@ -74,11 +81,12 @@ export class NetPump {
       this.#flush();
       this.#check();
     });
-    socket.on('end', () => this.#onSocketEnd());
+    // A paused socket still reports its end: while parked, the end comes after the held input.
+    socket.on('end', () => (this.#parked ? this.#heldEvents.push('end') : this.#onSocketEnd()));
     socket.on('error', (error) => {
       this.#error ??= error;
     });
-    socket.on('close', () => this.#onSocketClose());
+    socket.on('close', () => (this.#parked ? this.#heldEvents.push('close') : this.#onSocketClose()));
     this.#flush();
     this.#check();
   }
@@ -127,11 +135,13 @@ export class NetPump {
 
   /** Stops reading from the socket (backpressure) until `resume()`. */
   pause(): void {
+    this.#pausedByCaller = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.#pausedByCaller = false;
+    if (!this.#parked) this.socket.resume();
   }
 
   #call(op: PumpOp, call: () => void): void {
@@ -152,6 +162,8 @@ export class NetPump {
       this.#fail(conn.error ?? new Error('the connection failed'));
       return;
     }
+    const pending = conn.pending;
+    if (pending && pending !== this.#parked) this.#waitFor(pending);
     if (!this.#handshakeSettled && conn.info && (conn.state === 'connected' || conn.state === 'closed')) {
       this.#handshakeSettled = true;
       this.#resolveHandshake(conn.info);
@@ -169,6 +181,28 @@ export class NetPump {
     }
     // close_notify went both ways: nothing more can be said, so the TCP stream ends too.
     if (conn.state === 'closed') this.#endSocket();
+  }
+
+  /** Reads nothing more until the parked hook settled, then resumes the connection (which may park again). */
+  #waitFor(pending: PendingOperation): void {
+    this.#parked = pending;
+    this.socket.pause();
+    void pending.settled.then(() => {
+      if (this.#parked !== pending) return;
+      this.#parked = undefined;
+      // Even on a closed socket: the input held meanwhile is still the peer's to be read.
+      this.#call('resume', () => this.conn.resume());
+      this.#flush();
+      this.#check();
+      if (this.#parked) return;
+      if (!this.#pausedByCaller && !this.socket.destroyed) this.socket.resume();
+      const held = this.#heldEvents;
+      this.#heldEvents = [];
+      for (const name of held) {
+        if (name === 'end') this.#onSocketEnd();
+        else this.#onSocketClose();
+      }
+    });
   }
 
   #fail(error: Error): void {

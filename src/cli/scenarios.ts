@@ -13,12 +13,20 @@
  * and the denial matrix of `test/audit.test.ts`: `runScenario()` can allow each side exactly a
  * set of capabilities, or refuse one (or one entropy purpose), from `begin()` on.
  *
+ * Hooks (a `TlsSigner`, `verifyPeer`, `onClientHello`, a `TicketKeySource`, `SessionStore` or
+ * `ReplayStore`) are the application's code. A scenario wraps each hook it configures with
+ * `env.hook()`, so a run records which hook ran inside which API call, beside the Platform calls;
+ * `runScenario()` can make one hook call fail instead (it throws, or rejects when the scenario's
+ * hooks answer with Promises). A scenario whose hooks answer with Promises drives its connections
+ * with `conn.pending` and `conn.resume()`, so scenarios may be async.
+ *
  * Only the public API is used, plus the audit's own certificates (audit-identities.ts). Nothing
  * here imports a `node:` module or touches an ambient global, so the runner works wherever the
  * engine does.
  * @module
  */
 import {
+  bytesToHex,
   CAPABILITIES,
   CapabilityDeniedError,
   CERTIFICATE_VERIFY_SCHEMES,
@@ -29,20 +37,31 @@ import {
   init,
   InitError,
   memorySessionStore,
+  parseCertificate,
+  parsePrivateKey,
   recordingPlatform,
   TlsAlertError,
   type Capability,
   type CapabilityEvent,
   type CertificateErrorReason,
   type ClientConfig,
+  type ClientHelloInfo,
   type Connection,
+  type ConnectionState,
   type Engine,
+  type HookKind,
+  type MaybePromise,
   type NamedGroup,
+  type PeerVerification,
   type Platform,
   type RecordingPlatform,
+  type ReplayStore,
   type ServerConfig,
+  type ServerSession,
+  type SessionStore,
   type SignatureScheme,
   type TicketKeySource,
+  type TlsSigner,
   type TlsSession,
   type TraceOption,
 } from '../index.js';
@@ -67,7 +86,8 @@ export type Phase =
   | 'post-handshake authentication'
   | 'certificate verification'
   | 'failure path'
-  | 'tracing';
+  | 'tracing'
+  | 'hooks';
 
 /** The phases, in the order the manifest lists them. */
 export const PHASES: readonly Phase[] = Object.freeze([
@@ -79,7 +99,58 @@ export const PHASES: readonly Phase[] = Object.freeze([
   'certificate verification',
   'failure path',
   'tracing',
+  'hooks',
 ]);
+
+/**
+ * The application's hooks the audit records, each with the kind a connection reports in
+ * `conn.pending.kind` while it waits for a Promise from it.
+ */
+export const HOOKS = Object.freeze({
+  onClientHello: 'client-hello',
+  'TicketKeySource.find': 'ticket-key',
+  'SessionStore.get': 'session',
+  'SessionStore.take': 'session',
+  'ReplayStore.firstUse': 'replay',
+  'TlsSigner.sign': 'sign',
+  verifyPeer: 'verify',
+  'TicketKeySource.current': 'ticket-key',
+  'SessionStore.put': 'session',
+} as const satisfies Record<string, HookKind>);
+
+/** A hook the audit records, e.g. `'TlsSigner.sign'`. */
+export type HookName = keyof typeof HOOKS;
+
+/**
+ * Every hook kind of `HookKind` (src/tls/pending.ts) with its hooks. Typed over `HookKind`: a kind
+ * added there does not compile here until the audit records its hooks.
+ */
+export const HOOK_KINDS: Readonly<Record<HookKind, readonly HookName[]>> = Object.freeze({
+  'client-hello': ['onClientHello'],
+  'ticket-key': ['TicketKeySource.find', 'TicketKeySource.current'],
+  session: ['SessionStore.get', 'SessionStore.take', 'SessionStore.put'],
+  replay: ['ReplayStore.firstUse'],
+  sign: ['TlsSigner.sign'],
+  verify: ['verifyPeer'],
+});
+
+/** How a scenario's hooks answer: with a value, or with a Promise of it (the connection parks). */
+export type HookAnswers = 'value' | 'promise';
+
+/** One call of an application hook inside an API call. */
+export interface HookCall {
+  readonly hook: HookName;
+  /**
+   * How it answered: `'value'` at once, `'promise'` (the connection parks until `resume()`); in a
+   * run that makes it fail, `'threw'` or `'rejected'`.
+   */
+  readonly answer: 'value' | 'promise' | 'threw' | 'rejected';
+}
+
+/** The error a hook made to fail throws (or rejects with): `conn.error.cause` should be this very object. */
+export class AuditHookFailure extends Error {
+  override readonly name = 'AuditHookFailure';
+}
 
 /** Bytes one side handed to the other (what `takeOutgoing()` returned). */
 export interface WireChunk {
@@ -105,8 +176,16 @@ export interface ScenarioEnv {
   platform(side: Side): Platform;
   /** Ends the setup: from here on Platform calls are recorded, and restricted in a denial run. */
   begin(): void;
-  /** Runs one API call of `side`; the Platform calls it makes are attributed to `api`. */
+  /** Runs one API call of `side`; the Platform calls (and hook calls) it makes are attributed to `api`. */
   call<T>(side: Side, api: string, fn: () => T): T;
+  /**
+   * Wraps an application hook of `side`: its calls after `begin()` are recorded in the API call
+   * they happen in; in a run that makes this call fail, it throws (or, in a scenario whose hooks
+   * answer with Promises, returns a rejected one) an {@link AuditHookFailure} instead of running.
+   */
+  hook<A extends unknown[], R>(side: 'client' | 'server', name: HookName, fn: (...args: A) => R): (...args: A) => R;
+  /** The connection of `side` (undefined: none yet): each recorded call of that side notes its state and `pending` afterwards. */
+  watch(side: 'client' | 'server', conn: Connection | undefined): void;
   /** Everything each side sent from `begin()` on, in order. */
   readonly wire: WireChunk[];
 }
@@ -125,6 +204,8 @@ export interface SessionUse {
   readonly checks?: boolean;
   /** Server: the 0-RTT replay cache is asked once (lock `sandtls.replay`, with the default `memoryReplayStore`). */
   readonly replayCheck?: boolean;
+  /** Server: the replay cache is the application's own `ReplayStore`: the engine takes no lock for it. */
+  readonly replayStore?: 'external';
   /** Server: NewSessionTickets sent after the client's Finished (`receive()` reads the clock once for the flight). */
   readonly issues?: number;
   /**
@@ -132,9 +213,10 @@ export interface SessionUse {
    * `sandtls.ticket_keys` lock per look-up and per flight issued; 'external': the application's
    * own `TicketKeySource`, the engine takes no lock; 'store': a `memorySessionStore`, one
    * `sandtls.session_cache` lock per ticket issued and two per look-up that resumes (`get` for
-   * the binder check, then the consuming `take`).
+   * the binder check, then the consuming `take`); 'external store': the application's own
+   * `SessionStore`, the engine takes no lock.
    */
-  readonly keys?: 'default' | 'external' | 'store';
+  readonly keys?: 'default' | 'external' | 'store' | 'external store';
   /** Server, 'default' keys: the key source makes its first key here (draws ticket_key_id and ticket_key). */
   readonly newKey?: boolean;
 }
@@ -155,7 +237,11 @@ export interface Scenario {
   readonly chainVerifications: Readonly<Partial<Record<Side, number>>>;
   /** What each side does with sessions and tickets in the recorded part (absent: nothing). */
   readonly sessions: Readonly<Partial<Record<'client' | 'server', SessionUse>>>;
-  run(env: ScenarioEnv): Outcome;
+  /** How the hooks it configures answer (absent: it configures none, or only ones that answer at once). */
+  readonly hookAnswers?: HookAnswers;
+  /** For a scenario whose hooks answer with Promises: the scenario that is the same but answers at once. */
+  readonly syncTwin?: string;
+  run(env: ScenarioEnv): Outcome | Promise<Outcome>;
   /** Throws a ScenarioError unless the outcome is what this scenario expects with every capability. */
   check(outcome: Outcome): void;
 }
@@ -301,10 +387,17 @@ export function createBench(base: () => Platform = quietDefaultPlatform): AuditB
 // Running a scenario
 // ---------------------------------------------------------------------------------------------
 
-/** The Platform calls one API call made. */
+/** The Platform calls one API call made, and the hooks it ran. */
 export interface CallRecord {
   readonly api: string;
   readonly events: readonly CapabilityEvent[];
+  /** The application hooks that ran inside the call, in order. */
+  readonly hooks: readonly HookCall[];
+  /** The side's connection (if watched) after the call: its state, and the hook kind it waits for. */
+  readonly state?: ConnectionState;
+  readonly parked?: HookKind;
+  /** The call threw (an API of a connection never should, but `engine.server()` may). */
+  readonly threw?: true;
 }
 
 /** A refusal, placed in the run. */
@@ -325,6 +418,19 @@ export interface RunControl {
    * `begin()` (counting from 0, as the normal run recorded them) is refused.
    */
   readonly refuse?: { readonly side: Side; readonly capability: Capability; readonly at?: number };
+  /** One hook call made to fail: `side`'s `at`-th hook call after `begin()` (counting from 0). */
+  readonly failHook?: { readonly side: 'client' | 'server'; readonly at: number };
+}
+
+/** The hook call a run made fail. */
+export interface InjectedHookFailure {
+  readonly side: 'client' | 'server';
+  readonly hook: HookName;
+  /** The API call it ran in. */
+  readonly api: string;
+  readonly error: AuditHookFailure;
+  /** How many wire chunks had been sent when it failed. */
+  readonly wireAt: number;
 }
 
 /** Everything one run of a scenario produced. */
@@ -339,23 +445,30 @@ export interface ScenarioRun {
   /** What each side sent after `begin()`. */
   readonly wire: readonly WireChunk[];
   readonly refusals: readonly RunRefusal[];
+  /** The hook call made to fail (with `failHook`), if it happened. */
+  readonly injected?: InjectedHookFailure;
 }
 
 const _slotOf = (bench: AuditBench, side: Side): BenchSide => (side === 'server' ? bench.server : bench.client);
 
 /**
- * Runs `scenario` on `bench`, recording each side's calls after `begin()`, restricted as
- * `control` says. Never throws for what the scenario does: a throw from `run()` is in `error`.
- * Both gates are open again afterwards.
+ * Runs `scenario` on `bench`, recording each side's calls after `begin()` (Platform calls and hook
+ * calls), restricted as `control` says. Never rejects for what the scenario does: a throw from
+ * `run()` is in `error`. Both gates are open again afterwards.
  * @example
- * const run = runScenario(bench, scenario, { refuse: { side: 'client', capability: 'clock' } });
+ * const run = await runScenario(bench, scenario, { refuse: { side: 'client', capability: 'clock' } });
  */
-export function runScenario(bench: AuditBench, scenario: Scenario, control: RunControl = {}): ScenarioRun {
+export async function runScenario(bench: AuditBench, scenario: Scenario, control: RunControl = {}): Promise<ScenarioRun> {
   const wire: WireChunk[] = [];
   const calls: Record<Side, CallRecord[]> = { client: [], server: [], engine: [] };
   const refusals: RunRefusal[] = [];
+  const watched: Partial<Record<Side, Connection>> = {};
+  // Hook calls after begin(), per side (what `failHook.at` counts), and those made between calls.
+  const hookCount: Record<Side, number> = { client: 0, server: 0, engine: 0 };
+  const strayHooks: Record<Side, HookCall[]> = { client: [], server: [], engine: [] };
   let recording = false;
-  let current: { side: Side; api: string } | undefined;
+  let current: { side: Side; api: string; hooks: HookCall[] } | undefined;
+  let injected: InjectedHookFailure | undefined;
 
   for (const slot of [bench.client, bench.server]) {
     slot.gate.open();
@@ -390,15 +503,54 @@ export function runScenario(bench: AuditBench, scenario: Scenario, control: RunC
       if (!recording) return fn();
       const recorder = _slotOf(bench, side).recorder;
       const stray = recorder.take();
-      if (stray.length > 0) calls[side].push({ api: '(between calls)', events: stray });
+      if (stray.length > 0 || strayHooks[side].length > 0) calls[side].push({ api: '(between calls)', events: stray, hooks: strayHooks[side].splice(0) });
       const outer = current;
-      current = { side, api };
+      const frame = { side, api, hooks: [] as HookCall[] };
+      current = frame;
+      let threw = false;
       try {
         return fn();
+      } catch (error) {
+        threw = true;
+        throw error;
       } finally {
         current = outer;
-        calls[side].push({ api, events: recorder.take() });
+        const conn = watched[side];
+        const after = conn ? { state: conn.state, ...(conn.pending ? { parked: conn.pending.kind } : {}) } : {};
+        calls[side].push({ api, events: recorder.take(), hooks: frame.hooks, ...after, ...(threw ? { threw: true as const } : {}) });
       }
+    },
+    hook<A extends unknown[], R>(side: 'client' | 'server', name: HookName, fn: (...args: A) => R): (...args: A) => R {
+      return (...args: A): R => {
+        if (!recording) return fn(...args);
+        const index = hookCount[side]++;
+        const calls = current?.side === side ? current.hooks : strayHooks[side];
+        if (control.failHook?.side === side && control.failHook.at === index) {
+          const error = new AuditHookFailure(`${name}: the audit made this hook fail`);
+          injected = { side, hook: name, api: current?.side === side ? current.api : '(between calls)', error, wireAt: wire.length };
+          if (scenario.hookAnswers === 'promise') {
+            calls.push({ hook: name, answer: 'rejected' });
+            return _later(undefined).then(() => {
+              throw error;
+            }) as R;
+          }
+          calls.push({ hook: name, answer: 'threw' });
+          throw error;
+        }
+        let answer: R;
+        try {
+          answer = fn(...args);
+        } catch (error) {
+          calls.push({ hook: name, answer: 'threw' });
+          throw error;
+        }
+        calls.push({ hook: name, answer: _isThenable(answer) ? 'promise' : 'value' });
+        return answer;
+      };
+    },
+    watch(side, conn) {
+      if (conn) watched[side] = conn;
+      else delete watched[side];
     },
   };
 
@@ -406,7 +558,7 @@ export function runScenario(bench: AuditBench, scenario: Scenario, control: RunC
   let error: unknown;
   let threw = false;
   try {
-    outcome = scenario.run(env);
+    outcome = await scenario.run(env);
     if (!recording) throw new ScenarioError(`${scenario.name}: run() never called begin()`);
   } catch (e) {
     threw = true;
@@ -418,7 +570,20 @@ export function runScenario(bench: AuditBench, scenario: Scenario, control: RunC
       slot.recorder.take();
     }
   }
-  return { scenario, outcome, ...(threw ? { error } : {}), calls, wire, refusals };
+  return { scenario, outcome, ...(threw ? { error } : {}), calls, wire, refusals, ...(injected ? { injected } : {}) };
+}
+
+function _isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * `value`, a little later: a Promise that settles after a turn of the job queue, as an
+ * application's answer from elsewhere would (the audit has no I/O to wait for, and schedules no
+ * timer: a Promise is all a hook needs).
+ */
+function _later<T>(value: T): Promise<T> {
+  return Promise.resolve().then(() => value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,19 +616,83 @@ function _pump(env: ScenarioEnv, client: Connection, server: Connection): void {
  */
 function _handshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig, engines?: Readonly<Record<'client' | 'server', Engine>>): Outcome {
   const engineOf = (side: 'client' | 'server') => engines?.[side] ?? env.engine(side);
+  // A setup connection's state says nothing about the calls that make the new ones.
+  env.watch('server', undefined);
+  env.watch('client', undefined);
   let server: Connection;
   try {
     server = env.call('server', 'engine.server()', () => engineOf('server').server(serverConfig));
   } catch (thrown) {
     return { thrown };
   }
+  env.watch('server', server);
   let client: Connection;
   try {
     client = env.call('client', 'engine.client()', () => engineOf('client').client(clientConfig));
   } catch (thrown) {
     return { server, thrown };
   }
+  env.watch('client', client);
   _pump(env, client, server);
+  return { client, server };
+}
+
+/**
+ * Resumes `conn` while it waits for a hook: the application's driving loop
+ * (`while (conn.pending) { await conn.pending.settled; conn.resume(); }`), each `resume()` recorded.
+ */
+async function _settle(env: ScenarioEnv, side: 'client' | 'server', conn: Connection): Promise<void> {
+  for (let pending = conn.pending; pending; pending = conn.pending) {
+    await pending.settled;
+    env.call(side, 'resume()', () => conn.resume());
+  }
+}
+
+/**
+ * {@link _pump} for connections whose hooks may answer with Promises: after each `receive()` (and
+ * each call that may answer a request, before its output is taken) the side is resumed until it
+ * waits for nothing, so each flight goes out whole.
+ */
+async function _converse(env: ScenarioEnv, client: Connection, server: Connection): Promise<void> {
+  for (let round = 0; round < 64; round++) {
+    await _settle(env, 'client', client);
+    await _settle(env, 'server', server);
+    const toServer = env.call('client', 'takeOutgoing()', () => client.takeOutgoing());
+    if (toServer.length > 0) {
+      env.wire.push({ from: 'client', bytes: toServer });
+      env.call('server', 'receive()', () => server.receive(toServer));
+      await _settle(env, 'server', server);
+    }
+    const toClient = env.call('server', 'takeOutgoing()', () => server.takeOutgoing());
+    if (toClient.length > 0) {
+      env.wire.push({ from: 'server', bytes: toClient });
+      env.call('client', 'receive()', () => client.receive(toClient));
+      await _settle(env, 'client', client);
+    }
+    if (toServer.length === 0 && toClient.length === 0) return;
+  }
+  throw new ScenarioError('the conversation did not settle in 64 rounds');
+}
+
+/** {@link _handshake} for configurations whose hooks may answer with Promises. */
+async function _hookHandshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig): Promise<Outcome> {
+  env.watch('server', undefined);
+  env.watch('client', undefined);
+  let server: Connection;
+  try {
+    server = env.call('server', 'engine.server()', () => env.engine('server').server(serverConfig));
+  } catch (thrown) {
+    return { thrown };
+  }
+  env.watch('server', server);
+  let client: Connection;
+  try {
+    client = env.call('client', 'engine.client()', () => env.engine('client').client(clientConfig));
+  } catch (thrown) {
+    return { server, thrown };
+  }
+  env.watch('client', client);
+  await _converse(env, client, server);
   return { client, server };
 }
 
@@ -579,7 +808,7 @@ function _handshakeScenario(
   name: string,
   summary: string,
   clientConfig: () => ClientConfig,
-  serverConfig: () => ServerConfig,
+  serverConfig: (env: ScenarioEnv) => ServerConfig,
   options: {
     chainVerifications?: Partial<Record<Side, number>>;
     sessions?: Scenario['sessions'];
@@ -595,7 +824,7 @@ function _handshakeScenario(
     sessions: options.sessions ?? _ISSUES_TICKETS,
     run(env) {
       const clientConfiguration = clientConfig();
-      const serverConfiguration = serverConfig();
+      const serverConfiguration = serverConfig(env);
       env.begin();
       return _handshake(env, clientConfiguration, serverConfiguration);
     },
@@ -799,6 +1028,23 @@ function _externalTicketKeys(): TicketKeySource {
   });
 }
 
+/** `keys`, its calls recorded as the server's hooks (the application's TicketKeySource). */
+function _recordedTicketKeys(env: ScenarioEnv, keys: TicketKeySource): TicketKeySource {
+  return Object.freeze({
+    current: env.hook('server', 'TicketKeySource.current', (now: number) => keys.current(now)),
+    find: env.hook('server', 'TicketKeySource.find', (id: Uint8Array, now: number) => keys.find(id, now)),
+  });
+}
+
+/** `store`, its calls recorded as the server's hooks (a SessionStore the application configures). */
+function _recordedSessionStore(env: ScenarioEnv, store: SessionStore): SessionStore {
+  return Object.freeze({
+    put: env.hook('server', 'SessionStore.put', (id: Uint8Array, session: ServerSession) => store.put(id, session)),
+    get: env.hook('server', 'SessionStore.get', (id: Uint8Array, now: number) => store.get(id, now)),
+    take: env.hook('server', 'SessionStore.take', (id: Uint8Array, now: number) => store.take(id, now)),
+  });
+}
+
 /** The client of the resumption scenarios: x25519, the audit CA. */
 const _resumingClient = (extra: Partial<ClientConfig> = {}): ClientConfig => _client({ keyShares: ['x25519'], ...extra });
 
@@ -908,7 +1154,7 @@ function _resumptionScenarios(): Scenario[] {
         'tickets from external keys',
         'a full handshake; the server seals its tickets with the application\'s TicketKeySource (tickets: { keys }): the engine takes no lock',
         () => _resumingClient(),
-        () => _server(p256, { tickets: { keys: _externalTicketKeys() } }),
+        (env) => _server(p256, { tickets: { keys: _recordedTicketKeys(env, _externalTicketKeys()) } }),
         { sessions: { server: { issues: 2, keys: 'external' } } },
       ),
       phase: 'resumption',
@@ -916,7 +1162,7 @@ function _resumptionScenarios(): Scenario[] {
     _resumptionScenario(
       'resumption across servers sharing external keys',
       'the first connection on one server config, the resumption on another (a second server of the fleet): both seal with one TicketKeySource',
-      { server: () => _server(p256, { tickets: { keys: _externalTicketKeys() } }), second: (first) => ({ ...first }) },
+      { server: (env) => _server(p256, { tickets: { keys: _recordedTicketKeys(env, _externalTicketKeys()) } }), second: (first) => ({ ...first }) },
       { chainVerifications: {}, sessions: resumed('external'), resumed: true },
     ),
     _resumptionScenario(
@@ -935,7 +1181,7 @@ function _resumptionScenarios(): Scenario[] {
     _resumptionScenario(
       'resumption from a session store',
       'stateful tickets (tickets: { store: memorySessionStore() }): the ticket is an id, the session stays in the store',
-      { server: (env) => _server(p256, { tickets: { store: memorySessionStore({ locks: env.platform('server').locks }) } }) },
+      { server: (env) => _server(p256, { tickets: { store: _recordedSessionStore(env, memorySessionStore({ locks: env.platform('server').locks })) } }) },
       { chainVerifications: {}, sessions: resumed('store'), resumed: true },
     ),
     _resumptionScenario(
@@ -1007,22 +1253,32 @@ function _postHandshakeAuthScenario(name: string, summary: string, identity: Aud
     sessions: {},
     run(env) {
       const clientConfig = _client({ keyShares: ['x25519'], postHandshakeAuth: true, ...(identity ?? {}) });
-      const { client, server } = _handshake(env, clientConfig, _server(AUDIT_IDENTITIES.ecdsaP256, { tickets: false, trustAnchors: AUDIT_CA }));
-      if (client?.state !== 'connected' || server?.state !== 'connected') {
-        throw new ScenarioError(`setup handshake failed: client ${_describe(client)}, server ${_describe(server)}`);
-      }
-      env.begin();
-      const chains: (readonly Uint8Array[])[] = [];
-      try {
-        env.call('server', 'requestClientCertificate()', () => server.requestClientCertificate({ onCertificate: (chain) => chains.push(chain) }));
-      } catch {
-        // Refused a capability, the server failed (its error says why); the pump delivers its alert.
-      }
-      _pump(env, client, server);
-      return { client, server, value: chains };
+      return _requestClientCertificate(env, _handshake(env, clientConfig, _server(AUDIT_IDENTITIES.ecdsaP256, { tickets: false, trustAnchors: AUDIT_CA })));
     },
     check,
   };
+}
+
+/**
+ * The recorded part of post-handshake authentication, after an unrecorded handshake (`setup`):
+ * the server's `requestClientCertificate()`, then the conversation that answers it (the client
+ * signs, the server verifies; resumed while a hook's Promise is pending). The chains
+ * `onCertificate` received are the outcome's value.
+ */
+async function _requestClientCertificate(env: ScenarioEnv, setup: Outcome): Promise<Outcome> {
+  const { client, server } = setup;
+  if (client?.state !== 'connected' || server?.state !== 'connected') {
+    throw new ScenarioError(`setup handshake failed: client ${_describe(client)}, server ${_describe(server)}`);
+  }
+  env.begin();
+  const chains: (readonly Uint8Array[])[] = [];
+  try {
+    env.call('server', 'requestClientCertificate()', () => server.requestClientCertificate({ onCertificate: (chain) => chains.push(chain) }));
+  } catch {
+    // Refused a capability, the server failed (its error says why); the conversation delivers its alert.
+  }
+  await _converse(env, client, server);
+  return { client, server, value: chains };
 }
 
 function _recordScenarios(): Scenario[] {
@@ -1281,12 +1537,214 @@ function _tracingScenarios(): Scenario[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Hooks: the application's code inside sandtls's calls
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The application's side of every extension point, as the hook scenarios configure it. Each hook
+ * does its work when it is called and answers with the value, or (`'promise'`) with a Promise of
+ * it settled a little later, as a key service, a database or a verifier elsewhere would. None
+ * touches the recorded Platforms: the signer signs with an engine of its own (the application's
+ * key service, on a Platform of its own), the stores are plain maps (no lock: keeping a store
+ * consistent is the application's business). What the recordings show is sandtls's own.
+ */
+interface _HookKit {
+  /** A TlsSigner for `identity`'s key. */
+  signer(side: 'client' | 'server', identity: AuditIdentity): TlsSigner;
+  /** Accepts a chain the built-in verification accepted (and, if said, only after the handshake). */
+  verifyPeer(side: 'client' | 'server', expect?: { readonly postHandshake: boolean }): (peer: PeerVerification) => MaybePromise<void>;
+  onClientHello(choose: (hello: ClientHelloInfo) => ServerConfig | undefined): (hello: ClientHelloInfo) => MaybePromise<ServerConfig | undefined>;
+  ticketKeys(): TicketKeySource;
+  sessionStore(): SessionStore;
+  replayStore(): ReplayStore;
+}
+
+function _hookKit(env: ScenarioEnv, answers: HookAnswers, keyService: () => Engine): _HookKit {
+  const answer = <T>(value: T): MaybePromise<T> => (answers === 'promise' ? _later(value) : value);
+  return {
+    signer(side, identity) {
+      const key = parsePrivateKey(identity.privateKey);
+      const leaf = parseCertificate(identity.certificateChain);
+      const signatures = keyService().crypto.signatures;
+      return Object.freeze({
+        publicKey: leaf.publicKey!,
+        schemes: signatures.schemesFor(key),
+        sign: env.hook(side, 'TlsSigner.sign', (scheme: SignatureScheme, message: Uint8Array) => answer(signatures.sign(scheme, key, message))),
+      });
+    },
+    verifyPeer(side, expect) {
+      return env.hook(side, 'verifyPeer', (peer: PeerVerification) => {
+        if (!peer.verified || peer.chain.length === 0) throw new ScenarioError(`${side}: verifyPeer saw a chain the built-in verification refused`);
+        if (expect && peer.postHandshake !== expect.postHandshake) throw new ScenarioError(`${side}: verifyPeer saw postHandshake ${String(peer.postHandshake)}`);
+        return answer(undefined);
+      });
+    },
+    onClientHello(choose) {
+      return env.hook('server', 'onClientHello', (hello: ClientHelloInfo) => answer(choose(hello)));
+    },
+    ticketKeys() {
+      const key = Object.freeze({ id: _data(4, 41), key: _data(32, 42) });
+      return Object.freeze({
+        current: env.hook('server', 'TicketKeySource.current', (_now: number) => answer(key)),
+        find: env.hook('server', 'TicketKeySource.find', (id: Uint8Array, _now: number) => answer(_equal(id, key.id) ? key : undefined)),
+      });
+    },
+    sessionStore() {
+      const sessions = new Map<string, ServerSession>();
+      const live = (session: ServerSession | undefined, now: number) => (session && now < session.issuedAt + session.lifetime * 1000 ? session : undefined);
+      return Object.freeze({
+        put: env.hook('server', 'SessionStore.put', (id: Uint8Array, session: ServerSession) => answer(void sessions.set(bytesToHex(id), session))),
+        get: env.hook('server', 'SessionStore.get', (id: Uint8Array, now: number) => answer(live(sessions.get(bytesToHex(id)), now))),
+        take: env.hook('server', 'SessionStore.take', (id: Uint8Array, now: number) => {
+          const session = sessions.get(bytesToHex(id));
+          sessions.delete(bytesToHex(id));
+          return answer(live(session, now));
+        }),
+      });
+    },
+    replayStore() {
+      const seen = new Set<string>();
+      return Object.freeze({
+        firstUse: env.hook('server', 'ReplayStore.firstUse', (id: Uint8Array, _now: number, _expiresAt: number) => {
+          const first = !seen.has(bytesToHex(id));
+          seen.add(bytesToHex(id));
+          return answer(first);
+        }),
+      });
+    },
+  };
+}
+
+/**
+ * The hook scenarios, each twice: with every hook answering at once (`, sync`), and answering with
+ * Promises (`, async`: the connections park, and the scenario resumes them). The twins run the same
+ * conversations, so their recordings compare: sandtls touches the same capabilities either way.
+ * - a full handshake whose server picks its configuration in `onClientHello` (an application
+ *   TlsSigner, client certificates checked by `verifyPeer`, the application's ticket keys) and
+ *   whose client has `verifyPeer` and signs with an application TlsSigner;
+ * - resumption with 0-RTT data (the application's ticket keys and ReplayStore, `onClientHello`);
+ * - resumption from the application's SessionStore;
+ * - post-handshake authentication (the client's TlsSigner, the server's `verifyPeer`).
+ */
+function _hookScenarios(): Scenario[] {
+  // The application's key service: an engine on a Platform of its own, made on first use.
+  let service: Engine | undefined;
+  const keyService = () => (service ??= init({ platform: quietDefaultPlatform() }));
+  const p256 = AUDIT_IDENTITIES.ecdsaP256;
+  const ed25519 = AUDIT_IDENTITIES.ed25519;
+  const twins = (make: (answers: HookAnswers, flavour: string) => Scenario): Scenario[] => {
+    const sync = make('value', 'sync');
+    return [sync, { ...make('promise', 'async'), syncTwin: sync.name }];
+  };
+  const base = (answers: HookAnswers) => ({ phase: 'hooks' as const, sides: _BOTH, hookAnswers: answers });
+
+  const handshake = twins((answers, flavour) => ({
+    ...base(answers),
+    name: `hooks: handshake, ${flavour}`,
+    summary: `mutual TLS, every hook answering ${flavour === 'sync' ? 'at once' : 'with a Promise'}: the server picks its config in onClientHello (an application TlsSigner, verifyPeer, the application's ticket keys); the client has verifyPeer and an application TlsSigner (x25519)`,
+    chainVerifications: { client: 1, server: 1 },
+    sessions: { server: { issues: 2, keys: 'external' } },
+    async run(env) {
+      const kit = _hookKit(env, answers, keyService);
+      const chosen: ServerConfig = {
+        certificateChain: p256.certificateChain,
+        privateKey: kit.signer('server', p256),
+        requestClientCertificate: 'required',
+        trustAnchors: AUDIT_CA,
+        verifyPeer: kit.verifyPeer('server'),
+        tickets: { keys: kit.ticketKeys() },
+      };
+      const serverConfig = _server(p256, { onClientHello: kit.onClientHello((hello) => (hello.serverName === _SERVER_NAME ? chosen : undefined)) });
+      const clientConfig = _client({ keyShares: ['x25519'], certificateChain: ed25519.certificateChain, privateKey: kit.signer('client', ed25519), verifyPeer: kit.verifyPeer('client') });
+      env.begin();
+      return _hookHandshake(env, clientConfig, serverConfig);
+    },
+    check(outcome) {
+      _expectConnected(outcome);
+      if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('the server saw no client certificate');
+    },
+  }));
+
+  const resumption = (name: string, summary: string, sessions: Scenario['sessions'], server: (kit: _HookKit) => ServerConfig, earlyData: boolean) =>
+    twins((answers, flavour) => ({
+      ...base(answers),
+      name: `hooks: ${name}, ${flavour}`,
+      summary: `${summary}, every hook answering ${flavour === 'sync' ? 'at once' : 'with a Promise'}`,
+      chainVerifications: {},
+      sessions,
+      async run(env) {
+        const kit = _hookKit(env, answers, keyService);
+        const serverConfig = server(kit);
+        // verifyPeer checks the first connection's chain; a resumed connection has none to check.
+        const verifyPeer = kit.verifyPeer('client');
+        const kept: TlsSession[] = [];
+        const first = await _hookHandshake(env, _resumingClient({ verifyPeer, onSession: (session) => kept.push(session) }), serverConfig);
+        if (first.client?.state !== 'connected' || first.server?.state !== 'connected' || kept.length === 0) {
+          throw new ScenarioError(`setup: the first connection gave no session (client ${_describe(first.client)}, server ${_describe(first.server)})`);
+        }
+        const clientConfig = _resumingClient({ verifyPeer, session: kept[0]!, ...(earlyData ? { earlyData: _EARLY_DATA } : {}) });
+        env.begin();
+        const outcome = await _hookHandshake(env, clientConfig, serverConfig);
+        return earlyData && outcome.server ? { ...outcome, value: env.call('server', 'read()', () => outcome.server!.read()) } : outcome;
+      },
+      check(outcome) {
+        _expectConnected(outcome);
+        for (const side of ['client', 'server'] as const) {
+          if (outcome[side]!.info?.resumed !== true) throw new ScenarioError(`${side}: not resumed`);
+          if (earlyData && outcome[side]!.info?.earlyDataAccepted !== true) throw new ScenarioError(`${side}: the early data was not accepted`);
+        }
+        if (earlyData && !(outcome.value instanceof Uint8Array && _equal(outcome.value, _EARLY_DATA))) throw new ScenarioError('the server did not read the early data');
+      },
+    }));
+
+  const postHandshake = twins((answers, flavour) => ({
+    ...base(answers),
+    name: `hooks: post-handshake authentication, ${flavour}`,
+    summary: `requestClientCertificate() after the handshake: the client signs with an application TlsSigner, the server's verifyPeer checks the chain (postHandshake), answering ${flavour === 'sync' ? 'at once' : 'with Promises'}`,
+    chainVerifications: { server: 1 },
+    sessions: {},
+    async run(env) {
+      const kit = _hookKit(env, answers, keyService);
+      const clientConfig = _client({ keyShares: ['x25519'], postHandshakeAuth: true, certificateChain: ed25519.certificateChain, privateKey: kit.signer('client', ed25519), verifyPeer: kit.verifyPeer('client') });
+      const serverConfig = _server(p256, { tickets: false, trustAnchors: AUDIT_CA, verifyPeer: kit.verifyPeer('server', { postHandshake: true }) });
+      return _requestClientCertificate(env, await _hookHandshake(env, clientConfig, serverConfig));
+    },
+    check(outcome) {
+      _expectConnected(outcome);
+      const chains = outcome.value as (readonly Uint8Array[])[];
+      if (chains.length !== 1 || chains[0]!.length !== 1) throw new ScenarioError('onCertificate did not receive the client certificate');
+    },
+  }));
+
+  return [
+    ...handshake,
+    ...resumption(
+      'resumption with 0-RTT data',
+      "the client resumes and sends 0-RTT data; the server's onClientHello keeps its config, the application's ticket keys open and seal the tickets, its ReplayStore checks the ClientHello",
+      { client: { offers: true }, server: { checks: true, issues: 2, keys: 'external', replayCheck: true, replayStore: 'external' } },
+      (kit) =>
+        _server(p256, { onClientHello: kit.onClientHello(() => undefined), tickets: { keys: kit.ticketKeys() }, maxEarlyDataSize: 16_384, antiReplay: kit.replayStore() }),
+      true,
+    ),
+    ...resumption(
+      'resumption from a session store',
+      "the client resumes; the server's sessions are in the application's SessionStore (get for the binder check, take, a put per new ticket)",
+      { client: { offers: true }, server: { checks: true, issues: 2, keys: 'external store' } },
+      (kit) => _server(p256, { tickets: { store: kit.sessionStore() } }),
+      false,
+    ),
+    ...postHandshake,
+  ];
+}
+
 /**
  * Every scenario of the audit, in manifest order: init, handshakes (4 groups x 4 certificate
  * types, defaults, HelloRetryRequest, client authentication, rejected certificates, tickets off),
  * sessions and resumption (tickets kept, resumed, refused, expired, external keys, a session
- * store, 0-RTT), the record layer, certificate verification, failure paths, and traced twins of
- * a handshake, a HelloRetryRequest and the record layer.
+ * store, 0-RTT), the record layer, certificate verification, failure paths, traced twins of
+ * a handshake, a HelloRetryRequest and the record layer, and the hooks (every hook configured,
+ * answering at once and with Promises).
  */
 export function auditScenarios(): Scenario[] {
   return [
@@ -1297,6 +1755,7 @@ export function auditScenarios(): Scenario[] {
     ..._verifyScenarios(),
     ..._garbageScenarios(),
     ..._tracingScenarios(),
+    ..._hookScenarios(),
   ];
 }
 
@@ -1394,12 +1853,74 @@ export interface DenialSummary {
 }
 
 /** Where a refused side's alert went: 'plaintext' (content type 21), 'encrypted' (23) or 'none'. */
-export function alertOnWire(run: ScenarioRun, refusal: RunRefusal): AlertOnWire {
+export function alertOnWire(run: ScenarioRun, refusal: { readonly side: Side; readonly wireAt: number }): AlertOnWire {
   if (refusal.side === 'engine') return 'none';
   const last = lastRecordSent(run, refusal.side, refusal.wireAt);
   if (!last) return 'none';
   if (last.type === 21) return 'plaintext';
   return last.type === 23 ? 'encrypted' : 'none';
+}
+
+/** A hook call placed in its run. */
+export interface PlacedHook extends HookCall {
+  /** The API call it ran in. */
+  readonly api: string;
+  /** Whether the side's connection was still in its handshake, or connected (post-handshake authentication). */
+  readonly during: 'handshake' | 'after the handshake';
+  /** The kind the connection waited for after the call, when this hook's Promise parked it. */
+  readonly parked?: HookKind;
+}
+
+/** The hooks one side of a run ran after `begin()`, in order (the index is `failHook.at`). */
+export function placedHooks(run: ScenarioRun, side: Side): PlacedHook[] {
+  let before: ConnectionState | undefined;
+  return run.calls[side].flatMap((call) => {
+    const during = before === 'connected' ? 'after the handshake' : 'handshake';
+    if (call.state !== undefined) before = call.state;
+    return call.hooks.map((h, i) => ({ ...h, api: call.api, during, ...(call.parked && i === call.hooks.length - 1 ? { parked: call.parked } : {}) }));
+  });
+}
+
+/** What happened when a hook was made to fail, for the manifest. */
+export interface HookFailureSummary {
+  /** The API call in which the side's connection became `'failed'` ('never': it did not). */
+  readonly failedIn: string;
+  /** What `conn.error` says, e.g. 'TlsAlertError internal_error (sent)'. */
+  readonly error: string;
+  /** `conn.error.cause`: "the hook's error" when it is the very error the hook threw or rejected with. */
+  readonly cause: string;
+  /** How the side's alert went out. */
+  readonly alert: AlertOnWire;
+  /** How the peer ended. */
+  readonly peer: string;
+  /** The API calls that threw ('none': every call returned). */
+  readonly threw: string;
+}
+
+/**
+ * Summarises a run that made a hook fail (`failHook`).
+ * @example
+ * const run = await runScenario(bench, scenario, { failHook: { side: 'server', at: 0 } });
+ * hookFailureSummary(run).cause; // "the hook's error"
+ */
+export function hookFailureSummary(run: ScenarioRun): HookFailureSummary {
+  const injected = run.injected;
+  const threwIn = (['client', 'server'] as const).flatMap((side) => run.calls[side].filter((c) => c.threw).map((c) => `${side} ${c.api}`));
+  const threw = threwIn.length > 0 ? [...new Set(threwIn)].join(', ') : 'none';
+  if (!injected) return { failedIn: 'never', error: '(no hook was made to fail)', cause: '-', alert: 'none', peer: '-', threw };
+  if (run.error !== undefined) return { failedIn: 'never', error: `the scenario threw: ${describeError(run.error)}`, cause: '-', alert: 'none', peer: '-', threw };
+  const side = injected.side;
+  const conn = run.outcome![side];
+  const peer = run.outcome![side === 'client' ? 'server' : 'client'];
+  const cause = conn?.error?.cause;
+  return {
+    failedIn: run.calls[side].find((c) => c.state === 'failed')?.api ?? 'never',
+    error: conn?.error ? describeError(conn.error) : `none (${conn?.state ?? 'no connection'})`,
+    cause: cause === injected.error ? "the hook's error" : cause === undefined ? 'none' : describeError(cause),
+    alert: alertOnWire(run, injected),
+    peer: peer ? (peer.error ? `${peer.state}: ${describeError(peer.error)}` : peer.state) : 'not created',
+    threw,
+  };
 }
 
 /** Describes an error in one line, naming its type, alert and capability. */

@@ -21,6 +21,7 @@ import {
   type CertificateInput,
   type CipherSuiteName,
   type ClientConfig,
+  type ClientHelloInfo,
   type Engine,
   type NamedGroup,
   type PrivateKey,
@@ -33,6 +34,7 @@ import {
   type TicketKeySource,
   type TlsSession,
   type TlsSigner,
+  type VerifyPeerHook,
 } from '../index.js';
 import { parseCertificates, pemOrDer, trustAnchorsOf, type CertificatesOption, type PeerCertificate } from './certificate.js';
 import { defaultEngine } from './engine.js';
@@ -139,6 +141,16 @@ export interface ConnectOptions extends SandtlsNodeOptions, CommonConnectionOpti
    * and the socket answers by itself. Default: true when `cert` is given. node:tls never offers it.
    */
   postHandshakeAuth?: boolean;
+  /**
+   * sandtls: the application's own check of the server's chain (pinning, a revocation lookup), the
+   * engine's `verifyPeer`: called once the server proved it holds the leaf's key, after the chain
+   * and name checked out (with `rejectUnauthorized: false` or `checkServerIdentity`, whatever
+   * they found: see `peer.verified`). It may return a Promise; the handshake waits for it. A
+   * throw or rejection fails the handshake with bad_certificate, or the alert named in the
+   * error's `alert` property (`Object.assign(new Error('revoked'), { alert: 'certificate_revoked' })`),
+   * whatever `rejectUnauthorized` says. Not called for a resumed session.
+   */
+  verifyPeer?: VerifyPeerHook;
   /** Keep the writable side open after the peer's close_notify (default false, as in node:tls). */
   allowHalfOpen?: boolean;
   /**
@@ -562,6 +574,7 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
     throw configError(`The "options.checkServerIdentity" property must be of type function. Received ${describeValue(options.checkServerIdentity)}`, 'ERR_INVALID_ARG_TYPE');
   }
   _checkInert(options);
+  _checkVerifyPeer(options.verifyPeer);
   const context = _contextOf(options, engine);
   const verifyInEngine = rejectUnauthorized && options.checkServerIdentity === undefined;
   const trustAnchors = trustAnchorsOf(context.ca);
@@ -584,6 +597,7 @@ export function planClient(options: ConnectOptions, engine: Engine): ClientPlan 
     ...(identity ? { certificateChain: identity.certificateChain, privateKey: identity.privateKey } : {}),
     ...(verifyInEngine ? {} : { dangerouslyDisableCertificateVerification: true as const }),
     ...(options.postHandshakeAuth !== undefined ? { postHandshakeAuth: options.postHandshakeAuth } : {}),
+    ...(options.verifyPeer !== undefined ? { verifyPeer: options.verifyPeer } : {}),
     ...(session ? { session } : {}),
     ...(earlyData !== undefined ? { earlyData } : {}),
     ...(options.earlyDataRejected !== undefined ? { earlyDataRejected: options.earlyDataRejected } : {}),
@@ -612,6 +626,13 @@ export function netConnectOptions(options: ConnectOptions): net.NetConnectOpts {
   out.allowHalfOpen = true;
   for (const name of pass) if (options[name] !== undefined) out[name] = options[name];
   return out as unknown as net.NetConnectOpts;
+}
+
+/** sandtls's `verifyPeer`: a function. */
+function _checkVerifyPeer(option: unknown): void {
+  if (option !== undefined && typeof option !== 'function') {
+    throw configError(`The "options.verifyPeer" property must be of type function. Received ${describeValue(option)}`, 'ERR_INVALID_ARG_TYPE');
+  }
 }
 
 /** Options sandtls accepts without effect are still checked as node:tls checks them. */
@@ -706,6 +727,15 @@ export interface ServerOptions extends SandtlsNodeOptions, SecureContextOptions,
   maxEarlyDataSize?: number;
   /** sandtls: where accepted 0-RTT ClientHellos are recorded (default: one in-process store per server). */
   antiReplay?: ReplayStore;
+  /**
+   * sandtls: the application's own check of a client's certificate chain, the engine's
+   * `verifyPeer` (see `ConnectOptions.verifyPeer`): with `requestCert`, after the chain verified
+   * against `ca` (without `rejectUnauthorized`, whatever it found: `peer.verified`); also for a
+   * certificate asked for after the handshake (`renegotiate()`, `peer.postHandshake`). It may
+   * return a Promise; a throw or rejection fails the connection with bad_certificate or the
+   * error's `alert`.
+   */
+  verifyPeer?: VerifyPeerHook;
 }
 
 /**
@@ -737,6 +767,19 @@ interface _Resumption {
 const _RESUMPTION_OPTIONS: readonly (keyof ServerOptions)[] = ['tickets', 'ticketKeys', 'sessionTimeout', 'maxEarlyDataSize', 'antiReplay'];
 
 /**
+ * What a server socket hears from the engine through the configuration its server's connections
+ * share (see `ServerRole.calling()`): the context its ClientHello chose, and its key log lines.
+ */
+export interface ServerConnectionListener {
+  /** SNICallback (or `addContext()`) chose the context serving the connection. */
+  chose(context: SecureContext): void;
+  /** SNICallback refused the connection with `error`. */
+  refused(error: Error): void;
+  /** An NSS key log line of the connection's handshake. */
+  keylog(line: string): void;
+}
+
+/**
  * What a server (or a server-side `TLSSocket`) shares across its connections: the engine, the
  * certificate contexts, and one engine configuration per context, so each is resolved once.
  */
@@ -751,9 +794,13 @@ export class ServerRole {
   #options: ServerOptions;
   #defaultContext: SecureContext;
   #configs = new WeakMap<SecureContext, ServerConfig>();
+  /** The same with `keyLog`, for connections whose key log lines someone wants. */
+  #loggingConfigs = new WeakMap<SecureContext, ServerConfig>();
   #resumption: _Resumption;
   readonly #optionContexts = new WeakMap<object, SecureContext>();
   readonly #named: { readonly pattern: RegExp; readonly context: SecureContext }[] = [];
+  /** The socket inside `calling()`: the one the engine's calls into the shared configuration are about. */
+  #calling: ServerConnectionListener | undefined;
 
   constructor(engine: Engine, options: ServerOptions, server: net.Server | undefined) {
     this.engine = engine;
@@ -771,6 +818,7 @@ export class ServerRole {
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
       throw configError(`The "options.SNICallback" property must be of type function. Received ${describeValue(options.SNICallback)}`, 'ERR_INVALID_ARG_TYPE');
     }
+    _checkVerifyPeer(options.verifyPeer);
     _checkInert(options);
     alpnNames(options.ALPNProtocols); // throws for a malformed list, now rather than per connection
     this.#defaultContext = this.#serverContext(options);
@@ -822,6 +870,7 @@ export class ServerRole {
     this.#options = { ...rest, ticketKeys: Uint8Array.from(keys), ...(ticketsWithoutKeys === undefined ? {} : { tickets: ticketsWithoutKeys }) };
     this.#resumption = this.#resumptionOf(this.#options);
     this.#configs = new WeakMap();
+    this.#loggingConfigs = new WeakMap();
   }
 
   /** The 48 bytes given as `ticketKeys` or to `setTicketKeys()`; undefined with the default rotating keys (never exported). */
@@ -837,23 +886,79 @@ export class ServerRole {
   /** `server.setSecureContext()`: a new default certificate (and options) for new connections. */
   setDefault(options: ServerOptions): void {
     refuseUnsupported(options);
+    _checkVerifyPeer(options.verifyPeer);
     this.#defaultContext = this.#serverContext(options);
     this.#options = { ...this.#options, ...options };
     // Keep the ticket keys (and so the sessions already handed out) unless resumption options changed.
     if (_RESUMPTION_OPTIONS.some((name) => name in options)) this.#resumption = this.#resumptionOf(this.#options);
     this.#configs = new WeakMap();
+    this.#loggingConfigs = new WeakMap();
   }
 
   /** `server.addContext(hostname, context)`: `*.example.com` matches one label, as in node:tls. */
   addContext(hostname: string, context: SecureContext | SecureContextOptions): void {
     const source = hostname.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*');
     this.#named.unshift({ pattern: new RegExp(`^${source}$`, 'i'), context: this.contextOf(context) });
+    // The default context's configuration now needs the onClientHello that looks the name up.
+    this.#configs.delete(this.#defaultContext);
+    this.#loggingConfigs.delete(this.#defaultContext);
   }
 
-  /** Whether the certificate depends on the server name (so the ClientHello must be peeked at). */
-  get choosesByName(): boolean {
+  /** Whether the certificate depends on the server name (so the engine must show us the ClientHello). */
+  get #choosesByName(): boolean {
     return this.#options.SNICallback !== undefined || this.#named.length > 0;
   }
+
+  /**
+   * Runs `call` (a server socket's `conn.receive()` or `conn.resume()`) with `listener` as the
+   * socket that `onClientHello` and `keyLog` are about. The configuration holding them is shared
+   * by every connection of the server (one object, resolved once), and the engine calls them
+   * synchronously, inside the receive() or resume() that handles the handshake.
+   */
+  calling(listener: ServerConnectionListener, call: () => void): void {
+    const outer = this.#calling;
+    this.#calling = listener;
+    try {
+      call();
+    } finally {
+      this.#calling = outer;
+    }
+  }
+
+  /** The engine's `keyLog` of the shared configurations: the line goes to the socket inside `calling()`. */
+  readonly #keyLog = (line: string): void => this.#calling?.keylog(line);
+
+  /**
+   * The engine's `onClientHello` of a server whose certificate depends on the name: SNICallback
+   * (or the added contexts) picks the context, and the connection goes on with that context's
+   * configuration (one per context, resolved once); a value when the callback answered at once, a
+   * Promise when it answers later. The ClientHello's socket learns the context, or SNICallback's
+   * error, which fails the handshake (internal_error, or the alert named in its `alert`).
+   */
+  readonly #onClientHello = (hello: ClientHelloInfo): ServerConfig | undefined | Promise<ServerConfig | undefined> => {
+    const socket = this.#calling;
+    const name = hello.serverName;
+    // No SNI (an IP address, or none sent): the default context, and no SNICallback (as node:tls).
+    if (name === undefined) return undefined;
+    type Answer = { readonly error: Error | null; readonly context: SecureContext };
+    let answer: Answer | undefined;
+    let deliver: ((answer: Answer) => void) | undefined;
+    this.resolveContext(name, (error, context) => {
+      if (answer) return; // a callback called twice: the first answer counts
+      answer = { error, context };
+      deliver?.(answer);
+    });
+    const configOf = ({ error, context }: Answer): ServerConfig | undefined => {
+      if (error) {
+        socket?.refused(error);
+        throw error;
+      }
+      socket?.chose(context);
+      return context === this.#defaultContext ? undefined : this.configFor(context);
+    };
+    if (answer) return configOf(answer);
+    return new Promise<Answer>((resolve) => (deliver = resolve)).then(configOf);
+  };
 
   /** The context for a server name, through SNICallback or the added contexts. */
   resolveContext(servername: string, cb: (error: Error | null, context: SecureContext) => void): void {
@@ -889,9 +994,11 @@ export class ServerRole {
 
   /**
    * The engine configuration for a context: one object per context, so the engine resolves it
-   * (parses the chain, checks the key) once; a fresh one when a key log sink is wanted.
+   * (parses the chain, checks the key) once, whether a connection starts with it (the default
+   * context) or `onClientHello` chooses it. With `keyLog`, its twin whose key log lines go to
+   * the socket inside `calling()`, made once too.
    */
-  configFor(context: SecureContext, keyLog?: (line: string) => void): ServerConfig {
+  configFor(context: SecureContext, keyLog = false): ServerConfig {
     let config = this.#configs.get(context);
     if (!config) {
       const identity = context.identityFor(this.engine);
@@ -912,6 +1019,9 @@ export class ServerRole {
         cipherSuiteSelection: honorCipherOrder === false ? 'client-preference' : 'server-preference',
         ...(groups ? { groups } : {}),
         ...(signatureAlgorithms ? { signatureAlgorithms } : {}),
+        ...(this.#options.verifyPeer !== undefined ? { verifyPeer: this.#options.verifyPeer } : {}),
+        // The connections start with the default context's configuration; the name picks another.
+        ...(context === this.#defaultContext && this.#choosesByName ? { onClientHello: this.#onClientHello } : {}),
         tickets: context.noTickets || fallback.noTickets ? false : this.#resumption.tickets,
         ...this.#resumption.earlyData,
         ...(clientAuth === false
@@ -927,7 +1037,13 @@ export class ServerRole {
       };
       this.#configs.set(context, config);
     }
-    return keyLog ? { ...config, keyLog } : config;
+    if (!keyLog) return config;
+    let logging = this.#loggingConfigs.get(context);
+    if (!logging) {
+      logging = { ...config, keyLog: this.#keyLog };
+      this.#loggingConfigs.set(context, logging);
+    }
+    return logging;
   }
 
   /** Roots for client certificates: the context's `ca`, else the server's, else Node's bundled roots. */

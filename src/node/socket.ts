@@ -18,15 +18,22 @@
  *   `ERR_SSL_WRONG_VERSION_NUMBER`, ...); on a server before the handshake completed, as the
  *   server's 'tlsClientError' instead.
  *
- * No promises are used, so nothing here can produce an unhandled rejection; every listener put on
- * the transport is taken off when the socket is destroyed.
+ * - A hook that answers later (a `TlsSigner`, `verifyPeer`, an SNICallback, a ticket or session
+ *   store returning a Promise) parks the engine (`conn.pending`): the transport is paused (the
+ *   engine holds what already arrived), and once the hook settled the engine is resumed, its
+ *   flight written and the transport read again. Writes made while a connected connection is
+ *   parked go out at once.
+ *
+ * The only promise is a parked hook's `settled`, which never rejects, so nothing here can produce
+ * an unhandled rejection; every listener put on the transport is taken off when the socket is
+ * destroyed.
  * @module
  */
 import type { NonSharedBuffer } from 'node:buffer';
 import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import { encodeSession, type Connection, type ConnectionInfo, type Engine, type TlsAlertError, type TlsSession } from '../index.js';
+import { encodeSession, type Connection, type ConnectionInfo, type Engine, type PendingOperation, type TlsAlertError, type TlsSession } from '../index.js';
 import {
   authorizationErrorOf,
   detailedCertificateChain,
@@ -35,12 +42,20 @@ import {
   type DetailedPeerCertificate,
   type PeerCertificate,
 } from './certificate.js';
-import { MAX_PEEKED_CLIENT_HELLO, peekClientHello } from './client-hello.js';
 import { configError, describeValue } from './node-options.js';
 import { defaultEngine } from './engine.js';
 import { keyLogFile } from './keylog-file.js';
 import { ephemeralKeyInfo, issuerChain, leafCertificateDer, opensslSigalgs, secureContextOf, type ContextInput, type EphemeralKeyInfo } from './socket-details.js';
-import { netConnectOptions, planClient, ServerRole, type ClientPlan, type ConnectOptions, type SecureContext, type ServerOptions } from './options.js';
+import {
+  netConnectOptions,
+  planClient,
+  ServerRole,
+  type ClientPlan,
+  type ConnectOptions,
+  type SecureContext,
+  type ServerConnectionListener,
+  type ServerOptions,
+} from './options.js';
 
 /** `getCipher()`: node:tls's shape. For TLS 1.3 OpenSSL's names are the IANA names. */
 export interface CipherNameAndProtocol {
@@ -131,11 +146,17 @@ export class TLSSocket extends Duplex {
   #secure = false;
   /** The readable side has been ended (push(null)). */
   #eof = false;
-  /** This socket paused the transport (readable backpressure, or a pending SNICallback). */
-  #paused = false;
-  /** Bytes held while peeking at the ClientHello (server with SNI), until a context is chosen. */
-  #peek: Buffer[] | undefined;
-  #peekLength = 0;
+  /** The reader's buffer is full (push() returned false): the transport waits for `_read()`. */
+  #readerFull = false;
+  /** The engine's parked hook (`conn.pending`) this socket waits on: the transport waits for it too. */
+  #parked: PendingOperation | undefined;
+  /** This socket paused the transport (for either reason above). */
+  #transportPaused = false;
+  /**
+   * The transport's 'end' and 'close', in order, that came while the engine was parked, holding
+   * input it has not handled yet (a paused stream still reports its end): handled once it went on.
+   */
+  #heldEvents: ('end' | 'close')[] = [];
   /** A write that arrived before the handshake completed. */
   #pendingWrite: { data: Uint8Array; callback: _Callback } | undefined;
   /** end() before the handshake completed. */
@@ -146,8 +167,21 @@ export class TLSSocket extends Duplex {
   #flushOnDestroy = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #peerCertificate: PeerCertificate | undefined;
-  /** Server: the certificate context serving this connection. */
+  /** Server: the certificate context serving this connection (SNICallback may choose another than the default). */
   #context: SecureContext | undefined;
+  /** Server: SNICallback's error, reported as it is (not as the TlsAlertError it causes), as node:tls does. */
+  #sniRefusal: Error | undefined;
+  /** Server: what the engine says of this socket through the server's shared configuration (see `#engineCall`). */
+  readonly #fromRole: ServerConnectionListener = {
+    chose: (context) => {
+      this.#context = context;
+      this.#ownCertificate = undefined;
+    },
+    refused: (error) => {
+      this.#sniRefusal = error;
+    },
+    keylog: (line) => this.#keylog(line),
+  };
   /** Client: sessions from tickets that arrived and were not yet emitted as 'session'. */
   #newSessions: TlsSession[] = [];
   /** Client: the latest session, for `getSession()`, and its bytes once asked for. */
@@ -192,8 +226,7 @@ export class TLSSocket extends Duplex {
     if (options.timeout !== undefined) this.setTimeout(options.timeout);
 
     if (this.#role) {
-      this.#peek = this.#role.choosesByName ? [] : undefined;
-      if (!this.#peek) this.#startServer(this.#role.defaultContext, undefined);
+      this.#startServer();
       if (this.#role.handshakeTimeout > 0) {
         this.#handshakeTimer = setTimeout(() => {
           const error = Object.assign(new Error('TLS handshake timeout'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
@@ -241,15 +274,17 @@ export class TLSSocket extends Duplex {
     this.#afterEngine();
   }
 
-  /** Server: creates the engine connection for `context` and feeds it what was peeked. */
-  #startServer(context: SecureContext, buffered: Buffer | undefined): void {
-    if (this.destroyed) return;
+  /**
+   * Server: creates the engine connection with the default context's configuration; when the
+   * certificate depends on the server name, its `onClientHello` (SNICallback) chooses another.
+   */
+  #startServer(): void {
     const role = this.#role!;
     const server = role.server;
     const wantsKeylog = (server ? server.listenerCount('keylog') > 0 : this.listenerCount('keylog') > 0) || keyLogFile() !== undefined;
-    this.#context = context;
+    this.#context = role.defaultContext;
     try {
-      this.#conn = this.#engine.server(role.configFor(context, wantsKeylog ? (line) => this.#keylog(line) : undefined));
+      this.#conn = this.#engine.server(role.configFor(role.defaultContext, wantsKeylog));
     } catch (error) {
       this.destroy(error as Error);
       return;
@@ -257,39 +292,6 @@ export class TLSSocket extends Duplex {
     // On the connection, not in the config: a server's config is resolved once and shared, and
     // nothing has been received yet.
     if (role.enableTrace || this.#traceRequested) this.#conn.setTrace('messages');
-    if (buffered) {
-      this.#conn.receive(buffered);
-      this.#afterEngine();
-    }
-  }
-
-  /** Server with per-name certificates: holds bytes until the ClientHello says which name. */
-  #peekData(chunk: Buffer): void {
-    this.#peek!.push(chunk);
-    this.#peekLength += chunk.length;
-    const bytes = Buffer.concat(this.#peek!);
-    this.#peek = [bytes];
-    const peek = peekClientHello(bytes);
-    if (peek.kind === 'more' && this.#peekLength <= MAX_PEEKED_CLIENT_HELLO + 1024) return;
-    this.#peek = undefined;
-    const role = this.#role!;
-    if (peek.kind !== 'done' || peek.serverName === undefined) {
-      this.#startServer(role.defaultContext, bytes);
-      return;
-    }
-    // Hold further bytes in the transport while SNICallback decides (it may be asynchronous).
-    this.#pauseTransport();
-    let called = false;
-    role.resolveContext(peek.serverName, (error, context) => {
-      if (called || this.destroyed) return;
-      called = true;
-      if (error) {
-        this.destroy(error);
-        return;
-      }
-      this.#startServer(context, bytes);
-      if (!this.destroyed) this.#resumeTransport();
-    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -298,18 +300,18 @@ export class TLSSocket extends Duplex {
 
   #onData = (chunk: Buffer): void => {
     if (this.destroyed) return;
-    if (this.#peek) {
-      this.#peekData(chunk);
-      return;
-    }
     const conn = this.#conn;
     if (!conn) return;
-    conn.receive(chunk);
+    this.#engineCall(() => conn.receive(chunk));
     this.#afterEngine();
   };
 
   #onEnd = (): void => {
     if (this.destroyed) return;
+    if (this.#parked) {
+      this.#heldEvents.push('end');
+      return;
+    }
     if (!this.#secure) {
       this.destroy(_disconnected());
       return;
@@ -324,6 +326,10 @@ export class TLSSocket extends Duplex {
 
   #onClose = (): void => {
     if (this.destroyed) return;
+    if (this.#parked) {
+      this.#heldEvents.push('close');
+      return;
+    }
     if (!this.#secure) {
       this.destroy(_disconnected());
       return;
@@ -348,7 +354,17 @@ export class TLSSocket extends Duplex {
   // The engine
   // -------------------------------------------------------------------------------------------
 
-  /** After the engine consumed bytes: flights out, handshake completion, data in, close_notify. */
+  /**
+   * A `conn.receive()` or `conn.resume()`. On a server, its configuration is shared by all of the
+   * server's connections, and the engine calls its `onClientHello` (SNICallback) and `keyLog`
+   * inside these calls: the role tells them which socket they are about.
+   */
+  #engineCall(call: () => void): void {
+    if (this.#role) this.#role.calling(this.#fromRole, call);
+    else call();
+  }
+
+  /** After the engine consumed bytes: flights out, a parked hook, handshake completion, data in, close_notify. */
   #afterEngine(): void {
     const conn = this.#conn!;
     const out = conn.takeOutgoing();
@@ -357,6 +373,8 @@ export class TLSSocket extends Duplex {
       this.#fail(conn.error!);
       return;
     }
+    const pending = conn.pending;
+    if (pending !== undefined && pending !== this.#parked) this.#waitFor(conn, pending);
     if (!this.#secure) {
       if (!conn.info) return;
       this.#handshakeDone(conn.info);
@@ -364,10 +382,44 @@ export class TLSSocket extends Duplex {
     }
     const data = conn.read();
     if (!this.#eof) this.#bytesRead += data.length;
-    if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) this.#pauseTransport();
+    if (data.length > 0 && !this.#eof && !this.push(_asBuffer(data))) {
+      this.#readerFull = true;
+      this.#holdTransport();
+    }
     if (this.#newSessions.length > 0) this.#emitSessions();
     if (this.#renegotiations.some((r) => r.chain !== undefined)) this.#clientAuthenticated();
     if (conn.peerClosed && !this.destroyed) this.#endReadable();
+  }
+
+  /**
+   * The engine parked on a hook's Promise: nothing is read from the transport until it settles
+   * (the engine keeps what already arrived, up to `limits.maxPendingInput`), then the engine is
+   * resumed and handled like after a receive() (it may park again). The handshake timeout still
+   * runs meanwhile.
+   */
+  #waitFor(conn: Connection, pending: PendingOperation): void {
+    this.#parked = pending;
+    this.#holdTransport();
+    // `settled` never rejects. The rest runs on a tick of its own, so an exception from a listener
+    // ('secure', 'data') is an uncaught exception, as from any other event, not a rejection.
+    void pending.settled.then(() => process.nextTick(() => this.#resumeEngine(conn, pending)));
+  }
+
+  #resumeEngine(conn: Connection, pending: PendingOperation): void {
+    if (this.#parked !== pending) return;
+    this.#parked = undefined;
+    if (this.destroyed || this.#conn !== conn) return;
+    this.#engineCall(() => conn.resume());
+    this.#afterEngine();
+    if (this.destroyed) return;
+    this.#holdTransport();
+    if (this.#parked) return;
+    const held = this.#heldEvents;
+    this.#heldEvents = [];
+    for (const name of held) {
+      if (name === 'end') this.#onEnd();
+      else this.#onClose();
+    }
   }
 
   /**
@@ -491,7 +543,9 @@ export class TLSSocket extends Duplex {
   #fail(error: TlsAlertError): void {
     // The alert is in the transport's buffer: let it go out before the transport closes.
     this.#flushOnDestroy = true;
-    this.destroy(error);
+    // SNICallback's own error, as node:tls reports it ('tlsClientError'); the alert sent says internal_error.
+    const refusal = this.#sniRefusal;
+    this.destroy(refusal !== undefined && error.cause === refusal ? refusal : error);
   }
 
   #keylog(line: string): void {
@@ -512,16 +566,16 @@ export class TLSSocket extends Duplex {
     this.read(0);
   }
 
-  #pauseTransport(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    this.#transport.pause();
-  }
-
-  #resumeTransport(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#transport.resume();
+  /**
+   * Pauses the transport while the reader is full or the engine is parked on a hook, and resumes
+   * it once neither is the case: one reason ending does not resume what the other paused.
+   */
+  #holdTransport(): void {
+    const hold = this.#readerFull || this.#parked !== undefined;
+    if (hold === this.#transportPaused) return;
+    this.#transportPaused = hold;
+    if (hold) this.#transport.pause();
+    else this.#transport.resume();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -529,8 +583,9 @@ export class TLSSocket extends Duplex {
   // -------------------------------------------------------------------------------------------
 
   override _read(): void {
-    // Only a pause for readable backpressure is lifted here; one waiting for SNICallback is not.
-    if (this.#peek === undefined && this.#conn) this.#resumeTransport();
+    // Only the pause for readable backpressure is lifted here; one waiting for a hook is not.
+    this.#readerFull = false;
+    this.#holdTransport();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: _Callback): void {
@@ -625,7 +680,9 @@ export class TLSSocket extends Duplex {
         t.destroy();
       }
     }
-    this.#peek = undefined;
+    // A hook's late answer is not wanted any more: abandon the parked work (it wipes what it holds).
+    this.#parked = undefined;
+    if (this.#conn?.pending) this.#conn.close();
     const drain = this.#drainCallback;
     this.#drainCallback = undefined;
     drain?.(error ?? undefined);

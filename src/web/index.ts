@@ -13,6 +13,8 @@ import { _openSocket, type WebByteStreams, type WebTlsSocket } from './socket.js
 export type { AcceptTlsOptions, ConnectTlsOptions, WebTlsCommonOptions } from './options.js';
 export { runtimeRootCertificates } from './roots.js';
 export type { WebByteStreams, WebTlsInfo, WebTlsSocket } from './socket.js';
+export { webCryptoSigner } from './webcrypto-signer.js';
+export type { SubtleSignLike, WebCryptoKeyLike } from './webcrypto-signer.js';
 export { websocketStreams } from './websocket.js';
 export type { WebSocketEventLike, WebSocketLike, WebSocketStreams, WebSocketStreamsOptions } from './websocket.js';
 

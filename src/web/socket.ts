@@ -12,6 +12,10 @@
  * - In: the handshake reads the transport until it completes. After that the transport is read
  *   only when the application reads plaintext (a `highWaterMark` of 0 and a pull source): a slow
  *   reader leaves the bytes in the transport, where TCP flow control holds the peer back.
+ * - Parked: when a hook answers with a Promise (a `TlsSigner`, `verifyPeer`, a ticket or session
+ *   store), the engine parks (`conn.pending`). The transport is not read meanwhile; once the
+ *   hook settled the engine is resumed and its flight written at once, whether or not the
+ *   application is reading (a client signing for post-handshake authentication).
  * - Close: closing `writable` sends close_notify (RFC 8446 6.1) and keeps reading; the peer's
  *   close_notify ends `readable`. The transport itself (its writer, then its reader) is closed
  *   only when both directions are done, because some transports (Deno's) close the whole socket
@@ -247,12 +251,47 @@ export function _openSocket(conn: Connection, transport: WebByteStreams, options
   };
 
   // -------------------------------------------------------------------------------------------
+  // A parked engine
+  // -------------------------------------------------------------------------------------------
+
+  /** The running resumption of a parked engine, if any. */
+  let resuming: Promise<void> | undefined;
+
+  /**
+   * Resolves once the engine is no longer parked on a hook: each time the hook's Promise settled,
+   * `resume()` and the flight it made go out (a failure ends everything). Never rejects. Nothing
+   * reads the transport meanwhile: callers wait for this first.
+   */
+  const whenResumed = (): Promise<void> => {
+    if (!conn.pending || finished) return Promise.resolve();
+    // The loop awaits before it ends, so `resuming` is set before the `finally` clears it.
+    resuming ??= (async () => {
+      try {
+        for (let parked = conn.pending; parked && !finished; parked = conn.pending) {
+          await parked.settled;
+          if (finished) return;
+          conn.resume();
+          flush();
+          if (failed()) return fail(conn.error);
+        }
+      } finally {
+        resuming = undefined;
+      }
+    })();
+    return resuming;
+  };
+
+  // -------------------------------------------------------------------------------------------
   // The handshake
   // -------------------------------------------------------------------------------------------
 
   const handshake = async (): Promise<void> => {
     flush(); // a client's ClientHello
     while (conn.state === 'handshaking' && !finished) {
+      if (conn.pending) {
+        await whenResumed();
+        continue;
+      }
       const chunk = await readTransport();
       if (finished) return;
       if (chunk === undefined) throw new Error('the transport closed during the TLS handshake');
@@ -286,6 +325,10 @@ export function _openSocket(conn: Connection, transport: WebByteStreams, options
           if (data.length > 0) return controller.enqueue(data);
           if (conn.peerClosed) return endRead();
           if (conn.state === 'failed') return fail(conn.error);
+          if (conn.pending) {
+            await whenResumed();
+            continue;
+          }
           let chunk: Uint8Array | undefined;
           try {
             chunk = await readTransport();
@@ -299,6 +342,9 @@ export function _openSocket(conn: Connection, transport: WebByteStreams, options
           }
           conn.receive(chunk);
           flush();
+          // A post-handshake request answered by a signer that takes its time: resume it even if
+          // the application stops reading.
+          void whenResumed();
         }
       },
       cancel() {
