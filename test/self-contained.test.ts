@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 /** Scanned roots: everything `npm test` type-checks or runs, minus conformance/. */
-const ROOTS = ['src', 'test', 'scripts', 'bench', 'vitest.config.ts', 'package.json', 'tsconfig.json'];
+const ROOTS = ['src', 'test', 'scripts', 'bench', 'examples', 'vitest.config.ts', 'package.json', 'tsconfig.json'];
 /** Never scanned: the copied vectors (data, not readers), dependencies and build output. */
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage']);
 const SKIP_PATHS = new Set([join(ROOT, 'test', 'vectors')]);
@@ -37,7 +37,7 @@ function* files(path: string): Generator<string> {
 }
 
 describe('self-contained: no reader of ../shared outside conformance/', () => {
-  it('src, test, scripts, bench and the configs never name ../shared or /shared/vectors', () => {
+  it('src, test, scripts, bench, examples and the configs never name ../shared or /shared/vectors', () => {
     const hits: string[] = [];
     let scanned = 0;
     for (const root of ROOTS) {
