@@ -7,11 +7,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, type ServerSession, type TicketKey } from '../src/index.js';
+import { deterministicEngine, visit, type Visit, type VisitOptions } from '../examples/fleet/client.js';
+import { bytesToHex, decodeSession, defaultPlatform, init, type ServerSession, type TicketKey } from '../src/index.js';
 import { redisReplayStore, redisSessionStore, redisTicketKeys, type RedisClient } from '../src/redis/index.js';
-import { killAll } from './helpers/processes.js';
+import { issueCertificate, smallPki } from './helpers/cert-builder.js';
+import { killAll, startProcess, type ProcessRun } from './helpers/processes.js';
 import { redisClient, startRedis, type RedisServer } from './helpers/redis.js';
 import { redisServerTool } from './helpers/system-tools.js';
 
@@ -377,5 +383,181 @@ tool.describe('sandtls/redis when Redis is stopped or stalls: the safe answer, w
     } finally {
       queued.disconnect();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A fleet: sandtls/node server processes (examples/fleet/server.ts) sharing one Redis
+// ---------------------------------------------------------------------------------------------
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WAIT_MS = 30_000;
+
+/** One server process of the fleet and what it printed. */
+interface FleetServer {
+  readonly name: string;
+  readonly port: number;
+  readonly run: ProcessRun;
+  /** The JSON events it printed so far. */
+  events(): { event: string; [key: string]: unknown }[];
+  /** Shifts its Platform clock ahead (--clock-control). */
+  advance(ms: number): Promise<void>;
+}
+
+tool.describe('a fleet of sandtls/node server processes sharing one Redis (examples/fleet/server.ts)', () => {
+  const signer = init({ platform: defaultPlatform() }).crypto.signatures as unknown as Parameters<typeof issueCertificate>[0];
+  const pki = smallPki(signer, 'Fleet');
+  const ca = pki.root;
+  const sealingKey = randomBytes(32).toString('hex');
+  let work: string;
+  let redis: RedisServer;
+  let client: Redis;
+  let a: FleetServer;
+  let b: FleetServer;
+  let c: FleetServer;
+  let d: FleetServer;
+
+  async function startServer(name: string, extra: readonly string[] = []): Promise<FleetServer> {
+    const args = ['--import', 'tsx', 'examples/fleet/server.ts', '--name', name, '--redis-port', String(redis.port), '--cert', join(work, 'chain.pem'), '--key', join(work, 'key.pem'), '--timeout-ms', '200', ...extra];
+    const run = startProcess(process.execPath, args, { cwd: ROOT, env: { ...process.env, FLEET_SEALING_KEY: sealingKey }, label: `fleet server ${name}`, waitMs: WAIT_MS, running });
+    const port = Number((await run.waitFor('stdout', /^listening (\d+)$/m, 'listening PORT'))[1]);
+    let advanced = 0;
+    return {
+      name,
+      port,
+      run,
+      events: () =>
+        run
+          .stdout()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { event: string }),
+      async advance(ms) {
+        advanced += ms;
+        run.write(`advance ${ms}\n`);
+        await run.waitFor('stdout', new RegExp(`^advanced ${advanced}$`, 'm'), `advanced ${advanced}`);
+      },
+    };
+  }
+
+  const go = (server: FleetServer, options: Omit<VisitOptions, 'port' | 'ca'>): Promise<Visit> => visit({ port: server.port, ca, ...options });
+  /** What `server`'s application received. */
+  const received = (server: FleetServer) => server.events().filter((e) => e.event === 'data').map((e) => e.text);
+  /** The epoch a ticket's key id names (sandtls/redis: the id is the epoch). */
+  const ticketEpoch = (session: Buffer) => Buffer.from(decodeSession(session).ticket.subarray(0, 4)).readUInt32BE(0);
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sandtls-fleet-test-'));
+    writeFileSync(join(work, 'chain.pem'), pki.leaf() + pki.inter);
+    writeFileSync(join(work, 'key.pem'), pki.leafKey);
+    redis = await startRedis(running);
+    client = await redisClient(redis.port);
+    [a, b, c, d] = await Promise.all([
+      startServer('A', ['--clock-control']),
+      startServer('B', ['--clock-control']),
+      startServer('C', ['--mode', 'store']),
+      startServer('D', ['--mode', 'store']),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await killAll(running);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('(a) a session from A resumes on B, and one from B on A (ticket keys in Redis)', async () => {
+    const first = await go(a, { request: 'one' });
+    expect(first).toMatchObject({ resumed: false, reply: 'A resumed=false early=false got=one' });
+    const second = await go(b, { request: 'two', session: first.session });
+    expect(second).toMatchObject({ resumed: true, reply: 'B resumed=true early=false got=two' });
+    const third = await go(a, { request: 'three', session: second.session });
+    expect(third.resumed).toBe(true);
+    // A stateless ticket resumes more than once.
+    expect((await go(b, { request: 'four', session: first.session })).resumed).toBe(true);
+  });
+
+  it('(a) stateful sessions in Redis: a ticket from C resumes once, on D; the same ticket again gets a full handshake', async () => {
+    const first = await go(c, { request: 'one' });
+    const second = await go(d, { request: 'two', session: first.session });
+    expect(second).toMatchObject({ resumed: true, reply: 'D resumed=true early=false got=two' });
+    expect((await go(c, { request: 'three', session: first.session })).resumed).toBe(false);
+    expect((await go(d, { request: 'four', session: first.session })).resumed).toBe(false);
+  });
+
+  it('(b) a 0-RTT ClientHello accepted by A, replayed byte for byte to B: B refuses the early data and its application never sees it', async () => {
+    const { session } = await go(a, { request: 'ticket please' });
+    const seed = randomBytes(32);
+    const now = Date.now();
+    const request = `early ${bytesToHex(seed.subarray(0, 4))}`;
+    const first = await go(a, { request, session, early: true, engine: deterministicEngine(seed, now) });
+    expect(first).toMatchObject({ resumed: true, earlyDataAccepted: true, reply: `A resumed=true early=true got=${request}` });
+    const replay = await go(b, { request, session, early: true, engine: deterministicEngine(seed, now), afterRefusal: 'after the handshake' });
+    expect(replay.firstFlight.equals(first.firstFlight)).toBe(true);
+    expect(replay.firstFlight.length).toBeGreaterThan(request.length);
+    expect(replay).toMatchObject({ resumed: true, earlyDataAccepted: false, reply: 'B resumed=true early=false got=after the handshake' });
+    expect(received(b)).not.toContain(request);
+    expect(received(a)).toContain(request);
+    // The same replay to A itself: refused too.
+    const again = await go(a, { request, session, early: true, engine: deterministicEngine(seed, now), afterRefusal: 'again' });
+    expect(again.earlyDataAccepted).toBe(false);
+    expect(received(a).filter((text) => text === request)).toHaveLength(1);
+  });
+
+  it('(c) a rotation seen by A is honoured by B: both seal with the new key, both open the old', async () => {
+    const before = await go(a, { request: 'before' });
+    const epoch = ticketEpoch(before.session!);
+    await Promise.all([a.advance(3_600_000), b.advance(3_600_000)]);
+    // A rotates (one epoch later): the old ticket still resumes, the new tickets carry the new key.
+    const onA = await go(a, { request: 'rotated', session: before.session });
+    expect(onA.resumed).toBe(true);
+    expect(ticketEpoch(onA.session!)).toBe(epoch + 1);
+    // B reads A's new key from Redis: A's new ticket resumes on B, and B's tickets use the same key.
+    const onB = await go(b, { request: 'follows', session: onA.session });
+    expect(onB.resumed).toBe(true);
+    expect(ticketEpoch(onB.session!)).toBe(epoch + 1);
+    expect((await go(a, { request: 'back', session: onB.session })).resumed).toBe(true);
+    expect((await go(b, { request: 'old', session: before.session })).resumed).toBe(true);
+    const names = (await client.keys('sandtls:ticket-key:*')).sort();
+    expect(names).toEqual(expect.arrayContaining([`sandtls:ticket-key:${epoch}`, `sandtls:ticket-key:${epoch + 1}`]));
+  });
+
+  it('(d) Redis stopped mid-run: 0-RTT falls back to 1-RTT, resumption needing Redis to full handshakes, no replay accepted, no crash', async () => {
+    const fromA = await go(a, { request: 'keys' });
+    const fromC = await go(c, { request: 'store' });
+    await redis.stop();
+    for (const server of [a, b, c, d]) await server.run.waitFor('stdout', /"event":"redis-down"/, `${server.name}: redis-down`);
+    // A server that never held A's current key (started now) cannot open its tickets: full handshake.
+    const e = await startServer('E');
+    const full = await go(e, { request: 'no redis', session: fromA.session });
+    expect(full).toMatchObject({ resumed: false, reply: 'E resumed=false early=false got=no redis' });
+    // Stateful sessions live in Redis only: full handshakes.
+    expect((await go(d, { request: 'no redis', session: fromC.session })).resumed).toBe(false);
+    // A and B keep resuming with the key they hold for this epoch, but no 0-RTT: nowhere to record it.
+    const seed = randomBytes(32);
+    const now = Date.now();
+    const request = `early while down ${bytesToHex(seed.subarray(0, 4))}`;
+    for (const server of [a, b, a]) {
+      const answer = await go(server, { request, session: fromA.session, early: true, engine: deterministicEngine(seed, now), afterRefusal: '1-RTT' });
+      expect(answer).toMatchObject({ resumed: true, earlyDataAccepted: false, reply: `${server.name} resumed=true early=false got=1-RTT` });
+    }
+    for (const server of [a, b, c, d, e]) {
+      expect(received(server)).not.toContain(request);
+      expect(server.run.child.exitCode, server.name).toBeNull();
+    }
+    // Every server still serves, and told its application (onError) what failed.
+    for (const server of [a, b, c, d, e]) {
+      expect((await go(server, { request: 'still here' })).reply).toBe(`${server.name} resumed=false early=false got=still here`);
+      await server.run.waitFor('stdout', /"event":"store-error"/, `${server.name}: store-error`);
+    }
+  });
+
+  it('the example runs: npm run example:fleet (2 servers, 3 connections)', async () => {
+    const run = startProcess(process.execPath, ['--import', 'tsx', 'examples/fleet/run.ts', '--servers', '2', '--connections', '3'], { cwd: ROOT, env: process.env, label: 'examples/fleet/run.ts', waitMs: 60_000, running });
+    expect(await run.exited(), run.stdout() + run.stderr()).toBe(0);
+    expect(run.stdout()).toMatch(/^connection 2 -> S2: resumed the session from S1$/m);
+    expect(run.stdout()).toMatch(/^connection 3 -> S1: resumed the session from S2$/m);
+    expect(run.stdout()).toMatch(/byte-identical\) replayed to S2: early data refused, its application never saw it$/m);
+    expect(run.stdout()).toMatch(/^fleet: all as expected$/m);
   });
 });
