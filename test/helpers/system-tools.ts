@@ -1,6 +1,7 @@
 /**
  * Gates for the suites that need a system tool npm cannot install (issue 16): the openssl CLI,
- * a C toolchain for node-gyp, a browser when neither the npm Chromium nor a system one starts.
+ * a C toolchain for node-gyp, a browser when neither the npm Chromium nor a system one starts,
+ * redis-server.
  *
  * `requireTool(name, { probe, install })` probes once, then hands out `describe` and `it`
  * to use in place of vitest's for the suites and tests that need the tool:
