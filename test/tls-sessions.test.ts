@@ -38,7 +38,7 @@ import { inProcessLocks } from '../src/os/locks.js';
 import { CONTENT_TYPE } from '../src/tls/enums.js';
 import { decodeClientHello, encodeNewSessionTicket, findExtension, type ClientHello } from '../src/tls/messages.js';
 import { RecordProtection } from '../src/tls/record.js';
-import { MAX_SESSION_CLIENT_CHAIN_BYTES, memorySessionStore, openTicket, sessionClientChain, type ServerSession, type SessionStore } from '../src/tls/session.js';
+import { MAX_SESSION_CLIENT_CHAIN_BYTES, memorySessionStore, openSealedTicket, openTicket, sealTicket, sessionClientChain, type ServerSession, type SessionStore } from '../src/tls/session.js';
 import { parseCertificate } from '../src/x509/cert.js';
 import { toDerList } from '../src/x509/pem.js';
 import { exampleComIdentity, pipe, replayableEntropy, seededRandom, splitRecords, TLS_CA, TLS_SERVER_NAME, tlsIdentity, type Wire } from './helpers/loopback.js';
@@ -553,6 +553,25 @@ describe('encodeSession / decodeSession', () => {
     // Without server name and ALPN.
     const bare: TlsSession = { ...session, serverName: undefined, alpn: undefined };
     expect(decodeSession(encodeSession(bare))).toEqual(bare);
+  });
+
+  it('from a Node Buffer: the session owns its bytes (a Buffer reused or wiped later changes nothing)', () => {
+    const session = sessionFrom(serverA, serverConfig());
+    const buffer = Buffer.from(encodeSession(session));
+    const decoded = decodeSession(buffer);
+    buffer.fill(0);
+    expect(decoded).toEqual(session);
+  });
+
+  it('a sealed ticket given as a Node Buffer opens with its PSK intact', () => {
+    const key = { id: Uint8Array.of(1, 2, 3, 4), key: new Uint8Array(32).fill(9) };
+    const psk = new Uint8Array(32).fill(0x5a);
+    const contents: ServerSession = {
+      cipherSuite: 'TLS_AES_128_GCM_SHA256', psk, ticketAgeAdd: 7, issuedAt: T0, lifetime: 60, serverName: 'example.com', alpn: undefined,
+      maxEarlyDataSize: 0, authenticatedAt: T0, clientCertificates: [], clientNotAfter: undefined, clientSignatureScheme: undefined,
+    };
+    const opened = openSealedTicket(key, Buffer.from(sealTicket(key, new Uint8Array(12), contents)));
+    expect(hex(opened!.psk)).toBe(hex(psk));
   });
 
   it('garbage, every proper prefix, a trailing byte, another version: TlsDecodeError', () => {

@@ -73,3 +73,14 @@ export function utf8Bytes(text: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
+
+/**
+ * The same bytes as a plain Uint8Array view. A subclass such as Node's Buffer changes what
+ * `slice()` means (a view, not a copy), and sandtls copies with `slice()` wherever it keeps bytes
+ * (and wipes its own buffers after); a socket's Buffer also sits in a reused pool.
+ * @example
+ * const bytes = plainBytes(Buffer.from('abc')); // a Uint8Array over the same memory
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

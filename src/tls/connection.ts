@@ -8,7 +8,7 @@
  * Nothing here does I/O, schedules work or returns a promise; `receive()` never throws.
  * @module
  */
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes, plainBytes } from '../crypto/bytes.js';
 import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
@@ -179,14 +179,6 @@ export interface HandshakeMachine {
 
 const _EMPTY = new Uint8Array(0);
 
-/**
- * The same bytes as a plain Uint8Array view. A subclass such as Node's Buffer changes what
- * `slice()` means (a view, not a copy), and the engine copies with `slice()` wherever it keeps
- * bytes or needs them 4-byte aligned for the AEAD; a socket's Buffer sits in a reused pool.
- */
-function _plain(bytes: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 /** Records in a row that carry nothing before the peer is cut off (see `#idle`). */
 const _MAX_IDLE_RECORDS = 32;
 
@@ -380,10 +372,10 @@ export class Connection {
         if (this.#pendingInput > this.#limits.maxPendingInput) {
           throw _localAlert('internal_error', `more than ${this.#limits.maxPendingInput} bytes arrived while waiting for a ${this.#waiting.kind} hook (limits.maxPendingInput)`);
         }
-        this.#reader.push(_plain(bytes));
+        this.#reader.push(plainBytes(bytes));
         return;
       }
-      this.#reader.push(_plain(bytes));
+      this.#reader.push(plainBytes(bytes));
       this.#drain();
     } catch (error) {
       this.#fail(_toLocalAlert(error));
@@ -498,7 +490,7 @@ export class Connection {
     if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
     this.#keyUpdateAnswered = false;
     try {
-      const plain = _plain(data);
+      const plain = plainBytes(data);
       for (let at = 0; at < plain.length; at += this.#maxFragment) {
         this.#rekeyIfWorn();
         this.#pushRecord(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment), this.#write!);
@@ -1062,7 +1054,7 @@ export class Connection {
       },
       sendEarlyData: (data) => {
         this.#flushHandshake();
-        const plain = _plain(data);
+        const plain = plainBytes(data);
         for (let at = 0; at < plain.length; at += this.#maxFragment) {
           this.#pushRecord(CONTENT_TYPE.application_data, plain.subarray(at, at + this.#maxFragment), this.#write!, undefined, true);
         }

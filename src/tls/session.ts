@@ -8,7 +8,7 @@
  * @module
  */
 import { aeadKey } from '../crypto/aead.js';
-import { bytesToHex, constantTimeEqual } from '../crypto/bytes.js';
+import { bytesToHex, constantTimeEqual, plainBytes } from '../crypto/bytes.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
@@ -102,7 +102,8 @@ export function encodeSession(session: TlsSession): Uint8Array {
  * const session = decodeSession(store.get(host));
  */
 export function decodeSession(bytes: Uint8Array): TlsSession {
-  const r = new Reader(bytes, 'session');
+  // Copies of a Buffer's bytes, not views into it (a Buffer's slice() is a view).
+  const r = new Reader(plainBytes(bytes), 'session');
   const version = r.u8('version');
   if (version !== _SESSION_VERSION && version !== _SESSION_VERSION_WITHOUT_SCHEME) throw new TlsDecodeError('decode_error', 'session: unknown version');
   const suite = cipherSuiteByCode(r.u16('cipher_suite'));
@@ -340,7 +341,9 @@ export function openTicket(keys: ImmediateTicketKeySource, ticket: Uint8Array, n
  * @example
  * const session = openSealedTicket(key, sealTicket(key, iv, session));
  */
-export function openSealedTicket(key: TicketKey, ticket: Uint8Array): ServerSession | undefined {
+export function openSealedTicket(key: TicketKey, sealed: Uint8Array): ServerSession | undefined {
+  // A Buffer's slice() is a view: the PSK copied out below must not share the wiped plaintext.
+  const ticket = plainBytes(sealed);
   if (ticketKeyId(ticket) === undefined || !constantTimeEqual(ticket.subarray(0, 4), key.id)) return undefined;
   const aead = aeadKey('AES-256-GCM', key.key);
   let plaintext: Uint8Array;
