@@ -272,13 +272,13 @@ function add(row: Case): void {
   const section = 'Key exchange';
   const secrets = Array.from({ length: POOL }, () => randomBytes(32));
   const peers = Array.from({ length: POOL }, () => x25519.getPublicKey(randomBytes(32)));
-  same(c.curves.x25519.getPublicKey(secrets[0]!), x25519.getPublicKey(secrets[0]!), 'x25519 public key');
+  same(c.curves!.x25519.getPublicKey(secrets[0]!), x25519.getPublicKey(secrets[0]!), 'x25519 public key');
   same(c.kx.dh('x25519', secrets[0]!, peers[0]!), x25519.getSharedSecret(secrets[0]!, peers[0]!), 'x25519 shared secret');
   const s1 = cycle(secrets);
   const s2 = cycle(secrets);
   add({
     id: 'x25519.keygen', section, label: 'x25519 keygen (getPublicKey)', unit: 'ops/s',
-    sandtls: () => c.curves.x25519.getPublicKey(s1()),
+    sandtls: () => c.curves!.x25519.getPublicKey(s1()),
     reference: () => x25519.getPublicKey(s2()),
     referenceName: NOBLE, target: true, note: 'same secrets both sides; blinding draws 16 B',
   });
@@ -298,7 +298,7 @@ for (const [group, noble, label] of [
   ['secp384r1', p384, 'P-384'],
 ] as const) {
   const section = 'Key exchange';
-  const curve = c.curves[group];
+  const curve = c.curves![group];
   const secrets = Array.from({ length: POOL }, () => noble.utils.randomSecretKey(randomBytes(noble.lengths.seed!)));
   const peers = Array.from({ length: POOL }, () => noble.getPublicKey(noble.utils.randomSecretKey(), false));
   same(curve.getPublicKey(secrets[0]!, false), noble.getPublicKey(secrets[0]!, false), `${group} public key`);
@@ -382,7 +382,7 @@ for (const [scheme, group, noble, hashFn, hashName, key] of [
   ['ecdsa_secp384r1_sha384', 'secp384r1', p384, sha384, 'SHA-384', keys.p384],
 ] as const) {
   const section = 'Signatures';
-  const curve = c.curves[group];
+  const curve = c.curves![group];
   const name = group === 'secp256r1' ? 'P-256/SHA-256' : 'P-384/SHA-384';
   const sk = ecSecret(key);
   const publicKey = pub(key);

@@ -3,7 +3,7 @@
  * once a sandbox is entered (the s2n-tls and AWS-LC lesson).
  * @module
  */
-import { createCryptoProvider, type CryptoProvider } from './crypto/provider.js';
+import { nobleCryptoProvider, type CryptoProvider, type CryptoProviderFactory } from './crypto/provider.js';
 import { platformRandom } from './crypto/random.js';
 import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
@@ -24,6 +24,12 @@ import { warmUpTls } from './tls/warmup.js';
 
 export interface InitOptions {
   platform: Platform;
+  /**
+   * The crypto provider, as a factory bound to the engine's Platform-backed random. Default:
+   * `nobleCryptoProvider()`, pure TypeScript, which is what the jail, seccomp and ambient tests
+   * prove. The self-tests and warm-up run against the provider given.
+   */
+  crypto?: CryptoProviderFactory;
 }
 
 /** An initialised engine: the platform it was given and the crypto provider bound to it. */
@@ -80,6 +86,10 @@ export function init(options: InitOptions): Engine {
   if (!platform || !platform.entropy || !platform.clock || !platform.locks || !platform.stderr) {
     throw new InitError('init() needs { platform } with entropy, clock, locks and stderr');
   }
+  const factory = options.crypto ?? nobleCryptoProvider();
+  if (typeof factory !== 'function') {
+    throw new InitError('init(): crypto must be a provider factory, (random) => CryptoProvider, such as nobleCryptoProvider()');
+  }
   const random = platformRandom(platform);
   try {
     random(32, 'init:entropy_check');
@@ -88,7 +98,8 @@ export function init(options: InitOptions): Engine {
   }
   let provider: CryptoProvider;
   try {
-    provider = createCryptoProvider(random);
+    provider = factory(random);
+    _checkProvider(provider);
     runSelfTests(provider);
     warmUp(provider);
   } catch (cause) {
@@ -129,6 +140,15 @@ export function init(options: InitOptions): Engine {
     throw new InitError(`init() failed: ${why}`, { cause });
   }
   return engine;
+}
+
+/** Throws unless `provider` has every primitive an engine uses (a wrong factory fails here, not mid-handshake). */
+function _checkProvider(provider: CryptoProvider): void {
+  if (typeof provider !== 'object' || provider === null) throw new Error('the crypto provider factory returned no provider');
+  const missing = (['hash', 'hmac', 'hkdfExtract', 'hkdfExpand', 'aeadKey', 'random'] as const).filter((k) => typeof provider[k] !== 'function');
+  if (typeof provider.kx?.generate !== 'function') missing.push('kx' as never);
+  if (typeof provider.signatures?.sign !== 'function') missing.push('signatures' as never);
+  if (missing.length > 0) throw new Error(`the crypto provider lacks ${missing.join(', ')}`);
 }
 
 /** The resolved form of `config`, computed on its first use (resolution throws for a bad one). */

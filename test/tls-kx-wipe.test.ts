@@ -67,7 +67,7 @@ function recordingCurves(curves: CurveSet): CurveSet {
 
 describe('key exchange wipes its component secrets', () => {
   it.each(NAMED_GROUPS)('%s: both sides agree, and every intermediate secret is zero afterwards', (group) => {
-    const kx = createKeyExchange(recordingCurves(engine.crypto.curves), engine.crypto.random);
+    const kx = createKeyExchange(recordingCurves(engine.crypto.curves!), engine.crypto.random);
     seen.outputs.length = 0;
     const share = kx.generate(group);
     const answer = kx.respond(group, share.publicShare);

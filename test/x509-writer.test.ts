@@ -86,7 +86,7 @@ describe('writeCertificate', () => {
     expect(root.basicConstraints).toEqual({ ca: true, pathLen: 0 });
     expect([...root.keyUsage!].sort()).toEqual(['cRLSign', 'keyCertSign']);
     expect(root.extensions.find((e) => e.oid === '2.5.29.19')!.critical).toBe(true);
-    expect(root.subjectKeyIdentifier).toEqual(keyIdentifier(ca.publicKey));
+    expect(root.subjectKeyIdentifier).toEqual(keyIdentifier(engine.crypto, ca.publicKey));
     expect(root.authorityKeyIdentifier).toBeUndefined();
     expect(root.signatureAlgorithm).toMatchObject({ kind: 'ecdsa' });
 
@@ -103,7 +103,7 @@ describe('writeCertificate', () => {
     expect(leaf.subjectAltName!.dns).toEqual(['localhost', '*.dev.example']);
     expect(leaf.subjectAltName!.ip).toEqual([Uint8Array.of(127, 0, 0, 1), parseIpAddress('::1')]);
     expect(leaf.authorityKeyIdentifier).toEqual(root.subjectKeyIdentifier);
-    expect(leaf.subjectKeyIdentifier).toEqual(keyIdentifier(profile.publicKey));
+    expect(leaf.subjectKeyIdentifier).toEqual(keyIdentifier(engine.crypto, profile.publicKey));
     expect(leaf.unsupportedCriticalExtensions).toEqual([]);
   });
 

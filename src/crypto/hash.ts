@@ -6,6 +6,13 @@ import { CryptoParameterError } from './errors.js';
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 /** A running hash whose current value can be read any number of times (transcript hashes). */
+/**
+ * Each hash's output length in bytes: metadata, the same under every crypto provider.
+ * @example
+ * const zeros = new Uint8Array(HASH_LENGTHS['SHA-384']); // 48 bytes
+ */
+export const HASH_LENGTHS: Readonly<Record<HashName, number>> = Object.freeze({ 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 });
+
 export interface RunningHash {
   update(data: Uint8Array): RunningHash;
   /** The hash of everything so far; the running state is not disturbed. */

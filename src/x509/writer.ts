@@ -27,8 +27,8 @@
  * @module
  */
 import { utf8Bytes } from '../crypto/bytes.js';
-import type { CurveSet, WeierstrassCurveName } from '../crypto/curves.js';
-import { hash } from '../crypto/hash.js';
+import { WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
+import type { Hashes } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { PrivateKey, SignatureScheme, Signatures } from '../crypto/sig.js';
 import {
@@ -97,7 +97,6 @@ export interface KeyPair {
 /** What `generateKeyPair` needs from an engine (`engine.crypto`). */
 export interface KeyGenDeps {
   readonly random: RandomSource;
-  readonly curves: CurveSet;
   readonly signatures: Signatures;
 }
 
@@ -150,14 +149,28 @@ export function generateKeyPair(deps: KeyGenDeps, type: WeierstrassCurveName | '
     const privateKey: PrivateKey = { kind: 'ed25519', seed: deps.random(32, 'x509_key:ed25519') };
     return { privateKey, publicKey: deps.signatures.publicKeyOf(privateKey) };
   }
-  const curve = deps.curves[type];
-  if (!curve) throw new CertificateWriteError(`unsupported key type ${String(type)}`);
-  // FIPS 186-5 A.2.1: a seed 64 bits longer than the order, reduced, leaves no usable bias.
-  const seed = deps.random(curve.lengths.seed!, `x509_key:${type}`);
-  const secret = curve.utils.randomSecretKey(seed);
+  const field = WEIERSTRASS_ORDERS[type];
+  if (!field) throw new CertificateWriteError(`unsupported key type ${String(type)}`);
+  // FIPS 186-5 A.2.1: a seed half as long again as the order, reduced into [1, n-1], leaves no
+  // usable bias (the length and reduction of noble's randomSecretKey, so the draws are the same).
+  const seed = deps.random(field.bytes + Math.ceil(field.bytes / 2), `x509_key:${type}`);
+  const secret = _ecSecretFromSeed(seed, field.order, field.bytes);
   seed.fill(0); // the secret is derived; the seed would reveal it
   const privateKey: PrivateKey = { kind: 'ec', curve: type, secret };
   return { privateKey, publicKey: deps.signatures.publicKeyOf(privateKey) };
+}
+
+/** `seed mod (n - 1) + 1` as `bytes` big-endian octets: a private scalar in [1, n-1]. */
+function _ecSecretFromSeed(seed: Uint8Array, order: bigint, bytes: number): Uint8Array {
+  let value = 0n;
+  for (const octet of seed) value = (value << 8n) | BigInt(octet);
+  value = (value % (order - 1n)) + 1n;
+  const out = new Uint8Array(bytes);
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  return out;
 }
 
 /**
@@ -174,8 +187,8 @@ export function randomSerialNumber(random: RandomSource): Uint8Array {
  * The key identifier of a public key (RFC 7093 2, method 1): the leftmost 160 bits of the
  * SHA-256 hash of the subjectPublicKey BIT STRING's value.
  */
-export function keyIdentifier(publicKey: SpkiPublicKey): Uint8Array {
-  return hash('SHA-256').digest(_subjectPublicKeyBits(publicKey)).slice(0, 20);
+export function keyIdentifier(hashes: Pick<Hashes, 'hash'>, publicKey: SpkiPublicKey): Uint8Array {
+  return hashes.hash('SHA-256').digest(_subjectPublicKeyBits(publicKey)).slice(0, 20);
 }
 
 /**
@@ -209,7 +222,7 @@ export function encodeName(fields: NameFields): Uint8Array {
  * }, { selfSigned: true, privateKey: ca.privateKey });
  */
 export function writeCertificate(
-  deps: { readonly random: RandomSource; readonly signatures: Signatures },
+  deps: { readonly random: RandomSource; readonly signatures: Signatures; readonly hash: Hashes['hash'] },
   profile: CertificateProfile,
   signer: CertificateSigner,
 ): Uint8Array {
@@ -217,7 +230,7 @@ export function writeCertificate(
   _checkSerial(serial);
   _checkValidity(profile);
   const subject = encodeName(profile.subject);
-  const subjectKeyId = keyIdentifier(profile.publicKey);
+  const subjectKeyId = keyIdentifier(deps, profile.publicKey);
   if (signer.selfSigned === true) {
     // A root signs its own certificate: the key must be the subject's.
     const own = deps.signatures.publicKeyOf(signer.privateKey);

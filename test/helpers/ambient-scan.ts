@@ -76,8 +76,9 @@ export function findAmbientReferences(source: string): AmbientHit[] {
   const code = blankCommentsAndStrings(source).split('\n');
   code.forEach((text, index) => {
     for (const name of AMBIENT_IDENTIFIERS) {
-      // Not preceded by `.` (member access) or an identifier character; not an object key `name:`.
-      const re = new RegExp(`(?<![\\w$.])${name}(?![\\w$])(?!\\s*:(?!:))`, 'g');
+      // Not preceded by `.` (member access) or an identifier character; not an object key
+      // `name:` nor an optional property `name?:`.
+      const re = new RegExp(`(?<![\\w$.])${name}(?![\\w$])(?!\\s*\\??:(?!:))`, 'g');
       for (const m of text.matchAll(re)) {
         const before = text.slice(0, m.index);
         if (/\b(interface|type)\s+\w*$/.test(before)) continue;

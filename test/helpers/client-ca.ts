@@ -31,7 +31,7 @@ export function clientCa(engine: Engine, commonName: string): ClientCa {
   const notBefore = Date.now() - HOUR_MS;
   const notAfter = Date.now() + 24 * HOUR_MS;
   const caDer = writeCertificate(deps, { subject, publicKey: ca.publicKey, notBefore, notAfter, kind: { role: 'ca', pathLength: 0 } }, { selfSigned: true, privateKey: ca.privateKey });
-  const issuer = { name: encodeName(subject), keyIdentifier: keyIdentifier(ca.publicKey), privateKey: ca.privateKey };
+  const issuer = { name: encodeName(subject), keyIdentifier: keyIdentifier(deps, ca.publicKey), privateKey: ca.privateKey };
   return {
     caPem: encodePem('CERTIFICATE', caDer),
     issue: (publicKey, leafName) =>
