@@ -6,6 +6,7 @@
  * choice (the client's preference by default), and 0.5-RTT data (RFC 8446 2.3). Peers are real
  * sandtls connections, with messages forged where a test needs a misbehaving one.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   init,
@@ -89,7 +90,7 @@ function serverFlight(p: Pair, bytes: Uint8Array): { suite: CipherSuite; message
   const recs = records(bytes).filter((r) => r.type !== CONTENT_TYPE.change_cipher_spec);
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
-  const read = RecordProtection.fromSecret(suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+  const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
   const opened = recs.slice(1).flatMap((r) => messages(read.open(r.raw).content));
   return { suite, messages: opened, serverHello };
 }
@@ -110,7 +111,7 @@ describe('EncryptedExtensions answering what the client never offered (RFC 8446 
     feed(p.server, hello);
     const f = serverFlight(p, p.server.takeOutgoing());
     const ee = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions: [extension] });
-    const write = RecordProtection.fromSecret(f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.client, concat(record(CONTENT_TYPE.handshake, f.serverHello), CCS, write.seal(CONTENT_TYPE.handshake, concat(ee, ...f.messages.slice(1)))));
     expectLocalFailure(p.client, 'unsupported_extension', new RegExp(`encrypted_extensions: unsolicited ${name === 'an unknown extension' ? 'extension 16962' : name}`));
   });
@@ -266,14 +267,14 @@ describe('0.5-RTT data (RFC 8446 2.3, 4.4.4): the server may send after its Fini
 
   it('after EndOfEarlyData, application data before the client Finished is unexpected_message: only 0-RTT data may precede it', () => {
     const p = halfRtt();
-    const handshakeKey = RecordProtection.fromSecret(p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const handshakeKey = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.server, concat(p.clientFlight[0]!.raw, handshakeKey.seal(CONTENT_TYPE.application_data, text('not early'))));
     expectLocalFailure(p.server, 'unexpected_message', /before the handshake completed/);
   });
 
   it("a wrong client Finished after 0.5-RTT data is decrypt_error (BoGo EarlyData-Server-BadFinished-TLS13)", () => {
     const p = halfRtt();
-    const handshakeKey = RecordProtection.fromSecret(p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const handshakeKey = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, p.suite, latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     const badFinished = encodeFinished({ type: 'finished', verifyData: new Uint8Array(p.suite.hashLength) });
     feed(p.server, concat(p.clientFlight[0]!.raw, handshakeKey.seal(CONTENT_TYPE.handshake, badFinished)));
     expectLocalFailure(p.server, 'decrypt_error', /Finished/);

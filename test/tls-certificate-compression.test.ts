@@ -5,6 +5,7 @@
  * server's and the client's certificate compressed; and the alerts for malformed messages that
  * tlsfuzzer's test-tls13-(client-)certificate-compression.py send.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -317,7 +318,7 @@ function connect(p: Pair): { clientBytes: number; serverBytes: number } {
 }
 
 function protect(suite: CipherSuite, secret: Uint8Array, content: Uint8Array): Uint8Array {
-  return RecordProtection.fromSecret(suite, secret).seal(CONTENT_TYPE.handshake as 22, content);
+  return RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret).seal(CONTENT_TYPE.handshake as 22, content);
 }
 function expectLocalFailure(conn: Connection, alert: string, logs: readonly string[]): void {
   const out = conn.takeOutgoing();
@@ -334,7 +335,7 @@ function serverFlight(p: Pair) {
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
   const secret = secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET');
-  const content = concat(...recs.slice(2).map((r, i) => RecordProtection.fromSecret(suite, secret, { sequenceNumber: BigInt(i) }).open(r.raw).content));
+  const content = concat(...recs.slice(2).map((r, i) => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret, { sequenceNumber: BigInt(i) }).open(r.raw).content));
   return { serverHello, suite, secret, messages: messages(content) };
 }
 

@@ -7,6 +7,7 @@
  * change_cipher_spec (RFC 8446 D.4). Peers are real sandtls connections whose messages are
  * re-encoded or forged, over the sans-IO API.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, scriptedPlatform, TlsAlertError, type ClientConfig, type Connection, type Engine, type ServerConfig, type TlsSession } from '../src/index.js';
 import { ALERT, alertName, CONTENT_TYPE, HANDSHAKE_TYPE } from '../src/tls/enums.js';
@@ -80,7 +81,7 @@ function lastAlert(bytes: Uint8Array, logs: readonly string[], suite: CipherSuit
   for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET']) {
     for (let seq = 0n; seq < 4n; seq++) {
       try {
-        const opened = RecordProtection.fromSecret(suite, latestSecretOf(logs, label), { sequenceNumber: seq }).open(last.raw);
+        const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, latestSecretOf(logs, label), { sequenceNumber: seq }).open(last.raw);
         return alertName(opened.content[1]!) ?? 'unknown';
       } catch {
         // not this key or sequence number
@@ -112,7 +113,7 @@ function serverFlight(p: Pair, bytes: Uint8Array): { suite: CipherSuite; message
   const recs = records(bytes).filter((r) => r.type !== CONTENT_TYPE.change_cipher_spec);
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
-  const read = RecordProtection.fromSecret(suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+  const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
   const opened = recs.slice(1).flatMap((r) => messages(read.open(r.raw).content));
   return { suite, messages: opened, serverHello };
 }
@@ -152,15 +153,15 @@ describe('psk_key_exchange_modes and tickets (RFC 8446 4.2.9)', () => {
         const f = serverFlight(p, p.server.takeOutgoing());
         const cHs = latestSecretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
         const digest = hash('SHA-256').digest(concat(sentBytes, f.serverHello, ...f.messages));
-        const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData('SHA-256', cHs, digest) });
-        feed(p.server, RecordProtection.fromSecret(f.suite, cHs).seal(CONTENT_TYPE.handshake, finished));
+        const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', cHs, digest) });
+        feed(p.server, RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, f.suite, cHs).seal(CONTENT_TYPE.handshake, finished));
       } else {
         step(p.server, p.client);
         step(p.client, p.server);
       }
       expect(p.server.state).toBe('connected');
       // What the server sends after the client's Finished: its NewSessionTickets, if any.
-      const read = RecordProtection.fromSecret(cipherSuiteByCode(0x1301)!, latestSecretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
+      const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, cipherSuiteByCode(0x1301)!, latestSecretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
       const after = records(p.server.takeOutgoing()).flatMap((r) => messages(read.open(r.raw).content));
       expect(after.every((m) => m[0] === HANDSHAKE_TYPE.new_session_ticket)).toBe(true);
       return after.length;
@@ -457,7 +458,7 @@ describe('client checks of the server (RFC 8446 4.2, 4.1.3, 4.2.11)', () => {
     feed(p.server, out);
     const f = serverFlight(p, p.server.takeOutgoing());
     const ee = encodeEncryptedExtensions({ type: 'encrypted_extensions', extensions: [{ type: 'server_name' }] });
-    const write = RecordProtection.fromSecret(f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, f.suite, latestSecretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET'));
     feed(p.client, concat(record(CONTENT_TYPE.handshake, f.serverHello), CCS, write.seal(CONTENT_TYPE.handshake, concat(ee, ...f.messages.slice(1)))));
     expectLocalFailure(p.client, 'unsupported_extension', /server_name/);
   });
@@ -556,7 +557,7 @@ describe('plaintext alerts once handshake keys are in use (RFC 8446 5)', () => {
     const q = pair();
     step(q.client, q.server);
     const suite = serverFlight(q, q.server.takeOutgoing()).suite;
-    const write = RecordProtection.fromSecret(suite, latestSecretOf(q.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, latestSecretOf(q.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
     feed(q.server, write.seal(CONTENT_TYPE.alert, Uint8Array.of(1, ALERT.user_canceled)));
     expect([q.server.state, q.server.error]).toEqual(['handshaking', undefined]);
     feed(q.server, record(CONTENT_TYPE.alert, Uint8Array.of(2, ALERT.unknown_ca)));

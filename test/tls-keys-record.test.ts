@@ -8,6 +8,7 @@
  * messages on the wire, and then every protected record must decrypt to the listed messages and
  * every record the client or server wrote must be reproduced byte for byte.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aeadKey, bytesToHex, concatBytes, hash, hexToBytes, hkdfExpand, hkdfExtract, init, scriptedPlatform, type Engine, type HashName } from '../src/index.js';
 import {
@@ -158,8 +159,8 @@ function checkBinder(hashName: HashName, early: EarlySecret, kind: 'external' | 
   const transcriptHash = hash(hashName).create().update(transcriptPrefix).update(truncated).digest();
   const binderKey = early.binderKey(kind);
   const binder = clientHello.subarray(clientHello.length - hashLength);
-  expect(bytesToHex(finishedVerifyData(hashName, binderKey, transcriptHash))).toBe(bytesToHex(binder));
-  expect(verifyFinished(hashName, binderKey, transcriptHash, binder)).toBe(true);
+  expect(bytesToHex(finishedVerifyData(NOBLE_TLS_PRIMITIVES, hashName, binderKey, transcriptHash))).toBe(bytesToHex(binder));
+  expect(verifyFinished(NOBLE_TLS_PRIMITIVES, hashName, binderKey, transcriptHash, binder)).toBe(true);
 }
 
 interface HandshakeRun {
@@ -218,7 +219,7 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
     prefix = concatBytes(messageHash(hashName, clientHello1), hrr);
     transcript.update(prefix);
   }
-  const early = psk ? EarlySecret.fromPsk(hashName, psk.secret) : EarlySecret.withoutPsk(hashName);
+  const early = psk ? EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, hashName, psk.secret) : EarlySecret.withoutPsk(NOBLE_TLS_PRIMITIVES, hashName);
   if (psk) checkBinder(hashName, early, psk.kind, prefix, clientHello);
   transcript.update(clientHello);
 
@@ -226,11 +227,11 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   let earlyWrite: RecordProtection | undefined;
   if (v.has('Record_Client_EarlyAppData')) {
     const cEarly = early.clientEarlyTrafficSecret(transcript.digest());
-    const earlyRead = RecordProtection.fromSecret(suite, cEarly);
+    const earlyRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cEarly);
     const opened = earlyRead.open(v.hex('Record_Client_EarlyAppData'));
     expect(opened.contentType).toBe(CONTENT_TYPE.application_data);
     expect(opened.content).toEqual(v.hex('Client_EarlyAppData'));
-    earlyWrite = RecordProtection.fromSecret(suite, cEarly);
+    earlyWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cEarly);
     expect(earlyWrite.seal(CONTENT_TYPE.application_data, v.hex('Client_EarlyAppData'))).toEqual(v.hex('Record_Client_EarlyAppData'));
   }
 
@@ -247,7 +248,7 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
 
   // The server's encrypted flight, after an optional compatibility change_cipher_spec.
-  const serverRead = RecordProtection.fromSecret(suite, sHs);
+  const serverRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, sHs);
   const serverFlight: Uint8Array[] = [];
   for (const record of records(v.hex('Record_ServerHandshakeMessages'))) {
     if (record.type === CONTENT_TYPE.change_cipher_spec) {
@@ -276,15 +277,15 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
 
   // Server Finished over the transcript up to CertificateVerify (RFC 8446 4.4.4).
   for (const m of serverMessages) transcript.update(m);
-  expect(serverFinished).toEqual(finishedMessage(finishedVerifyData(hashName, sHs, transcript.digest())));
-  expect(verifyFinished(hashName, sHs, transcript.digest(), serverFinished.subarray(4))).toBe(true);
+  expect(serverFinished).toEqual(finishedMessage(finishedVerifyData(NOBLE_TLS_PRIMITIVES, hashName, sHs, transcript.digest())));
+  expect(verifyFinished(NOBLE_TLS_PRIMITIVES, hashName, sHs, transcript.digest(), serverFinished.subarray(4))).toBe(true);
   transcript.update(serverFinished);
   if (options.clientSawEncryptedExtensions) {
     // The client's records were computed over another EncryptedExtensions, whose server Finished
     // is the listed Message_Server_Finished: check that, then continue on the client's transcript.
     transcript = hash(hashName).create().update(prefix).update(clientHello).update(serverHello).update(options.clientSawEncryptedExtensions);
     const listedFinished = v.hex('Message_Server_Finished');
-    expect(listedFinished).toEqual(finishedMessage(finishedVerifyData(hashName, sHs, transcript.digest())));
+    expect(listedFinished).toEqual(finishedMessage(finishedVerifyData(NOBLE_TLS_PRIMITIVES, hashName, sHs, transcript.digest())));
     transcript.update(listedFinished);
   }
   const throughServerFinished = transcript.digest();
@@ -299,8 +300,8 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   // [Certificate, CertificateVerify], Finished, under the client handshake key. Decrypt what the
   // client authored itself, compute Finished ourselves, re-seal, and compare byte for byte.
   const clientFlight = records(v.hex('Record_ClientFinished'));
-  const clientRead = RecordProtection.fromSecret(suite, cHs);
-  const clientWrite = RecordProtection.fromSecret(suite, cHs);
+  const clientRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cHs);
+  const clientWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cHs);
   const rebuilt: Uint8Array[] = [];
   let sawFinished = false;
   for (const record of clientFlight) {
@@ -320,7 +321,7 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
     const plaintext: Uint8Array[] = [];
     for (const message of splitMessages(opened.content)) {
       if (message[0] === 20) {
-        const mine = finishedMessage(finishedVerifyData(hashName, cHs, transcript.digest()));
+        const mine = finishedMessage(finishedVerifyData(NOBLE_TLS_PRIMITIVES, hashName, cHs, transcript.digest()));
         expect(message).toEqual(mine);
         plaintext.push(mine);
         sawFinished = true;
@@ -338,8 +339,8 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   expect(() => ms.exporterMasterSecret(throughServerFinished)).toThrow(KeyScheduleError);
 
   // Application data and close_notify in both directions, byte for byte.
-  const clientApp = RecordProtection.fromSecret(suite, cAp);
-  const clientAppRead = RecordProtection.fromSecret(suite, cAp);
+  const clientApp = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cAp);
+  const clientAppRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, cAp);
   if (v.has('Client_AppData')) {
     expect(clientApp.seal(CONTENT_TYPE.application_data, v.hex('Client_AppData'))).toEqual(v.hex('Record_Client_AppData'));
     expect(clientAppRead.open(v.hex('Record_Client_AppData')).content).toEqual(v.hex('Client_AppData'));
@@ -347,14 +348,14 @@ function replay(name: string, options: ReplayOptions = {}): HandshakeRun {
   expect(clientApp.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0))).toEqual(v.hex('Record_Client_CloseNotify'));
   expect(clientAppRead.open(v.hex('Record_Client_CloseNotify'))).toEqual({ contentType: CONTENT_TYPE.alert, content: Uint8Array.of(1, 0) });
 
-  return { suite, clientRandom, cHs, sHs, cAp, sAp, exporterMaster, resumptionMaster, serverApp: RecordProtection.fromSecret(suite, sAp) };
+  return { suite, clientRandom, cHs, sHs, cAp, sAp, exporterMaster, resumptionMaster, serverApp: RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, sAp) };
 }
 
 /** The server's application records after the handshake: [NewSessionTicket], [data], close_notify. */
 function checkServerAppRecords(name: string, run: HandshakeRun) {
   const v = scenario(name);
   const serverWrite = run.serverApp;
-  const serverRead = RecordProtection.fromSecret(run.suite, run.sAp);
+  const serverRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, run.suite, run.sAp);
   if (v.has('Record_NewSessionTicket')) {
     const opened = serverRead.open(v.hex('Record_NewSessionTicket'));
     expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
@@ -379,20 +380,20 @@ describe('RFC 8448 handshakes, byte for byte', () => {
     // RFC 8448 section 3 lists these values.
     expect(h(simple.cHs)).toBe('b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21');
     expect(h(simple.sHs)).toBe('b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38');
-    const sHsKeys = trafficKeys(simple.suite, simple.sHs);
+    const sHsKeys = trafficKeys(NOBLE_TLS_PRIMITIVES, simple.suite, simple.sHs);
     expect(h(sHsKeys.key)).toBe('3fce516009c21727d0f2e4e86ee403bc');
     expect(h(sHsKeys.iv)).toBe('5d313eb2671276ee13000b30');
-    const cHsKeys = trafficKeys(simple.suite, simple.cHs);
+    const cHsKeys = trafficKeys(NOBLE_TLS_PRIMITIVES, simple.suite, simple.cHs);
     expect(h(cHsKeys.key)).toBe('dbfaa693d1762c5b666af5d950258d01');
     expect(h(cHsKeys.iv)).toBe('5bd3c71b836e0b76bb73265f');
     expect(h(simple.cAp)).toBe('9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5');
     expect(h(simple.sAp)).toBe('a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643');
     expect(h(simple.exporterMaster)).toBe('fe22f881176eda18eb8f44529e6792c50c9a3f89452f68d8ae311b4309d3cf50');
     expect(h(simple.resumptionMaster)).toBe('7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c');
-    const sApKeys = trafficKeys(simple.suite, simple.sAp);
+    const sApKeys = trafficKeys(NOBLE_TLS_PRIMITIVES, simple.suite, simple.sAp);
     expect(h(sApKeys.key)).toBe('9f02283b6c9c07efc26bb9f2ac92e356');
     expect(h(sApKeys.iv)).toBe('cf782b88dd83549aadf1e984');
-    const cApKeys = trafficKeys(simple.suite, simple.cAp);
+    const cApKeys = trafficKeys(NOBLE_TLS_PRIMITIVES, simple.suite, simple.cAp);
     expect(h(cApKeys.key)).toBe('17422dda596ed5d9acd890e3c63f5051');
     expect(h(cApKeys.iv)).toBe('5b78923dee08579033e523d9');
     checkServerAppRecords('Simple_1RTT_Handshake', simple);
@@ -400,7 +401,7 @@ describe('RFC 8448 handshakes, byte for byte', () => {
 
   it('Simple_1RTT_Handshake: the NewSessionTicket gives the resumption PSK (RFC 8446 4.6.1)', () => {
     const v = scenario('Simple_1RTT_Handshake');
-    const nst = RecordProtection.fromSecret(simple.suite, simple.sAp).open(v.hex('Record_NewSessionTicket')).content;
+    const nst = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, simple.suite, simple.sAp).open(v.hex('Record_NewSessionTicket')).content;
     expect(nst[0]).toBe(4); // new_session_ticket
     // struct { uint32 ticket_lifetime; uint32 ticket_age_add; opaque ticket_nonce<0..255>;
     //          opaque ticket<1..2^16-1>; Extension extensions<0..2^16-2>; } NewSessionTicket;
@@ -408,7 +409,7 @@ describe('RFC 8448 handshakes, byte for byte', () => {
     const ticketNonce = nst.subarray(at + 1, at + 1 + nst[at]!);
     at += 1 + ticketNonce.length;
     expect(nst.subarray(at + 2, at + 2 + u16(nst, at))).toEqual(v.hex('SessionTicket'));
-    ticketPsk = resumptionPsk('SHA-256', simple.resumptionMaster, ticketNonce);
+    ticketPsk = resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', simple.resumptionMaster, ticketNonce);
     expect(h(ticketPsk)).toBe('4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3'); // RFC 8448 3
     // The client stored that PSK in its session (Botan's encoding).
     expect(h(v.hex('Client_SessionData'))).toContain(h(ticketPsk));
@@ -489,7 +490,7 @@ const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 /** Seals an arbitrary TLSInnerPlaintext under the keys of `secret` at sequence 0 (bypassing seal()'s checks). */
 function rawProtected(suite: CipherSuite, secret: Uint8Array, inner: Uint8Array, headerLength = inner.length + 16): Uint8Array {
-  const { key, iv } = trafficKeys(suite, secret);
+  const { key, iv } = trafficKeys(NOBLE_TLS_PRIMITIVES, suite, secret);
   const header = Uint8Array.of(23, 3, 3, headerLength >>> 8, headerLength & 0xff);
   return concatBytes(header, aeadKey(suite.aead, key).seal(iv, inner, header));
 }
@@ -500,34 +501,34 @@ describe('key schedule', () => {
     const context = Uint8Array.of(0xaa, 0xbb);
     // uint16 length = 16; opaque label<7..255> = "tls13 key"; opaque context<0..255>.
     const info = concatBytes(Uint8Array.of(0, 16, 9), ascii('tls13 key'), Uint8Array.of(2, 0xaa, 0xbb));
-    expect(hkdfExpandLabel(SHA256, secret, 'key', context, 16)).toEqual(hkdfExpand(SHA256, secret, info, 16));
-    expect(hkdfExpandLabel(SHA256, secret, ascii('key'), context, 16)).toEqual(hkdfExpand(SHA256, secret, info, 16));
-    expect(hkdfExpandLabel(SHA256, secret, 'key', context, 0)).toEqual(new Uint8Array(0));
+    expect(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'key', context, 16)).toEqual(hkdfExpand(SHA256, secret, info, 16));
+    expect(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, ascii('key'), context, 16)).toEqual(hkdfExpand(SHA256, secret, info, 16));
+    expect(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'key', context, 0)).toEqual(new Uint8Array(0));
     // Bounds of the struct.
-    expect(() => hkdfExpandLabel(SHA256, secret, 'x'.repeat(250), context, 16)).toThrow(KeyScheduleError);
-    expect(hkdfExpandLabel(SHA256, secret, 'x'.repeat(249), context, 16)).toHaveLength(16);
-    expect(() => hkdfExpandLabel(SHA256, secret, 'key', new Uint8Array(256), 16)).toThrow(KeyScheduleError);
-    expect(() => hkdfExpandLabel(SHA256, secret, 'key', context, 0x10000)).toThrow(KeyScheduleError);
-    expect(() => hkdfExpandLabel(SHA256, secret, 'kéy', context, 16)).toThrow(KeyScheduleError);
+    expect(() => hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'x'.repeat(250), context, 16)).toThrow(KeyScheduleError);
+    expect(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'x'.repeat(249), context, 16)).toHaveLength(16);
+    expect(() => hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'key', new Uint8Array(256), 16)).toThrow(KeyScheduleError);
+    expect(() => hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'key', context, 0x10000)).toThrow(KeyScheduleError);
+    expect(() => hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, secret, 'kéy', context, 16)).toThrow(KeyScheduleError);
   });
 
   it('Derive-Secret is Expand-Label with the transcript hash and Hash.length', () => {
     const secret = new Uint8Array(48).fill(9);
     const th = hash('SHA-384').digest(ascii('messages'));
-    expect(deriveSecret('SHA-384', secret, 'c hs traffic', th)).toEqual(hkdfExpandLabel('SHA-384', secret, 'c hs traffic', th, 48));
-    expect(() => deriveSecret('SHA-384', secret, 'c hs traffic', th.subarray(0, 32))).toThrow(KeyScheduleError);
+    expect(deriveSecret(NOBLE_TLS_PRIMITIVES, 'SHA-384', secret, 'c hs traffic', th)).toEqual(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, 'SHA-384', secret, 'c hs traffic', th, 48));
+    expect(() => deriveSecret(NOBLE_TLS_PRIMITIVES, 'SHA-384', secret, 'c hs traffic', th.subarray(0, 32))).toThrow(KeyScheduleError);
   });
 
   it('RFC 8448 3: Early Secret without PSK and its "derived" salt', () => {
     const zeros = new Uint8Array(32);
     const earlySecret = hkdfExtract(SHA256, zeros, zeros);
     expect(h(earlySecret)).toBe('33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a');
-    const derived = deriveSecret(SHA256, earlySecret, 'derived', hash(SHA256).digest(new Uint8Array(0)));
+    const derived = deriveSecret(NOBLE_TLS_PRIMITIVES, SHA256, earlySecret, 'derived', hash(SHA256).digest(new Uint8Array(0)));
     expect(h(derived)).toBe('6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba');
   });
 
   it('stages are consumed in order and wiped', () => {
-    const early = EarlySecret.withoutPsk('SHA-384');
+    const early = EarlySecret.withoutPsk(NOBLE_TLS_PRIMITIVES, 'SHA-384');
     const hs = early.handshake(new Uint8Array(48).fill(1));
     expect(early.usable).toBe(false);
     expect(() => early.binderKey('resumption')).toThrow(KeyScheduleError);
@@ -541,73 +542,73 @@ describe('key schedule', () => {
     ms.destroy();
     expect(ms.usable).toBe(false);
     expect(() => ms.clientApplicationTrafficSecret(th)).toThrow(KeyScheduleError);
-    expect(() => EarlySecret.fromPsk(SHA256, new Uint8Array(0))).toThrow(KeyScheduleError);
+    expect(() => EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, SHA256, new Uint8Array(0))).toThrow(KeyScheduleError);
   });
 
   it('psk_ke (no ECDHE) uses Hash.length zeros and differs from a real ECDHE input', () => {
     const th = hash(SHA256).digest(new Uint8Array(0));
     const psk = new Uint8Array(32).fill(3);
-    const a = EarlySecret.fromPsk(SHA256, psk).handshake().clientHandshakeTrafficSecret(th);
-    const b = EarlySecret.fromPsk(SHA256, psk).handshake(new Uint8Array(32)).clientHandshakeTrafficSecret(th);
-    const c = EarlySecret.fromPsk(SHA256, psk).handshake(new Uint8Array(32).fill(1)).clientHandshakeTrafficSecret(th);
+    const a = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, SHA256, psk).handshake().clientHandshakeTrafficSecret(th);
+    const b = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, SHA256, psk).handshake(new Uint8Array(32)).clientHandshakeTrafficSecret(th);
+    const c = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, SHA256, psk).handshake(new Uint8Array(32).fill(1)).clientHandshakeTrafficSecret(th);
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
-    const ext = EarlySecret.fromPsk(SHA256, psk);
+    const ext = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, SHA256, psk);
     expect(ext.binderKey('external')).not.toEqual(ext.binderKey('resumption'));
   });
 
   it('exporters: both ends agree; label, context and length all matter (RFC 8446 7.5)', () => {
     const th = hash(SHA256).digest(ascii('through server Finished'));
-    const schedule = () => EarlySecret.withoutPsk(SHA256).handshake(new Uint8Array(32).fill(5)).master();
+    const schedule = () => EarlySecret.withoutPsk(NOBLE_TLS_PRIMITIVES, SHA256).handshake(new Uint8Array(32).fill(5)).master();
     const client = schedule().exporterMasterSecret(th);
     const server = schedule().exporterMasterSecret(th);
     const context = ascii('context');
-    const out = exporter(SHA256, client, 'EXPORTER-test', context, 42);
+    const out = exporter(NOBLE_TLS_PRIMITIVES, SHA256, client, 'EXPORTER-test', context, 42);
     expect(out).toHaveLength(42);
-    expect(exporter(SHA256, server, 'EXPORTER-test', context, 42)).toEqual(out);
+    expect(exporter(NOBLE_TLS_PRIMITIVES, SHA256, server, 'EXPORTER-test', context, 42)).toEqual(out);
     // The definition, spelled out: Derive-Secret(Secret, label, "") then Expand-Label "exporter".
-    const perLabel = hkdfExpandLabel(SHA256, client, 'EXPORTER-test', hash(SHA256).digest(new Uint8Array(0)), 32);
-    expect(hkdfExpandLabel(SHA256, perLabel, 'exporter', hash(SHA256).digest(context), 42)).toEqual(out);
-    expect(exporter(SHA256, client, 'EXPORTER-other', context, 42)).not.toEqual(out);
-    expect(exporter(SHA256, client, 'EXPORTER-test', new Uint8Array(0), 42)).not.toEqual(out);
-    expect(exporter(SHA256, client, 'EXPORTER-test', context, 16)).not.toEqual(out.subarray(0, 16)); // length is in HkdfLabel
+    const perLabel = hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, client, 'EXPORTER-test', hash(SHA256).digest(new Uint8Array(0)), 32);
+    expect(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, perLabel, 'exporter', hash(SHA256).digest(context), 42)).toEqual(out);
+    expect(exporter(NOBLE_TLS_PRIMITIVES, SHA256, client, 'EXPORTER-other', context, 42)).not.toEqual(out);
+    expect(exporter(NOBLE_TLS_PRIMITIVES, SHA256, client, 'EXPORTER-test', new Uint8Array(0), 42)).not.toEqual(out);
+    expect(exporter(NOBLE_TLS_PRIMITIVES, SHA256, client, 'EXPORTER-test', context, 16)).not.toEqual(out.subarray(0, 16)); // length is in HkdfLabel
   });
 
   it('KeyUpdate chain: traffic upd, generation by generation (RFC 8446 7.2)', () => {
     const s0 = secretFor(AES128, 0x11);
-    const s1 = nextTrafficSecret(SHA256, s0);
-    expect(s1).toEqual(hkdfExpandLabel(SHA256, s0, 'traffic upd', new Uint8Array(0), 32));
-    const s2 = nextTrafficSecret(SHA256, s1);
+    const s1 = nextTrafficSecret(NOBLE_TLS_PRIMITIVES, SHA256, s0);
+    expect(s1).toEqual(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, s0, 'traffic upd', new Uint8Array(0), 32));
+    const s2 = nextTrafficSecret(NOBLE_TLS_PRIMITIVES, SHA256, s1);
     expect(new Set([h(s0), h(s1), h(s2)]).size).toBe(3);
 
-    let write = RecordProtection.fromSecret(AES128, s0);
-    let read = RecordProtection.fromSecret(AES128, s0);
+    let write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, s0);
+    let read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, s0);
     const old = write;
     read.open(write.seal(CONTENT_TYPE.application_data, ascii('generation 0')));
     write = write.updateKeys();
     expect(() => old.seal(CONTENT_TYPE.application_data, ascii('x'))).toThrow(RecordError); // destroyed
     expect(write.sequenceNumber).toBe(0n);
     const record = write.seal(CONTENT_TYPE.application_data, ascii('generation 1'));
-    expect(record).toEqual(RecordProtection.fromSecret(AES128, s1).seal(CONTENT_TYPE.application_data, ascii('generation 1')));
-    expectRecordError(() => RecordProtection.fromSecret(AES128, s0, { sequenceNumber: 1n }).open(record), 'bad_record_mac');
+    expect(record).toEqual(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, s1).seal(CONTENT_TYPE.application_data, ascii('generation 1')));
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, s0, { sequenceNumber: 1n }).open(record), 'bad_record_mac');
     read = read.updateKeys();
     expect(read.open(record).content).toEqual(ascii('generation 1'));
     expect(write.updateKeys().seal(CONTENT_TYPE.application_data, ascii('2'))).toEqual(
-      RecordProtection.fromSecret(AES128, s2).seal(CONTENT_TYPE.application_data, ascii('2')),
+      RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, s2).seal(CONTENT_TYPE.application_data, ascii('2')),
     );
   });
 
   it('Finished keys and verify_data (RFC 8446 4.4.4)', () => {
     const base = secretFor(AES128, 0x21);
     const th = hash(SHA256).digest(ascii('transcript'));
-    const fk = finishedKey(SHA256, base);
-    expect(fk).toEqual(hkdfExpandLabel(SHA256, base, 'finished', new Uint8Array(0), 32));
-    const vd = finishedVerifyData(SHA256, base, th);
-    expect(verifyFinished(SHA256, base, th, vd)).toBe(true);
+    const fk = finishedKey(NOBLE_TLS_PRIMITIVES, SHA256, base);
+    expect(fk).toEqual(hkdfExpandLabel(NOBLE_TLS_PRIMITIVES, SHA256, base, 'finished', new Uint8Array(0), 32));
+    const vd = finishedVerifyData(NOBLE_TLS_PRIMITIVES, SHA256, base, th);
+    expect(verifyFinished(NOBLE_TLS_PRIMITIVES, SHA256, base, th, vd)).toBe(true);
     const bad = vd.slice();
     bad[31]! ^= 1;
-    expect(verifyFinished(SHA256, base, th, bad)).toBe(false);
-    expect(verifyFinished(SHA256, base, th, vd.subarray(0, 31))).toBe(false);
+    expect(verifyFinished(NOBLE_TLS_PRIMITIVES, SHA256, base, th, bad)).toBe(false);
+    expect(verifyFinished(NOBLE_TLS_PRIMITIVES, SHA256, base, th, vd.subarray(0, 31))).toBe(false);
   });
 });
 
@@ -625,12 +626,12 @@ describe('record protection', () => {
   it('every suite (the opt-in CCM ones too) round-trips every content type, with and without padding', () => {
     for (const name of CIPHER_SUITE_NAMES) {
       const suite = CIPHER_SUITES[name];
-      const { key, iv } = trafficKeys(suite, secretFor(suite));
+      const { key, iv } = trafficKeys(NOBLE_TLS_PRIMITIVES, suite, secretFor(suite));
       expect(key).toHaveLength(name.startsWith('TLS_AES_128_') ? 16 : 32);
       const tagLength = name === 'TLS_AES_128_CCM_8_SHA256' ? 8 : 16;
       expect(iv).toHaveLength(12);
-      const write = RecordProtection.fromSecret(suite, secretFor(suite));
-      const read = RecordProtection.fromSecret(suite, secretFor(suite));
+      const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secretFor(suite));
+      const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secretFor(suite));
       const cases: [RecordContentType, Uint8Array, number][] = [
         [CONTENT_TYPE.handshake, ascii('handshake message'), 0],
         [CONTENT_TYPE.alert, Uint8Array.of(1, 0), 5],
@@ -659,106 +660,106 @@ describe('record protection', () => {
   it('padding is stripped from the end; an all-zero TLSInnerPlaintext is unexpected_message (RFC 8446 5.4)', () => {
     const secret = secretFor(AES128);
     const inner = concatBytes(ascii('hi'), Uint8Array.of(22), new Uint8Array(40));
-    expect(RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, inner))).toEqual({
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, inner))).toEqual({
       contentType: CONTENT_TYPE.handshake,
       content: ascii('hi'),
     });
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, new Uint8Array(50))), 'unexpected_message');
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, new Uint8Array(0))), 'unexpected_message');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, new Uint8Array(50))), 'unexpected_message');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, new Uint8Array(0))), 'unexpected_message');
     // A protected change_cipher_spec, an unknown inner type, empty handshake and alert content.
     for (const inner of [Uint8Array.of(1, 20), Uint8Array.of(1, 99), Uint8Array.of(22), Uint8Array.of(21, 0, 0)]) {
-      expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, inner)), 'unexpected_message');
+      expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, inner)), 'unexpected_message');
     }
     // Empty application data is fine (RFC 8446 5.4).
-    expect(RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, Uint8Array.of(23, 0))).content).toHaveLength(0);
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, Uint8Array.of(23, 0))).content).toHaveLength(0);
   });
 
   it('size limits: 2^14 + 1 bytes of content, 2^14 + 256 bytes of ciphertext (RFC 8446 5.2, 5.4)', () => {
     const secret = secretFor(AES128);
-    const write = RecordProtection.fromSecret(AES128, secret);
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret);
     expectRecordError(() => write.seal(CONTENT_TYPE.application_data, new Uint8Array(MAX_PLAINTEXT_LENGTH + 1)), 'record_overflow');
     expectRecordError(() => write.seal(CONTENT_TYPE.application_data, new Uint8Array(10), MAX_PLAINTEXT_LENGTH - 9), 'record_overflow');
     expect(write.sequenceNumber).toBe(0n); // refused records use no sequence number
     // A peer's record whose inner plaintext is 2^14 + 2 bytes (within the ciphertext limit).
     const tooBig = concatBytes(new Uint8Array(MAX_PLAINTEXT_LENGTH + 1).fill(1), Uint8Array.of(23));
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, tooBig)), 'record_overflow');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, tooBig)), 'record_overflow');
     // The largest legal inner plaintext: 2^14 content, type, no padding; or padding up to 2^14 + 1.
     const maxInner = concatBytes(new Uint8Array(MAX_PLAINTEXT_LENGTH).fill(1), Uint8Array.of(23));
-    expect(RecordProtection.fromSecret(AES128, secret).open(rawProtected(AES128, secret, maxInner)).content).toHaveLength(MAX_PLAINTEXT_LENGTH);
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(rawProtected(AES128, secret, maxInner)).content).toHaveLength(MAX_PLAINTEXT_LENGTH);
     // A ciphertext longer than 2^14 + 256 is refused before any decryption.
     const huge = concatBytes(Uint8Array.of(23, 3, 3, (MAX_CIPHERTEXT_LENGTH + 1) >>> 8, (MAX_CIPHERTEXT_LENGTH + 1) & 0xff), new Uint8Array(MAX_CIPHERTEXT_LENGTH + 1));
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(huge), 'record_overflow');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(huge), 'record_overflow');
   });
 
   it('authentication failures are bad_record_mac (RFC 8446 5.2)', () => {
     const secret = secretFor(AES128);
-    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
+    const record = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
     const flipped = (at: number) => {
       const copy = record.slice();
       copy[at]! ^= 0x01;
       return copy;
     };
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(flipped(record.length - 1)), 'bad_record_mac'); // tag
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(flipped(6)), 'bad_record_mac'); // ciphertext
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(flipped(2)), 'bad_record_mac'); // AAD: legacy version
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret, { sequenceNumber: 1n }).open(record), 'bad_record_mac'); // replay / reorder
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secretFor(AES128, 1)).open(record), 'bad_record_mac');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(flipped(record.length - 1)), 'bad_record_mac'); // tag
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(flipped(6)), 'bad_record_mac'); // ciphertext
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(flipped(2)), 'bad_record_mac'); // AAD: legacy version
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret, { sequenceNumber: 1n }).open(record), 'bad_record_mac'); // replay / reorder
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128, 1)).open(record), 'bad_record_mac');
     const short = Uint8Array.of(23, 3, 3, 0, 5, 1, 2, 3, 4, 5);
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(short), 'bad_record_mac');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(short), 'bad_record_mac');
     const chacha = CIPHER_SUITES.TLS_CHACHA20_POLY1305_SHA256;
-    const chachaRecord = RecordProtection.fromSecret(chacha, secretFor(chacha)).seal(CONTENT_TYPE.application_data, ascii('payload'));
+    const chachaRecord = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha)).seal(CONTENT_TYPE.application_data, ascii('payload'));
     chachaRecord[chachaRecord.length - 1]! ^= 0x80;
-    expectRecordError(() => RecordProtection.fromSecret(chacha, secretFor(chacha)).open(chachaRecord), 'bad_record_mac');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha)).open(chachaRecord), 'bad_record_mac');
   });
 
   it('malformed protected records: wrong outer type, length mismatch', () => {
     const secret = secretFor(AES128);
-    const record = RecordProtection.fromSecret(AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
+    const record = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).seal(CONTENT_TYPE.application_data, ascii('payload'));
     const asHandshake = record.slice();
     asHandshake[0] = 22;
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(asHandshake), 'unexpected_message');
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(record.subarray(0, record.length - 1)), 'decode_error');
-    expectRecordError(() => RecordProtection.fromSecret(AES128, secret).open(record.subarray(0, 3)), 'decode_error');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(asHandshake), 'unexpected_message');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(record.subarray(0, record.length - 1)), 'decode_error');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(record.subarray(0, 3)), 'decode_error');
   });
 
   it('refuses to send what RFC 8446 5.4 forbids', () => {
-    const write = RecordProtection.fromSecret(AES128, secretFor(AES128));
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128));
     expectRecordError(() => write.seal(CONTENT_TYPE.handshake, new Uint8Array(0)), 'internal_error');
     expectRecordError(() => write.seal(CONTENT_TYPE.alert, new Uint8Array(0), 10), 'internal_error');
     expectRecordError(() => write.seal(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)), 'internal_error');
     expectRecordError(() => write.seal(CONTENT_TYPE.application_data, ascii('x'), -1), 'internal_error');
-    expectRecordError(() => RecordProtection.fromSecret(AES128, new Uint8Array(48)), 'internal_error');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, new Uint8Array(48)), 'internal_error');
   });
 
   it('AES-GCM usage limit: needsKeyUpdate from 2^24 records, sealing refused at 2^24.5 (RFC 8446 5.5)', () => {
     const limits = AEAD_RECORD_LIMITS['AES-128-GCM'];
-    const write = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.keyUpdateAt - 1n });
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128), { sequenceNumber: limits.keyUpdateAt - 1n });
     expect(write.needsKeyUpdate).toBe(false);
     write.seal(CONTENT_TYPE.application_data, ascii('x'));
     expect(write.needsKeyUpdate).toBe(true);
-    const last = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
+    const last = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
     const record = last.seal(CONTENT_TYPE.application_data, ascii('last'));
     expectRecordError(() => last.seal(CONTENT_TYPE.application_data, ascii('one too many')), 'internal_error');
     // The receiving side still opens (the limit binds the sender) but asks for a KeyUpdate.
-    const read = RecordProtection.fromSecret(AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
+    const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128), { sequenceNumber: limits.maxRecords - 1n });
     expect(read.open(record).content).toEqual(ascii('last'));
     expect(read.needsKeyUpdate).toBe(true);
-    expect(RecordProtection.fromSecret(AES128, secretFor(AES128)).needsKeyUpdate).toBe(false);
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128)).needsKeyUpdate).toBe(false);
   });
 
   it('ChaCha20-Poly1305: sequence numbers never wrap (RFC 8446 5.3, 5.5)', () => {
     const chacha = CIPHER_SUITES.TLS_CHACHA20_POLY1305_SHA256;
     const lastSeq = 2n ** 64n - 1n;
-    expect(RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: 2n ** 63n }).needsKeyUpdate).toBe(false);
-    const write = RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: lastSeq });
-    const read = RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: lastSeq });
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha), { sequenceNumber: 2n ** 63n }).needsKeyUpdate).toBe(false);
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha), { sequenceNumber: lastSeq });
+    const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha), { sequenceNumber: lastSeq });
     expect(write.needsKeyUpdate).toBe(true);
     const record = write.seal(CONTENT_TYPE.application_data, ascii('the very last record'));
     expect(write.sequenceNumber).toBe(2n ** 64n);
     expectRecordError(() => write.seal(CONTENT_TYPE.application_data, ascii('wrap')), 'internal_error');
     expect(read.open(record).content).toEqual(ascii('the very last record'));
     expectRecordError(() => read.open(record), 'unexpected_message');
-    expectRecordError(() => RecordProtection.fromSecret(chacha, secretFor(chacha), { sequenceNumber: 2n ** 64n }), 'internal_error');
+    expectRecordError(() => RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, chacha, secretFor(chacha), { sequenceNumber: 2n ** 64n }), 'internal_error');
   });
 });
 
@@ -779,7 +780,7 @@ describe('plaintext records and the deframer', () => {
 
   /** A stream of assorted records, including the largest allowed of each kind and empty app data. */
   function sampleStream(): Uint8Array {
-    const write = RecordProtection.fromSecret(AES128, secretFor(AES128));
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128));
     return concatBytes(
       encodePlaintextRecord(CONTENT_TYPE.handshake, new Uint8Array(MAX_PLAINTEXT_LENGTH + 300).fill(0x16)),
       encodePlaintextRecord(CONTENT_TYPE.change_cipher_spec, Uint8Array.of(1)),
@@ -883,7 +884,7 @@ describe('plaintext records and the deframer', () => {
   });
 
   it('a record split across chunks is copied once into its own buffer', () => {
-    const record = RecordProtection.fromSecret(AES128, secretFor(AES128)).seal(CONTENT_TYPE.application_data, ascii('split record'));
+    const record = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128)).seal(CONTENT_TYPE.application_data, ascii('split record'));
     const reader = new RecordReader();
     const first = record.slice(0, 10);
     const second = record.slice(10);
@@ -892,6 +893,6 @@ describe('plaintext records and the deframer', () => {
     reader.push(second);
     const framed = reader.next()!;
     expect(framed.raw).toEqual(record);
-    expect(RecordProtection.fromSecret(AES128, secretFor(AES128)).open(framed).content).toEqual(ascii('split record'));
+    expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secretFor(AES128)).open(framed).content).toEqual(ascii('split record'));
   });
 });

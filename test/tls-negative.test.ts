@@ -8,6 +8,7 @@
  * (`RecordProtection.fromSecret`). Misbehaving peers are real sandtls connections whose flights
  * are decrypted with the key log, changed, and re-encrypted, or hand-built messages.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -134,7 +135,7 @@ const flip = (bytes: Uint8Array, at: number, bit = 0) => {
  * a change_cipher_spec content type).
  */
 function sealRaw(suite: CipherSuite, secret: Uint8Array, inner: Uint8Array, seq = 0n): Uint8Array {
-  const { key, iv } = trafficKeys(suite, secret);
+  const { key, iv } = trafficKeys(NOBLE_TLS_PRIMITIVES, suite, secret);
   const aead = aeadKey(suite.aead, key);
   const header = concat(Uint8Array.of(CONTENT_TYPE.application_data, 3, 3), u16(inner.length + 16));
   return concat(header, aead.seal(perRecordNonce(iv, seq), inner, header));
@@ -167,7 +168,7 @@ function wireAlert(bytes: Uint8Array, logs: readonly string[]): WireAlert {
         if (suite.hashLength !== secret.length) continue;
         let opened;
         try {
-          opened = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq }).open(last.raw);
+          opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret, { sequenceNumber: seq }).open(last.raw);
         } catch {
           continue;
         }
@@ -301,7 +302,7 @@ function serverFlight(p: Pair): ServerFlight {
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
   const secret = secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET');
-  const opened = RecordProtection.fromSecret(suite, secret).open(recs[2]!.raw);
+  const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret).open(recs[2]!.raw);
   expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
   return { clientHello, serverHello, messages: messages(opened.content), suite, secret };
 }
@@ -328,7 +329,7 @@ function clientFlight(p: Pair): ClientFlight {
   expect(recs.map((r) => r.type)).toEqual([20, 23]);
   const suite = CIPHER_SUITES[p.client.info!.cipherSuite];
   const secret = secretOf(p.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
-  const opened = RecordProtection.fromSecret(suite, secret).open(recs[1]!.raw);
+  const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret).open(recs[1]!.raw);
   expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
   return { messages: messages(opened.content), suite, secret };
 }

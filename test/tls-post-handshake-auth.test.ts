@@ -10,6 +10,7 @@
  * - what is refused: a request the client cannot answer, a forged answer, an answer with no
  *   request, a context that matches nothing, a bad signature, an untrusted chain.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CIPHER_SUITES,
@@ -228,7 +229,7 @@ describe('what the server refuses in an answer', () => {
   /** The client's application key, to forge what it sends (its first application record: sequence 0). */
   function clientWriter(p: Pair): RecordProtection {
     const secret = p.logs.find((l) => l.startsWith('CLIENT_TRAFFIC_SECRET_0 '))!.split(' ')[2]!;
-    return RecordProtection.fromSecret(CIPHER_SUITES[p.client.info!.cipherSuite], Uint8Array.from(Buffer.from(secret, 'hex')));
+    return RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, CIPHER_SUITES[p.client.info!.cipherSuite], Uint8Array.from(Buffer.from(secret, 'hex')));
   }
   const certificate = (context: Uint8Array) =>
     encodeCertificate({ type: 'certificate', certificateRequestContext: context, certificateList: [{ certData: CLIENT_LEAF, extensions: [] }] });

@@ -16,6 +16,7 @@
  * The ECDSA key of the server certificate is not in the vectors: a TlsSigner hands out the
  * trace's signature after checking that it is asked to sign exactly Server_MessageToSign.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bitLength } from '../src/crypto/rsa.js';
 import { bytesToHex, CIPHER_SUITES, concatBytes, parseCertificate, type Engine, type TlsSigner } from '../src/index.js';
@@ -126,7 +127,7 @@ describe('RFC 8448 Client_Authentication_Handshake', () => {
     const [serverHello, encrypted, ...rest] = splitRecords(flight);
     expect(rest).toEqual([]);
     expect(hex(serverHello!)).toBe(hex(s.hex('Record_ServerHello')));
-    const opened = RecordProtection.fromSecret(AES128, secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!).open(encrypted!);
+    const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!).open(encrypted!);
     expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
     expect(splitHandshakeMessages(opened.content).map(hex)).toEqual(
       ['Message_EncryptedExtensions', 'Message_CertificateRequest', 'Message_Server_Certificate', 'Message_Server_CertificateVerify', 'Message_Server_Finished'].map((k) =>
@@ -137,7 +138,7 @@ describe('RFC 8448 Client_Authentication_Handshake', () => {
 
     // The client's flight, one record: Certificate (the client certificate), CertificateVerify
     // (rsa_pss_rsae_sha256 over Client_MessageToSign), Finished.
-    const clientFlight = RecordProtection.fromSecret(AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).open(s.hex('Record_ClientFinished'));
+    const clientFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).open(s.hex('Record_ClientFinished'));
     const [certificate, certificateVerify, finished] = splitHandshakeMessages(clientFlight.content);
     expect(hex(certificate!)).toContain(hex(CLIENT_CERT_DER));
     expect(hex(certificateVerify!.subarray(0, 8))).toBe('0f00008408040080');

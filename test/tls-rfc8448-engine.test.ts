@@ -17,6 +17,7 @@
  * here one test only shows that a sandtls client and server on scripted RNG pools agree with
  * each other and produce the same bytes on every run.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -257,7 +258,7 @@ describe('RFC 8448 server known answers', () => {
     // byte here, two in the trace) cannot be the trace's bytes; every other field is.
     const secret = secrets.get('SERVER_TRAFFIC_SECRET_0')!;
     const decodeTicket = (record: Uint8Array) => {
-      const opened = RecordProtection.fromSecret(AES128, secret).open(record);
+      const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(record);
       expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
       const message = decodeHandshake(opened.content);
       if (message.type !== 'new_session_ticket') throw new Error(`expected a NewSessionTicket, got ${message.type}`);
@@ -276,11 +277,11 @@ describe('RFC 8448 server known answers', () => {
     // The ticket holds the PSK RFC 8446 4.6.1 derives from the trace's resumption_master_secret
     // (RFC 8448 section 3) and this ticket's nonce. The same secret with the trace's nonce gives
     // the PSK of the trace's session (Client_SessionData): the constant is the vectors' own.
-    expect(hex(s.hex('Client_SessionData'))).toContain(hex(resumptionPsk('SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, theirs.ticketNonce)));
-    const session = openTicket(ticketKeys, ours.ticket, scripted.now);
+    expect(hex(s.hex('Client_SessionData'))).toContain(hex(resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, theirs.ticketNonce)));
+    const session = openTicket(NOBLE_TLS_PRIMITIVES, ticketKeys, ours.ticket, scripted.now);
     expect(session).toEqual({
       cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      psk: resumptionPsk('SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, ours.ticketNonce),
+      psk: resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, ours.ticketNonce),
       ticketAgeAdd: theirs.ticketAgeAdd,
       issuedAt: scripted.now,
       lifetime: 30,

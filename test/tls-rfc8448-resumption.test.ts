@@ -17,6 +17,7 @@
  *   close_notify rebuilt with sandtls's key schedule, messages and record layer.
  * - Client, engine: what of the trace a sandtls client can reproduce (see that test).
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bytesToHex,
@@ -144,24 +145,24 @@ function simpleSession(): SimpleSession {
     s.hex('Message_Server_CertificateVerify'),
     s.hex('Message_Server_Finished'),
   );
-  const handshakeSecret = EarlySecret.withoutPsk('SHA-256').handshake(ecdhe);
+  const handshakeSecret = EarlySecret.withoutPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256').handshake(ecdhe);
   const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
   const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
   const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
   // Our secrets open the trace's server flight: the schedule so far is the trace's.
-  expect(RecordProtection.fromSecret(AES128, serverHandshake).open(s.hex('Record_ServerHandshakeMessages')).content).toEqual(serverFlight);
+  expect(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshake).open(s.hex('Record_ServerHandshakeMessages')).content).toEqual(serverFlight);
   const master = handshakeSecret.master();
   const throughServerFinished = SHA256.digest(concatBytes(clientHello, serverHello, serverFlight));
   const serverApplication = master.serverApplicationTrafficSecret(throughServerFinished);
-  const clientFinished = RecordProtection.fromSecret(AES128, clientHandshake).open(s.hex('Record_ClientFinished'));
+  const clientFinished = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientHandshake).open(s.hex('Record_ClientFinished'));
   expect(clientFinished.contentType).toBe(CONTENT_TYPE.handshake);
   const resumptionMasterSecret = master.resumptionMasterSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, clientFinished.content)));
   master.destroy();
-  const ticketRecord = RecordProtection.fromSecret(AES128, serverApplication).open(s.hex('Record_NewSessionTicket'));
+  const ticketRecord = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverApplication).open(s.hex('Record_NewSessionTicket'));
   expect(ticketRecord.contentType).toBe(CONTENT_TYPE.handshake);
   const ticket = decodeHandshake(ticketRecord.content) as NewSessionTicket;
   expect(ticket.type).toBe('new_session_ticket');
-  return { resumptionMasterSecret, ticket, psk: resumptionPsk('SHA-256', resumptionMasterSecret, ticket.ticketNonce) };
+  return { resumptionMasterSecret, ticket, psk: resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', resumptionMasterSecret, ticket.ticketNonce) };
 }
 
 /** The 32-byte OCTET STRING (04 20 ...) in the trace's client session (Botan's DER session encoding): its PSK. */
@@ -289,7 +290,7 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     // The encrypted flight is RFC 8448 section 4's own record, not the vector file's (see
     // RFC8448_4_SERVER_FLIGHT): message by message first, for a readable failure.
     const serverHandshakeSecret = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!;
-    const opened = RecordProtection.fromSecret(AES128, serverHandshakeSecret).open(ours[1]!);
+    const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshakeSecret).open(ours[1]!);
     expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
     const [encryptedExtensions, finished, ...rest] = splitHandshakeMessages(opened.content);
     expect(rest).toEqual([]);
@@ -316,9 +317,9 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     const transcript = concatBytes(handshakeBody(s.hex('Record_ClientHello_1')), handshakeBody(ours[0]!), encryptedExtensions!, finished!, encodeEndOfEarlyData());
     const clientFinished = encodeFinished({
       type: 'finished',
-      verifyData: finishedVerifyData('SHA-256', secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!, SHA256.digest(transcript)),
+      verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!, SHA256.digest(transcript)),
     });
-    server.receive(RecordProtection.fromSecret(AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).seal(CONTENT_TYPE.handshake, clientFinished));
+    server.receive(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).seal(CONTENT_TYPE.handshake, clientFinished));
     expectConnected(server);
     expect(server.takeOutgoing()).toHaveLength(0);
     expect(server.info).toMatchObject({
@@ -333,13 +334,13 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     });
 
     // The trace's data, under the application keys of this transcript.
-    const clientWrite = RecordProtection.fromSecret(AES128, secrets.get('CLIENT_TRAFFIC_SECRET_0')!);
+    const clientWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_TRAFFIC_SECRET_0')!);
     server.receive(clientWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')));
     expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
     server.receive(clientWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)));
     expect(server.peerClosed).toBe(true);
     server.send(s.hex('Server_AppData'));
-    const serverRead = RecordProtection.fromSecret(AES128, secrets.get('SERVER_TRAFFIC_SECRET_0')!);
+    const serverRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_TRAFFIC_SECRET_0')!);
     expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe(hex(s.hex('Server_AppData')));
     server.close();
     expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe('0100');
@@ -356,13 +357,13 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     // RFC 8446 4.2.11.2: binder = HMAC(finished_key(binder_key), Hash(Truncate(ClientHello))).
     const partial = truncatedClientHello(clientHello, hello);
     expect(partial.length).toBe(clientHello.length - 2 - 1 - 32); // binders<33..2^16-1>: one 32-byte binder
-    const binderSchedule = EarlySecret.fromPsk('SHA-256', psk);
-    const binder = finishedVerifyData('SHA-256', binderSchedule.binderKey('resumption'), SHA256.digest(partial));
+    const binderSchedule = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', psk);
+    const binder = finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', binderSchedule.binderKey('resumption'), SHA256.digest(partial));
     expect(offer.binders.map(hex)).toEqual([hex(binder)]);
 
     // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
     const clientEarly = binderSchedule.clientEarlyTrafficSecret(SHA256.digest(clientHello));
-    const earlyWrite = RecordProtection.fromSecret(AES128, clientEarly);
+    const earlyWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientEarly);
     expect(hex(earlyWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_EarlyAppData')))).toBe(hex(s.hex('Record_Client_EarlyAppData')));
 
     // The handshake secret from the client's side: its x25519 key (the pool's second 32 bytes)
@@ -374,11 +375,11 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
     const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
     const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
-    const serverFlight = RecordProtection.fromSecret(AES128, serverHandshake).open(RFC8448_4_SERVER_FLIGHT).content;
+    const serverFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshake).open(RFC8448_4_SERVER_FLIGHT).content;
     const [encryptedExtensions, serverFinished] = splitHandshakeMessages(serverFlight);
     // The client checks the server's Finished (RFC 8446 4.4.4).
     expect(hex(serverFinished!)).toBe(
-      hex(encodeFinished({ type: 'finished', verifyData: finishedVerifyData('SHA-256', serverHandshake, SHA256.digest(concatBytes(clientHello, serverHello, encryptedExtensions!))) })),
+      hex(encodeFinished({ type: 'finished', verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', serverHandshake, SHA256.digest(concatBytes(clientHello, serverHello, encryptedExtensions!))) })),
     );
 
     // EndOfEarlyData under the early key (its second record), then Finished under the handshake
@@ -387,18 +388,18 @@ describe('RFC 8448 Resumed_0RTT_Handshake', () => {
     expect(hex(endOfEarlyData)).toBe('05000000');
     const finished = encodeFinished({
       type: 'finished',
-      verifyData: finishedVerifyData('SHA-256', clientHandshake, SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, endOfEarlyData))),
+      verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', clientHandshake, SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, endOfEarlyData))),
     });
     const clientFlight = concatBytes(
       earlyWrite.seal(CONTENT_TYPE.handshake, endOfEarlyData),
-      RecordProtection.fromSecret(AES128, clientHandshake).seal(CONTENT_TYPE.handshake, finished),
+      RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientHandshake).seal(CONTENT_TYPE.handshake, finished),
     );
     expect(hex(clientFlight)).toBe(hex(s.hex('Record_ClientFinished')));
 
     // Application data and close_notify under client_application_traffic_secret_0.
     const master = handshakeSecret.master();
     const clientApplication = master.clientApplicationTrafficSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight)));
-    const applicationWrite = RecordProtection.fromSecret(AES128, clientApplication);
+    const applicationWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientApplication);
     expect(hex(applicationWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')))).toBe(hex(s.hex('Record_Client_AppData')));
     expect(hex(applicationWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)))).toBe(hex(s.hex('Record_Client_CloseNotify')));
     master.destroy();

@@ -16,6 +16,7 @@
  * 0-RTT early data is test/tls-early-data.test.ts; resumption against node:tls and openssl is
  * test/tls-resumption-interop.test.ts.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   bytesToHex,
@@ -258,12 +259,12 @@ describe('ticket lifetime and key rotation on the Platform clock', () => {
     const skewed = connect(serverA, config, { session });
     expect(offered(skewed.hellos[0]!)).toBeDefined();
     expectFull(skewed);
-    expect(openTicket(keys, session.ticket, serverA.clock.now)).toBeDefined();
+    expect(openTicket(NOBLE_TLS_PRIMITIVES, keys, session.ticket, serverA.clock.now)).toBeDefined();
 
     // The key that sealed it is kept for one rotation plus one lifetime (10800 s), then wiped:
     // the ticket no longer even opens.
-    expect(openTicket(keys, session.ticket, T0 + 10_799_999)).toBeDefined();
-    expect(openTicket(keys, session.ticket, T0 + 10_800_000)).toBeUndefined();
+    expect(openTicket(NOBLE_TLS_PRIMITIVES, keys, session.ticket, T0 + 10_799_999)).toBeDefined();
+    expect(openTicket(NOBLE_TLS_PRIMITIVES, keys, session.ticket, T0 + 10_800_000)).toBeUndefined();
     expect(keys.find(keyId, T0 + 10_800_000)).toBeUndefined();
     expect(key.key.every((b) => b === 0)).toBe(true);
   });
@@ -570,7 +571,7 @@ describe('encodeSession / decodeSession', () => {
       cipherSuite: 'TLS_AES_128_GCM_SHA256', psk, ticketAgeAdd: 7, issuedAt: T0, lifetime: 60, serverName: 'example.com', alpn: undefined,
       maxEarlyDataSize: 0, authenticatedAt: T0, clientCertificates: [], clientNotAfter: undefined, clientSignatureScheme: undefined,
     };
-    const opened = openSealedTicket(key, Buffer.from(sealTicket(key, new Uint8Array(12), contents)));
+    const opened = openSealedTicket(NOBLE_TLS_PRIMITIVES, key, Buffer.from(sealTicket(NOBLE_TLS_PRIMITIVES, key, new Uint8Array(12), contents)));
     expect(hex(opened!.psk)).toBe(hex(psk));
   });
 
@@ -617,7 +618,7 @@ describe('how many tickets a client gets', () => {
     const logs: string[] = [];
     const run = connect(serverA, serverConfig({ tickets: false, keyLog: (line) => logs.push(line) }));
     const secret = Uint8Array.from(Buffer.from(logs.find((l) => l.startsWith('SERVER_TRAFFIC_SECRET_0 '))!.split(' ')[2]!, 'hex'));
-    const write = RecordProtection.fromSecret(CIPHER_SUITES[run.client.info!.cipherSuite], secret);
+    const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, CIPHER_SUITES[run.client.info!.cipherSuite], secret);
     const ticket = (ticketLifetime: number, nonce: number) =>
       write.seal(
         CONTENT_TYPE.handshake,
@@ -701,7 +702,7 @@ describe('mutual TLS resumption: sessions carry the client identity', () => {
     const keys = fixedKeys();
     const config = serverConfig({ tickets: { keys }, requestClientCertificate: 'required', trustAnchors: TLS_CA });
     const session = connect(serverA, config, withClientCertificate).sessions[0]!;
-    expect(openTicket(keys, session.ticket, serverA.clock.now)!.clientCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
+    expect(openTicket(NOBLE_TLS_PRIMITIVES, keys, session.ticket, serverA.clock.now)!.clientCertificates.map(hex)).toEqual([hex(CLIENT_LEAF)]);
   });
 });
 
@@ -719,7 +720,7 @@ describe('total session lifetime (RFC 8446 4.6.1): 7 days from the full handshak
       expectResumed(run);
       session = run.sessions[0]!;
       expect(session.authenticatedAt).toBe(start);
-      expect(openTicket(keys, session.ticket, serverA.clock.now)!.authenticatedAt).toBe(start);
+      expect(openTicket(NOBLE_TLS_PRIMITIVES, keys, session.ticket, serverA.clock.now)!.authenticatedAt).toBe(start);
     }
     // Day 7: the ticket itself is 1 day old, but the authentication is 7 days old.
     advance(DAY);

@@ -9,6 +9,7 @@
  * Where RFC 8446 and BoringSSL disagree, these tests hold sandtls to the RFC: each such case
  * names the BoGo test it contradicts.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -138,7 +139,7 @@ function serverFlight(p: Pair) {
   const serverHello = recs[0]!.body.slice();
   const suite = cipherSuiteByCode(decodeServerHello(serverHello).cipherSuite)!;
   const secret = secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET');
-  const opened = RecordProtection.fromSecret(suite, secret).open(recs[2]!.raw);
+  const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret).open(recs[2]!.raw);
   return { serverHello, suite, secret, messages: messages(opened.content) };
 }
 
@@ -194,7 +195,7 @@ describe('PSK identities: a server tries the first maxPskIdentities and ignores 
       const withPsk = (): ClientHello => ({ ...hello, extensions: [...hello.extensions.slice(0, -1), { type: 'pre_shared_key', identities, binders }] });
       // RFC 8446 4.2.11.2: the binder covers the ClientHello up to the binders list.
       const partial = truncatedClientHello(encodeClientHello(withPsk()), withPsk());
-      binders[position] = finishedVerifyData(hashName, EarlySecret.fromPsk(hashName, session.psk).binderKey('resumption'), hash(hashName).digest(partial));
+      binders[position] = finishedVerifyData(NOBLE_TLS_PRIMITIVES, hashName, EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, hashName, session.psk).binderKey('resumption'), hash(hashName).digest(partial));
       sendHello(p, withPsk());
       expect(p.server.error, `${position} of ${total}`).toBeUndefined();
       const sh = decodeServerHello(records(p.server.takeOutgoing())[0]!.body.slice()) as ServerHello;
@@ -272,7 +273,7 @@ describe('alerts for malformed input', () => {
     const recs = records(q.client.takeOutgoing());
     const suite = CIPHER_SUITES.TLS_AES_128_GCM_SHA256;
     const secret = secretOf(q.logs, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
-    const clientFin = RecordProtection.fromSecret(suite, secret).open(recs.at(-1)!.raw).content;
+    const clientFin = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret).open(recs.at(-1)!.raw).content;
     const longer = handshake(HANDSHAKE_TYPE.finished, concat(clientFin.subarray(4), new Uint8Array(16)));
     feed(q.server, concat(CCS, protect(suite, secret, [[22, longer]])));
     expectLocalFailure(q.server, 'decode_error', q.logs);
@@ -430,14 +431,14 @@ describe('GREASE (RFC 8701)', () => {
     const flight = records(p.server.takeOutgoing());
     feed(p.client, concat(...flight.map((r) => r.raw)));
     const suite = cipherSuiteByCode(decodeServerHello(flight[0]!.body.slice()).cipherSuite)!;
-    const hs = RecordProtection.fromSecret(suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET')).open(flight[2]!.raw);
+    const hs = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secretOf(p.logs, 'SERVER_HANDSHAKE_TRAFFIC_SECRET')).open(flight[2]!.raw);
     const cr = decodeCertificateRequest(messages(hs.content)[1]!);
     expect(cr.extensions.filter((e) => typeof e.type === 'number' && isGrease(e.type))).toHaveLength(1);
     expect(isGrease(findExtension(cr.extensions, 'signature_algorithms')!.supportedSignatureAlgorithms[0]!)).toBe(true);
     step(p.client, p.server);
     expect(p.server.state).toBe('connected');
     const tickets = records(p.server.takeOutgoing());
-    const read = RecordProtection.fromSecret(suite, secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
+    const read = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secretOf(p.logs, 'SERVER_TRAFFIC_SECRET_0'));
     const nsts = tickets.flatMap((r) => messages(read.open(r.raw).content)).map((m) => decodeNewSessionTicket(m));
     expect(nsts).toHaveLength(2);
     for (const nst of nsts) expect(nst.extensions.filter((e) => typeof e.type === 'number' && isGrease(e.type))).toHaveLength(1);

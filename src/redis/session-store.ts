@@ -6,7 +6,7 @@
  * @module
  */
 import type { Buffer } from 'node:buffer';
-import { bytesToHex, openSealedTicket, sealTicket, type RandomSource, type ServerSession, type SessionStore } from '../index.js';
+import { bytesToHex, NOBLE_TLS_PRIMITIVES, openSealedTicket, sealTicket, type RandomSource, type ServerSession, type SessionStore } from '../index.js';
 import { boundedRedis, fromBuffer, toBuffer, type RedisStoreOptions } from './client.js';
 import { deriveSealingKey, entrySealingKey } from './seal.js';
 
@@ -51,7 +51,7 @@ export function redisSessionStore(options: RedisSessionStoreOptions): RedisSessi
     const key = entrySealingKey(sessionsKey, id);
     let session: ServerSession | undefined;
     try {
-      session = openSealedTicket({ id: _SESSION_KEY_ID, key }, fromBuffer(stored));
+      session = openSealedTicket(NOBLE_TLS_PRIMITIVES, { id: _SESSION_KEY_ID, key }, fromBuffer(stored));
     } finally {
       key.fill(0);
     }
@@ -72,7 +72,7 @@ export function redisSessionStore(options: RedisSessionStoreOptions): RedisSessi
       const key = entrySealingKey(sessionsKey, id);
       let sealed: Uint8Array;
       try {
-        sealed = sealTicket({ id: _SESSION_KEY_ID, key }, random(12, 'redis_seal_iv'), session);
+        sealed = sealTicket(NOBLE_TLS_PRIMITIVES, { id: _SESSION_KEY_ID, key }, random(12, 'redis_seal_iv'), session);
       } finally {
         key.fill(0);
       }

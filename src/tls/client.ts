@@ -23,7 +23,8 @@
  */
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { constantTimeEqual } from '../crypto/bytes.js';
-import { hash as hashFunction, type HashName, type RunningHash } from '../crypto/hash.js';
+import { HASH_LENGTHS, type HashName, type RunningHash } from '../crypto/hash.js';
+import type { CryptoProvider, Hashes } from '../crypto/provider.js';
 import type { KeyShare, NamedGroup } from '../crypto/kx.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { SignatureScheme } from '../crypto/sig.js';
@@ -178,10 +179,13 @@ class _ClientHandshake implements HandshakeMachine {
   #state: ClientState;
   readonly #ctx: HandshakeContext;
   readonly #config: ResolvedClientConfig;
+  /** The engine's crypto provider: transcripts, the key schedule and Finished go through it. */
+  readonly #provider: CryptoProvider;
 
   constructor(ctx: HandshakeContext, config: ResolvedClientConfig) {
     this.#ctx = ctx;
     this.#config = config;
+    this.#provider = ctx.engine.crypto;
     const random = ctx.engine.crypto.random;
     const clientRandom = random(32, 'client_random');
     // RFC 8446 D.4: in middlebox compatibility mode the client sends a fresh 32-byte session id.
@@ -217,8 +221,8 @@ class _ClientHandshake implements HandshakeMachine {
   /** RFC 8446 2.3: early data right after the ClientHello, under client_early_traffic_secret. */
   #sendEarlyData(psk: _OfferedPsk, early: _Early, clientHello: Uint8Array, random: Uint8Array): void {
     const ctx = this.#ctx;
-    const secret = EarlySecret.fromPsk(psk.hash, psk.session.psk);
-    const trafficSecret = secret.clientEarlyTrafficSecret(hashFunction(psk.hash).digest(clientHello));
+    const secret = EarlySecret.fromPsk(this.#provider, psk.hash, psk.session.psk);
+    const trafficSecret = secret.clientEarlyTrafficSecret(this.#provider.hash(psk.hash).digest(clientHello));
     secret.destroy();
     ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', random, trafficSecret);
     // RFC 8446 D.4: with early data, the dummy change_cipher_spec follows the first ClientHello.
@@ -375,7 +379,7 @@ class _ClientHandshake implements HandshakeMachine {
       cipherSuites: [...(g ? [grease(4)] : []), ...config.cipherSuites.map((s) => s.code)],
       extensions,
     };
-    return psk ? _withBinder(hello, psk, transcriptBefore) : hello;
+    return psk ? _withBinder(this.#provider, hello, psk, transcriptBefore) : hello;
   }
 
   #checkServerHelloCommon(hello: _Hello, message: ServerHello | HelloRetryRequest, context: 'server_hello' | 'hello_retry_request'): CipherSuite {
@@ -428,7 +432,7 @@ class _ClientHandshake implements HandshakeMachine {
     if (!keyShare && !cookie) throw _localAlert('illegal_parameter', 'HelloRetryRequest changes nothing (RFC 8446 4.1.4)');
 
     // RFC 8446 4.4.1: the transcript restarts with message_hash(Hash(ClientHello1)).
-    const h = hashFunction(suite.hash);
+    const h = this.#provider.hash(suite.hash);
     const transcript = h.create();
     transcript.update(encodeMessageHash(h.digest(state.hello.bytes)));
     transcript.update(message.raw);
@@ -494,9 +498,9 @@ class _ClientHandshake implements HandshakeMachine {
     }
     for (const other of state.shares) if (other !== share) other.destroy();
 
-    const transcript = retry ? retry.transcript : hashFunction(suite.hash).create().update(state.hello.bytes);
+    const transcript = retry ? retry.transcript : this.#provider.hash(suite.hash).create().update(state.hello.bytes);
     transcript.update(message.raw);
-    const early = selected && offeredPsk ? EarlySecret.fromPsk(suite.hash, offeredPsk.session.psk) : EarlySecret.withoutPsk(suite.hash);
+    const early = selected && offeredPsk ? EarlySecret.fromPsk(this.#provider, suite.hash, offeredPsk.session.psk) : EarlySecret.withoutPsk(this.#provider, suite.hash);
     const handshakeSecret = early.handshake(sharedSecret);
     // The (EC)DHE secret lives on only inside the Handshake Secret; this copy must not.
     sharedSecret?.fill(0);
@@ -632,7 +636,7 @@ class _ClientHandshake implements HandshakeMachine {
     const { suite, transcript } = hs;
     // RFC 8446 4.4.4: "Recipients of Finished messages MUST verify that the contents are correct
     // and if incorrect MUST terminate the connection with a "decrypt_error" alert."
-    if (!verifyFinished(suite.hash, hs.serverHandshakeSecret, transcript.digest(), message.verifyData)) {
+    if (!verifyFinished(this.#provider, suite.hash, hs.serverHandshakeSecret, transcript.digest(), message.verifyData)) {
       throw _localAlert('decrypt_error', "the server's Finished does not match the transcript (RFC 8446 4.4.4)");
     }
     transcript.update(message.raw);
@@ -678,14 +682,14 @@ class _ClientHandshake implements HandshakeMachine {
   ): ClientState {
     const { hs } = state;
     const { suite, transcript } = hs;
-    const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, hs.clientHandshakeSecret, transcript.digest()) });
+    const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(this.#provider, suite.hash, hs.clientHandshakeSecret, transcript.digest()) });
     this.#ctx.sendHandshake(finished);
     transcript.update(finished);
     const resumptionMasterSecret = master.resumptionMasterSecret(transcript.digest());
     master.destroy();
     // RFC 8446 4.6.2: a post-handshake CertificateRequest is answered from this transcript, with
     // a Finished keyed from the client application traffic secret.
-    const postHandshakeAuth = this.#config.postHandshakeAuth ? { suite, transcript: transcript.clone(), clientApplicationSecret: clientApplicationSecret.slice() } : undefined;
+    const postHandshakeAuth = this.#config.postHandshakeAuth ? { suite, hashes: this.#provider, transcript: transcript.clone(), clientApplicationSecret: clientApplicationSecret.slice() } : undefined;
     this.#ctx.setWriteKey(suite, clientApplicationSecret);
     clientApplicationSecret.fill(0);
     serverApplicationSecret.fill(0);
@@ -754,7 +758,7 @@ class _ClientHandshake implements HandshakeMachine {
       serverName: this.#config.sniHostName ?? this.#config.serverName,
       alpn: hs.alpn,
       ticket: ticket.ticket.slice(),
-      psk: resumptionPsk(suite.hash, resumptionMasterSecret, ticket.ticketNonce),
+      psk: resumptionPsk(this.#provider, suite.hash, resumptionMasterSecret, ticket.ticketNonce),
       ticketAgeAdd: ticket.ticketAgeAdd,
       receivedAt,
       // RFC 8446 4.6.1: "Clients MUST NOT cache tickets for longer than 7 days".
@@ -807,8 +811,8 @@ class _ClientHandshake implements HandshakeMachine {
  * Adds pre_shared_key (last, RFC 8446 4.2.11) to a ClientHello, with the binder over the
  * transcript up to the truncated ClientHello (4.2.11.2).
  */
-function _withBinder(hello: ClientHello, psk: _OfferedPsk, transcriptBefore: RunningHash | undefined): ClientHello {
-  const length = hashFunction(psk.hash).outputLen;
+function _withBinder(hashes: Hashes, hello: ClientHello, psk: _OfferedPsk, transcriptBefore: RunningHash | undefined): ClientHello {
+  const length = HASH_LENGTHS[psk.hash];
   const offer = (binder: Uint8Array): ClientHello => ({
     ...hello,
     extensions: [
@@ -818,12 +822,12 @@ function _withBinder(hello: ClientHello, psk: _OfferedPsk, transcriptBefore: Run
   });
   const draft = offer(new Uint8Array(length));
   const partial = truncatedClientHello(encodeClientHello(draft), draft);
-  const transcript = transcriptBefore ? transcriptBefore.clone() : hashFunction(psk.hash).create();
-  const early = EarlySecret.fromPsk(psk.hash, psk.session.psk);
+  const transcript = transcriptBefore ? transcriptBefore.clone() : hashes.hash(psk.hash).create();
+  const early = EarlySecret.fromPsk(hashes, psk.hash, psk.session.psk);
   const binderKey = early.binderKey('resumption');
   early.destroy();
   try {
-    return offer(finishedVerifyData(psk.hash, binderKey, transcript.update(partial).digest()));
+    return offer(finishedVerifyData(hashes, psk.hash, binderKey, transcript.update(partial).digest()));
   } finally {
     binderKey.fill(0);
   }

@@ -621,7 +621,7 @@ export class Connection {
     if (!Number.isSafeInteger(length) || length < 0 || length > 255 * this.#suite.hashLength) {
       throw new TlsStateError(`exporter length must be 0..${255 * this.#suite.hashLength}`);
     }
-    return exporter(this.#suite.hash, this.#exporterSecret, label, context ?? new Uint8Array(0), length);
+    return exporter(this.#engine.crypto, this.#suite.hash, this.#exporterSecret, label, context ?? new Uint8Array(0), length);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1039,13 +1039,13 @@ export class Connection {
       setReadKey: (suite, secret) => {
         this.#setReadKeyChecked(() => {
           this.#read?.destroy();
-          return RecordProtection.fromSecret(suite, secret);
+          return RecordProtection.fromSecret(this.#engine.crypto, suite, secret);
         });
       },
       setWriteKey: (suite, secret) => {
         this.#flushHandshake();
         this.#write?.destroy();
-        this.#write = RecordProtection.fromSecret(suite, secret);
+        this.#write = RecordProtection.fromSecret(this.#engine.crypto, suite, secret);
       },
       clearWriteKey: () => {
         this.#flushHandshake();

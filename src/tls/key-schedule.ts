@@ -61,8 +61,8 @@
  * @module
  */
 import { bytesToHex, constantTimeEqual } from '../crypto/bytes.js';
-import { hash, type HashName } from '../crypto/hash.js';
-import { hkdfExpand, hkdfExtract, hmac } from '../crypto/kdf.js';
+import { HASH_LENGTHS, type HashName } from '../crypto/hash.js';
+import type { Hashes } from '../crypto/provider.js';
 import type { CipherSuite } from './suites.js';
 
 /** The key schedule was used out of order: a consumed or destroyed stage, or a malformed label. */
@@ -103,9 +103,10 @@ const PREFIX_BYTES_LENGTH = LABEL_PREFIX.length;
  * } HkdfLabel;
  * ```
  * @example
- * const key = hkdfExpandLabel('SHA-256', trafficSecret, 'key', new Uint8Array(0), 16);
+ * const key = hkdfExpandLabel(engine.crypto, 'SHA-256', trafficSecret, 'key', new Uint8Array(0), 16);
  */
 export function hkdfExpandLabel(
+  hashes: Hashes,
   hashName: HashName,
   secret: Uint8Array,
   label: Label,
@@ -132,26 +133,26 @@ export function hkdfExpandLabel(
   at += labelBytes.length;
   info[at++] = context.length;
   info.set(context, at);
-  return hkdfExpand(hashName, secret, info, length);
+  return hashes.hkdfExpand(hashName, secret, info, length);
 }
 
 /**
  * Derive-Secret (RFC 8446 7.1): `HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages),
  * Hash.length)`. Takes the transcript hash itself; for `Messages = ""` pass `Hash("")`.
  * @example
- * const cHs = deriveSecret('SHA-256', handshakeSecret, 'c hs traffic', transcript.digest());
+ * const cHs = deriveSecret(engine.crypto, 'SHA-256', handshakeSecret, 'c hs traffic', transcript.digest());
  */
-export function deriveSecret(hashName: HashName, secret: Uint8Array, label: Label, transcriptHash: Uint8Array): Uint8Array {
-  const h = hash(hashName);
-  if (transcriptHash.length !== h.outputLen) {
-    throw new KeyScheduleError(`Derive-Secret: a ${hashName} transcript hash is ${h.outputLen} bytes, got ${transcriptHash.length}`);
+export function deriveSecret(hashes: Hashes, hashName: HashName, secret: Uint8Array, label: Label, transcriptHash: Uint8Array): Uint8Array {
+  const outputLen = HASH_LENGTHS[hashName];
+  if (transcriptHash.length !== outputLen) {
+    throw new KeyScheduleError(`Derive-Secret: a ${hashName} transcript hash is ${outputLen} bytes, got ${transcriptHash.length}`);
   }
-  return hkdfExpandLabel(hashName, secret, label, transcriptHash, h.outputLen);
+  return hkdfExpandLabel(hashes, hashName, secret, label, transcriptHash, outputLen);
 }
 
 /** Derive-Secret(., label, "") uses the hash of the empty transcript. */
-function _deriveSecretEmpty(hashName: HashName, secret: Uint8Array, label: string): Uint8Array {
-  return deriveSecret(hashName, secret, label, hash(hashName).digest(new Uint8Array(0)));
+function _deriveSecretEmpty(hashes: Hashes, hashName: HashName, secret: Uint8Array, label: string): Uint8Array {
+  return deriveSecret(hashes, hashName, secret, label, hashes.hash(hashName).digest(new Uint8Array(0)));
 }
 
 /** Wrapper giving each stage one owned secret that can be consumed exactly once. */
@@ -173,8 +174,8 @@ class _StageSecret {
    * stays in memory lets a later memory disclosure recompute every key derived from it (binder and
    * early keys from the Early Secret, handshake keys from the Handshake Secret).
    */
-  consume(hashName: HashName): Uint8Array {
-    const salt = _deriveSecretEmpty(hashName, this.get(), 'derived');
+  consume(hashes: Hashes, hashName: HashName): Uint8Array {
+    const salt = _deriveSecretEmpty(hashes, hashName, this.get(), 'derived');
     this.destroy();
     return salt;
   }
@@ -191,38 +192,40 @@ class _StageSecret {
  * The first stage: `Early Secret = HKDF-Extract(0, PSK)` (RFC 8446 7.1), where PSK is the
  * resumption or external PSK, or Hash.length zero bytes when none is used.
  * @example
- * const early = EarlySecret.withoutPsk('SHA-256');
+ * const early = EarlySecret.withoutPsk(engine.crypto, 'SHA-256');
  * const hs = early.handshake(ecdheSharedSecret);            // `early` is now consumed
  * const cHs = hs.clientHandshakeTrafficSecret(transcript.digest());
  */
 export class EarlySecret {
   readonly hash: HashName;
+  readonly #hashes: Hashes;
   readonly #stage: _StageSecret;
 
-  private constructor(hashName: HashName, ikm: Uint8Array) {
+  private constructor(hashes: Hashes, hashName: HashName, ikm: Uint8Array) {
     this.hash = hashName;
-    const zeros = new Uint8Array(hash(hashName).outputLen);
-    this.#stage = new _StageSecret(hkdfExtract(hashName, zeros, ikm), 'Early Secret');
+    this.#hashes = hashes;
+    const zeros = new Uint8Array(HASH_LENGTHS[hashName]);
+    this.#stage = new _StageSecret(hashes.hkdfExtract(hashName, zeros, ikm), 'Early Secret');
   }
 
   /**
    * The Early Secret of a PSK handshake (resumption PSK from `resumptionPsk`, or an external PSK).
    * The PSK is not kept; the caller may wipe it.
    * @example
-   * const early = EarlySecret.fromPsk('SHA-256', resumptionPsk('SHA-256', rms, ticketNonce));
+   * const early = EarlySecret.fromPsk(engine.crypto, 'SHA-256', resumptionPsk(engine.crypto, 'SHA-256', rms, ticketNonce));
    */
-  static fromPsk(hashName: HashName, psk: Uint8Array): EarlySecret {
+  static fromPsk(hashes: Hashes, hashName: HashName, psk: Uint8Array): EarlySecret {
     if (psk.length === 0) throw new KeyScheduleError('a PSK cannot be empty');
-    return new EarlySecret(hashName, psk);
+    return new EarlySecret(hashes, hashName, psk);
   }
 
   /**
    * The Early Secret of a handshake without PSK: Extract over Hash.length zero bytes.
    * @example
-   * const early = EarlySecret.withoutPsk(CIPHER_SUITES.TLS_AES_256_GCM_SHA384.hash);
+   * const early = EarlySecret.withoutPsk(engine.crypto, CIPHER_SUITES.TLS_AES_256_GCM_SHA384.hash);
    */
-  static withoutPsk(hashName: HashName): EarlySecret {
-    return new EarlySecret(hashName, new Uint8Array(hash(hashName).outputLen));
+  static withoutPsk(hashes: Hashes, hashName: HashName): EarlySecret {
+    return new EarlySecret(hashes, hashName, new Uint8Array(HASH_LENGTHS[hashName]));
   }
 
   /** False once `handshake()` or `destroy()` has been called. */
@@ -232,22 +235,22 @@ export class EarlySecret {
 
   /**
    * `binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "")`: the base key for
-   * PSK binders (RFC 8446 4.2.11.2); compute a binder with `finishedVerifyData(hash, binderKey,
+   * PSK binders (RFC 8446 4.2.11.2); compute a binder with `finishedVerifyData(engine.crypto, hash, binderKey,
    * Transcript-Hash(Truncate(ClientHello)))`.
    * @example
-   * const binder = finishedVerifyData('SHA-256', early.binderKey('resumption'), truncatedHelloHash);
+   * const binder = finishedVerifyData(engine.crypto, 'SHA-256', early.binderKey('resumption'), truncatedHelloHash);
    */
   binderKey(kind: 'external' | 'resumption'): Uint8Array {
-    return _deriveSecretEmpty(this.hash, this.#stage.get(), kind === 'external' ? 'ext binder' : 'res binder');
+    return _deriveSecretEmpty(this.#hashes, this.hash, this.#stage.get(), kind === 'external' ? 'ext binder' : 'res binder');
   }
 
   /**
    * `client_early_traffic_secret` (0-RTT data keys), given Transcript-Hash(ClientHello).
    * @example
-   * const c0 = early.clientEarlyTrafficSecret(hash('SHA-256').digest(clientHello));
+   * const c0 = early.clientEarlyTrafficSecret(engine.crypto.hash('SHA-256').digest(clientHello));
    */
   clientEarlyTrafficSecret(clientHelloHash: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'c e traffic', clientHelloHash);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'c e traffic', clientHelloHash);
   }
 
   /**
@@ -256,7 +259,7 @@ export class EarlySecret {
    * const eem = early.earlyExporterMasterSecret(clientHelloHash);
    */
   earlyExporterMasterSecret(clientHelloHash: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'e exp master', clientHelloHash);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'e exp master', clientHelloHash);
   }
 
   /**
@@ -267,10 +270,10 @@ export class EarlySecret {
    * const hs = early.handshake(keyShare.complete(serverShare));
    */
   handshake(ecdheSecret?: Uint8Array): HandshakeSecret {
-    const salt = this.#stage.consume(this.hash);
-    const ikm = ecdheSecret ?? new Uint8Array(hash(this.hash).outputLen);
+    const salt = this.#stage.consume(this.#hashes, this.hash);
+    const ikm = ecdheSecret ?? new Uint8Array(HASH_LENGTHS[this.hash]);
     try {
-      return HandshakeSecret._fromExtract(this.hash, hkdfExtract(this.hash, salt, ikm));
+      return HandshakeSecret._fromExtract(this.#hashes, this.hash, this.#hashes.hkdfExtract(this.hash, salt, ikm));
     } finally {
       salt.fill(0);
     }
@@ -291,16 +294,18 @@ export class EarlySecret {
  */
 export class HandshakeSecret {
   readonly hash: HashName;
+  readonly #hashes: Hashes;
   readonly #stage: _StageSecret;
 
-  private constructor(hashName: HashName, secret: Uint8Array) {
+  private constructor(hashes: Hashes, hashName: HashName, secret: Uint8Array) {
     this.hash = hashName;
+    this.#hashes = hashes;
     this.#stage = new _StageSecret(secret, 'Handshake Secret');
   }
 
   /** @internal Only `EarlySecret.handshake` makes these. */
-  static _fromExtract(hashName: HashName, secret: Uint8Array): HandshakeSecret {
-    return new HandshakeSecret(hashName, secret);
+  static _fromExtract(hashes: Hashes, hashName: HashName, secret: Uint8Array): HandshakeSecret {
+    return new HandshakeSecret(hashes, hashName, secret);
   }
 
   /** False once `master()` or `destroy()` has been called. */
@@ -314,7 +319,7 @@ export class HandshakeSecret {
    * const cHs = hs.clientHandshakeTrafficSecret(transcript.digest());
    */
   clientHandshakeTrafficSecret(helloHash: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'c hs traffic', helloHash);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'c hs traffic', helloHash);
   }
 
   /**
@@ -323,7 +328,7 @@ export class HandshakeSecret {
    * const sHs = hs.serverHandshakeTrafficSecret(transcript.digest());
    */
   serverHandshakeTrafficSecret(helloHash: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 's hs traffic', helloHash);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 's hs traffic', helloHash);
   }
 
   /**
@@ -333,9 +338,9 @@ export class HandshakeSecret {
    * const ms = hs.master();
    */
   master(): MasterSecret {
-    const salt = this.#stage.consume(this.hash);
+    const salt = this.#stage.consume(this.#hashes, this.hash);
     try {
-      return MasterSecret._fromExtract(this.hash, hkdfExtract(this.hash, salt, new Uint8Array(hash(this.hash).outputLen)));
+      return MasterSecret._fromExtract(this.#hashes, this.hash, this.#hashes.hkdfExtract(this.hash, salt, new Uint8Array(HASH_LENGTHS[this.hash])));
     } finally {
       salt.fill(0);
     }
@@ -359,16 +364,18 @@ export class HandshakeSecret {
  */
 export class MasterSecret {
   readonly hash: HashName;
+  readonly #hashes: Hashes;
   readonly #stage: _StageSecret;
 
-  private constructor(hashName: HashName, secret: Uint8Array) {
+  private constructor(hashes: Hashes, hashName: HashName, secret: Uint8Array) {
     this.hash = hashName;
+    this.#hashes = hashes;
     this.#stage = new _StageSecret(secret, 'Master Secret');
   }
 
   /** @internal Only `HandshakeSecret.master` makes these. */
-  static _fromExtract(hashName: HashName, secret: Uint8Array): MasterSecret {
-    return new MasterSecret(hashName, secret);
+  static _fromExtract(hashes: Hashes, hashName: HashName, secret: Uint8Array): MasterSecret {
+    return new MasterSecret(hashes, hashName, secret);
   }
 
   /** False once `destroy()` has been called. */
@@ -378,22 +385,22 @@ export class MasterSecret {
 
   /** `client_application_traffic_secret_0`, given Transcript-Hash(ClientHello...server Finished). */
   clientApplicationTrafficSecret(throughServerFinished: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'c ap traffic', throughServerFinished);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'c ap traffic', throughServerFinished);
   }
 
   /** `server_application_traffic_secret_0`, given Transcript-Hash(ClientHello...server Finished). */
   serverApplicationTrafficSecret(throughServerFinished: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 's ap traffic', throughServerFinished);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 's ap traffic', throughServerFinished);
   }
 
   /** `exporter_master_secret`, given Transcript-Hash(ClientHello...server Finished). */
   exporterMasterSecret(throughServerFinished: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'exp master', throughServerFinished);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'exp master', throughServerFinished);
   }
 
   /** `resumption_master_secret`, given Transcript-Hash(ClientHello...client Finished). */
   resumptionMasterSecret(throughClientFinished: Uint8Array): Uint8Array {
-    return deriveSecret(this.hash, this.#stage.get(), 'res master', throughClientFinished);
+    return deriveSecret(this.#hashes, this.hash, this.#stage.get(), 'res master', throughClientFinished);
   }
 
   /** Wipes the Master Secret; the traffic secrets already derived stay with their owners. */
@@ -413,23 +420,23 @@ export interface TrafficKeys {
  * `[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)` and
  * `[sender]_write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length)`.
  * @example
- * const { key, iv } = trafficKeys(CIPHER_SUITES.TLS_AES_128_GCM_SHA256, serverHandshakeTrafficSecret);
+ * const { key, iv } = trafficKeys(engine.crypto, CIPHER_SUITES.TLS_AES_128_GCM_SHA256, serverHandshakeTrafficSecret);
  */
-export function trafficKeys(suite: CipherSuite, trafficSecret: Uint8Array): TrafficKeys {
+export function trafficKeys(hashes: Hashes, suite: CipherSuite, trafficSecret: Uint8Array): TrafficKeys {
   const empty = new Uint8Array(0);
   return {
-    key: hkdfExpandLabel(suite.hash, trafficSecret, 'key', empty, suite.keyLength),
-    iv: hkdfExpandLabel(suite.hash, trafficSecret, 'iv', empty, suite.ivLength),
+    key: hkdfExpandLabel(hashes, suite.hash, trafficSecret, 'key', empty, suite.keyLength),
+    iv: hkdfExpandLabel(hashes, suite.hash, trafficSecret, 'iv', empty, suite.ivLength),
   };
 }
 
 /**
  * `finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)` (RFC 8446 4.4.4).
  * @example
- * const fk = finishedKey('SHA-256', serverHandshakeTrafficSecret);
+ * const fk = finishedKey(engine.crypto, 'SHA-256', serverHandshakeTrafficSecret);
  */
-export function finishedKey(hashName: HashName, baseKey: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(hashName, baseKey, 'finished', new Uint8Array(0), hash(hashName).outputLen);
+export function finishedKey(hashes: Hashes, hashName: HashName, baseKey: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(hashes, hashName, baseKey, 'finished', new Uint8Array(0), HASH_LENGTHS[hashName]);
 }
 
 /**
@@ -437,12 +444,12 @@ export function finishedKey(hashName: HashName, baseKey: Uint8Array): Uint8Array
  * Certificate*, CertificateVerify*))`. BaseKey is the sender's handshake traffic secret (or, for
  * a PSK binder, the binder_key).
  * @example
- * const verifyData = finishedVerifyData('SHA-256', serverHandshakeTrafficSecret, transcript.digest());
+ * const verifyData = finishedVerifyData(engine.crypto, 'SHA-256', serverHandshakeTrafficSecret, transcript.digest());
  */
-export function finishedVerifyData(hashName: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
-  const key = finishedKey(hashName, baseKey);
+export function finishedVerifyData(hashes: Hashes, hashName: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+  const key = finishedKey(hashes, hashName, baseKey);
   try {
-    return hmac(hashName, key, transcriptHash);
+    return hashes.hmac(hashName, key, transcriptHash);
   } finally {
     key.fill(0);
   }
@@ -452,10 +459,10 @@ export function finishedVerifyData(hashName: HashName, baseKey: Uint8Array, tran
  * Checks a received Finished.verify_data (or PSK binder) in constant time. A mismatch is a
  * `decrypt_error` alert (RFC 8446 4.4.4; 4.2.11.2 for binders).
  * @example
- * if (!verifyFinished('SHA-256', sHs, transcriptHash, finished.verifyData)) fail('decrypt_error');
+ * if (!verifyFinished(engine.crypto, 'SHA-256', sHs, transcriptHash, finished.verifyData)) fail('decrypt_error');
  */
-export function verifyFinished(hashName: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array, received: Uint8Array): boolean {
-  const expected = finishedVerifyData(hashName, baseKey, transcriptHash);
+export function verifyFinished(hashes: Hashes, hashName: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array, received: Uint8Array): boolean {
+  const expected = finishedVerifyData(hashes, hashName, baseKey, transcriptHash);
   try {
     return constantTimeEqual(expected, received);
   } finally {
@@ -468,10 +475,10 @@ export function verifyFinished(hashName: HashName, baseKey: Uint8Array, transcri
  * `application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N, "traffic upd",
  * "", Hash.length)`.
  * @example
- * const next = nextTrafficSecret('SHA-256', current); current.fill(0);
+ * const next = nextTrafficSecret(engine.crypto, 'SHA-256', current); current.fill(0);
  */
-export function nextTrafficSecret(hashName: HashName, trafficSecret: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(hashName, trafficSecret, 'traffic upd', new Uint8Array(0), hash(hashName).outputLen);
+export function nextTrafficSecret(hashes: Hashes, hashName: HashName, trafficSecret: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(hashes, hashName, trafficSecret, 'traffic upd', new Uint8Array(0), HASH_LENGTHS[hashName]);
 }
 
 /**
@@ -481,19 +488,20 @@ export function nextTrafficSecret(hashName: HashName, trafficSecret: Uint8Array)
  * early_exporter_master_secret). TLS 1.3 draws no distinction between an absent and an empty
  * context.
  * @example
- * exporter('SHA-256', exporterMasterSecret, 'EXPORTER-my-protocol', new Uint8Array(0), 32);
+ * exporter(engine.crypto, 'SHA-256', exporterMasterSecret, 'EXPORTER-my-protocol', new Uint8Array(0), 32);
  */
 export function exporter(
+  hashes: Hashes,
   hashName: HashName,
   exporterMasterSecret: Uint8Array,
   label: Label,
   context: Uint8Array,
   length: number,
 ): Uint8Array {
-  const h = hash(hashName);
-  const perLabel = deriveSecret(hashName, exporterMasterSecret, label, h.digest(new Uint8Array(0)));
+  const h = hashes.hash(hashName);
+  const perLabel = deriveSecret(hashes, hashName, exporterMasterSecret, label, h.digest(new Uint8Array(0)));
   try {
-    return hkdfExpandLabel(hashName, perLabel, 'exporter', h.digest(context), length);
+    return hkdfExpandLabel(hashes, hashName, perLabel, 'exporter', h.digest(context), length);
   } finally {
     perLabel.fill(0);
   }
@@ -503,10 +511,10 @@ export function exporter(
  * The PSK a NewSessionTicket stands for (RFC 8446 4.6.1):
  * `HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)`.
  * @example
- * const psk = resumptionPsk('SHA-256', resumptionMasterSecret, ticket.ticketNonce);
+ * const psk = resumptionPsk(engine.crypto, 'SHA-256', resumptionMasterSecret, ticket.ticketNonce);
  */
-export function resumptionPsk(hashName: HashName, resumptionMasterSecret: Uint8Array, ticketNonce: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(hashName, resumptionMasterSecret, 'resumption', ticketNonce, hash(hashName).outputLen);
+export function resumptionPsk(hashes: Hashes, hashName: HashName, resumptionMasterSecret: Uint8Array, ticketNonce: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(hashes, hashName, resumptionMasterSecret, 'resumption', ticketNonce, HASH_LENGTHS[hashName]);
 }
 
 /** The TLS 1.3 labels of the NSS key log format (SSLKEYLOGFILE). */

@@ -18,6 +18,7 @@
  */
 import { bytesToHex } from '../crypto/bytes.js';
 import type { RunningHash } from '../crypto/hash.js';
+import type { Hashes } from '../crypto/provider.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
@@ -70,6 +71,8 @@ export interface ClientCertificateRequestOptions {
 /** What a connection keeps after its handshake so that post-handshake authentication can run. */
 export interface PostHandshakeAuthBase {
   readonly suite: CipherSuite;
+  /** The engine's crypto provider (the Finished HMAC and KeyUpdate's HKDF). */
+  readonly hashes: Hashes;
   /** The transcript through the client's Finished; every exchange continues from a copy. */
   readonly transcript: RunningHash;
   /** client_application_traffic_secret_N (a copy the connection owns and wipes). */
@@ -90,15 +93,18 @@ abstract class _Exchange {
   readonly #transcript: RunningHash;
   #clientSecret: Uint8Array;
 
+  readonly #hashes: Hashes;
+
   constructor(base: PostHandshakeAuthBase) {
     this.#suite = base.suite;
+    this.#hashes = base.hashes;
     this.#transcript = base.transcript;
     this.#clientSecret = base.clientApplicationSecret;
   }
 
   /** RFC 8446 7.2: the client's direction moved to application_traffic_secret_N+1. */
   clientKeyUpdated(): void {
-    const next = nextTrafficSecret(this.#suite.hash, this.#clientSecret);
+    const next = nextTrafficSecret(this.#hashes, this.#suite.hash, this.#clientSecret);
     this.#clientSecret.fill(0);
     this.#clientSecret = next;
   }
@@ -114,11 +120,11 @@ abstract class _Exchange {
   }
 
   protected finishedData(transcriptHash: Uint8Array): Uint8Array {
-    return finishedVerifyData(this.#suite.hash, this.#clientSecret, transcriptHash);
+    return finishedVerifyData(this.#hashes, this.#suite.hash, this.#clientSecret, transcriptHash);
   }
 
   protected finishedMatches(transcriptHash: Uint8Array, received: Uint8Array): boolean {
-    return verifyFinished(this.#suite.hash, this.#clientSecret, transcriptHash, received);
+    return verifyFinished(this.#hashes, this.#suite.hash, this.#clientSecret, transcriptHash, received);
   }
 }
 

@@ -21,7 +21,8 @@
  * @module
  */
 import { CONTENT_TYPE } from './enums.js';
-import { aeadKey, type AeadKey, type AeadName } from '../crypto/aead.js';
+import type { AeadKey, AeadName } from '../crypto/aead.js';
+import type { TlsPrimitives } from '../crypto/provider.js';
 import { AeadTagError } from '../crypto/errors.js';
 import { nextTrafficSecret, trafficKeys } from './key-schedule.js';
 import type { CipherSuite } from './suites.js';
@@ -410,9 +411,9 @@ export interface RecordProtectionOptions {
  * opens; each keeps its own sequence number. Built from a traffic secret, so a KeyUpdate is
  * `updateKeys()`.
  * @example
- * const write = RecordProtection.fromSecret(suite, clientHandshakeTrafficSecret);
+ * const write = RecordProtection.fromSecret(engine.crypto, suite, clientHandshakeTrafficSecret);
  * socket.write(write.seal(CONTENT_TYPE.handshake, finished));
- * const read = RecordProtection.fromSecret(suite, serverHandshakeTrafficSecret);
+ * const read = RecordProtection.fromSecret(engine.crypto, suite, serverHandshakeTrafficSecret);
  * const { contentType, content } = read.open(record);
  */
 export class RecordProtection {
@@ -422,17 +423,20 @@ export class RecordProtection {
   #secret: Uint8Array;
   #sequence: bigint;
   readonly #limits: { readonly keyUpdateAt: bigint; readonly maxRecords: bigint };
+  /** The engine's primitives: the AEAD, and HKDF for the traffic keys and KeyUpdate. */
+  readonly #primitives: TlsPrimitives;
 
-  private constructor(suite: CipherSuite, trafficSecret: Uint8Array, options: RecordProtectionOptions) {
+  private constructor(primitives: TlsPrimitives, suite: CipherSuite, trafficSecret: Uint8Array, options: RecordProtectionOptions) {
     if (trafficSecret.length !== suite.hashLength) {
       throw new RecordError('internal_error', `a ${suite.name} traffic secret is ${suite.hashLength} bytes, got ${trafficSecret.length}`);
     }
     const sequence = options.sequenceNumber ?? 0n;
     if (sequence < 0n || sequence >= SEQUENCE_SPACE) throw new RecordError('internal_error', 'a sequence number is a uint64');
     this.suite = suite;
+    this.#primitives = primitives;
     this.#secret = trafficSecret.slice();
-    const { key, iv } = trafficKeys(suite, trafficSecret);
-    this.#aead = aeadKey(suite.aead, key);
+    const { key, iv } = trafficKeys(primitives, suite, trafficSecret);
+    this.#aead = primitives.aeadKey(suite.aead, key);
     key.fill(0); // the AEAD holds its own (expanded) copy
     this.#iv = iv;
     this.#sequence = sequence;
@@ -443,10 +447,10 @@ export class RecordProtection {
    * Record protection keyed from a traffic secret (RFC 8446 7.3). The secret is copied, kept for
    * `updateKeys()`, and wiped by `destroy()`.
    * @example
-   * const read = RecordProtection.fromSecret(CIPHER_SUITES.TLS_AES_128_GCM_SHA256, sHs);
+   * const read = RecordProtection.fromSecret(engine.crypto, CIPHER_SUITES.TLS_AES_128_GCM_SHA256, sHs);
    */
-  static fromSecret(suite: CipherSuite, trafficSecret: Uint8Array, options: RecordProtectionOptions = {}): RecordProtection {
-    return new RecordProtection(suite, trafficSecret, options);
+  static fromSecret(primitives: TlsPrimitives, suite: CipherSuite, trafficSecret: Uint8Array, options: RecordProtectionOptions = {}): RecordProtection {
+    return new RecordProtection(primitives, suite, trafficSecret, options);
   }
 
   /** The sequence number the next record will use. */
@@ -572,9 +576,9 @@ export class RecordProtection {
    */
   updateKeys(): RecordProtection {
     this.#key();
-    const next = nextTrafficSecret(this.suite.hash, this.#secret);
+    const next = nextTrafficSecret(this.#primitives, this.suite.hash, this.#secret);
     try {
-      return new RecordProtection(this.suite, next, {});
+      return new RecordProtection(this.#primitives, this.suite, next, {});
     } finally {
       next.fill(0);
       this.destroy();

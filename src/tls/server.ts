@@ -17,7 +17,8 @@
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
-import { hash as hashFunction, type RunningHash } from '../crypto/hash.js';
+import type { RunningHash } from '../crypto/hash.js';
+import type { CryptoProvider, TlsPrimitives } from '../crypto/provider.js';
 import type { NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
@@ -196,9 +197,12 @@ class _ServerHandshake implements HandshakeMachine {
   /** The connection's configuration: the one given, or the one `onClientHello` chose. */
   #config: ResolvedServerConfig;
   readonly #resolve: ServerConfigResolver;
+  /** The engine's crypto provider: transcripts, the key schedule and Finished go through it. */
+  readonly #provider: CryptoProvider;
 
   constructor(ctx: HandshakeContext, config: ResolvedServerConfig, resolve: ServerConfigResolver) {
     this.#ctx = ctx;
+    this.#provider = ctx.engine.crypto;
     this.#config = config;
     this.#resolve = resolve;
   }
@@ -299,7 +303,7 @@ class _ServerHandshake implements HandshakeMachine {
     if (choice.share) {
       const share = choice.share;
       return andThen(this.#acceptPsk(hello, choice.suite, undefined), (psk) => {
-        const transcript = hashFunction(choice.suite.hash).create().update(hello.raw);
+        const transcript = this.#provider.hash(choice.suite.hash).create().update(hello.raw);
         return this.#respond(hello, choice, share, transcript, psk);
       });
     }
@@ -318,7 +322,7 @@ class _ServerHandshake implements HandshakeMachine {
       extensions,
     });
     // RFC 8446 4.4.1: the transcript continues from message_hash(Hash(ClientHello1)).
-    const h = hashFunction(choice.suite.hash);
+    const h = this.#provider.hash(choice.suite.hash);
     const transcript = h.create().update(encodeMessageHash(h.digest(hello.raw))).update(retry);
     this.#ctx.helloRetried();
     this.#ctx.sendHandshake(retry);
@@ -381,7 +385,7 @@ class _ServerHandshake implements HandshakeMachine {
     const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
     const attempt = (i: number): Step<boolean> => {
       if (i >= tried) return ready(false);
-      return andThen(_lookUpTicket(tickets, offer.identities[i]!.identity, now), (ticket) => {
+      return andThen(_lookUpTicket(this.#provider, tickets, offer.identities[i]!.identity, now), (ticket) => {
         if (!ticket || CIPHER_SUITES[ticket.cipherSuite].hash !== suite.hash || ticket.serverName !== _serverName(hello)) return attempt(i + 1);
         if (now + _FRESHNESS_WINDOW_MS >= ticket.issuedAt && now - ticket.issuedAt < ticket.lifetime * 1000) return ready(true);
         return attempt(i + 1);
@@ -493,7 +497,7 @@ class _ServerHandshake implements HandshakeMachine {
     const tried = Math.min(offer.identities.length, this.#config.limits.maxPskIdentities);
     const attempt = (i: number): Step<_AcceptedPsk | undefined> => {
       if (i >= tried) return ready(undefined);
-      return andThen(_lookUpTicket(tickets, offer.identities[i]!.identity, now), (ticket) => {
+      return andThen(_lookUpTicket(this.#provider, tickets, offer.identities[i]!.identity, now), (ticket) => {
         const accepted = ticket && this.#checkOfferedPsk(hello, suite, transcriptBefore, offer, i, ticket, now);
         if (!accepted) return attempt(i + 1);
         if (!tickets.store) return ready(accepted);
@@ -533,12 +537,12 @@ class _ServerHandshake implements HandshakeMachine {
     if (this.#config.clientAuth === 'required' && ticket.clientCertificates.length === 0) return undefined;
     if (ticket.serverName !== _serverName(hello)) return undefined;
     // RFC 8446 4.2.11.2: the binder covers the transcript up to the truncated ClientHello.
-    const transcript = (transcriptBefore ? transcriptBefore.clone() : hashFunction(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
-    const early = EarlySecret.fromPsk(suite.hash, ticket.psk);
+    const transcript = (transcriptBefore ? transcriptBefore.clone() : this.#provider.hash(suite.hash).create()).update(truncatedClientHello(hello.raw, hello));
+    const early = EarlySecret.fromPsk(this.#provider, suite.hash, ticket.psk);
     const binderKey = early.binderKey('resumption');
     early.destroy();
     try {
-      if (!verifyFinished(suite.hash, binderKey, transcript.digest(), offer.binders[i]!)) {
+      if (!verifyFinished(this.#provider, suite.hash, binderKey, transcript.digest(), offer.binders[i]!)) {
         throw _localAlert('decrypt_error', 'the PSK binder does not verify (RFC 8446 4.2.11.2)');
       }
     } finally {
@@ -586,7 +590,7 @@ class _ServerHandshake implements HandshakeMachine {
       const ticketNonce = Uint8Array.of(i);
       const age = provider.random(4, 'ticket_age_add');
       const ticketAgeAdd = ((age[0]! << 24) | (age[1]! << 16) | (age[2]! << 8) | age[3]!) >>> 0;
-      const psk = resumptionPsk(suite.hash, resumptionMasterSecret, ticketNonce);
+      const psk = resumptionPsk(this.#provider, suite.hash, resumptionMasterSecret, ticketNonce);
       const session: ServerSession = {
         cipherSuite: suite.name,
         psk,
@@ -619,7 +623,7 @@ class _ServerHandshake implements HandshakeMachine {
       return issue(i + 1);
       };
       if (key) {
-        const ticket = sealTicket(key, provider.random(12, 'ticket_iv'), session);
+        const ticket = sealTicket(provider, key, provider.random(12, 'ticket_iv'), session);
         psk.fill(0);
         return send(ticket);
       }
@@ -664,7 +668,7 @@ class _ServerHandshake implements HandshakeMachine {
     });
     ctx.sendHandshake(serverHello);
     if (hello.legacySessionId.length > 0) ctx.sendChangeCipherSpec();
-    const early = psk ? EarlySecret.fromPsk(suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(suite.hash);
+    const early = psk ? EarlySecret.fromPsk(this.#provider, suite.hash, psk.ticket.psk) : EarlySecret.withoutPsk(this.#provider, suite.hash);
     // RFC 8446 7.1: client_early_traffic_secret hashes the ClientHello alone; derived only when
     // 0-RTT may be accepted below, before the Early Secret is consumed.
     const mayAcceptEarly = psk !== undefined && config.earlyData !== undefined && findExtension(hello.extensions, 'early_data') !== undefined;
@@ -744,7 +748,7 @@ class _ServerHandshake implements HandshakeMachine {
             return ready(undefined);
           });
       return andThen(signed, () => {
-      const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(suite.hash, serverHandshakeSecret, transcript.digest()) });
+      const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(this.#provider, suite.hash, serverHandshakeSecret, transcript.digest()) });
       ctx.sendHandshake(finished);
       transcript.update(finished);
 
@@ -884,7 +888,7 @@ class _ServerHandshake implements HandshakeMachine {
   ): Step<ServerState> {
     const { suite, transcript } = flight;
     // RFC 8446 4.4.4: a wrong Finished is decrypt_error.
-    if (!verifyFinished(suite.hash, flight.clientHandshakeSecret, transcript.digest(), message.verifyData)) {
+    if (!verifyFinished(this.#provider, suite.hash, flight.clientHandshakeSecret, transcript.digest(), message.verifyData)) {
       throw _localAlert('decrypt_error', "the client's Finished does not match the transcript (RFC 8446 4.4.4)");
     }
     transcript.update(message.raw);
@@ -904,7 +908,7 @@ class _ServerHandshake implements HandshakeMachine {
     const exporterMasterSecret = flight.exporterMasterSecret.slice();
     // RFC 8446 4.6.2: what a post-handshake CertificateRequest is checked against.
     const postHandshakeAuth = flight.info.postHandshakeAuth
-      ? { suite, transcript: transcript.clone(), clientApplicationSecret: flight.clientApplicationSecret.slice() }
+      ? { suite, hashes: this.#provider, transcript: transcript.clone(), clientApplicationSecret: flight.clientApplicationSecret.slice() }
       : undefined;
     _destroyFlight(flight);
     this.#ctx.complete({
@@ -1017,12 +1021,12 @@ function _checkRetriedHello(first: Decoded<ClientHello>, second: Decoded<ClientH
 
 
 /** The ticket a PSK identity names: from the session store, or opened with the key its id names. */
-function _lookUpTicket(tickets: NonNullable<ResolvedServerConfig['tickets']>, identity: Uint8Array, now: number): Step<ServerSession | undefined> {
+function _lookUpTicket(primitives: Pick<TlsPrimitives, 'aeadKey'>, tickets: NonNullable<ResolvedServerConfig['tickets']>, identity: Uint8Array, now: number): Step<ServerSession | undefined> {
   const store = tickets.store;
   if (store) return callHook('session', () => store.get(identity, now), (session) => ready(session ?? undefined));
   const id = ticketKeyId(identity);
   if (id === undefined) return ready(undefined);
-  return callHook('ticket-key', () => tickets.keys.find(id, now), (key) => ready(key ? openSealedTicket(key, identity) : undefined));
+  return callHook('ticket-key', () => tickets.keys.find(id, now), (key) => ready(key ? openSealedTicket(primitives, key, identity) : undefined));
 }
 
 /** What `onClientHello` sees of a ClientHello: the names sandtls knows, in the client's order. */

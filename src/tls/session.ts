@@ -7,8 +7,8 @@
  * `TicketKeySource` can open every other's tickets.
  * @module
  */
-import { aeadKey } from '../crypto/aead.js';
 import { bytesToHex, constantTimeEqual, plainBytes } from '../crypto/bytes.js';
+import type { TlsPrimitives } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
@@ -293,8 +293,11 @@ export function sessionClientChain(chain: readonly Uint8Array[]): readonly Uint8
 const _TICKET_FORMAT = 3;
 const _TICKET_IV = 12;
 
-/** Seals ticket contents: key id (4) || IV (12) || AES-256-GCM(contents), the id as AAD. */
-export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSession): Uint8Array {
+/**
+ * Seals ticket contents: key id (4) || IV (12) || AES-256-GCM(contents), the id as AAD, with the
+ * AEAD of `primitives` (the engine's provider).
+ */
+export function sealTicket(primitives: Pick<TlsPrimitives, 'aeadKey'>, key: TicketKey, iv: Uint8Array, contents: ServerSession): Uint8Array {
   const w = new Writer();
   w.u8(_TICKET_FORMAT).u16(CIPHER_SUITES[contents.cipherSuite].code).opaque(_OPAQUE8, contents.psk);
   w.u32(contents.ticketAgeAdd).u32(contents.lifetime).u32(contents.maxEarlyDataSize);
@@ -306,7 +309,7 @@ export function sealTicket(key: TicketKey, iv: Uint8Array, contents: ServerSessi
   w.u8(contents.clientCertificates.length);
   for (const certificate of contents.clientCertificates) w.opaque(_CERTIFICATE, certificate);
   const plaintext = w.finish();
-  const aead = aeadKey('AES-256-GCM', key.key);
+  const aead = primitives.aeadKey('AES-256-GCM', key.key);
   try {
     const sealed = aead.seal(iv, plaintext, key.id);
     const out = new Uint8Array(4 + _TICKET_IV + sealed.length);
@@ -329,23 +332,23 @@ export function ticketKeyId(ticket: Uint8Array): Uint8Array | undefined {
 }
 
 /** Opens a ticket sealed by `sealTicket` with the key of `keys` its id names; undefined if none opens it. */
-export function openTicket(keys: ImmediateTicketKeySource, ticket: Uint8Array, now: number): ServerSession | undefined {
+export function openTicket(primitives: Pick<TlsPrimitives, 'aeadKey'>, keys: ImmediateTicketKeySource, ticket: Uint8Array, now: number): ServerSession | undefined {
   const id = ticketKeyId(ticket);
   const key = id && keys.find(id, now);
-  return key ? openSealedTicket(key, ticket) : undefined;
+  return key ? openSealedTicket(primitives, key, ticket) : undefined;
 }
 
 /**
  * Opens a ticket sealed by `sealTicket` with `key` (the one its id names); undefined if it does
  * not open or is malformed. Also what an external store uses to open the sessions it sealed.
  * @example
- * const session = openSealedTicket(key, sealTicket(key, iv, session));
+ * const session = openSealedTicket(engine.crypto, key, sealTicket(engine.crypto, key, iv, session));
  */
-export function openSealedTicket(key: TicketKey, sealed: Uint8Array): ServerSession | undefined {
+export function openSealedTicket(primitives: Pick<TlsPrimitives, 'aeadKey'>, key: TicketKey, sealed: Uint8Array): ServerSession | undefined {
   // A Buffer's slice() is a view: the PSK copied out below must not share the wiped plaintext.
   const ticket = plainBytes(sealed);
   if (ticketKeyId(ticket) === undefined || !constantTimeEqual(ticket.subarray(0, 4), key.id)) return undefined;
-  const aead = aeadKey('AES-256-GCM', key.key);
+  const aead = primitives.aeadKey('AES-256-GCM', key.key);
   let plaintext: Uint8Array;
   try {
     plaintext = aead.open(ticket.subarray(4, 4 + _TICKET_IV), ticket.subarray(4 + _TICKET_IV), ticket.subarray(0, 4));

@@ -4,7 +4,7 @@
  * @module
  */
 import { AEADS, type AeadName } from '../crypto/aead.js';
-import { hash, type HashName } from '../crypto/hash.js';
+import { HASH_LENGTHS, type HashName } from '../crypto/hash.js';
 
 /** IANA names of the cipher suites sandtls implements. */
 export type CipherSuiteName =
@@ -38,7 +38,7 @@ function suite(name: CipherSuiteName, code: number, aead: AeadName, hashName: Ha
     hash: hashName,
     keyLength: info.keyLength,
     ivLength: Math.max(8, info.nonceLength),
-    hashLength: hash(hashName).outputLen,
+    hashLength: HASH_LENGTHS[hashName],
   });
 }
 

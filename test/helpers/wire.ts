@@ -6,6 +6,7 @@
  *
  * Connection loops build on loopback.ts's `pipe()`; `concat` is the engine's own `concatBytes`.
  */
+import { NOBLE_TLS_PRIMITIVES } from '../../src/crypto/provider.js';
 import { expect } from 'vitest';
 import { concatBytes } from '../../src/crypto/bytes.js';
 import type { Connection } from '../../src/tls/connection.js';
@@ -95,7 +96,7 @@ export function latestSecretOf(logs: readonly string[], label: string): Uint8Arr
 
 /** Protects each `[contentType, content]` as one record under `secret`, from sequence number `seq`. */
 export function protect(suite: CipherSuite, secret: Uint8Array, contents: readonly (readonly [number, Uint8Array])[], seq = 0n): Uint8Array {
-  const write = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq });
+  const write = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret, { sequenceNumber: seq });
   return concat(...contents.map(([type, content]) => write.seal(type as 22, content)));
 }
 
@@ -114,7 +115,7 @@ export function lastAlert(bytes: Uint8Array, logs: readonly string[]): { level: 
       if (suite.hashLength !== secret.length) continue;
       for (let seq = 0n; seq < 8n; seq++) {
         try {
-          const opened = RecordProtection.fromSecret(suite, secret, { sequenceNumber: seq }).open(last.raw);
+          const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, suite, secret, { sequenceNumber: seq }).open(last.raw);
           if (opened.contentType === CONTENT_TYPE.alert) return { level: opened.content[0]!, name: alertName(opened.content[1]!) ?? '?' };
         } catch {
           // not this key
