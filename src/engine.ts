@@ -4,7 +4,7 @@
  * @module
  */
 import { nobleCryptoProvider, type CryptoProvider, type CryptoProviderFactory } from './crypto/provider.js';
-import { platformRandom } from './crypto/random.js';
+import { platformRandom, type RandomSource } from './crypto/random.js';
 import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
 import { verifyCertificateChain, type VerifiedChain, type VerifyCertificateChainOptions } from './x509/verify.js';
@@ -99,7 +99,7 @@ export function init(options: InitOptions): Engine {
   let provider: CryptoProvider;
   try {
     provider = factory(random);
-    _checkProvider(provider);
+    _checkProvider(provider, random);
     runSelfTests(provider);
     warmUp(provider);
   } catch (cause) {
@@ -142,13 +142,18 @@ export function init(options: InitOptions): Engine {
   return engine;
 }
 
-/** Throws unless `provider` has every primitive an engine uses (a wrong factory fails here, not mid-handshake). */
-function _checkProvider(provider: CryptoProvider): void {
+/**
+ * Throws unless `provider` has every primitive an engine uses (a wrong factory fails here, not
+ * mid-handshake) and draws through the RandomSource it was given (the Platform's entropy).
+ */
+function _checkProvider(provider: CryptoProvider, random: RandomSource): void {
   if (typeof provider !== 'object' || provider === null) throw new Error('the crypto provider factory returned no provider');
-  const missing = (['hash', 'hmac', 'hkdfExtract', 'hkdfExpand', 'aeadKey', 'random'] as const).filter((k) => typeof provider[k] !== 'function');
-  if (typeof provider.kx?.generate !== 'function') missing.push('kx' as never);
-  if (typeof provider.signatures?.sign !== 'function') missing.push('signatures' as never);
+  const functions = ['hash', 'hmac', 'hkdfExtract', 'hkdfExpand', 'aeadKey', 'random'] as const;
+  const missing: string[] = functions.filter((k) => typeof provider[k] !== 'function');
+  if (typeof provider.kx?.generate !== 'function') missing.push('kx');
+  if (typeof provider.signatures?.sign !== 'function') missing.push('signatures');
   if (missing.length > 0) throw new Error(`the crypto provider lacks ${missing.join(', ')}`);
+  if (provider.random !== random) throw new Error('the crypto provider must keep the random it was given (the Platform-backed RandomSource)');
 }
 
 /** The resolved form of `config`, computed on its first use (resolution throws for a bad one). */

@@ -230,6 +230,9 @@ describe('init({ platform, crypto })', () => {
     expect(() => init({ platform, crypto: 'x' as any })).toThrow(InitError);
     expect(() => init({ platform, crypto: 'x' as any })).toThrow(/crypto must be a provider factory/);
     expect(() => init({ platform, crypto: (() => ({})) as any })).toThrow(/crypto provider lacks hash, hmac/);
+    const noble = nobleCryptoProvider();
+    const ownRandom: CryptoProviderFactory = (random) => ({ ...noble(random), random: (n: number) => new Uint8Array(n) });
+    expect(() => init({ platform, crypto: ownRandom })).toThrow(/must keep the random it was given/);
   });
 
   it('says which primitive a broken provider gets wrong (its self-test fails init)', () => {
