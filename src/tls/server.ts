@@ -49,7 +49,7 @@ import {
   supportedSignatureScheme,
 } from './enums.js';
 import { _localAlert } from './errors.js';
-import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
+import { EarlySecret, finishedVerifyData, resumptionPsk, verifyFinished, type HandshakeSecret } from './key-schedule.js';
 import { MAX_TICKET_LIFETIME, openSealedTicket, sealTicket, sessionClientChain, ticketKeyId, type ServerSession, type TicketKey } from './session.js';
 import {
   checkSolicited,
@@ -116,6 +116,20 @@ interface _AcceptedPsk {
   readonly obfuscatedAge: number;
   /** When the PSK was checked (Platform clock, ms). */
   readonly now: number;
+}
+
+/** The server's flight being built: what its ServerHello settled and the handshake secrets. */
+interface _FlightDraft {
+  readonly hello: Decoded<ClientHello>;
+  readonly choice: _Choice;
+  readonly psk: _AcceptedPsk | undefined;
+  readonly transcript: RunningHash;
+  readonly random: Uint8Array;
+  readonly handshakeSecret: HandshakeSecret;
+  readonly clientHandshakeSecret: Uint8Array;
+  readonly serverHandshakeSecret: Uint8Array;
+  /** Derived only when 0-RTT may be accepted. */
+  readonly clientEarlySecret: Uint8Array | undefined;
 }
 
 /** How far a client's ticket age may stray from the server's for 0-RTT (RFC 8446 8.3). */
@@ -574,23 +588,18 @@ class _ServerHandshake implements HandshakeMachine {
     if (!clientCertificates) return ready(undefined);
     const clientNotAfter = resumed ? resumed.clientNotAfter : peerChain[0]?.notAfter;
     const clientSignatureScheme = resumed ? resumed.clientSignatureScheme : peerScheme;
-    const provider = this.#ctx.engine.crypto;
+    const provider = this.#provider;
     const now = this.#ctx.engine.platform.clock.now();
     const authenticatedAt = resumed ? resumed.authenticatedAt : now;
     const maxEarlyDataSize = this.#config.earlyData?.maxSize ?? 0;
     const store = tickets.store;
-    // Stateless: every ticket is sealed with the source's current key; a source that has none
-    // (a shared store out of reach) means no tickets this time.
-    const keyStep: Step<TicketKey | undefined> = store ? ready(undefined) : callHook('ticket-key', () => tickets.keys.current(now), (key) => ready(key ?? undefined));
-    return andThen(keyStep, (key) => {
-    if (!store && !key) return ready(undefined);
-    const issue = (i: number): Step<void> => {
+    const issue = (i: number, key: TicketKey | undefined): Step<void> => {
       if (i >= tickets.count) return ready(undefined);
       // RFC 8446 4.6.1: a nonce unique among this connection's tickets.
       const ticketNonce = Uint8Array.of(i);
       const age = provider.random(4, 'ticket_age_add');
       const ticketAgeAdd = ((age[0]! << 24) | (age[1]! << 16) | (age[2]! << 8) | age[3]!) >>> 0;
-      const psk = resumptionPsk(this.#provider, suite.hash, resumptionMasterSecret, ticketNonce);
+      const psk = resumptionPsk(provider, suite.hash, resumptionMasterSecret, ticketNonce);
       const session: ServerSession = {
         cipherSuite: suite.name,
         psk,
@@ -606,21 +615,21 @@ class _ServerHandshake implements HandshakeMachine {
         clientSignatureScheme,
       };
       const send = (ticket: Uint8Array): Step<void> => {
-      this.#ctx.sendHandshake(
-        encodeNewSessionTicket({
-          type: 'new_session_ticket',
-          ticketLifetime: tickets.lifetime,
-          ticketAgeAdd,
-          ticketNonce,
-          ticket,
-          extensions: [
-            ...(maxEarlyDataSize > 0 ? [{ type: 'early_data' as const, maxEarlyDataSize }] : []),
-            // RFC 8701 4: a GREASE extension the client must ignore, picked by public random bytes.
-            ...(this.#config.grease ? [{ type: GREASE_VALUES[age[3]! & 0x0f]!, data: new Uint8Array(0) }] : []),
-          ],
-        }),
-      );
-      return issue(i + 1);
+        this.#ctx.sendHandshake(
+          encodeNewSessionTicket({
+            type: 'new_session_ticket',
+            ticketLifetime: tickets.lifetime,
+            ticketAgeAdd,
+            ticketNonce,
+            ticket,
+            extensions: [
+              ...(maxEarlyDataSize > 0 ? [{ type: 'early_data' as const, maxEarlyDataSize }] : []),
+              // RFC 8701 4: a GREASE extension the client must ignore, picked by public random bytes.
+              ...(this.#config.grease ? [{ type: GREASE_VALUES[age[3]! & 0x0f]!, data: new Uint8Array(0) }] : []),
+            ],
+          }),
+        );
+        return issue(i + 1, key);
       };
       if (key) {
         const ticket = sealTicket(provider, key, provider.random(12, 'ticket_iv'), session);
@@ -632,16 +641,18 @@ class _ServerHandshake implements HandshakeMachine {
       const id = provider.random(32, 'ticket_id');
       return callHook('session', () => store!.put(id.slice(), session), () => send(id));
     };
-    return issue(0);
-    });
+    if (store) return issue(0, undefined);
+    // Stateless: every ticket is sealed with the source's current key; a source that has none
+    // (a shared store out of reach) means no tickets this time.
+    return callHook('ticket-key', () => tickets.keys.current(now), (key) => (key ? issue(0, key) : ready(undefined)));
   }
 
   /** Sends ServerHello and the server's encrypted flight (RFC 8446 2). */
   #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash, psk: _AcceptedPsk | undefined): Step<ServerState> {
     const ctx = this.#ctx;
     const config = this.#config;
-    const { suite, group, scheme } = choice;
-    const provider = ctx.engine.crypto;
+    const { suite, group } = choice;
+    const provider = this.#provider;
     // The server random is drawn before the key share, the order RFC 8448's traces record.
     const random = provider.random(32, 'server_random');
     let response;
@@ -686,114 +697,134 @@ class _ServerHandshake implements HandshakeMachine {
     ctx.setFinishedLength(suite.hashLength);
     ctx.setWriteKey(suite, serverHandshakeSecret);
 
+    const draft: _FlightDraft = { hello, choice, psk, transcript, random, handshakeSecret, clientHandshakeSecret, serverHandshakeSecret, clientEarlySecret };
     // These secrets are wiped however the flight ends, also after a hook parked it (the replay
     // store's answer, the signer's signature).
-    const wipe = () => {
-      serverHandshakeSecret.fill(0);
-      clientEarlySecret?.fill(0);
-      handshakeSecret.destroy();
-    };
-    return withCleanup(() => {
-      const alpn = this.#chooseAlpn(hello);
-      return andThen(this.#acceptEarlyData(hello, psk, suite, alpn), (acceptEarly) => {
-      if (acceptEarly && clientEarlySecret) {
-        // RFC 8446 2.3: the client's 0-RTT records, then its EndOfEarlyData, come under
-        // client_early_traffic_secret; its handshake key follows EndOfEarlyData.
-        ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, clientEarlySecret);
-        ctx.setReadKey(suite, clientEarlySecret);
-        ctx.acceptEarlyData(Math.min(psk!.ticket.maxEarlyDataSize, this.#config.earlyData!.maxSize));
-      } else {
-        ctx.setReadKey(suite, clientHandshakeSecret);
-        this.#skipEarlyData(hello);
-      }
-      const serverName = this.#encryptedExtensions(hello, transcript, alpn, acceptEarly, psk !== undefined);
-      // RFC 8446 2.2: a PSK handshake authenticates with the PSK: no certificate messages.
-      if (config.clientAuth !== 'none' && !psk) {
-        const request = encodeCertificateRequest({
-          type: 'certificate_request',
-          certificateRequestContext: new Uint8Array(0),
-          extensions: [
-            // RFC 8701 4: GREASE (a scheme and an extension type, from the public server random).
-            { type: 'signature_algorithms', supportedSignatureAlgorithms: [...(config.grease ? [GREASE_VALUES[random[1]! & 0x0f]!] : []), ...config.advertisedSchemes] },
-            // RFC 8446 4.2.4: the roots this server accepts, to help the client choose a certificate.
-            ...(config.certificateAuthorities ? [{ type: 'certificate_authorities' as const, authorities: config.certificateAuthorities }] : []),
-            // RFC 8879 3: the client may send its Certificate compressed with one of these.
-            ...(config.certificateCompression.length > 0 ? [{ type: 'compress_certificate' as const, algorithms: config.certificateCompression }] : []),
-            ...(config.grease ? [{ type: GREASE_VALUES[random[0]! & 0x0f]!, data: new Uint8Array(0) }] : []),
-          ],
-        });
-        ctx.sendHandshake(request);
-        transcript.update(request);
-      }
-      if (!psk) {
-        const certificate = encodeCertificate({
-          type: 'certificate',
-          certificateRequestContext: new Uint8Array(0),
-          certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
-        });
-        // RFC 8879 3, 4: compressed with our most preferred algorithm the client offers, when
-        // that is smaller (made once per config); the transcript takes the message as sent.
-        const offered = findExtension(hello.extensions, 'compress_certificate')?.algorithms ?? [];
-        const algorithm = config.certificateCompression.find((a) => offered.includes(a));
-        const message = (algorithm !== undefined && config.compressedCertificates.get('server-chain', certificate, algorithm)) || certificate;
-        ctx.sendHandshake(message);
-        transcript.update(message);
-      }
-      const signed: Step<void> = psk
-        ? ready(undefined)
-        : andThen(signCertificateVerify(config.identity.signer, scheme, certificateVerifyContent('server', transcript.digest())), (signature) => {
-            const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
-            ctx.sendHandshake(verify);
-            transcript.update(verify);
-            return ready(undefined);
-          });
-      return andThen(signed, () => {
-      const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(this.#provider, suite.hash, serverHandshakeSecret, transcript.digest()) });
-      ctx.sendHandshake(finished);
-      transcript.update(finished);
+    return withCleanup(
+      () => {
+        const alpn = this.#chooseAlpn(hello);
+        return andThen(this.#acceptEarlyData(hello, psk, suite, alpn), (acceptEarly) => this.#encryptedFlight(draft, alpn, acceptEarly));
+      },
+      () => {
+        serverHandshakeSecret.fill(0);
+        clientEarlySecret?.fill(0);
+        handshakeSecret.destroy();
+      },
+    );
+  }
 
-      const throughServerFinished = transcript.digest();
-      const master = handshakeSecret.master();
-      const serverApplicationSecret = master.serverApplicationTrafficSecret(throughServerFinished);
-      const clientApplicationSecret = master.clientApplicationTrafficSecret(throughServerFinished);
-      const exporterMasterSecret = master.exporterMasterSecret(throughServerFinished);
-      ctx.keyLog('SERVER_TRAFFIC_SECRET_0', hello.random, serverApplicationSecret);
-      ctx.keyLog('CLIENT_TRAFFIC_SECRET_0', hello.random, clientApplicationSecret);
-      ctx.keyLog('EXPORTER_SECRET', hello.random, exporterMasterSecret);
-      ctx.setWriteKey(suite, serverApplicationSecret);
-      serverApplicationSecret.fill(0);
-      const flight: _Flight = {
-        suite,
-        transcript,
-        clientHandshakeSecret,
-        clientApplicationSecret,
-        exporterMasterSecret,
-        masterSecret: master,
-        clientRandom: hello.random,
-        resumedIdentity: psk
-          ? {
-              authenticatedAt: psk.ticket.authenticatedAt,
-              clientCertificates: psk.ticket.clientCertificates,
-              clientNotAfter: psk.ticket.clientNotAfter,
-              clientSignatureScheme: psk.ticket.clientSignatureScheme,
-            }
-          : undefined,
-        info: {
-          group,
-          scheme: psk ? undefined : scheme,
-          alpn,
-          serverName,
-          resumed: psk !== undefined,
-          earlyDataAccepted: acceptEarly,
-          clientTakesTickets: findExtension(hello.extensions, 'psk_key_exchange_modes')?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke) ?? false,
-          postHandshakeAuth: findExtension(hello.extensions, 'post_handshake_auth') !== undefined,
-        },
-      };
-      if (acceptEarly) return ready<ServerState>({ kind: 'ExpectEndOfEarlyData', flight });
-      return ready<ServerState>(config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight });
+  /**
+   * The encrypted part of the server's flight: EncryptedExtensions, [CertificateRequest],
+   * [Certificate, CertificateVerify] (the signer may answer later), then Finished.
+   */
+  #encryptedFlight(draft: _FlightDraft, alpn: string | undefined, acceptEarly: boolean): Step<ServerState> {
+    const ctx = this.#ctx;
+    const config = this.#config;
+    const { hello, choice, psk, transcript, random, clientEarlySecret, clientHandshakeSecret } = draft;
+    const { suite, scheme } = choice;
+    if (acceptEarly && clientEarlySecret) {
+      // RFC 8446 2.3: the client's 0-RTT records, then its EndOfEarlyData, come under
+      // client_early_traffic_secret; its handshake key follows EndOfEarlyData.
+      ctx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, clientEarlySecret);
+      ctx.setReadKey(suite, clientEarlySecret);
+      ctx.acceptEarlyData(Math.min(psk!.ticket.maxEarlyDataSize, this.#config.earlyData!.maxSize));
+    } else {
+      ctx.setReadKey(suite, clientHandshakeSecret);
+      this.#skipEarlyData(hello);
+    }
+    const serverName = this.#encryptedExtensions(hello, transcript, alpn, acceptEarly, psk !== undefined);
+    // RFC 8446 2.2: a PSK handshake authenticates with the PSK: no certificate messages.
+    if (config.clientAuth !== 'none' && !psk) {
+      const request = encodeCertificateRequest({
+        type: 'certificate_request',
+        certificateRequestContext: new Uint8Array(0),
+        extensions: [
+          // RFC 8701 4: GREASE (a scheme and an extension type, from the public server random).
+          { type: 'signature_algorithms', supportedSignatureAlgorithms: [...(config.grease ? [GREASE_VALUES[random[1]! & 0x0f]!] : []), ...config.advertisedSchemes] },
+          // RFC 8446 4.2.4: the roots this server accepts, to help the client choose a certificate.
+          ...(config.certificateAuthorities ? [{ type: 'certificate_authorities' as const, authorities: config.certificateAuthorities }] : []),
+          // RFC 8879 3: the client may send its Certificate compressed with one of these.
+          ...(config.certificateCompression.length > 0 ? [{ type: 'compress_certificate' as const, algorithms: config.certificateCompression }] : []),
+          ...(config.grease ? [{ type: GREASE_VALUES[random[0]! & 0x0f]!, data: new Uint8Array(0) }] : []),
+        ],
       });
+      ctx.sendHandshake(request);
+      transcript.update(request);
+    }
+    if (!psk) {
+      const certificate = encodeCertificate({
+        type: 'certificate',
+        certificateRequestContext: new Uint8Array(0),
+        certificateList: config.identity.chain.map((certData) => ({ certData, extensions: [] })),
       });
-    }, wipe);
+      // RFC 8879 3, 4: compressed with our most preferred algorithm the client offers, when
+      // that is smaller (made once per config); the transcript takes the message as sent.
+      const offered = findExtension(hello.extensions, 'compress_certificate')?.algorithms ?? [];
+      const algorithm = config.certificateCompression.find((a) => offered.includes(a));
+      const message = (algorithm !== undefined && config.compressedCertificates.get('server-chain', certificate, algorithm)) || certificate;
+      ctx.sendHandshake(message);
+      transcript.update(message);
+    }
+    const signed: Step<void> = psk
+      ? ready(undefined)
+      : andThen(signCertificateVerify(config.identity.signer, scheme, certificateVerifyContent('server', transcript.digest())), (signature) => {
+          const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
+          ctx.sendHandshake(verify);
+          transcript.update(verify);
+          return ready(undefined);
+        });
+    return andThen(signed, () => ready(this.#serverFinished(draft, alpn, acceptEarly, serverName)));
+  }
+
+  /** The server's Finished and application keys: the flight is complete, the client's is next. */
+  #serverFinished(draft: _FlightDraft, alpn: string | undefined, acceptEarly: boolean, serverName: string | undefined): ServerState {
+    const ctx = this.#ctx;
+    const config = this.#config;
+    const { hello, psk, transcript, handshakeSecret, clientHandshakeSecret, serverHandshakeSecret } = draft;
+    const { suite, group, scheme } = draft.choice;
+    const finished = encodeFinished({ type: 'finished', verifyData: finishedVerifyData(this.#provider, suite.hash, serverHandshakeSecret, transcript.digest()) });
+    ctx.sendHandshake(finished);
+    transcript.update(finished);
+
+    const throughServerFinished = transcript.digest();
+    const master = handshakeSecret.master();
+    const serverApplicationSecret = master.serverApplicationTrafficSecret(throughServerFinished);
+    const clientApplicationSecret = master.clientApplicationTrafficSecret(throughServerFinished);
+    const exporterMasterSecret = master.exporterMasterSecret(throughServerFinished);
+    ctx.keyLog('SERVER_TRAFFIC_SECRET_0', hello.random, serverApplicationSecret);
+    ctx.keyLog('CLIENT_TRAFFIC_SECRET_0', hello.random, clientApplicationSecret);
+    ctx.keyLog('EXPORTER_SECRET', hello.random, exporterMasterSecret);
+    ctx.setWriteKey(suite, serverApplicationSecret);
+    serverApplicationSecret.fill(0);
+    const flight: _Flight = {
+      suite,
+      transcript,
+      clientHandshakeSecret,
+      clientApplicationSecret,
+      exporterMasterSecret,
+      masterSecret: master,
+      clientRandom: hello.random,
+      resumedIdentity: psk
+        ? {
+            authenticatedAt: psk.ticket.authenticatedAt,
+            clientCertificates: psk.ticket.clientCertificates,
+            clientNotAfter: psk.ticket.clientNotAfter,
+            clientSignatureScheme: psk.ticket.clientSignatureScheme,
+          }
+        : undefined,
+      info: {
+        group,
+        scheme: psk ? undefined : scheme,
+        alpn,
+        serverName,
+        resumed: psk !== undefined,
+        earlyDataAccepted: acceptEarly,
+        clientTakesTickets: findExtension(hello.extensions, 'psk_key_exchange_modes')?.keModes.includes(PSK_KEY_EXCHANGE_MODE.psk_dhe_ke) ?? false,
+        postHandshakeAuth: findExtension(hello.extensions, 'post_handshake_auth') !== undefined,
+      },
+    };
+    if (acceptEarly) return { kind: 'ExpectEndOfEarlyData', flight };
+    return config.clientAuth === 'none' || psk ? { kind: 'ExpectFinished', flight, peerChain: [] } : { kind: 'ExpectCertificate', flight };
   }
 
   /** The ALPN protocol to select (RFC 7301 3.2), if the client offers ALPN and this server speaks it. */
