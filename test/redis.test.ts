@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicEngine, visit, type Visit, type VisitOptions } from '../examples/fleet/client.js';
-import { bytesToHex, decodeSession, defaultPlatform, init, type ServerSession, type TicketKey } from '../src/index.js';
+import { bytesToHex, decodeSession, defaultPlatform, init, NOBLE_TLS_PRIMITIVES, type ServerSession, type TicketKey, type TlsPrimitives } from '../src/index.js';
 import { redisReplayStore, redisSessionStore, redisTicketKeys, type RedisClient } from '../src/redis/index.js';
 import { issueCertificate, smallPki } from './helpers/cert-builder.js';
 import { killAll, startProcess, type ProcessRun } from './helpers/processes.js';
@@ -203,6 +203,7 @@ tool.describe('sandtls/redis stores against redis-server', () => {
       expect(() => keysFor(redis, 'x', { timeoutMs: 0 })).toThrow(/timeoutMs must be a positive number/);
       expect(() => keysFor({} as RedisClient, 'x')).toThrow(/redis must be a Redis client/);
       expect(() => redisTicketKeys({ redis, sealingKey: SEALING_KEY } as never)).toThrow(/random must be a function/);
+      expect(() => keysFor(redis, 'x', { primitives: { hmac: NOBLE_TLS_PRIMITIVES.hmac } })).toThrow(/primitives must be the engine's crypto provider/);
     });
   });
 
@@ -226,6 +227,29 @@ tool.describe('sandtls/redis stores against redis-server', () => {
       expect(await store.take(id, T0 + 3000)).toEqual(session(psk));
       expect(await store.take(id, T0 + 4000)).toBeUndefined();
       expect(await store.get(id, T0 + 5000)).toBeUndefined();
+    });
+
+    it("seals on the given primitives (the engine's provider): every HKDF, HMAC and AEAD call goes through them, and the values open under the default ones", async () => {
+      const prefix = freshPrefix();
+      const calls: string[] = [];
+      const counted: TlsPrimitives = {
+        ...NOBLE_TLS_PRIMITIVES,
+        hmac: (...args) => (calls.push('hmac'), NOBLE_TLS_PRIMITIVES.hmac(...args)),
+        hkdfExtract: (...args) => (calls.push('hkdfExtract'), NOBLE_TLS_PRIMITIVES.hkdfExtract(...args)),
+        hkdfExpand: (...args) => (calls.push('hkdfExpand'), NOBLE_TLS_PRIMITIVES.hkdfExpand(...args)),
+        aeadKey: (...args) => (calls.push('aeadKey'), NOBLE_TLS_PRIMITIVES.aeadKey(...args)),
+      };
+      const sealing = storeFor(redis, prefix, { primitives: counted });
+      expect(calls).toEqual(['hkdfExtract', 'hkdfExpand']);
+      const psk = random(32);
+      const id = random(32);
+      await sealing.put(id, session(psk.slice()));
+      expect(calls.slice(2)).toEqual(['hmac', 'aeadKey']);
+      expect(await storeFor(other, prefix).take(id, T0 + 1000)).toEqual(session(psk));
+      const keys = redisTicketKeys({ redis, sealingKey: SEALING_KEY, random, prefix: freshPrefix(), primitives: counted });
+      const key = (await keys.current(T0))!;
+      expect(calls.slice(4)).toEqual(['hkdfExtract', 'hkdfExpand', 'aeadKey']);
+      expect(key.key).toHaveLength(32);
     });
 
     it('take is atomic: of 20 takes racing from two clients, exactly one gets the session', async () => {

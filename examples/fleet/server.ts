@@ -74,8 +74,8 @@ redis.on('ready', () => {
 
 const onError = (error: unknown, operation: string) => log({ event: 'store-error', operation, error: (error as Error).message });
 const stores = { redis, timeoutMs, onError };
-const keys = args.mode === 'keys' ? redisTicketKeys({ ...stores, sealingKey, random: engine.crypto.random, rotateEvery: Number(args['rotate-every']), lifetime }) : undefined;
-const store = args.mode === 'store' ? redisSessionStore({ ...stores, sealingKey, random: engine.crypto.random }) : undefined;
+const keys = args.mode === 'keys' ? redisTicketKeys({ ...stores, sealingKey, random: engine.crypto.random, primitives: engine.crypto, rotateEvery: Number(args['rotate-every']), lifetime }) : undefined;
+const store = args.mode === 'store' ? redisSessionStore({ ...stores, sealingKey, random: engine.crypto.random, primitives: engine.crypto }) : undefined;
 
 let connections = 0;
 const server = createServer(

@@ -23,7 +23,7 @@
  * const sealingKey = Buffer.from(process.env.TICKET_SEALING_KEY!, 'base64'); // 32 bytes, the same on every server
  * createServer({
  *   engine, key, cert, maxEarlyDataSize: 16384,
- *   tickets: { keys: redisTicketKeys({ redis, sealingKey, random: engine.crypto.random }) },
+ *   tickets: { keys: redisTicketKeys({ redis, sealingKey, random: engine.crypto.random, primitives: engine.crypto }) },
  *   antiReplay: redisReplayStore({ redis }),
  * }, (socket) => socket.end('hello'));
  * @module

@@ -5,7 +5,22 @@
  * a ticket key can never be opened as a session or the other way round.
  * @module
  */
-import { aeadKey, hkdfExpand, hkdfExtract, hmac, type RandomSource } from '../index.js';
+import { NOBLE_TLS_PRIMITIVES, type RandomSource, type TlsPrimitives } from '../index.js';
+
+/**
+ * The primitives a store seals with: the application's `primitives` option (the engine's provider,
+ * `engine.crypto`, so a native provider seals natively), or the noble ones.
+ * @example
+ * const primitives = sealingPrimitives(options.primitives, 'redisTicketKeys');
+ */
+export function sealingPrimitives(primitives: TlsPrimitives | undefined, what: string): TlsPrimitives {
+  if (primitives === undefined) return NOBLE_TLS_PRIMITIVES;
+  const needed = ['aeadKey', 'hmac', 'hkdfExtract', 'hkdfExpand'] as const;
+  if (typeof primitives !== 'object' || primitives === null || needed.some((name) => typeof primitives[name] !== 'function')) {
+    throw new TypeError(`${what}: primitives must be the engine's crypto provider (engine.crypto)`);
+  }
+  return primitives;
+}
 
 /** What is stored under a sealing key: ticket keys, or sessions. */
 export type SealedKind = 'ticket-keys' | 'sessions';
@@ -18,13 +33,13 @@ const _FORMAT = 1;
  * The key sealing one kind of value, derived from the application's `sealingKey` (32 bytes).
  * The caller wipes it (`fill(0)`) when the store is destroyed.
  * @example
- * const sessionsKey = deriveSealingKey(sealingKey, 'sessions', 'redisSessionStore');
+ * const sessionsKey = deriveSealingKey(primitives, sealingKey, 'sessions', 'redisSessionStore');
  */
-export function deriveSealingKey(sealingKey: Uint8Array, kind: SealedKind, what: string): Uint8Array {
+export function deriveSealingKey(primitives: TlsPrimitives, sealingKey: Uint8Array, kind: SealedKind, what: string): Uint8Array {
   if (!(sealingKey instanceof Uint8Array) || sealingKey.length !== 32) throw new TypeError(`${what}: sealingKey must be 32 bytes (a Uint8Array)`);
-  const prk = hkdfExtract('SHA-256', undefined, sealingKey);
+  const prk = primitives.hkdfExtract('SHA-256', undefined, sealingKey);
   try {
-    return hkdfExpand('SHA-256', prk, new TextEncoder().encode(`sandtls/redis ${kind}`), 32);
+    return primitives.hkdfExpand('SHA-256', prk, new TextEncoder().encode(`sandtls/redis ${kind}`), 32);
   } finally {
     prk.fill(0);
   }
@@ -34,21 +49,21 @@ export function deriveSealingKey(sealingKey: Uint8Array, kind: SealedKind, what:
  * A key of its own for the value stored under `name`, so that a value opens only where it was
  * stored (one moved to another key name in Redis does not open). The caller wipes it.
  * @example
- * const entryKey = entrySealingKey(sessionsKey, sessionId);
+ * const entryKey = entrySealingKey(primitives, sessionsKey, sessionId);
  */
-export function entrySealingKey(kindKey: Uint8Array, name: Uint8Array): Uint8Array {
-  return hmac('SHA-256', kindKey, name);
+export function entrySealingKey(primitives: TlsPrimitives, kindKey: Uint8Array, name: Uint8Array): Uint8Array {
+  return primitives.hmac('SHA-256', kindKey, name);
 }
 
 /**
  * Seals `secret` under `key` with AES-256-GCM: format (1) || IV (12) || ciphertext and tag, with
  * `aad` (what the secret belongs to) authenticated. The IV comes from `random`.
  * @example
- * const stored = sealSecret(ticketKeysKey, random, ticketKey.key, ticketKey.id);
+ * const stored = sealSecret(primitives, ticketKeysKey, random, ticketKey.key, ticketKey.id);
  */
-export function sealSecret(key: Uint8Array, random: RandomSource, secret: Uint8Array, aad: Uint8Array): Uint8Array {
+export function sealSecret(primitives: TlsPrimitives, key: Uint8Array, random: RandomSource, secret: Uint8Array, aad: Uint8Array): Uint8Array {
   const iv = random(_IV, 'redis_seal_iv');
-  const aead = aeadKey('AES-256-GCM', key);
+  const aead = primitives.aeadKey('AES-256-GCM', key);
   try {
     const sealed = aead.seal(iv, secret, aad);
     const out = new Uint8Array(1 + _IV + sealed.length);
@@ -65,11 +80,11 @@ export function sealSecret(key: Uint8Array, random: RandomSource, secret: Uint8A
  * Opens what `sealSecret` sealed with the same `key` and `aad`; undefined when it does not open
  * (another sealing key, another aad, damaged or not ours).
  * @example
- * const secret = openSecret(ticketKeysKey, stored, id); // undefined if it does not open
+ * const secret = openSecret(primitives, ticketKeysKey, stored, id); // undefined if it does not open
  */
-export function openSecret(key: Uint8Array, stored: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+export function openSecret(primitives: TlsPrimitives, key: Uint8Array, stored: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
   if (stored.length < 1 + _IV + 16 || stored[0] !== _FORMAT) return undefined;
-  const aead = aeadKey('AES-256-GCM', key);
+  const aead = primitives.aeadKey('AES-256-GCM', key);
   try {
     return aead.open(stored.subarray(1, 1 + _IV), stored.subarray(1 + _IV), aad);
   } catch {

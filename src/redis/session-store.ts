@@ -6,9 +6,9 @@
  * @module
  */
 import type { Buffer } from 'node:buffer';
-import { bytesToHex, NOBLE_TLS_PRIMITIVES, openSealedTicket, sealTicket, type RandomSource, type ServerSession, type SessionStore } from '../index.js';
+import { bytesToHex, openSealedTicket, sealTicket, type RandomSource, type ServerSession, type SessionStore, type TlsPrimitives } from '../index.js';
 import { boundedRedis, fromBuffer, toBuffer, type RedisStoreOptions } from './client.js';
-import { deriveSealingKey, entrySealingKey } from './seal.js';
+import { deriveSealingKey, entrySealingKey, sealingPrimitives } from './seal.js';
 
 /** Options of {@link redisSessionStore}. */
 export interface RedisSessionStoreOptions extends RedisStoreOptions {
@@ -16,6 +16,11 @@ export interface RedisSessionStoreOptions extends RedisStoreOptions {
   readonly sealingKey: Uint8Array;
   /** Where IVs come from: the engine's `engine.crypto.random`. */
   readonly random: RandomSource;
+  /**
+   * The primitives sealing runs on: pass the engine's provider, `engine.crypto`, so that a native
+   * provider seals natively (default: the noble primitives, pure TypeScript).
+   */
+  readonly primitives?: TlsPrimitives;
 }
 
 /** A {@link SessionStore} backed by Redis. */
@@ -35,7 +40,7 @@ const _SESSION_KEY_ID = Uint8Array.of(0x73, 0x65, 0x73, 0x73); // 'sess'
  * @example
  * import { Redis } from 'ioredis';
  * import { redisSessionStore } from 'sandtls/redis';
- * const store = redisSessionStore({ redis: new Redis({ enableOfflineQueue: false }), sealingKey, random: engine.crypto.random });
+ * const store = redisSessionStore({ redis: new Redis({ enableOfflineQueue: false }), sealingKey, random: engine.crypto.random, primitives: engine.crypto });
  * createServer({ engine, key, cert, tickets: { store } });
  */
 export function redisSessionStore(options: RedisSessionStoreOptions): RedisSessionStore {
@@ -43,15 +48,16 @@ export function redisSessionStore(options: RedisSessionStoreOptions): RedisSessi
   const bounded = boundedRedis(options, what);
   const random = options.random;
   if (typeof random !== 'function') throw new TypeError(`${what}: random must be a function (engine.crypto.random)`);
-  const sessionsKey = deriveSealingKey(options.sealingKey, 'sessions', what);
+  const primitives = sealingPrimitives(options.primitives, what);
+  const sessionsKey = deriveSealingKey(primitives, options.sealingKey, 'sessions', what);
   let destroyed = false;
 
   const open = (id: Uint8Array, stored: Buffer | null | undefined, now: number): ServerSession | undefined => {
     if (!stored || destroyed) return undefined;
-    const key = entrySealingKey(sessionsKey, id);
+    const key = entrySealingKey(primitives, sessionsKey, id);
     let session: ServerSession | undefined;
     try {
-      session = openSealedTicket(NOBLE_TLS_PRIMITIVES, { id: _SESSION_KEY_ID, key }, fromBuffer(stored));
+      session = openSealedTicket(primitives, { id: _SESSION_KEY_ID, key }, fromBuffer(stored));
     } finally {
       key.fill(0);
     }
@@ -69,10 +75,10 @@ export function redisSessionStore(options: RedisSessionStoreOptions): RedisSessi
   return Object.freeze({
     async put(id: Uint8Array, session: ServerSession): Promise<void> {
       if (destroyed) return;
-      const key = entrySealingKey(sessionsKey, id);
+      const key = entrySealingKey(primitives, sessionsKey, id);
       let sealed: Uint8Array;
       try {
-        sealed = sealTicket(NOBLE_TLS_PRIMITIVES, { id: _SESSION_KEY_ID, key }, random(12, 'redis_seal_iv'), session);
+        sealed = sealTicket(primitives, { id: _SESSION_KEY_ID, key }, random(12, 'redis_seal_iv'), session);
       } finally {
         key.fill(0);
       }

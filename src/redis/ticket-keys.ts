@@ -13,9 +13,9 @@
  * the next epoch's key is fetched ahead, so rotations do not wait either.
  * @module
  */
-import { MAX_TICKET_LIFETIME, type MaybePromise, type RandomSource, type TicketKey, type TicketKeySource } from '../index.js';
+import { MAX_TICKET_LIFETIME, type MaybePromise, type RandomSource, type TicketKey, type TicketKeySource, type TlsPrimitives } from '../index.js';
 import { boundedRedis, fromBuffer, toBuffer, type RedisStoreOptions } from './client.js';
-import { deriveSealingKey, openSecret, sealSecret } from './seal.js';
+import { deriveSealingKey, openSecret, sealingPrimitives, sealSecret } from './seal.js';
 
 /** Options of {@link redisTicketKeys}. */
 export interface RedisTicketKeysOptions extends RedisStoreOptions {
@@ -23,6 +23,11 @@ export interface RedisTicketKeysOptions extends RedisStoreOptions {
   readonly sealingKey: Uint8Array;
   /** Where key bytes and IVs come from: the engine's `engine.crypto.random`. */
   readonly random: RandomSource;
+  /**
+   * The primitives sealing runs on: pass the engine's provider, `engine.crypto`, so that a native
+   * provider seals natively (default: the noble primitives, pure TypeScript).
+   */
+  readonly primitives?: TlsPrimitives;
   /** Seconds one key seals new tickets (default 3600). Every server sharing the prefix must use the same. */
   readonly rotateEvery?: number;
   /**
@@ -51,7 +56,7 @@ export interface RedisTicketKeys extends TicketKeySource {
  * import { createServer } from 'sandtls/node';
  * import { redisTicketKeys } from 'sandtls/redis';
  * const redis = new Redis({ enableOfflineQueue: false });
- * const keys = redisTicketKeys({ redis, sealingKey, random: engine.crypto.random, rotateEvery: 3600, lifetime: 7200 });
+ * const keys = redisTicketKeys({ redis, sealingKey, random: engine.crypto.random, primitives: engine.crypto, rotateEvery: 3600, lifetime: 7200 });
  * createServer({ engine, key, cert, tickets: { keys, lifetime: 7200 } });
  */
 export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKeys {
@@ -63,7 +68,8 @@ export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKey
   const lifetime = _seconds(options.lifetime ?? 7200, 'lifetime', what);
   const rotateMs = rotateEvery * 1000;
   const lifetimeMs = lifetime * 1000;
-  const sealingKey = deriveSealingKey(options.sealingKey, 'ticket-keys', what);
+  const primitives = sealingPrimitives(options.primitives, what);
+  const sealingKey = deriveSealingKey(primitives, options.sealingKey, 'ticket-keys', what);
   /** Keys known to be the ones in Redis, by epoch. */
   const keys = new Map<number, TicketKey>();
   /** Loads in flight, by epoch: one Redis exchange per epoch however many handshakes ask. */
@@ -95,7 +101,7 @@ export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKey
   };
 
   const adopt = (epoch: number, id: Uint8Array, stored: Uint8Array): TicketKey | undefined => {
-    const key = openSecret(sealingKey, stored, id);
+    const key = openSecret(primitives, sealingKey, stored, id);
     if (key === undefined || key.length !== 32) {
       bounded.report(new Error(`the ticket key of epoch ${epoch} in Redis does not open under this sealingKey`), 'ticket key open');
       key?.fill(0);
@@ -113,7 +119,7 @@ export function redisTicketKeys(options: RedisTicketKeysOptions): RedisTicketKey
     if (stored !== null) return adopt(epoch, id, fromBuffer(stored));
     if (!create) return undefined;
     const fresh: TicketKey = Object.freeze({ id, key: random(32, 'ticket_key') });
-    const sealed = sealSecret(sealingKey, random, fresh.key, id);
+    const sealed = sealSecret(primitives, sealingKey, random, fresh.key, id);
     const ttl = Math.max(1, Math.ceil(retiresAt(epoch) - now));
     const set = await bounded.call('ticket key SET NX', (redis) => redis.set(name, toBuffer(sealed), 'PX', ttl, 'NX'), undefined);
     if (set === 'OK') return keep(epoch, fresh);
