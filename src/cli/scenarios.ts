@@ -37,6 +37,7 @@ import {
   init,
   InitError,
   memorySessionStore,
+  nobleCryptoProvider,
   parseCertificate,
   parsePrivateKey,
   recordingPlatform,
@@ -48,6 +49,7 @@ import {
   type ClientHelloInfo,
   type Connection,
   type ConnectionState,
+  type CryptoProviderFactory,
   type Engine,
   type HookKind,
   type MaybePromise,
@@ -66,6 +68,7 @@ import {
   type TraceOption,
 } from '../index.js';
 import { AUDIT_BRAINPOOL_CA, AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
+import { recordingProvider, type ProviderCall, type RecordingProvider } from './provider-recorder.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
@@ -174,6 +177,8 @@ export interface ScenarioEnv {
   engine(side: Side): Engine;
   /** The (recorded, gated) Platform of a side, for a scenario that calls `init()` itself. */
   platform(side: Side): Platform;
+  /** The (recorded) crypto provider factory of a side's engine, for a scenario that calls `init()` itself. */
+  crypto(side: Side): CryptoProviderFactory;
   /** Ends the setup: from here on Platform calls are recorded, and restricted in a denial run. */
   begin(): void;
   /** Runs one API call of `side`; the Platform calls (and hook calls) it makes are attributed to `api`. */
@@ -344,6 +349,8 @@ export interface BenchSide {
   /** Records every call the engine makes (outermost, so refused calls are recorded too). */
   readonly recorder: RecordingPlatform;
   readonly gate: GatedPlatform;
+  /** Records every provider operation the engine (and any engine the scenario makes on this side) runs. */
+  readonly crypto: RecordingProvider;
   /** What `init()` of this engine recorded. */
   readonly initEvents: readonly CapabilityEvent[];
 }
@@ -367,18 +374,22 @@ export function quietDefaultPlatform(): Platform {
 }
 
 /**
- * Initialises the two engines of the audit, each on `recordingPlatform(gatedPlatform(base()))`.
+ * Initialises the two engines of the audit, each on `recordingPlatform(gatedPlatform(base()))`,
+ * with the crypto provider `crypto` made to record its operations.
  * @param base the Platform under each side (default: {@link quietDefaultPlatform})
+ * @param crypto the crypto provider factory (default: `nobleCryptoProvider()`)
  * @example
  * const bench = createBench();
  * const run = runScenario(bench, SCENARIOS[1]!);
  */
-export function createBench(base: () => Platform = quietDefaultPlatform): AuditBench {
+export function createBench(base: () => Platform = quietDefaultPlatform, crypto: CryptoProviderFactory = nobleCryptoProvider()): AuditBench {
   const side = (): BenchSide => {
     const gate = gatedPlatform(base());
     const recorder = recordingPlatform(gate);
-    const engine = init({ platform: recorder });
-    return { engine, recorder, gate, initEvents: recorder.take() };
+    const recording = recordingProvider(crypto);
+    const engine = init({ platform: recorder, crypto: recording.factory });
+    recording.take();
+    return { engine, recorder, gate, crypto: recording, initEvents: recorder.take() };
   };
   return { client: side(), server: side() };
 }
@@ -391,6 +402,8 @@ export function createBench(base: () => Platform = quietDefaultPlatform): AuditB
 export interface CallRecord {
   readonly api: string;
   readonly events: readonly CapabilityEvent[];
+  /** The crypto provider operations the call ran, in order, with the Platform draws made inside each. */
+  readonly crypto: readonly ProviderCall[];
   /** The application hooks that ran inside the call, in order. */
   readonly hooks: readonly HookCall[];
   /** The side's connection (if watched) after the call: its state, and the hook kind it waits for. */
@@ -473,6 +486,7 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
   for (const slot of [bench.client, bench.server]) {
     slot.gate.open();
     slot.recorder.take();
+    slot.crypto.take();
     slot.gate.onRefusal = (refusal) => {
       const side = current?.side ?? (slot === bench.server ? 'server' : 'client');
       refusals.push({ ...refusal, side, api: current?.api, wireAt: wire.length });
@@ -483,10 +497,13 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
     wire,
     engine: (side) => _slotOf(bench, side).engine,
     platform: (side) => _slotOf(bench, side).recorder,
+    crypto: (side) => _slotOf(bench, side).crypto.factory,
     begin() {
       if (recording) throw new ScenarioError(`${scenario.name}: begin() called twice`);
-      bench.client.recorder.take();
-      bench.server.recorder.take();
+      for (const slot of [bench.client, bench.server]) {
+        slot.recorder.take();
+        slot.crypto.take();
+      }
       // Like the recordings, the wire starts here: a setup connection's bytes are not the run's.
       wire.length = 0;
       recording = true;
@@ -501,9 +518,12 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
     },
     call<T>(side: Side, api: string, fn: () => T): T {
       if (!recording) return fn();
-      const recorder = _slotOf(bench, side).recorder;
+      const { recorder, crypto } = _slotOf(bench, side);
       const stray = recorder.take();
-      if (stray.length > 0 || strayHooks[side].length > 0) calls[side].push({ api: '(between calls)', events: stray, hooks: strayHooks[side].splice(0) });
+      const strayCrypto = crypto.take();
+      if (stray.length > 0 || strayCrypto.length > 0 || strayHooks[side].length > 0) {
+        calls[side].push({ api: '(between calls)', events: stray, crypto: strayCrypto, hooks: strayHooks[side].splice(0) });
+      }
       const outer = current;
       const frame = { side, api, hooks: [] as HookCall[] };
       current = frame;
@@ -517,7 +537,7 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
         current = outer;
         const conn = watched[side];
         const after = conn ? { state: conn.state, ...(conn.pending ? { parked: conn.pending.kind } : {}) } : {};
-        calls[side].push({ api, events: recorder.take(), hooks: frame.hooks, ...after, ...(threw ? { threw: true as const } : {}) });
+        calls[side].push({ api, events: recorder.take(), crypto: crypto.take(), hooks: frame.hooks, ...after, ...(threw ? { threw: true as const } : {}) });
       }
     },
     hook<A extends unknown[], R>(side: 'client' | 'server', name: HookName, fn: (...args: A) => R): (...args: A) => R {
@@ -568,6 +588,7 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
       slot.gate.open();
       slot.gate.onRefusal = undefined;
       slot.recorder.take();
+      slot.crypto.take();
     }
   }
   return { scenario, outcome, ...(threw ? { error } : {}), calls, wire, refusals, ...(injected ? { injected } : {}) };
@@ -784,7 +805,7 @@ function _initScenario(): Scenario {
     run(env) {
       env.begin();
       try {
-        return { value: env.call('engine', 'init()', () => init({ platform: env.platform('engine') })) };
+        return { value: env.call('engine', 'init()', () => init({ platform: env.platform('engine'), crypto: env.crypto('engine') })) };
       } catch (thrown) {
         return { thrown };
       }
@@ -982,7 +1003,7 @@ function _firstUseScenario(): Scenario {
       const engineOf = (side: 'client' | 'server'): Engine => {
         const platform = env.platform(side);
         let engine = fresh.get(platform);
-        if (!engine) fresh.set(platform, (engine = init({ platform })));
+        if (!engine) fresh.set(platform, (engine = init({ platform, crypto: env.crypto(side) })));
         return engine;
       };
       const engines = { client: engineOf('client'), server: engineOf('server') };
