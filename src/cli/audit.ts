@@ -25,6 +25,7 @@ import {
   hookFailureSummary,
   PHASES,
   placedHooks,
+  quietDefaultPlatform,
   runScenario,
   summarize,
   type AuditBench,
@@ -39,6 +40,19 @@ import {
   type ScenarioRun,
   type Side,
 } from './scenarios.js';
+import {
+  auditProviders,
+  compareDraws,
+  declaring,
+  drawsBySite,
+  ENGINE_SITE,
+  otherPlatformCalls,
+  uncoveredDraws,
+  type AuditProvider,
+  type DrawChange,
+  type DrawSite,
+} from './audit-providers.js';
+import { PROVIDER_OPERATIONS, type ProviderCall, type ProviderOperation } from './provider-recorder.js';
 
 /** The command that regenerates both files. */
 export const REGENERATE_COMMAND = 'npm run audit -- --write';
@@ -79,7 +93,31 @@ export interface AuditRuns {
   readonly refusalPoints: readonly DenialRun[];
   /** Per distinct (side, API call, hook, throws or rejects, during the handshake or after): that one hook call made to fail. */
   readonly hookFailures: readonly HookFailureRun[];
+  /** Per registered provider (the default first): the compared scenarios run under it, and how its draws differ. */
+  readonly providers: readonly ProviderRuns[];
 }
+
+/** The compared scenarios run under one provider, on a bench of its own. */
+export interface ProviderRuns {
+  readonly provider: AuditProvider;
+  /** Per compared scenario: the run under this provider. */
+  readonly runs: ReadonlyMap<string, ScenarioRun>;
+  /** Per compared scenario side whose Platform calls differ from the default provider's run. */
+  readonly differences: readonly ProviderDifference[];
+}
+
+/** How one scenario side's Platform calls under a provider differ from the default provider's. */
+export interface ProviderDifference {
+  readonly scenario: string;
+  readonly side: Side;
+  /** The (operation, purpose) draws whose number differs. */
+  readonly changes: readonly DrawChange[];
+  /** Whether its other Platform calls (clock, locks, stderr) are the default's, in the same order. */
+  readonly otherPlatformCallsSame: boolean;
+}
+
+/** The phases whose scenarios run under every registered provider: every handshake and every resumption. */
+export const PROVIDER_COMPARED_PHASES: readonly Phase[] = Object.freeze(['handshake', 'resumption']);
 
 /** One run with one application hook call made to fail, and the run that follows it. */
 export interface HookFailureRun {
@@ -107,8 +145,10 @@ export interface RunAuditOptions {
   /** Engines to run on (default: a fresh bench on `defaultPlatform()`). */
   readonly bench?: AuditBench;
   readonly scenarios?: readonly Scenario[];
-  /** Run the denial matrix, refusal points and hook failures too (default true; the table does not need them). */
+  /** Run the denial matrix, refusal points, hook failures and the provider comparison too (default true; the table does not need them). */
   readonly denials?: boolean;
+  /** The providers to compare, the default first (default: `auditProviders()`); the bench runs on the first. */
+  readonly providers?: readonly AuditProvider[];
 }
 
 /** The side's Platform calls after `begin()`, each with the API call it was made in. */
@@ -126,7 +166,8 @@ export function placedEvents(run: ScenarioRun, side: Side): { api: string; capab
  * const manifest = buildManifest(runs);
  */
 export async function runAudit(options: RunAuditOptions = {}): Promise<AuditRuns> {
-  const bench = options.bench ?? createBench();
+  const providers = options.providers ?? auditProviders();
+  const bench = options.bench ?? createBench(quietDefaultPlatform, providers[0]!.factory);
   const scenarios = options.scenarios ?? auditScenarios();
   const recorded = new Map<string, ScenarioRun>();
   const exact = new Map<string, ScenarioRun>();
@@ -178,7 +219,44 @@ export async function runAudit(options: RunAuditOptions = {}): Promise<AuditRuns
       }
     }
   }
-  return { scenarios, recorded, exact, denials, refusalPoints, hookFailures };
+  const compared = options.denials === false ? [] : await compareProviders(providers, scenarios, recorded);
+  return { scenarios, recorded, exact, denials, refusalPoints, hookFailures, providers: compared };
+}
+
+/**
+ * Runs the compared scenarios (every handshake and resumption) under each provider, on a bench of
+ * its own, and compares each side's Platform calls with the default provider's recorded run.
+ * Rejects with AuditError when a scenario fails under a provider, or a provider draws less
+ * through the Platform than the default in an operation its own-randomness table does not declare.
+ * @example
+ * const runs = await runAudit();
+ * const [node] = await compareProviders([nodeProvider], runs.scenarios, runs.recorded);
+ */
+export async function compareProviders(providers: readonly AuditProvider[], scenarios: readonly Scenario[], recorded: ReadonlyMap<string, ScenarioRun>): Promise<ProviderRuns[]> {
+  const out: ProviderRuns[] = [];
+  for (const provider of providers) {
+    const bench = createBench(quietDefaultPlatform, provider.factory);
+    const runs = new Map<string, ScenarioRun>();
+    const differences: ProviderDifference[] = [];
+    for (const scenario of scenarios) {
+      if (!PROVIDER_COMPARED_PHASES.includes(scenario.phase)) continue;
+      const run = await runScenario(bench, scenario);
+      _checkOrThrow(run, `under the ${provider.id} provider`);
+      runs.set(scenario.name, run);
+      const base = recorded.get(scenario.name)!;
+      for (const side of scenario.sides) {
+        const changes = compareDraws(base, run, side);
+        const a = otherPlatformCalls(base, side);
+        const b = otherPlatformCalls(run, side);
+        const otherPlatformCallsSame = a.length === b.length && a.every((x, i) => x === b[i]);
+        if (changes.length > 0 || !otherPlatformCallsSame) differences.push({ scenario: scenario.name, side, changes, otherPlatformCallsSame });
+      }
+    }
+    const problems = uncoveredDraws(provider, differences);
+    if (problems.length > 0) throw new AuditError(`the crypto provider ${provider.id} draws randomness outside the Platform undeclared: ${problems.join('; ')}`);
+    out.push({ provider, runs, differences });
+  }
+  return out;
 }
 
 function _checkOrThrow(run: ScenarioRun, how: string): void {
@@ -223,6 +301,8 @@ export interface ManifestSide {
   readonly hooks?: Readonly<Record<string, Partial<Record<HookName, number>>>>;
   /** Per API call that left the connection waiting for a hook's Promise: how often, per `conn.pending.kind`. */
   readonly parks?: Readonly<Record<string, Partial<Record<HookKind, number>>>>;
+  /** Per API call that reached the crypto provider: how often it ran each provider operation (absent: none). */
+  readonly crypto?: Readonly<Record<string, Partial<Record<ProviderOperation, number>>>>;
   /** Per capability used: what happens when it is refused. */
   readonly whenDenied: Partial<Record<Capability, ManifestDenial>>;
 }
@@ -282,6 +362,38 @@ export interface ManifestHooks {
   readonly whenFailing: readonly ManifestHookFailure[];
 }
 
+/** One registered crypto provider: what it runs, what it draws itself, and how its Platform draws compare with the default's. */
+export interface ManifestProvider {
+  readonly id: string;
+  readonly label: string;
+  /** The exported factory maker. */
+  readonly exportName: string;
+  /** The native code it runs in-process; null: none (pure TypeScript). */
+  readonly nativeCode: string | null;
+  /** Where it draws randomness outside the Platform, and the API calls (side and call) that ran that operation in the compared scenarios. */
+  readonly ownRandomness: readonly { readonly operation: string; readonly what: string; readonly reachedFrom: readonly string[] }[];
+  /** Per site (provider operation, or the engine itself): the purposes drawn through the Platform there, in the compared scenarios. */
+  readonly platformDraws: Readonly<Partial<Record<DrawSite, readonly string[]>>>;
+  /** Scenario sides compared, and how many made exactly the default provider's Platform calls. */
+  readonly sidesCompared: number;
+  readonly sidesIdentical: number;
+  /** Every compared side that differs: the (operation, purpose) draws whose number differs, and whether its other Platform calls are the same. */
+  readonly differences: readonly ProviderDifference[];
+}
+
+/** The crypto providers: which API calls reach the provider, and each registered provider's capabilities. */
+export interface ManifestProviders {
+  readonly comment: string;
+  /** The provider the scenarios above ran on. */
+  readonly default: string;
+  readonly operations: readonly ProviderOperation[];
+  /** Per side and API call: every provider operation it ran in any scenario, under the default provider. */
+  readonly calls: Partial<Record<Side, Record<string, ProviderOperation[]>>>;
+  /** The scenarios run under every provider. */
+  readonly compared: readonly string[];
+  readonly registered: readonly ManifestProvider[];
+}
+
 /** capabilities.json */
 export interface Manifest {
   readonly comment: string;
@@ -289,6 +401,7 @@ export interface Manifest {
   readonly scenarios: Readonly<Record<string, ManifestScenario>>;
   readonly refusalPoints: readonly ManifestRefusalPoint[];
   readonly hooks: ManifestHooks;
+  readonly providers: ManifestProviders;
 }
 
 function _calls(records: readonly CallRecord[]): Record<string, CallSummary> {
@@ -330,6 +443,83 @@ function _hooksOf(records: readonly CallRecord[]): Pick<ManifestSide, 'hooks' | 
   for (const api of Object.keys(hooks)) hooks[api] = sorted(hooks[api]!, _HOOK_ORDER);
   for (const api of Object.keys(parks)) parks[api] = sorted(parks[api]!, _KIND_ORDER);
   return { ...(Object.keys(hooks).length > 0 ? { hooks } : {}), ...(Object.keys(parks).length > 0 ? { parks } : {}) };
+}
+
+/** Per API call: how often it ran each provider operation (in PROVIDER_OPERATIONS order); undefined when none did. */
+function _cryptoOf(records: readonly CallRecord[]): Pick<ManifestSide, 'crypto'> {
+  const perCall: Record<string, Partial<Record<ProviderOperation, number>>> = {};
+  for (const record of records) {
+    for (const call of record.crypto) {
+      const row = (perCall[record.api] ??= {});
+      row[call.op] = (row[call.op] ?? 0) + 1;
+    }
+  }
+  if (Object.keys(perCall).length === 0) return {};
+  const sorted = (row: Partial<Record<ProviderOperation, number>>) =>
+    Object.fromEntries(PROVIDER_OPERATIONS.filter((op) => row[op] !== undefined).map((op) => [op, row[op]])) as Partial<Record<ProviderOperation, number>>;
+  return { crypto: Object.fromEntries(Object.entries(perCall).map(([api, row]) => [api, sorted(row)])) };
+}
+
+function _manifestProviders(runs: AuditRuns, scenarios: Readonly<Record<string, ManifestScenario>>): ManifestProviders {
+  const calls: Partial<Record<Side, Record<string, ProviderOperation[]>>> = {};
+  for (const side of ['engine', 'client', 'server'] as const) {
+    const perCall: Record<string, Set<string>> = {};
+    for (const s of Object.values(scenarios)) {
+      for (const [api, row] of Object.entries(s.sides[side]?.crypto ?? {})) {
+        const set = (perCall[api] ??= new Set());
+        for (const op of Object.keys(row)) set.add(op);
+      }
+    }
+    if (Object.keys(perCall).length > 0) {
+      calls[side] = Object.fromEntries(Object.entries(perCall).map(([api, set]) => [api, PROVIDER_OPERATIONS.filter((op) => set.has(op))]));
+    }
+  }
+  const registered = runs.providers.map(({ provider, runs: providerRuns, differences }): ManifestProvider => {
+    const sides = [...providerRuns.values()].flatMap((run) => run.scenario.sides.map((side) => ({ run, side })));
+    const reachedFrom = (operation: ProviderOperation | undefined) => {
+      const out = new Set<string>();
+      for (const { run, side } of sides) {
+        for (const call of run.calls[side]) if (call.crypto.some((c: ProviderCall) => c.op === operation)) out.add(`${side} ${call.api}`);
+      }
+      return [...out];
+    };
+    const platformDraws: Partial<Record<DrawSite, string[]>> = {};
+    for (const { run, side } of sides) {
+      for (const { operation, purpose } of drawsBySite(run, side).values()) {
+        const list = (platformDraws[operation] ??= []);
+        if (!list.includes(purpose)) list.push(purpose);
+      }
+    }
+    const siteOrder: DrawSite[] = [...PROVIDER_OPERATIONS, ENGINE_SITE];
+    return {
+      id: provider.id,
+      label: provider.label,
+      exportName: provider.exportName,
+      nativeCode: provider.nativeCode ?? null,
+      ownRandomness: provider.ownRandomness.map((row) => ({
+        operation: row.operation,
+        what: row.what,
+        reachedFrom: reachedFrom(PROVIDER_OPERATIONS.find((op) => declaring([row], op).length > 0)),
+      })),
+      platformDraws: Object.fromEntries(siteOrder.filter((site) => platformDraws[site]).map((site) => [site, platformDraws[site]!])),
+      sidesCompared: sides.length,
+      sidesIdentical: sides.length - differences.length,
+      differences,
+    };
+  });
+  return {
+    comment:
+      'The crypto provider (init({ platform, crypto })) is a capability too: it may run native code in-process and draw randomness ' +
+      "outside the Platform. A scenario's sides list the provider operations each API call ran (crypto); calls gathers them; each " +
+      'registered provider ran the compared scenarios on engines of its own, and its Platform draws, each placed in the provider ' +
+      "operation that made it (or the engine itself), are compared with the default provider's; a draw it no longer makes through " +
+      'the Platform must be in its ownRandomness, or the audit fails.',
+    default: runs.providers[0]?.provider.id ?? 'noble',
+    operations: PROVIDER_OPERATIONS,
+    calls,
+    compared: runs.providers[0] ? [...runs.providers[0].runs.keys()] : [],
+    registered,
+  };
 }
 
 /** A side's Platform calls as comparable lines (capability, operation, purpose, size). */
@@ -405,7 +595,7 @@ export function buildManifest(runs: AuditRuns): Manifest {
         if (denial.scenario !== scenario || denial.side !== side) continue;
         whenDenied[denial.capability] = { ...denialSummary(denial.run, side), thenSucceeds: passes(denial.recovery) };
       }
-      sides[side] = { uses: summarize(eventsOf(run, side)), calls: _calls(run.calls[side]), ..._hooksOf(run.calls[side]), whenDenied };
+      sides[side] = { uses: summarize(eventsOf(run, side)), calls: _calls(run.calls[side]), ..._hooksOf(run.calls[side]), ..._cryptoOf(run.calls[side]), whenDenied };
     }
     scenarios[scenario.name] = {
       phase: scenario.phase,
@@ -427,6 +617,7 @@ export function buildManifest(runs: AuditRuns): Manifest {
       outcome: { ...denialSummary(p.run, p.side), thenSucceeds: passes(p.recovery) },
     })),
     hooks: _manifestHooks(runs, scenarios),
+    providers: _manifestProviders(runs, scenarios),
   };
 }
 
@@ -870,7 +1061,108 @@ export function renderSandboxing(manifest: Manifest): string {
     ),
   );
   if (hookSides.length > 0) out.push(..._hooksSection(manifest, of('hooks')));
+  out.push(..._providersSection(manifest));
   return out.join('\n').replace(/\n+$/, '\n');
+}
+
+/** The Crypto providers section of SANDBOXING.md, from the manifest's `providers` and the scenarios' `crypto`. */
+function _providersSection(manifest: Manifest): string[] {
+  const out: string[] = [];
+  const p = (...lines: string[]) => out.push(...lines, '');
+  const providers = manifest.providers;
+  const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
+  const byDefault = providers.registered.find((x) => x.id === providers.default);
+  p(
+    '## Crypto providers',
+    '`init({ platform, crypto })` takes the crypto provider the engine runs its primitives on: key exchange, signatures,',
+    'AEAD, hashes, HMAC and HKDF. The provider is a capability of its own: it may run native code in the process, and it',
+    `may draw randomness outside the Platform. The default, \`${byDefault?.label ?? providers.default}\`, is pure TypeScript (@noble/*):`,
+    'it runs no native code and draws every random byte through the Platform, each draw labelled. It is the provider',
+    'the JavaScript jail (`test/jail.test.ts`), the seccomp filter (`test/seccomp.test.ts`) and the ambient-globals',
+    'tests prove; everything above was recorded on it.',
+  );
+  const native = providers.registered.filter((x) => x.nativeCode !== null);
+  p(
+    'A native provider runs OpenSSL (through `node:crypto`, or behind WebCrypto) in-process: its code runs inside your',
+    'sandbox, so a syscall filter must allow what OpenSSL needs besides what the engine needs, and where it draws',
+    "randomness of its own (per operation, below) those bytes come from OpenSSL's generator, not from the Platform: a",
+    'Platform that records, restricts or replays entropy does not see them. What each registered provider draws where',
+    'is compared below, scenario by scenario.',
+    native.length === 0
+      ? 'No provider registered here runs native code.'
+      : `Native code: ${native.map((x) => `\`${x.label}\``).join(', ')}; \`test/seccomp.test.ts\` runs handshakes under the native provider and lists the syscalls it adds.`,
+  );
+  p(
+    'How the audit knows: every scenario above ran on the default provider wrapped so that it records each operation',
+    "the engine asks of it, in the API call that asked (a scenario side's `crypto` in capabilities.json), and each Platform",
+    'draw made inside an operation. Every registered provider then ran the compared scenarios',
+    `(${providers.compared.length}: every handshake and every resumption) on engines of its own; each side's Platform draws,`,
+    "placed in the operation that made them (or the engine itself), are compared with the default provider's. A draw a",
+    'provider no longer makes through the Platform must be declared in its own-randomness table for that operation, or',
+    `the audit fails. The operations: ${code(providers.operations)}.`,
+  );
+  const callRows = (['engine', 'client', 'server'] as const).flatMap((side) =>
+    Object.entries(providers.calls[side] ?? {}).map(([api, ops]) => [side, `\`${api}\``, code(ops)]),
+  );
+  p(
+    '### Which API calls reach the provider',
+    'Every provider operation each API call ran, in any scenario (the record layer reaches only the AEAD; `init()`',
+    'runs every operation in its self-tests and warm-up):',
+    '',
+    _table(['side', 'API call', 'provider operations'], callRows),
+  );
+  for (const provider of providers.registered) {
+    const differing = provider.differences;
+    p(
+      `### \`${provider.label}\`${provider.id === providers.default ? ' (the default)' : ''}`,
+      _table(
+        ['capability', provider.id],
+        [
+          ['native code in-process', provider.nativeCode ?? 'none (pure TypeScript)'],
+          ['randomness drawn outside the Platform', provider.ownRandomness.length === 0 ? 'none: every draw goes through the Platform' : `${provider.ownRandomness.length} operation(s), below`],
+          ['compared scenario sides', String(provider.sidesCompared)],
+          [
+            "Platform calls identical to the default provider's",
+            differing.length === 0 ? `all ${provider.sidesCompared}` : `${provider.sidesIdentical}; ${differing.length} differ (below)`,
+          ],
+        ],
+      ),
+    );
+    if (provider.ownRandomness.length > 0) {
+      p(
+        'Where it draws randomness of its own, and the API calls that ran that operation in the compared scenarios:',
+        '',
+        _table(
+          ['operation', 'draws outside the Platform', 'reached from'],
+          provider.ownRandomness.map((row) => [`\`${row.operation}\``, row.what, row.reachedFrom.map((x) => `\`${x}\``).join(', ') || '(no compared scenario)']),
+        ),
+      );
+    }
+    if (differing.length > 0) {
+      p(
+        "Scenario sides whose Platform calls differ from the default provider's (draws per operation and purpose;",
+        '"other calls": whether the clock, lock and stderr calls are the same, in order):',
+        '',
+        _table(
+          ['scenario', 'side', 'operation', 'purpose', 'default draws', 'its draws', 'other calls'],
+          differing.flatMap((d) =>
+            d.changes.length === 0
+              ? [[d.scenario, d.side, '', '', '', '', d.otherPlatformCallsSame ? 'same' : 'DIFFER']]
+              : d.changes.map((c) => [d.scenario, d.side, c.operation, c.purpose, String(c.default), String(c.provider), d.otherPlatformCallsSame ? 'same' : 'DIFFER']),
+          ),
+        ),
+      );
+    }
+    p(
+      'What it draws through the Platform, per operation, in the compared scenarios:',
+      '',
+      _table(
+        ['operation', 'purposes'],
+        Object.entries(provider.platformDraws).map(([site, purposes]) => [site.startsWith('(') ? site : `\`${site}\``, code(purposes)]),
+      ),
+    );
+  }
+  return out;
 }
 
 /** The Hooks section of SANDBOXING.md, from the manifest's `hooks` and the hook scenarios. */
