@@ -18,7 +18,11 @@
  *   API calls recorded for it, answering with a Promise parks the connection on its kind and makes
  *   sandtls touch exactly what the same scenario touches with hooks answering at once, and a hook
  *   that throws or rejects fails its connection cleanly (the right alert, the hook's error as
- *   `cause`, no throw from `receive()` or `resume()`).
+ *   `cause`, no throw from `receive()` or `resume()`);
+ * - the crypto providers: which API calls reach the provider, every provider an entry point exports
+ *   is registered and compared with the default (the handshakes and resumptions under it draw
+ *   through the Platform what the default draws, but for what its own-randomness table declares),
+ *   and a test-only provider that signs ECDSA on randomness of its own proves the comparison.
  *
  * The audit runs once for the file: every assertion reads its runs.
  */
@@ -28,12 +32,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_FILES,
   auditCommand,
+  AuditError,
   buildManifest,
+  compareProviders,
   PACKAGE_ROOT,
+  PROVIDER_COMPARED_PHASES,
   passes,
   placedEvents,
   REGENERATE_COMMAND,
   renderAuditFiles,
+  renderSandboxing,
   renderTable,
   runAudit,
   type AuditRuns,
@@ -56,16 +64,21 @@ import {
   type ScenarioRun,
   type Side,
 } from '../src/cli/scenarios.js';
+import { auditProviders, uncoveredDraws, type AuditProvider } from '../src/cli/audit-providers.js';
+import { PROVIDER_OPERATIONS } from '../src/cli/provider-recorder.js';
 import {
   CAPABILITIES,
   CapabilityDeniedError,
   defaultPlatform,
   init,
   InitError,
+  nobleCryptoProvider,
   recordingPlatform,
   TlsAlertError,
   type Capability,
   type Connection,
+  type CryptoProviderFactory,
+  type RandomSource,
 } from '../src/index.js';
 
 let runs: AuditRuns;
@@ -895,5 +908,125 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
     // A post-handshake answer that fails fails a connected connection, encrypted.
     const pha = manifest.hooks.whenFailing.filter((f) => f.during === 'after the handshake').map((f) => `${f.side} ${f.hook} ${f.fails} ${f.outcome.alert}`);
     expect(pha.sort()).toEqual(['client TlsSigner.sign rejects encrypted', 'client TlsSigner.sign throws encrypted', 'server verifyPeer rejects encrypted', 'server verifyPeer throws encrypted']);
+  });
+});
+
+/**
+ * A test-only provider: noble, except that ECDSA signing runs on a second noble provider bound to a
+ * deterministic source of its own, outside the Platform (nonce hedges and blinding included).
+ */
+function ownNonceEcdsaProvider(): CryptoProviderFactory {
+  const noble = nobleCryptoProvider();
+  return (random) => {
+    const inner = noble(random);
+    let counter = 0;
+    const own: RandomSource = (length) => {
+      counter += 1;
+      return Uint8Array.from({ length }, (_, i) => (counter * 131 + i * 17 + 1) & 0xff);
+    };
+    const outside = noble(own);
+    const sign: typeof inner.signatures.sign = (scheme, key, message) =>
+      (scheme.startsWith('ecdsa_') ? outside : inner).signatures.sign(scheme, key, message);
+    return { ...inner, signatures: { ...inner.signatures, sign } };
+  };
+}
+
+const OWN_NONCE: Omit<AuditProvider, 'ownRandomness'> = {
+  id: 'own-nonce',
+  label: 'ownNonceEcdsaProvider() (test only)',
+  exportName: 'ownNonceEcdsaProvider',
+  factory: ownNonceEcdsaProvider(),
+  nativeCode: undefined,
+};
+
+describe('crypto providers: a capability of their own', () => {
+  /** The exported functions named `*CryptoProvider` of every entry point (the package's, and the runtime adapters'). */
+  async function exportedProviders(): Promise<string[]> {
+    const entries = await Promise.all([import('../src/index.js'), import('../src/node/index.js'), import('../src/web/index.js'), import('../src/redis/index.js')]);
+    const names = new Set<string>();
+    for (const entry of entries) {
+      for (const [name, value] of Object.entries(entry)) if (/CryptoProvider$/.test(name) && typeof value === 'function') names.add(name);
+    }
+    return [...names].sort();
+  }
+
+  it('every crypto provider an entry point exports is registered in the audit, and nothing else is', async () => {
+    const exported = await exportedProviders();
+    expect(exported).toContain('nobleCryptoProvider');
+    expect(auditProviders().map((p) => p.exportName).sort()).toEqual(exported);
+    expect(auditProviders()[0]!.id).toBe('noble');
+    expect(manifest.providers.registered.map((p) => p.exportName).sort()).toEqual(exported);
+  });
+
+  it('every registered provider ran every handshake and resumption, and what it no longer draws through the Platform its own-randomness table declares', () => {
+    const compared = runs.scenarios.filter((s) => PROVIDER_COMPARED_PHASES.includes(s.phase));
+    expect(compared.length).toBeGreaterThan(30);
+    expect(manifest.providers.compared).toEqual(compared.map((s) => s.name));
+    for (const p of runs.providers) {
+      expect([...p.runs.keys()], p.provider.id).toEqual(compared.map((s) => s.name));
+      for (const run of p.runs.values()) expect(passes(run), `${p.provider.id}: ${run.scenario.name}`).toBe(true);
+      expect(uncoveredDraws(p.provider, p.differences), p.provider.id).toEqual([]);
+      // Every row names an operation the audit records.
+      for (const row of p.provider.ownRandomness) expect(PROVIDER_OPERATIONS.some((op) => row.operation === op || row.operation.startsWith(`${op} `)), row.operation).toBe(true);
+    }
+    const noble = manifest.providers.registered.find((p) => p.id === 'noble')!;
+    expect([noble.nativeCode, noble.ownRandomness, noble.differences]).toEqual([null, [], []]);
+    expect(noble.sidesIdentical).toBe(noble.sidesCompared);
+    expect(noble.sidesCompared).toBe(compared.length * 2);
+  });
+
+  it('which API calls reach the provider: the record layer only the AEAD, a handshake its key exchange, signatures and key schedule', () => {
+    const calls = manifest.providers.calls;
+    expect(calls.client?.['send()']).toEqual(['aead.seal']);
+    expect(calls.client?.['engine.client()']).toEqual(expect.arrayContaining(['kx.generate', 'aead.key']));
+    expect(calls.server?.['receive()']).toEqual(expect.arrayContaining(['kx.respond', 'signatures.sign', 'hkdf', 'hash', 'aead.seal', 'aead.open']));
+    expect(calls.client?.['receive()']).toEqual(expect.arrayContaining(['kx.complete', 'signatures.verify', 'hkdf', 'aead.open']));
+    expect(calls.engine?.['init()']).toEqual(expect.arrayContaining(['kx.generate', 'kx.respond', 'signatures.sign', 'signatures.verify', 'aead.seal', 'hkdf']));
+    expect(calls.engine?.['verifyCertificateChain()']).toEqual(expect.arrayContaining(['signatures.ecdsaVerify']));
+    // Per scenario side: the x25519 / ECDSA P-256 server signs once, responds once, and draws its signature's randomness inside the signing.
+    const side = manifest.scenarios['handshake x25519 ecdsa-p256']!.sides.server!;
+    expect(side.crypto?.['receive()']).toMatchObject({ 'kx.respond': 1, 'signatures.sign': 1 });
+    expect(manifest.providers.registered[0]!.platformDraws['signatures.sign']).toEqual(expect.arrayContaining(['ecdsa_hedge:secp256r1']));
+    expect(manifest.providers.registered[0]!.platformDraws['(the engine)']).toEqual(expect.arrayContaining(['client_random']));
+    // The record layer touches no Platform capability, yet reaches the provider.
+    const send = manifest.scenarios['send/read']!.sides.client!;
+    expect(send.calls['send()']).toEqual({ calls: send.calls['send()']!.calls });
+    expect(send.crypto?.['send()']?.['aead.seal']).toBeGreaterThan(0);
+  });
+
+  it('a provider that signs ECDSA on randomness of its own: the comparison finds the draws that left the Platform, and fails unless it declares them', async () => {
+    const names = ['handshake x25519 ecdsa-p256', 'handshake x25519 ed25519', 'handshake secp384r1 ecdsa-p384', 'resumption'];
+    const scenarios = runs.scenarios.filter((s) => names.includes(s.name));
+    const declared: AuditProvider = { ...OWN_NONCE, ownRandomness: [{ operation: 'signatures.sign (ECDSA)', what: 'the nonce hedge and blinding, from a deterministic source of its own' }] };
+    const [result] = await compareProviders([declared], scenarios, runs.recorded);
+    const differ = result!.differences.map((d) => `${d.scenario} ${d.side}`);
+    expect(differ.sort()).toEqual(['handshake secp384r1 ecdsa-p384 server', 'handshake x25519 ecdsa-p256 server']);
+    for (const d of result!.differences) {
+      expect(d.otherPlatformCallsSame).toBe(true);
+      for (const c of d.changes) expect([c.operation, c.provider < c.default], `${d.scenario}: ${c.purpose}`).toEqual(['signatures.sign', true]);
+    }
+    const p256 = result!.differences.find((d) => d.scenario === 'handshake x25519 ecdsa-p256')!;
+    expect(p256.changes).toContainEqual({ operation: 'signatures.sign', purpose: 'ecdsa_hedge:secp256r1', default: 1, provider: 0 });
+
+    // The manifest and SANDBOXING.md show it.
+    const withIt = buildManifest({ ...runs, providers: [...runs.providers, result!] });
+    const entry = withIt.providers.registered.find((p) => p.id === 'own-nonce')!;
+    expect(entry.sidesCompared).toBe(8);
+    expect(entry.sidesIdentical).toBe(6);
+    expect(entry.ownRandomness[0]!.reachedFrom).toEqual(['server receive()']);
+    const md = renderSandboxing(withIt);
+    expect(md).toContain('### `ownNonceEcdsaProvider() (test only)`');
+    expect(md).toContain('| handshake x25519 ecdsa-p256 | server | signatures.sign | ecdsa_hedge:secp256r1 | 1 | 0 | same |');
+
+    // Undeclared, the audit refuses it.
+    const undeclared: AuditProvider = { ...OWN_NONCE, ownRandomness: [] };
+    await expect(compareProviders([undeclared], scenarios, runs.recorded)).rejects.toThrow(AuditError);
+    await expect(compareProviders([undeclared], scenarios, runs.recorded)).rejects.toThrow(/ecdsa_hedge:secp256r1 in signatures\.sign 0 time\(s\)/);
+    // Declared for the wrong operation, too; and a row naming no operation is refused.
+    const misplaced: AuditProvider = { ...OWN_NONCE, ownRandomness: [{ operation: 'kx.generate', what: 'nothing of the kind' }] };
+    await expect(compareProviders([misplaced], scenarios, runs.recorded)).rejects.toThrow(/declares nothing for signatures\.sign/);
+    expect(uncoveredDraws({ ...OWN_NONCE, ownRandomness: [{ operation: 'ecdsa nonces', what: 'x' }] }, [])).toEqual([
+      `own-nonce: own randomness 'ecdsa nonces' names no provider operation (one of ${PROVIDER_OPERATIONS.join(', ')})`,
+    ]);
   });
 });
