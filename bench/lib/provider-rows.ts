@@ -165,6 +165,12 @@ export async function providerRows(engines: readonly ProviderEngine[], plan: Pro
     }
   }
   const label = (id: string) => engines.find((e) => e.provider.id === id)!.provider.label;
+  // The registry's `async` says whether connections should park; say so when they did not, or did unannounced.
+  for (const e of engines) {
+    const parks = result.handshakes.filter((h) => h.provider === e.provider.id).reduce((a, h) => a + h.parksPerHandshake, 0);
+    if (e.provider.async && parks === 0) console.log(`   note: ${e.provider.id} is listed as async, but no connection parked`);
+    if (!e.provider.async && parks > 0) console.log(`   note: ${e.provider.id} is listed as synchronous, but connections parked`);
+  }
   const certLabel = (id: CertificateId) => CERTIFICATES.find((c) => c.id === id)!.label;
   console.log('   full handshakes (servers send their default 2 tickets, as node:tls\'s do; client offers one group with its key share)');
   printTable(
