@@ -40,8 +40,10 @@ export const PROVIDERS: readonly BenchProvider[] = [
   { id: 'noble', label: 'noble (pure TypeScript, default)', factory: () => nobleCryptoProvider(), async: false, browser: 'nobleCryptoProvider' },
 ];
 
-/** The goals' names for the three kinds of provider issue 19 sets goals for. */
-export const PURE_PROVIDER_ID = 'noble';
+/**
+ * The ids the goals look for: the native provider (node:crypto) and the WebCrypto one. The pure
+ * provider's goals read rows 1-8, which measure the default engine (noble).
+ */
 export const NATIVE_PROVIDER_ID = 'node';
 export const WEBCRYPTO_PROVIDER_ID = 'webcrypto';
 
