@@ -52,7 +52,7 @@ const summaryShape = { median: expect.any(Number), min: expect.any(Number), max:
 describe('npm run bench -- --quick', () => {
   it('exits 0 and writes every row and goal to the --out file', async () => {
     const out = join(dir, 'results.json');
-    const run = await runBench(['--quick', `--out=${out}`], 150_000);
+    const run = await runBench(['--quick', `--out=${out}`], 200_000);
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     for (const heading of ['1-2. Full handshakes', '3. Resumed handshakes', '4. Bulk', '5. node:tls', '6. JavaScript TLS 1.3 clients', '7. Memory', '8. Cold start', '9. Crypto providers next to node:tls', '10. Crypto providers next to subtls', '11. Headless Chromium', 'Goals']) {
       expect(run.stdout).toContain(heading);
@@ -159,7 +159,7 @@ describe('npm run bench -- --quick', () => {
     for (const [goal, id] of [['native-handshakes', 'node'], ['native-bulk', 'node'], ['webcrypto-vs-subtls-node', 'webcrypto']] as const) {
       if (!PROVIDERS.some((p) => p.id === id)) expect(goals.find((g) => g.id === goal)).toMatchObject({ met: null, measured: 'n/a: provider not available' });
     }
-  }, 160_000);
+  }, 210_000);
 });
 
 describe('the Chromium row without a browser', () => {
