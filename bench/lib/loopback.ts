@@ -59,39 +59,71 @@ function _tcp(port: number): net.Socket {
   return net.connect({ host: '127.0.0.1', port, noDelay: true });
 }
 
-/** sandtls's engine driven directly over a net.Socket (the config object is reused). */
-export function sandtlsEngineClient(engine: Engine, config: ClientConfig): LoopbackClient {
+/**
+ * sandtls's engine driven directly over a net.Socket (the config object is reused). A connection
+ * that parks (`conn.pending`: an async crypto provider, an async hook) is resumed once its
+ * operation settled; bytes arriving meanwhile wait in order. `id` and `label` name the row (row 9
+ * and 10 run one such client per crypto provider).
+ */
+export function sandtlsEngineClient(engine: Engine, config: ClientConfig, id = 'sandtls-engine', label = 'sandtls engine over net.Socket'): LoopbackClient {
   return {
-    id: 'sandtls-engine',
-    label: 'sandtls engine over net.Socket',
+    id,
+    label,
     once: (port) =>
       new Promise<void>((resolve, reject) => {
         const socket = _tcp(port);
         const conn = engine.client(config);
+        const queued: Buffer[] = [];
         let sent = false;
-        const flush = () => {
-          const out = conn.takeOutgoing();
-          if (out.length > 0) socket.write(out);
+        let parked = false;
+        let done = false;
+        const fail = (error: unknown) => {
+          done = true;
+          socket.destroy();
+          reject(error);
         };
-        socket.on('error', reject);
-        socket.on('data', (data: Buffer) => {
-          conn.receive(data);
+        // After a call into the connection: wait out a park, else hand over what it has to say.
+        const advance = () => {
+          if (done) return;
+          const pending = conn.pending;
+          if (pending) {
+            parked = true;
+            void pending.settled.then(() => {
+              parked = false;
+              conn.resume();
+              advance();
+              drain();
+            });
+            return;
+          }
           if (conn.state === 'failed') {
-            socket.destroy();
-            reject(conn.error ?? new Error('sandtls client failed'));
+            fail(conn.error ?? new Error('sandtls client failed'));
             return;
           }
           if (conn.state === 'connected' && !sent) {
             sent = true;
             conn.send(_ONE);
           }
-          flush();
+          const out = conn.takeOutgoing();
+          if (out.length > 0) socket.write(out);
           if (conn.read().length > 0) {
+            done = true;
             socket.destroy();
             resolve();
           }
+        };
+        const drain = () => {
+          while (!parked && !done && queued.length > 0) {
+            conn.receive(queued.shift()!);
+            advance();
+          }
+        };
+        socket.on('error', fail);
+        socket.on('data', (data: Buffer) => {
+          queued.push(data);
+          drain();
         });
-        flush();
+        advance();
       }),
   };
 }

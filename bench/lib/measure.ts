@@ -145,6 +145,10 @@ export function interleave(tasks: readonly Task[], method: Method): Map<string, 
 export interface AsyncTask {
   readonly id: string;
   op(): Promise<void>;
+  /** Untimed, before each of its batches (reset counters). */
+  beginBatch?(): void;
+  /** Untimed, after each of its batches: extra figures of the batch, as {@link Task}'s. */
+  endBatch?(ops: number, ms: number): Record<string, number>;
 }
 
 /** Per batch: operations per second, ms per operation, and process CPU ms per operation. */
@@ -153,6 +157,7 @@ export interface AsyncTaskResult {
   readonly msPerOp: number[];
   /** process.cpuUsage() (user + system) per operation: everything this process did for it. */
   readonly cpuMsPerOp: number[];
+  readonly extra: Record<string, number[]>;
   ops: number;
 }
 
@@ -170,11 +175,12 @@ export async function batchesAsync(tasks: readonly AsyncTask[], method: Method, 
     }
   }
   const results = new Map<string, AsyncTaskResult>();
-  for (const task of tasks) results.set(task.id, { opsPerSec: [], msPerOp: [], cpuMsPerOp: [], ops: 0 });
+  for (const task of tasks) results.set(task.id, { opsPerSec: [], msPerOp: [], cpuMsPerOp: [], extra: {}, ops: 0 });
   for (let batch = 0; batch < method.batches; batch++) {
     const order = batch % 2 === 0 ? tasks : [...tasks].reverse();
     for (const task of order) {
       gc({ type: 'major' });
+      task.beginBatch?.();
       const cpu = process.cpuUsage();
       const start = performance.now();
       let ops = 0;
@@ -190,6 +196,7 @@ export async function batchesAsync(tasks: readonly AsyncTask[], method: Method, 
       r.msPerOp.push(elapsed / ops);
       r.cpuMsPerOp.push((used.user + used.system) / 1000 / ops);
       r.ops += ops;
+      for (const [key, value] of Object.entries(task.endBatch?.(ops, elapsed) ?? {})) (r.extra[key] ??= []).push(value);
     }
   }
   return results;

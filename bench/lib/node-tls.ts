@@ -63,8 +63,11 @@ export interface NodeTlsPair {
   close(): void;
 }
 
-/** A node:tls client and server over a fresh in-memory pair, resolved once both finished the handshake. */
-export function nodeTlsPair(setup: NodeTlsSetup, context: tls.SecureContext): Promise<NodeTlsPair> {
+/**
+ * A node:tls client and server over a fresh in-memory pair, resolved once both finished the
+ * handshake. With `session` (a ticket from {@link nodeSession}), the client offers it.
+ */
+export function nodeTlsPair(setup: NodeTlsSetup, context: tls.SecureContext, session?: Buffer): Promise<NodeTlsPair> {
   const [a, b] = duplexPair();
   return new Promise((resolve, reject) => {
     let pending = 2;
@@ -76,6 +79,7 @@ export function nodeTlsPair(setup: NodeTlsSetup, context: tls.SecureContext): Pr
       ecdhCurve: setup.group,
       minVersion: 'TLSv1.3',
       ...(setup.suite ? { ciphers: setup.suite } : {}),
+      ...(session ? { session } : {}),
     });
     const done = () => {
       if (--pending === 0) {
@@ -102,6 +106,26 @@ export function nodeTlsPair(setup: NodeTlsSetup, context: tls.SecureContext): Pr
     server.once('error', fail);
     client.once('error', fail);
   });
+}
+
+/**
+ * A session to resume: a full handshake over a fresh pair whose client waits for the server's
+ * first NewSessionTicket (node's 'session' event).
+ */
+export async function nodeSession(setup: NodeTlsSetup, context: tls.SecureContext): Promise<Buffer> {
+  const [a, b] = duplexPair();
+  const server = new tls.TLSSocket(b, { isServer: true, secureContext: context });
+  server.on('error', () => {});
+  const client = tls.connect({ socket: a, ca: setup.ca, servername: setup.serverName, ecdhCurve: setup.group, minVersion: 'TLSv1.3' });
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      client.once('session', resolve);
+      client.once('error', reject);
+    });
+  } finally {
+    client.destroy();
+    server.destroy();
+  }
 }
 
 /** The server context of a node:tls pair (made once per configuration). */

@@ -75,9 +75,10 @@ function closePayload(code: number): Buffer {
 /**
  * Completes the opening handshake (RFC 6455, Section 4.2.2) on an http 'upgrade' and bridges
  * the WebSocket to `127.0.0.1:targetPort`. Answers 400 and returns undefined for a request that
- * is not a WebSocket version 13 upgrade.
+ * is not a WebSocket version 13 upgrade. `noDelay` turns Nagle off on the TCP side (the
+ * benchmark's Chromium row wants it; the browser test keeps node's default).
  */
-export function bridgeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, targetPort: number): BridgeRecord | undefined {
+export function bridgeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, targetPort: number, options: { noDelay?: boolean } = {}): BridgeRecord | undefined {
   const key = request.headers['sec-websocket-key'];
   const isUpgrade = (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
   if (!isUpgrade || request.headers['sec-websocket-version'] !== '13' || typeof key !== 'string' || Buffer.from(key, 'base64').length !== 16) {
@@ -89,7 +90,7 @@ export function bridgeUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
 
   let resolveDone!: () => void;
   const record: BridgeRecord = { toTcp: 0, toBrowser: 0, done: new Promise<void>((r) => (resolveDone = r)) };
-  const tcp: Socket = connect(targetPort, '127.0.0.1');
+  const tcp: Socket = connect({ port: targetPort, host: '127.0.0.1', noDelay: options.noDelay ?? false });
   let closeSent = false;
   let closeReceived = false;
   let wsClosed = false;
