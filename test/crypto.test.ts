@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AEADS,
   AeadTagError,
-  aeadKey,
   CapabilityDeniedError,
   CryptoParameterError,
   EntropyError,
@@ -18,11 +17,9 @@ import {
   type Engine,
   type PrivateKey,
 } from '../src/index.js';
+import { PROVIDERS } from './helpers/providers.js';
 
-let engine: Engine;
-beforeAll(() => {
-  engine = init({ platform: denyingPlatform({ entropy: true }) }); // crypto needs nothing but entropy
-});
+// Each provider's engine needs nothing but entropy: `denyingPlatform({ entropy: true })`.
 
 const counterEntropy = (start: number) => {
   let x = start;
@@ -84,77 +81,84 @@ describe('init()', () => {
   });
 });
 
-describe('key exchange', () => {
-  for (const group of NAMED_GROUPS) {
-    it(`${group}: both sides agree; a share is single-use`, () => {
-      const share = engine.crypto.kx.generate(group);
-      const answer = engine.crypto.kx.respond(group, share.publicShare);
-      expect(share.complete(answer.publicShare)).toEqual(answer.sharedSecret);
-      expect(() => share.complete(answer.publicShare)).toThrow(CryptoParameterError);
-    });
-  }
-
-  it('shapes on the wire: sizes of shares and secrets', () => {
-    const sizes = Object.fromEntries(NAMED_GROUPS.map((group) => {
-      const share = engine.crypto.kx.generate(group);
-      const answer = engine.crypto.kx.respond(group, share.publicShare);
-      return [group, [share.publicShare.length, answer.publicShare.length, answer.sharedSecret.length]];
-    }));
-    expect(sizes).toEqual({
-      X25519MLKEM768: [1184 + 32, 1088 + 32, 64],
-      x25519: [32, 32, 32],
-      secp256r1: [65, 65, 32],
-      secp384r1: [97, 97, 48],
-      // draft-ietf-tls-ecdhe-mlkem: 1249/1153/64 and 1665/1665/80 bytes.
-      SecP256r1MLKEM768: [65 + 1184, 65 + 1088, 32 + 32],
-      SecP384r1MLKEM1024: [97 + 1568, 97 + 1568, 48 + 32],
-      // RFC 8734: uncompressed points, the full-length x-coordinate.
-      brainpoolP256r1tls13: [65, 65, 32],
-      brainpoolP384r1tls13: [97, 97, 48],
-      brainpoolP512r1tls13: [129, 129, 64],
-    });
+describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
+  let engine: Engine;
+  beforeAll(() => {
+    engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
   });
 
-  it('rejects invalid peer shares with InvalidKeyShareError', () => {
-    const kx = engine.crypto.kx;
-    const p256 = kx.generate('secp256r1').publicShare;
-    const offCurve = p256.slice();
-    offCurve[64]! ^= 1;
-    const compressed = new Uint8Array(33);
-    compressed.set(p256.subarray(0, 33));
-    compressed[0] = 2;
-    const bad: [Parameters<typeof kx.respond>[0], Uint8Array][] = [
-      ['x25519', new Uint8Array(31)],
-      ['x25519', new Uint8Array(32)], // u = 0, low order: all-zero secret
-      ['x25519', Uint8Array.from([1, ...new Uint8Array(31)])], // u = 1, low order
-      ['secp256r1', offCurve],
-      ['secp256r1', compressed],
-      ['secp256r1', new Uint8Array(65)],
-      ['secp384r1', p256],
-      ['X25519MLKEM768', new Uint8Array(1184)],
-      ['X25519MLKEM768', new Uint8Array(1184 + 32).fill(0xff)], // fails the ML-KEM modulus check
-    ];
-    for (const [group, share] of bad) {
-      expect(() => kx.respond(group, share), `${group} ${share.length}`).toThrow(InvalidKeyShareError);
+  describe('key exchange', () => {
+    for (const group of NAMED_GROUPS) {
+      it(`${group}: both sides agree; a share is single-use`, () => {
+        const share = engine.crypto.kx.generate(group);
+        const answer = engine.crypto.kx.respond(group, share.publicShare);
+        expect(share.complete(answer.publicShare)).toEqual(answer.sharedSecret);
+        expect(() => share.complete(answer.publicShare)).toThrow(CryptoParameterError);
+      });
     }
-    const client = kx.generate('X25519MLKEM768');
-    expect(() => client.complete(new Uint8Array(1088))).toThrow(InvalidKeyShareError);
-    const ecClient = kx.generate('secp384r1');
-    expect(() => ecClient.complete(offCurve)).toThrow(InvalidKeyShareError);
-  });
 
-  it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', () => {
-    for (const [group, curve] of [['secp256r1', 'prime256v1'], ['secp384r1', 'secp384r1']] as const) {
-      const ecdh = nodeCrypto.createECDH(curve);
-      const nodePublic = ecdh.generateKeys();
-      const answer = engine.crypto.kx.respond(group, nodePublic);
-      expect(Buffer.from(answer.sharedSecret)).toEqual(ecdh.computeSecret(answer.publicShare));
-    }
-    const node = nodeCrypto.generateKeyPairSync('x25519');
-    const rawPublic = node.publicKey.export({ format: 'jwk' }).x!;
-    const answer = engine.crypto.kx.respond('x25519', Buffer.from(rawPublic, 'base64url'));
-    const ours = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(answer.publicShare).toString('base64url') }, format: 'jwk' });
-    expect(Buffer.from(answer.sharedSecret)).toEqual(nodeCrypto.diffieHellman({ privateKey: node.privateKey, publicKey: ours }));
+    it('shapes on the wire: sizes of shares and secrets', () => {
+      const sizes = Object.fromEntries(NAMED_GROUPS.map((group) => {
+        const share = engine.crypto.kx.generate(group);
+        const answer = engine.crypto.kx.respond(group, share.publicShare);
+        return [group, [share.publicShare.length, answer.publicShare.length, answer.sharedSecret.length]];
+      }));
+      expect(sizes).toEqual({
+        X25519MLKEM768: [1184 + 32, 1088 + 32, 64],
+        x25519: [32, 32, 32],
+        secp256r1: [65, 65, 32],
+        secp384r1: [97, 97, 48],
+        // draft-ietf-tls-ecdhe-mlkem: 1249/1153/64 and 1665/1665/80 bytes.
+        SecP256r1MLKEM768: [65 + 1184, 65 + 1088, 32 + 32],
+        SecP384r1MLKEM1024: [97 + 1568, 97 + 1568, 48 + 32],
+        // RFC 8734: uncompressed points, the full-length x-coordinate.
+        brainpoolP256r1tls13: [65, 65, 32],
+        brainpoolP384r1tls13: [97, 97, 48],
+        brainpoolP512r1tls13: [129, 129, 64],
+      });
+    });
+
+    it('rejects invalid peer shares with InvalidKeyShareError', () => {
+      const kx = engine.crypto.kx;
+      const p256 = kx.generate('secp256r1').publicShare;
+      const offCurve = p256.slice();
+      offCurve[64]! ^= 1;
+      const compressed = new Uint8Array(33);
+      compressed.set(p256.subarray(0, 33));
+      compressed[0] = 2;
+      const bad: [Parameters<typeof kx.respond>[0], Uint8Array][] = [
+        ['x25519', new Uint8Array(31)],
+        ['x25519', new Uint8Array(32)], // u = 0, low order: all-zero secret
+        ['x25519', Uint8Array.from([1, ...new Uint8Array(31)])], // u = 1, low order
+        ['secp256r1', offCurve],
+        ['secp256r1', compressed],
+        ['secp256r1', new Uint8Array(65)],
+        ['secp384r1', p256],
+        ['X25519MLKEM768', new Uint8Array(1184)],
+        ['X25519MLKEM768', new Uint8Array(1184 + 32).fill(0xff)], // fails the ML-KEM modulus check
+      ];
+      for (const [group, share] of bad) {
+        expect(() => kx.respond(group, share), `${group} ${share.length}`).toThrow(InvalidKeyShareError);
+      }
+      const client = kx.generate('X25519MLKEM768');
+      expect(() => client.complete(new Uint8Array(1088))).toThrow(InvalidKeyShareError);
+      const ecClient = kx.generate('secp384r1');
+      expect(() => ecClient.complete(offCurve)).toThrow(InvalidKeyShareError);
+    });
+
+    it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', () => {
+      for (const [group, curve] of [['secp256r1', 'prime256v1'], ['secp384r1', 'secp384r1']] as const) {
+        const ecdh = nodeCrypto.createECDH(curve);
+        const nodePublic = ecdh.generateKeys();
+        const answer = engine.crypto.kx.respond(group, nodePublic);
+        expect(Buffer.from(answer.sharedSecret)).toEqual(ecdh.computeSecret(answer.publicShare));
+      }
+      const node = nodeCrypto.generateKeyPairSync('x25519');
+      const rawPublic = node.publicKey.export({ format: 'jwk' }).x!;
+      const answer = engine.crypto.kx.respond('x25519', Buffer.from(rawPublic, 'base64url'));
+      const ours = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(answer.publicShare).toString('base64url') }, format: 'jwk' });
+      expect(Buffer.from(answer.sharedSecret)).toEqual(nodeCrypto.diffieHellman({ privateKey: node.privateKey, publicKey: ours }));
+    });
   });
 });
 
@@ -191,50 +195,57 @@ describe('a platform failure is never blamed on the peer', () => {
   });
 });
 
-describe('signatures interoperate with node:crypto (OpenSSL)', () => {
-  const message = Buffer.from('interop message');
+describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
+  let engine: Engine;
+  beforeAll(() => {
+    engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
+  });
 
-  it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', () => {
-    for (const [curve, named, scheme, hash] of [
-      ['secp256r1', 'P-256', 'ecdsa_secp256r1_sha256', 'sha256'],
-      ['secp384r1', 'P-384', 'ecdsa_secp384r1_sha384', 'sha384'],
-    ] as const) {
-      const pair = nodeCrypto.generateKeyPairSync('ec', { namedCurve: named });
-      const jwk = pair.privateKey.export({ format: 'jwk' });
-      const key: PrivateKey = { kind: 'ec', curve, secret: Buffer.from(jwk.d!, 'base64url') };
-      const ours = engine.crypto.signatures.sign(scheme, key, message);
-      expect(nodeCrypto.verify(hash, message, pair.publicKey, ours)).toBe(true);
-      const publicKey = engine.crypto.signatures.publicKeyOf(key);
-      let sawHighS = false;
-      for (let i = 0; i < 16; i++) {
-        const theirs = nodeCrypto.sign(hash, message, pair.privateKey);
-        sawHighS ||= isHighS(theirs, curve);
-        expect(engine.crypto.signatures.verify(scheme, publicKey, message, theirs)).toBe(true);
+  describe('signatures interoperate with node:crypto (OpenSSL)', () => {
+    const message = Buffer.from('interop message');
+
+    it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', () => {
+      for (const [curve, named, scheme, hash] of [
+        ['secp256r1', 'P-256', 'ecdsa_secp256r1_sha256', 'sha256'],
+        ['secp384r1', 'P-384', 'ecdsa_secp384r1_sha384', 'sha384'],
+      ] as const) {
+        const pair = nodeCrypto.generateKeyPairSync('ec', { namedCurve: named });
+        const jwk = pair.privateKey.export({ format: 'jwk' });
+        const key: PrivateKey = { kind: 'ec', curve, secret: Buffer.from(jwk.d!, 'base64url') };
+        const ours = engine.crypto.signatures.sign(scheme, key, message);
+        expect(nodeCrypto.verify(hash, message, pair.publicKey, ours)).toBe(true);
+        const publicKey = engine.crypto.signatures.publicKeyOf(key);
+        let sawHighS = false;
+        for (let i = 0; i < 16; i++) {
+          const theirs = nodeCrypto.sign(hash, message, pair.privateKey);
+          sawHighS ||= isHighS(theirs, curve);
+          expect(engine.crypto.signatures.verify(scheme, publicKey, message, theirs)).toBe(true);
+        }
+        expect(sawHighS).toBe(true); // OpenSSL does not normalise s; sandtls must accept it
+        expect(engine.crypto.signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
       }
-      expect(sawHighS).toBe(true); // OpenSSL does not normalise s; sandtls must accept it
-      expect(engine.crypto.signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
-    }
-  });
+    });
 
-  it('Ed25519 both ways', () => {
-    const pair = nodeCrypto.generateKeyPairSync('ed25519');
-    const key: PrivateKey = { kind: 'ed25519', seed: Buffer.from(pair.privateKey.export({ format: 'jwk' }).d!, 'base64url') };
-    const ours = engine.crypto.signatures.sign('ed25519', key, message);
-    expect(Buffer.from(ours)).toEqual(nodeCrypto.sign(null, message, pair.privateKey)); // deterministic: byte-equal
-    expect(nodeCrypto.verify(null, message, pair.publicKey, ours)).toBe(true);
-    const publicKey = engine.crypto.signatures.publicKeyOf(key);
-    expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
-  });
+    it('Ed25519 both ways', () => {
+      const pair = nodeCrypto.generateKeyPairSync('ed25519');
+      const key: PrivateKey = { kind: 'ed25519', seed: Buffer.from(pair.privateKey.export({ format: 'jwk' }).d!, 'base64url') };
+      const ours = engine.crypto.signatures.sign('ed25519', key, message);
+      expect(Buffer.from(ours)).toEqual(nodeCrypto.sign(null, message, pair.privateKey)); // deterministic: byte-equal
+      expect(nodeCrypto.verify(null, message, pair.publicKey, ours)).toBe(true);
+      const publicKey = engine.crypto.signatures.publicKeyOf(key);
+      expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
+    });
 
-  it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', () => {
-    const p256Key: PrivateKey = { kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32).fill(1) };
-    expect(() => engine.crypto.signatures.sign('ed25519', p256Key, message)).toThrow(InvalidKeyError);
-    expect(() => engine.crypto.signatures.sign('ecdsa_secp384r1_sha384', p256Key, message)).toThrow(InvalidKeyError);
-    const sig = engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', p256Key, message);
-    const pub = engine.crypto.signatures.publicKeyOf(p256Key);
-    expect(engine.crypto.signatures.verify('ecdsa_secp384r1_sha384', { ...pub, curve: 'secp256r1' } as never, message, sig)).toBe(false);
-    expect(() => engine.crypto.signatures.publicKeyOf({ kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32) })).toThrow(InvalidKeyError);
-    expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', pub, message, new Uint8Array([0x30, 0x00]))).toBe(false);
+    it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', () => {
+      const p256Key: PrivateKey = { kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32).fill(1) };
+      expect(() => engine.crypto.signatures.sign('ed25519', p256Key, message)).toThrow(InvalidKeyError);
+      expect(() => engine.crypto.signatures.sign('ecdsa_secp384r1_sha384', p256Key, message)).toThrow(InvalidKeyError);
+      const sig = engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', p256Key, message);
+      const pub = engine.crypto.signatures.publicKeyOf(p256Key);
+      expect(engine.crypto.signatures.verify('ecdsa_secp384r1_sha384', { ...pub, curve: 'secp256r1' } as never, message, sig)).toBe(false);
+      expect(() => engine.crypto.signatures.publicKeyOf({ kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32) })).toThrow(InvalidKeyError);
+      expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', pub, message, new Uint8Array([0x30, 0x00]))).toBe(false);
+    });
   });
 });
 
@@ -250,88 +261,95 @@ function isHighS(der: Uint8Array, curve: 'secp256r1' | 'secp384r1'): boolean {
   return s > n / 2n;
 }
 
-describe('AES-128-CCM and AES-128-CCM-8 (RFC 3610, NIST SP 800-38C; 12-byte nonce, L = 3)', () => {
-  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-  const unhex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
-  // NIST SP 800-38C Appendix C, Example 3: a 12-byte nonce and a 64-bit tag, the CCM_8 shape.
-  const key = unhex('404142434445464748494a4b4c4d4e4f');
-  const nonce = unhex('101112131415161718191a1b');
-  const aad = unhex('000102030405060708090a0b0c0d0e0f10111213');
-  const payload = unhex('202122232425262728292a2b2c2d2e2f3031323334353637');
-
-  it('SP 800-38C Example 3 (CCM-8), and the same inputs with a 16-byte tag (as node:crypto computes)', () => {
-    const ccm8 = aeadKey('AES-128-CCM-8', key);
-    expect(hex(ccm8.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
-    expect(hex(ccm8.open(nonce, unhex('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951'), aad))).toBe(hex(payload));
-    const ccm = aeadKey('AES-128-CCM', key);
-    expect(hex(ccm.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5c87ae488918de93f17dd3e4934347f44');
-    expect(AEADS['AES-128-CCM'].tagLength).toBe(16);
-    expect(AEADS['AES-128-CCM-8'].tagLength).toBe(8);
+describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
+  let engine: Engine;
+  beforeAll(() => {
+    engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
   });
 
-  it('agrees with node:crypto (OpenSSL) aes-128-ccm both ways: tags 16 and 8, record-sized and odd lengths, unaligned input', () => {
-    const counter = counterEntropy(9);
-    for (const tagLength of [16, 8] as const) {
-      const name = tagLength === 16 ? 'AES-128-CCM' : 'AES-128-CCM-8';
-      for (const length of [1, 15, 16, 17, 100, 2 ** 14 + 1, 2 ** 14 + 256 - tagLength]) {
-        for (const aadLength of [0, 5, 13, 300]) {
-          const k = counter(16);
-          const n = counter(12);
-          const a = counter(aadLength);
-          const p = counter(length);
-          const node = nodeCrypto.createCipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
-          node.setAAD(a, { plaintextLength: p.length });
-          const theirs = Buffer.concat([node.update(p), node.final(), node.getAuthTag()]);
-          const ours = aeadKey(name, k);
-          expect(hex(ours.seal(n, p, a))).toBe(theirs.toString('hex'));
-          // Open a copy at an odd offset (noble's CTR wants 4-byte alignment; it must not matter).
-          const shifted = new Uint8Array(theirs.length + 1);
-          shifted.set(theirs, 1);
-          expect(hex(ours.open(n, shifted.subarray(1), a))).toBe(hex(p));
-          const decipher = nodeCrypto.createDecipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
-          const sealed = ours.seal(n, p, a);
-          decipher.setAuthTag(sealed.subarray(length));
-          decipher.setAAD(a, { plaintextLength: length });
-          expect(hex(decipher.update(sealed.subarray(0, length)))).toBe(hex(p));
+  describe('AES-128-CCM and AES-128-CCM-8 (RFC 3610, NIST SP 800-38C; 12-byte nonce, L = 3)', () => {
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    const unhex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
+    // NIST SP 800-38C Appendix C, Example 3: a 12-byte nonce and a 64-bit tag, the CCM_8 shape.
+    const key = unhex('404142434445464748494a4b4c4d4e4f');
+    const nonce = unhex('101112131415161718191a1b');
+    const aad = unhex('000102030405060708090a0b0c0d0e0f10111213');
+    const payload = unhex('202122232425262728292a2b2c2d2e2f3031323334353637');
+
+    it('SP 800-38C Example 3 (CCM-8), and the same inputs with a 16-byte tag (as node:crypto computes)', () => {
+      const ccm8 = engine.crypto.aeadKey('AES-128-CCM-8', key);
+      expect(hex(ccm8.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+      expect(hex(ccm8.open(nonce, unhex('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951'), aad))).toBe(hex(payload));
+      const ccm = engine.crypto.aeadKey('AES-128-CCM', key);
+      expect(hex(ccm.seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5c87ae488918de93f17dd3e4934347f44');
+      expect(AEADS['AES-128-CCM'].tagLength).toBe(16);
+      expect(AEADS['AES-128-CCM-8'].tagLength).toBe(8);
+    });
+
+    it('agrees with node:crypto (OpenSSL) aes-128-ccm both ways: tags 16 and 8, record-sized and odd lengths, unaligned input', () => {
+      const counter = counterEntropy(9);
+      for (const tagLength of [16, 8] as const) {
+        const name = tagLength === 16 ? 'AES-128-CCM' : 'AES-128-CCM-8';
+        for (const length of [1, 15, 16, 17, 100, 2 ** 14 + 1, 2 ** 14 + 256 - tagLength]) {
+          for (const aadLength of [0, 5, 13, 300]) {
+            const k = counter(16);
+            const n = counter(12);
+            const a = counter(aadLength);
+            const p = counter(length);
+            const node = nodeCrypto.createCipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
+            node.setAAD(a, { plaintextLength: p.length });
+            const theirs = Buffer.concat([node.update(p), node.final(), node.getAuthTag()]);
+            const ours = engine.crypto.aeadKey(name, k);
+            expect(hex(ours.seal(n, p, a))).toBe(theirs.toString('hex'));
+            // Open a copy at an odd offset (noble's CTR wants 4-byte alignment; it must not matter).
+            const shifted = new Uint8Array(theirs.length + 1);
+            shifted.set(theirs, 1);
+            expect(hex(ours.open(n, shifted.subarray(1), a))).toBe(hex(p));
+            const decipher = nodeCrypto.createDecipheriv('aes-128-ccm', k, n, { authTagLength: tagLength });
+            const sealed = ours.seal(n, p, a);
+            decipher.setAuthTag(sealed.subarray(length));
+            decipher.setAAD(a, { plaintextLength: length });
+            expect(hex(decipher.update(sealed.subarray(0, length)))).toBe(hex(p));
+          }
         }
       }
-    }
-  });
+    });
 
-  it('an empty payload carries only the tag; any flipped bit, a wrong nonce or AAD, or a short input is AeadTagError', () => {
-    for (const name of ['AES-128-CCM', 'AES-128-CCM-8'] as const) {
-      const k = aeadKey(name, key);
-      const tagLength = AEADS[name].tagLength;
-      const empty = k.seal(nonce, new Uint8Array(0), aad);
-      expect(empty).toHaveLength(tagLength);
-      expect(k.open(nonce, empty, aad)).toHaveLength(0);
-      const sealed = k.seal(nonce, payload, aad);
-      for (let i = 0; i < sealed.length; i++) {
-        const tampered = sealed.slice();
-        tampered[i]! ^= 0x01 << (i % 8);
-        expect(() => k.open(nonce, tampered, aad)).toThrow(AeadTagError);
+    it('an empty payload carries only the tag; any flipped bit, a wrong nonce or AAD, or a short input is AeadTagError', () => {
+      for (const name of ['AES-128-CCM', 'AES-128-CCM-8'] as const) {
+        const k = engine.crypto.aeadKey(name, key);
+        const tagLength = AEADS[name].tagLength;
+        const empty = k.seal(nonce, new Uint8Array(0), aad);
+        expect(empty).toHaveLength(tagLength);
+        expect(k.open(nonce, empty, aad)).toHaveLength(0);
+        const sealed = k.seal(nonce, payload, aad);
+        for (let i = 0; i < sealed.length; i++) {
+          const tampered = sealed.slice();
+          tampered[i]! ^= 0x01 << (i % 8);
+          expect(() => k.open(nonce, tampered, aad)).toThrow(AeadTagError);
+        }
+        const otherNonce = nonce.slice();
+        otherNonce[11]! ^= 1;
+        expect(() => k.open(otherNonce, sealed, aad)).toThrow(AeadTagError);
+        expect(() => k.open(nonce, sealed, aad.subarray(1))).toThrow(AeadTagError);
+        expect(() => k.open(nonce, sealed, new Uint8Array(0))).toThrow(AeadTagError);
+        expect(() => k.open(nonce, sealed.subarray(0, tagLength - 1), aad)).toThrow(AeadTagError);
+        expect(() => k.open(nonce, sealed.subarray(1), aad)).toThrow(AeadTagError);
       }
-      const otherNonce = nonce.slice();
-      otherNonce[11]! ^= 1;
-      expect(() => k.open(otherNonce, sealed, aad)).toThrow(AeadTagError);
-      expect(() => k.open(nonce, sealed, aad.subarray(1))).toThrow(AeadTagError);
-      expect(() => k.open(nonce, sealed, new Uint8Array(0))).toThrow(AeadTagError);
-      expect(() => k.open(nonce, sealed.subarray(0, tagLength - 1), aad)).toThrow(AeadTagError);
-      expect(() => k.open(nonce, sealed.subarray(1), aad)).toThrow(AeadTagError);
-    }
-  });
+    });
 
-  it('refuses other key and nonce lengths, and a destroyed key', () => {
-    expect(() => aeadKey('AES-128-CCM', new Uint8Array(32))).toThrow(CryptoParameterError);
-    const k = aeadKey('AES-128-CCM-8', key);
-    expect(() => k.seal(nonce.subarray(1), payload, aad)).toThrow(CryptoParameterError);
-    expect(() => k.seal(new Uint8Array(13), payload, aad)).toThrow(CryptoParameterError);
-    k.destroy();
-    expect(() => k.seal(nonce, payload, aad)).toThrow(CryptoParameterError);
-  });
+    it('refuses other key and nonce lengths, and a destroyed key', () => {
+      expect(() => engine.crypto.aeadKey('AES-128-CCM', new Uint8Array(32))).toThrow(CryptoParameterError);
+      const k = engine.crypto.aeadKey('AES-128-CCM-8', key);
+      expect(() => k.seal(nonce.subarray(1), payload, aad)).toThrow(CryptoParameterError);
+      expect(() => k.seal(new Uint8Array(13), payload, aad)).toThrow(CryptoParameterError);
+      k.destroy();
+      expect(() => k.seal(nonce, payload, aad)).toThrow(CryptoParameterError);
+    });
 
-  it('is self-tested and warmed up by init()', () => {
-    const c = init({ platform: scriptedPlatform({ entropy: counterEntropy(4) }) }).crypto;
-    expect(hex(c.aeadKey('AES-128-CCM-8', key).seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+    it('is self-tested and warmed up by init()', () => {
+      const c = init({ platform: scriptedPlatform({ entropy: counterEntropy(4) }), crypto: factory }).crypto;
+      expect(hex(c.aeadKey('AES-128-CCM-8', key).seal(nonce, payload, aad))).toBe('e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951');
+    });
   });
 });

@@ -27,7 +27,8 @@ const SRC = join(ROOT, 'src');
 
 /**
  * What src/tls and src/x509 may import at runtime from src/crypto: byte helpers, error classes,
- * and provider-independent metadata (lengths, name tables, curve orders, RSA limits). PBE (the
+ * and provider-independent metadata (lengths, name tables, curve orders, RSA limits), and the
+ * seed-to-scalar reduction every provider's key generation shares (ecSecretFromSeed). PBE (the
  * PKCS#12/PBES2 key-file decryption) is password-based key-file decoding, not a TLS primitive a
  * provider supplies. Everything else (hash, hmac, hkdf*, aeadKey, kx, signatures, curves, the
  * noble provider itself) must come from the engine's provider.
@@ -40,7 +41,7 @@ const ALLOWED_RUNTIME_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   'aead.js': ['AEADS'],
   'kx.js': ['NAMED_GROUPS'],
   'sig.js': ['SIGNATURE_SCHEMES'],
-  'curves.js': ['WEIERSTRASS_CURVES', 'WEIERSTRASS_ORDERS'],
+  'curves.js': ['WEIERSTRASS_CURVES', 'WEIERSTRASS_ORDERS', 'ecSecretFromSeed', 'ecSeedLength'],
   'rsa.js': ['RSA_DEFAULT_MIN_BITS', 'RSA_MAX_PUBLIC_EXPONENT_BITS', 'bitLength', 'rsaPrivateKey'],
   'pbe.js': ['MAX_PBE_ITERATIONS', 'aesCbcDecrypt', 'pbeHmac', 'pbkdf2', 'pkcs12Kdf'],
 };

@@ -118,8 +118,13 @@ function buildAddon(): string {
 /** Nothing inherited but PATH: no NODE_OPTIONS, loaders or inspector from the test runner. */
 const CHILD_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', MALLOC_ARENA_MAX: '1' };
 
-function runSeccompChild(addon: string, mode: 'kill' | 'trap', scenario: 'handshakes' | 'read-file' | 'read-file-pool'): Promise<ChildResult> {
-  return runChild(process.execPath, [CHILD, addon, mode, scenario], { env: CHILD_ENV });
+function runSeccompChild(
+  addon: string,
+  mode: 'kill' | 'trap',
+  scenario: 'handshakes' | 'read-file' | 'read-file-pool',
+  provider: 'noble' | 'node' = 'noble',
+): Promise<ChildResult> {
+  return runChild(process.execPath, [CHILD, addon, mode, scenario, provider], { env: CHILD_ENV });
 }
 
 /** What the trap handler printed: the blocked syscall's name and the backtrace of the call. */
@@ -140,22 +145,37 @@ if (SUPPORTED) {
       addon = buildAddon();
     });
 
-    it('runs every group x certificate handshake, data, KeyUpdate and close with no syscall outside the allowlist', async () => {
-      const run = await runSeccompChild(addon, 'kill', 'handshakes');
+    /**
+     * The matrix under one crypto provider. Under `nodeCryptoProvider()` OpenSSL runs in-process
+     * and adds no system call to the list: its randomness (ECDSA nonces, RSA and EC blinding,
+     * NODE_PROVIDER_OWN_RANDOMNESS) comes from its DRBG, seeded during init() and reseeded, if
+     * ever, through getrandom, which the list already has for Node's own CSPRNG.
+     */
+    const matrixUnder = async (provider: 'noble' | 'node') => {
+      const run = await runSeccompChild(addon, 'kill', 'handshakes', provider);
       if (run.signal === 'SIGSYS') {
         // Killed by the filter: run again with SIGSYS trapped to name the syscall and its caller.
-        const diagnosis = await runSeccompChild(addon, 'trap', 'handshakes');
+        const diagnosis = await runSeccompChild(addon, 'trap', 'handshakes', provider);
         throw new Error(`the filtered child was killed by SIGSYS; with the filter trapping instead:\n${describeTrap(diagnosis)}`);
       }
       expect({ status: run.status, signal: run.signal, stderr: run.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
 
       const report = parseReport(run);
       expect(report.filterEntered).toBe(true);
+      expect(report.provider).toBe(provider);
       expectFullMatrix(report);
 
       const allowed = (report.allowed as number[]).map(syscallName);
       expect(allowed).toEqual(EXPECTED_ALLOWLIST);
       for (const name of FORBIDDEN) expect(allowed).not.toContain(name);
+    };
+
+    it('runs every group x certificate handshake, data, KeyUpdate and close with no syscall outside the allowlist', async () => {
+      await matrixUnder('noble');
+    });
+
+    it('runs the same matrix under nodeCryptoProvider() (OpenSSL in-process) within the same allowlist: it adds no system call', async () => {
+      await matrixUnder('node');
     });
 
     it('negative control: a file read under the same filter kills the process with SIGSYS', async () => {

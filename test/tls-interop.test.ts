@@ -18,8 +18,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { defaultPlatform, init, type Connection } from '../src/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPlatform, init, type Connection, type Engine } from '../src/index.js';
 import { connectNodeTls, startNodeTlsServer, type NodeTlsPeer } from './helpers/node-tls.js';
 import {
   CIPHER_SUITE_CODES,
@@ -34,10 +34,13 @@ import {
   type OpensslRun,
 } from './helpers/openssl.js';
 import { binaryPayload } from './helpers/loopback.js';
+import { PROVIDERS } from './helpers/providers.js';
 import { Pump, closeNetResources, connectTcp, listenOnce } from './helpers/pump.js';
 import { opensslTool } from './helpers/system-tools.js';
 
-const engine = init({ platform: defaultPlatform() });
+// The suites run once per crypto provider (test/helpers/providers.ts); `engine` is the current
+// one's, set by the outer describe's beforeAll.
+let engine: Engine;
 /** Named in the openssl suites' titles. */
 /** The openssl CLI, a system tool: its suites skip locally without it, and fail under CI=true. */
 const opensslCli = opensslTool();
@@ -271,235 +274,241 @@ function expectTracedCloseNotifyBothWays(run: OpensslRun): void {
 // sandtls client
 // ---------------------------------------------------------------------------------------------
 
-describe('sandtls client -> node:tls server', () => {
-  it.each(MATRIX.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
-    const serverAlpn = SERVER_ALPN[c.alpn];
-    const { port, peer: nodePeer } = await startNodeTlsServer({
-      cert: LEAVES[c.leaf].cert,
-      key: LEAVES[c.leaf].key,
-      minVersion: 'TLSv1.3',
-      ...(serverAlpn ? { ALPNProtocols: serverAlpn } : {}),
-      ...(peerPinned(c) ? { ciphers: c.suite!, ecdhCurve: OPENSSL_GROUP[c.group!] } : {}),
+describe.each(PROVIDERS)('the $name provider', (current) => {
+  beforeAll(() => {
+    engine = init({ platform: defaultPlatform(), crypto: current.factory });
+  });
+
+  describe('sandtls client -> node:tls server', () => {
+    it.each(MATRIX.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+      const serverAlpn = SERVER_ALPN[c.alpn];
+      const { port, peer: nodePeer } = await startNodeTlsServer({
+        cert: LEAVES[c.leaf].cert,
+        key: LEAVES[c.leaf].key,
+        minVersion: 'TLSv1.3',
+        ...(serverAlpn ? { ALPNProtocols: serverAlpn } : {}),
+        ...(peerPinned(c) ? { ciphers: c.suite!, ecdhCurve: OPENSSL_GROUP[c.group!] } : {}),
+      });
+      const pump = new Pump(sandtlsClient(c), connectTcp(port), { label: 'sandtls client' });
+      const [node] = await Promise.all([nodePeer, pump.handshake()]);
+
+      expectSandtlsInfo(pump, c, 'client', expectedSuite(c, true));
+      const socket = node.socket;
+      expect(socket.getProtocol()).toBe('TLSv1.3');
+      expect(socket.getCipher().standardName).toBe(expectedSuite(c, true));
+      expect(socket.alpnProtocol).toBe(expectedAlpn(c) ?? false);
+      expect((socket as unknown as { servername: string | false }).servername).toBe(c.serverName);
+      expect(socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex').toUpperCase()).toBe(exporterOf(pump));
+
+      await exchangeWithNode(pump, node, i);
+      await closeWithNode(pump, node, i);
     });
-    const pump = new Pump(sandtlsClient(c), connectTcp(port), { label: 'sandtls client' });
-    const [node] = await Promise.all([nodePeer, pump.handshake()]);
-
-    expectSandtlsInfo(pump, c, 'client', expectedSuite(c, true));
-    const socket = node.socket;
-    expect(socket.getProtocol()).toBe('TLSv1.3');
-    expect(socket.getCipher().standardName).toBe(expectedSuite(c, true));
-    expect(socket.alpnProtocol).toBe(expectedAlpn(c) ?? false);
-    expect((socket as unknown as { servername: string | false }).servername).toBe(c.serverName);
-    expect(socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex').toUpperCase()).toBe(exporterOf(pump));
-
-    await exchangeWithNode(pump, node, i);
-    await closeWithNode(pump, node, i);
   });
-});
 
-opensslCli.describe(`sandtls client -> openssl s_server (${OPENSSL_VERSION})`, () => {
-  it.each(MATRIX.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const serverAlpn = SERVER_ALPN[c.alpn];
-    const { server, port } = await startSServer([
-      '-tls1_3',
-      '-cert', fixturePath(`${c.leaf}.pem`),
-      '-key', fixturePath(`${c.leaf}.key`),
-      '-keymatexport', EXPORTER_LABEL,
-      '-keymatexportlen', '32',
-      ...(serverAlpn ? ['-alpn', serverAlpn.join(',')] : []),
-      ...(peerPinned(c) ? ['-ciphersuites', c.suite!, '-groups', OPENSSL_GROUP[c.group!]] : []),
-    ]);
-    const pump = new Pump(sandtlsClient(c), connectTcp(port), { label: 'sandtls client' });
-    await pump.handshake();
-    expectSandtlsInfo(pump, c, 'client');
+  opensslCli.describe(`sandtls client -> openssl s_server (${OPENSSL_VERSION})`, () => {
+    it.each(MATRIX.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      const serverAlpn = SERVER_ALPN[c.alpn];
+      const { server, port } = await startSServer([
+        '-tls1_3',
+        '-cert', fixturePath(`${c.leaf}.pem`),
+        '-key', fixturePath(`${c.leaf}.key`),
+        '-keymatexport', EXPORTER_LABEL,
+        '-keymatexportlen', '32',
+        ...(serverAlpn ? ['-alpn', serverAlpn.join(',')] : []),
+        ...(peerPinned(c) ? ['-ciphersuites', c.suite!, '-groups', OPENSSL_GROUP[c.group!]] : []),
+      ]);
+      const pump = new Pump(sandtlsClient(c), connectTcp(port), { label: 'sandtls client' });
+      await pump.handshake();
+      expectSandtlsInfo(pump, c, 'client');
 
-    // s_server prints its summary once it has our Finished; wait for it before sending data so
-    // the summary and the data cannot interleave on its stdout.
-    const material = await server.waitFor(/Keying material: [0-9A-F]+\n/, 'the keying material');
-    expect(material.trim()).toBe(`Keying material: ${exporterOf(pump)}`);
-    const out = server.stdout();
-    expect(out).toContain(`CIPHER is ${expectedSuite(c)}\n`);
-    if (expectedAlpn(c)) expect(out).toContain(`ALPN protocols selected: ${expectedAlpn(c)}\n`);
-    else expect(out).not.toContain('ALPN protocols selected');
+      // s_server prints its summary once it has our Finished; wait for it before sending data so
+      // the summary and the data cannot interleave on its stdout.
+      const material = await server.waitFor(/Keying material: [0-9A-F]+\n/, 'the keying material');
+      expect(material.trim()).toBe(`Keying material: ${exporterOf(pump)}`);
+      const out = server.stdout();
+      expect(out).toContain(`CIPHER is ${expectedSuite(c)}\n`);
+      if (expectedAlpn(c)) expect(out).toContain(`ALPN protocols selected: ${expectedAlpn(c)}\n`);
+      else expect(out).not.toContain('ALPN protocols selected');
 
-    const toServer = textPayload('sandtls', PAYLOAD_LENGTH);
-    pump.send(toServer);
-    await server.waitFor(toServer, 'the data sandtls sent');
-    const toClient = textPayload('openssl', PAYLOAD_LENGTH);
-    server.write(toClient);
-    expect(Buffer.from(await pump.readUntil(toClient.length)).toString('latin1')).toBe(toClient);
+      const toServer = textPayload('sandtls', PAYLOAD_LENGTH);
+      pump.send(toServer);
+      await server.waitFor(toServer, 'the data sandtls sent');
+      const toClient = textPayload('openssl', PAYLOAD_LENGTH);
+      server.write(toClient);
+      expect(Buffer.from(await pump.readUntil(toClient.length)).toString('latin1')).toBe(toClient);
 
-    await pump.end();
-    expect(await server.exited()).toBe(0);
-    expectTracedServerHello(server, c, sandtlsKeyShares(c));
-    expect(tracedServerName(server.trace())).toBe(c.serverName);
-    // What sandtls offered: its shares first (X25519MLKEM768, unknown to OpenSSL 3.0, by
-    // default), then after a HelloRetryRequest exactly one share, for the group asked for.
-    const [first, second, ...more] = tracedClientKeyShares(server.trace());
-    expect(first?.filter(notGrease)).toEqual(sandtlsKeyShares(c).map((g) => GROUP_CODES[g]));
-    if (sandtlsKeyShares(c).includes(expectedGroup(c))) expect(second).toBeUndefined();
-    else expect(second).toEqual([GROUP_CODES[expectedGroup(c)]]);
-    expect(more).toEqual([]);
-    expectTracedCloseNotifyBothWays(server);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// sandtls server
-// ---------------------------------------------------------------------------------------------
-
-describe('node:tls client -> sandtls server', () => {
-  it.each(MATRIX.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
-    const { port, accepted } = await listenOnce();
-    const nodePeer = connectNodeTls({
-      host: '127.0.0.1',
-      port,
-      servername: c.serverName,
-      ca: CA,
-      minVersion: 'TLSv1.3',
-      ALPNProtocols: CLIENT_ALPN,
-      ...(peerPinned(c) ? { ciphers: c.suite!, ecdhCurve: OPENSSL_GROUP[c.group!] } : {}),
+      await pump.end();
+      expect(await server.exited()).toBe(0);
+      expectTracedServerHello(server, c, sandtlsKeyShares(c));
+      expect(tracedServerName(server.trace())).toBe(c.serverName);
+      // What sandtls offered: its shares first (X25519MLKEM768, unknown to OpenSSL 3.0, by
+      // default), then after a HelloRetryRequest exactly one share, for the group asked for.
+      const [first, second, ...more] = tracedClientKeyShares(server.trace());
+      expect(first?.filter(notGrease)).toEqual(sandtlsKeyShares(c).map((g) => GROUP_CODES[g]));
+      if (sandtlsKeyShares(c).includes(expectedGroup(c))) expect(second).toBeUndefined();
+      else expect(second).toEqual([GROUP_CODES[expectedGroup(c)]]);
+      expect(more).toEqual([]);
+      expectTracedCloseNotifyBothWays(server);
     });
-    const pump = new Pump(sandtlsServer(c), await accepted, { label: 'sandtls server' });
-    const [node] = await Promise.all([nodePeer, pump.handshake()]);
-
-    expectSandtlsInfo(pump, c, 'server', expectedSuite(c, true));
-    const socket = node.socket;
-    expect(socket.authorized).toBe(true);
-    expect(socket.getProtocol()).toBe('TLSv1.3');
-    expect(socket.getCipher().standardName).toBe(expectedSuite(c, true));
-    expect(socket.alpnProtocol).toBe(expectedAlpn(c) ?? false);
-    expect(socket.getEphemeralKeyInfo()).toMatchObject({ name: NODE_EPHEMERAL[expectedGroup(c)] });
-    expect(Buffer.from(socket.getPeerCertificate().raw).equals(Buffer.from(LEAVES[c.leaf].der))).toBe(true);
-    expect(socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex').toUpperCase()).toBe(exporterOf(pump));
-
-    await exchangeWithNode(pump, node, i);
-    await closeWithNode(pump, node, i);
   });
-});
 
-opensslCli.describe(`openssl s_client (${OPENSSL_VERSION}) -> sandtls server`, () => {
-  it.each(MATRIX.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const { port, accepted } = await listenOnce();
-    const client = startSClient(port, [
-      '-tls1_3',
-      '-servername', c.serverName,
-      '-verify_hostname', c.serverName,
-      '-CAfile', fixturePath('ca.pem'),
-      '-verify_return_error',
-      '-alpn', CLIENT_ALPN.join(','),
-      '-nocommands',
-      '-keymatexport', EXPORTER_LABEL,
-      '-keymatexportlen', '32',
-      ...(peerPinned(c) ? ['-ciphersuites', c.suite!, '-groups', OPENSSL_GROUP[c.group!]] : []),
-    ]);
-    const pump = new Pump(sandtlsServer(c), await accepted, { label: 'sandtls server' });
-    await pump.handshake();
-    expectSandtlsInfo(pump, c, 'server', expectedSuite(c, true));
+  // ---------------------------------------------------------------------------------------------
+  // sandtls server
+  // ---------------------------------------------------------------------------------------------
 
-    // s_client prints its summary (ending with the keying material) after the handshake.
-    const material = await client.waitFor(/Keying material: [0-9A-F]+\n/, 'the keying material');
-    expect(material.trim()).toBe(`Keying material: ${exporterOf(pump)}`);
-    const out = client.stdout();
-    const l = LEAVES[c.leaf];
-    expect(out).toContain(`New, TLSv1.3, Cipher is ${expectedSuite(c, true)}\n`);
-    expect(out).toContain(`Server Temp Key: ${TEMP_KEY[expectedGroup(c)]}\n`);
-    expect(out).toContain(`Peer signature type: ${l.opensslType}\n`);
-    if (l.opensslDigest) expect(out).toContain(`Peer signing digest: ${l.opensslDigest}\n`);
-    expect(out).toContain(expectedAlpn(c) ? `ALPN protocol: ${expectedAlpn(c)}\n` : 'No ALPN negotiated\n');
-    expect(out).toContain('Verification: OK\n');
-    expect(out).toContain(`Verified peername: ${c.serverName}\n`);
+  describe('node:tls client -> sandtls server', () => {
+    it.each(MATRIX.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+      const { port, accepted } = await listenOnce();
+      const nodePeer = connectNodeTls({
+        host: '127.0.0.1',
+        port,
+        servername: c.serverName,
+        ca: CA,
+        minVersion: 'TLSv1.3',
+        ALPNProtocols: CLIENT_ALPN,
+        ...(peerPinned(c) ? { ciphers: c.suite!, ecdhCurve: OPENSSL_GROUP[c.group!] } : {}),
+      });
+      const pump = new Pump(sandtlsServer(c), await accepted, { label: 'sandtls server' });
+      const [node] = await Promise.all([nodePeer, pump.handshake()]);
 
-    const toClient = textPayload('sandtls', PAYLOAD_LENGTH);
-    pump.send(toClient);
-    await client.waitFor(toClient, 'the data sandtls sent');
-    const toServer = textPayload('openssl', PAYLOAD_LENGTH);
-    client.write(toServer);
-    expect(Buffer.from(await pump.readUntil(toServer.length)).toString('latin1')).toBe(toServer);
+      expectSandtlsInfo(pump, c, 'server', expectedSuite(c, true));
+      const socket = node.socket;
+      expect(socket.authorized).toBe(true);
+      expect(socket.getProtocol()).toBe('TLSv1.3');
+      expect(socket.getCipher().standardName).toBe(expectedSuite(c, true));
+      expect(socket.alpnProtocol).toBe(expectedAlpn(c) ?? false);
+      expect(socket.getEphemeralKeyInfo()).toMatchObject({ name: NODE_EPHEMERAL[expectedGroup(c)] });
+      expect(Buffer.from(socket.getPeerCertificate().raw).equals(Buffer.from(LEAVES[c.leaf].der))).toBe(true);
+      expect(socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex').toUpperCase()).toBe(exporterOf(pump));
 
-    await pump.end();
-    expect(await client.exited()).toBe(0);
-    expectTracedServerHello(client, c, opensslKeyShares(c), true);
-    expectTracedCloseNotifyBothWays(client);
+      await exchangeWithNode(pump, node, i);
+      await closeWithNode(pump, node, i);
+    });
   });
-});
 
-// ---------------------------------------------------------------------------------------------
-// node peers: data and close
-// ---------------------------------------------------------------------------------------------
+  opensslCli.describe(`openssl s_client (${OPENSSL_VERSION}) -> sandtls server`, () => {
+    it.each(MATRIX.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      const { port, accepted } = await listenOnce();
+      const client = startSClient(port, [
+        '-tls1_3',
+        '-servername', c.serverName,
+        '-verify_hostname', c.serverName,
+        '-CAfile', fixturePath('ca.pem'),
+        '-verify_return_error',
+        '-alpn', CLIENT_ALPN.join(','),
+        '-nocommands',
+        '-keymatexport', EXPORTER_LABEL,
+        '-keymatexportlen', '32',
+        ...(peerPinned(c) ? ['-ciphersuites', c.suite!, '-groups', OPENSSL_GROUP[c.group!]] : []),
+      ]);
+      const pump = new Pump(sandtlsServer(c), await accepted, { label: 'sandtls server' });
+      await pump.handshake();
+      expectSandtlsInfo(pump, c, 'server', expectedSuite(c, true));
 
-/** Binary data both ways, more than one record each. */
-async function exchangeWithNode(pump: Pump<Connection>, node: NodeTlsPeer, seed: number): Promise<void> {
-  const fromSandtls = binaryPayload(40_000, seed + 1);
-  pump.send(fromSandtls);
-  expect((await node.readBytes(fromSandtls.length)).equals(Buffer.from(fromSandtls))).toBe(true);
-  const fromNode = binaryPayload(40_000, seed + 1000);
-  node.socket.write(fromNode);
-  expect(Buffer.from(await pump.readUntil(fromNode.length)).equals(Buffer.from(fromNode))).toBe(true);
-}
+      // s_client prints its summary (ending with the keying material) after the handshake.
+      const material = await client.waitFor(/Keying material: [0-9A-F]+\n/, 'the keying material');
+      expect(material.trim()).toBe(`Keying material: ${exporterOf(pump)}`);
+      const out = client.stdout();
+      const l = LEAVES[c.leaf];
+      expect(out).toContain(`New, TLSv1.3, Cipher is ${expectedSuite(c, true)}\n`);
+      expect(out).toContain(`Server Temp Key: ${TEMP_KEY[expectedGroup(c)]}\n`);
+      expect(out).toContain(`Peer signature type: ${l.opensslType}\n`);
+      if (l.opensslDigest) expect(out).toContain(`Peer signing digest: ${l.opensslDigest}\n`);
+      expect(out).toContain(expectedAlpn(c) ? `ALPN protocol: ${expectedAlpn(c)}\n` : 'No ALPN negotiated\n');
+      expect(out).toContain('Verification: OK\n');
+      expect(out).toContain(`Verified peername: ${c.serverName}\n`);
 
-/**
- * close_notify both ways. Even cases: sandtls closes first; node answers our close_notify with
- * its own before we send FIN, so sandtls reaching 'closed' shows node saw ours. Odd cases: node
- * ends first, and sandtls answers.
- */
-async function closeWithNode(pump: Pump<Connection>, node: NodeTlsPeer, i: number): Promise<void> {
-  if (i % 2 === 0) {
-    await pump.end();
-    expect(node.ended).toBe(true);
-  } else {
-    node.socket.end();
-    await pump.waitPeerClosed();
-    expect(pump.conn.state).toBe('connected');
-    await pump.end();
-    await node.waitEnd();
+      const toClient = textPayload('sandtls', PAYLOAD_LENGTH);
+      pump.send(toClient);
+      await client.waitFor(toClient, 'the data sandtls sent');
+      const toServer = textPayload('openssl', PAYLOAD_LENGTH);
+      client.write(toServer);
+      expect(Buffer.from(await pump.readUntil(toServer.length)).toString('latin1')).toBe(toServer);
+
+      await pump.end();
+      expect(await client.exited()).toBe(0);
+      expectTracedServerHello(client, c, opensslKeyShares(c), true);
+      expectTracedCloseNotifyBothWays(client);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // node peers: data and close
+  // ---------------------------------------------------------------------------------------------
+
+  /** Binary data both ways, more than one record each. */
+  async function exchangeWithNode(pump: Pump<Connection>, node: NodeTlsPeer, seed: number): Promise<void> {
+    const fromSandtls = binaryPayload(40_000, seed + 1);
+    pump.send(fromSandtls);
+    expect((await node.readBytes(fromSandtls.length)).equals(Buffer.from(fromSandtls))).toBe(true);
+    const fromNode = binaryPayload(40_000, seed + 1000);
+    node.socket.write(fromNode);
+    expect(Buffer.from(await pump.readUntil(fromNode.length)).equals(Buffer.from(fromNode))).toBe(true);
   }
-  expect(pump.conn.state).toBe('closed');
-  expect(pump.conn.error).toBeUndefined();
-  await node.waitClose();
-  expect(node.error).toBeUndefined();
-}
 
-// ---------------------------------------------------------------------------------------------
-// Failures are reported, never hung on
-// ---------------------------------------------------------------------------------------------
-
-describe('failed handshakes are reported, not hung on', () => {
-  opensslCli.it('no cipher suite in common: s_server sends handshake_failure, sandtls reports it', async () => {
-    const { server, port } = await startSServer([
-      '-tls1_3', '-cert', fixturePath('ecdsa-p256.pem'), '-key', fixturePath('ecdsa-p256.key'),
-      '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256',
-    ]);
-    const conn = engine.client({ serverName: 'localhost', trustAnchors: CA, cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
-    const pump = new Pump(conn, connectTcp(port));
-    await expect(pump.handshake()).rejects.toMatchObject({ name: 'TlsAlertError', alert: 'handshake_failure', sender: 'peer' });
-    expect(conn.state).toBe('failed');
-    expect(conn.info).toBeUndefined();
-    await server.exited();
-    expect(server.stdout() + server.stderr()).toMatch(/no shared cipher/);
-  });
-
-  it("a certificate not valid for the name: sandtls sends bad_certificate, node:tls receives it", async () => {
-    const { port, peer } = await startNodeTlsServer({ cert: LEAVES['ecdsa-p256'].cert, key: LEAVES['ecdsa-p256'].key, minVersion: 'TLSv1.3' });
-    const conn = engine.client({ serverName: 'not-in-the-certificate.test', trustAnchors: CA });
-    const pump = new Pump(conn, connectTcp(port));
-    await expect(pump.handshake()).rejects.toMatchObject({ name: 'TlsAlertError', alert: 'bad_certificate', sender: 'local' });
-    expect(conn.error?.alert).toBe('bad_certificate');
-    // RFC 8446 6.2: bad_certificate is alert 42.
-    await expect(peer).rejects.toThrow(/alert bad certificate.*SSL alert number 42/);
-  });
-
-  it('an untrusted server certificate: node:tls refuses a sandtls server and says why', async () => {
-    const { port, accepted } = await listenOnce();
-    const nodePeer = connectNodeTls({ host: '127.0.0.1', port, servername: 'localhost', minVersion: 'TLSv1.3' });
-    const pump = new Pump(sandtlsServer(MATRIX[0]!), await accepted, { label: 'sandtls server' });
-    // Both settle: node drops the connection, and the pump notices the TCP stream end instead of
-    // waiting for a Finished forever (had node flushed its Finished first, sandtls would be
-    // connected; either way nothing hangs).
-    const [node] = await Promise.allSettled([nodePeer, pump.handshake()]);
-    expect(node.status).toBe('rejected');
-    expect(String((node as PromiseRejectedResult).reason)).toMatch(/unable to verify the first certificate|unable to get local issuer certificate/);
+  /**
+   * close_notify both ways. Even cases: sandtls closes first; node answers our close_notify with
+   * its own before we send FIN, so sandtls reaching 'closed' shows node saw ours. Odd cases: node
+   * ends first, and sandtls answers.
+   */
+  async function closeWithNode(pump: Pump<Connection>, node: NodeTlsPeer, i: number): Promise<void> {
+    if (i % 2 === 0) {
+      await pump.end();
+      expect(node.ended).toBe(true);
+    } else {
+      node.socket.end();
+      await pump.waitPeerClosed();
+      expect(pump.conn.state).toBe('connected');
+      await pump.end();
+      await node.waitEnd();
+    }
+    expect(pump.conn.state).toBe('closed');
     expect(pump.conn.error).toBeUndefined();
+    await node.waitClose();
+    expect(node.error).toBeUndefined();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Failures are reported, never hung on
+  // ---------------------------------------------------------------------------------------------
+
+  describe('failed handshakes are reported, not hung on', () => {
+    opensslCli.it('no cipher suite in common: s_server sends handshake_failure, sandtls reports it', async () => {
+      const { server, port } = await startSServer([
+        '-tls1_3', '-cert', fixturePath('ecdsa-p256.pem'), '-key', fixturePath('ecdsa-p256.key'),
+        '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256',
+      ]);
+      const conn = engine.client({ serverName: 'localhost', trustAnchors: CA, cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
+      const pump = new Pump(conn, connectTcp(port));
+      await expect(pump.handshake()).rejects.toMatchObject({ name: 'TlsAlertError', alert: 'handshake_failure', sender: 'peer' });
+      expect(conn.state).toBe('failed');
+      expect(conn.info).toBeUndefined();
+      await server.exited();
+      expect(server.stdout() + server.stderr()).toMatch(/no shared cipher/);
+    });
+
+    it("a certificate not valid for the name: sandtls sends bad_certificate, node:tls receives it", async () => {
+      const { port, peer } = await startNodeTlsServer({ cert: LEAVES['ecdsa-p256'].cert, key: LEAVES['ecdsa-p256'].key, minVersion: 'TLSv1.3' });
+      const conn = engine.client({ serverName: 'not-in-the-certificate.test', trustAnchors: CA });
+      const pump = new Pump(conn, connectTcp(port));
+      await expect(pump.handshake()).rejects.toMatchObject({ name: 'TlsAlertError', alert: 'bad_certificate', sender: 'local' });
+      expect(conn.error?.alert).toBe('bad_certificate');
+      // RFC 8446 6.2: bad_certificate is alert 42.
+      await expect(peer).rejects.toThrow(/alert bad certificate.*SSL alert number 42/);
+    });
+
+    it('an untrusted server certificate: node:tls refuses a sandtls server and says why', async () => {
+      const { port, accepted } = await listenOnce();
+      const nodePeer = connectNodeTls({ host: '127.0.0.1', port, servername: 'localhost', minVersion: 'TLSv1.3' });
+      const pump = new Pump(sandtlsServer(MATRIX[0]!), await accepted, { label: 'sandtls server' });
+      // Both settle: node drops the connection, and the pump notices the TCP stream end instead of
+      // waiting for a Finished forever (had node flushed its Finished first, sandtls would be
+      // connected; either way nothing hangs).
+      const [node] = await Promise.allSettled([nodePeer, pump.handshake()]);
+      expect(node.status).toBe('rejected');
+      expect(String((node as PromiseRejectedResult).reason)).toMatch(/unable to verify the first certificate|unable to get local issuer certificate/);
+      expect(pump.conn.error).toBeUndefined();
+    });
   });
 });
 

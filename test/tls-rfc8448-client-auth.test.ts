@@ -34,6 +34,7 @@ import {
   splitHandshakeMessages,
   splitRecords,
 } from './helpers/rfc8448.js';
+import { PROVIDERS } from './helpers/providers.js';
 
 const s = rfc8448Scenario(loadRfc8448(), 'Client_Authentication_Handshake');
 const ECDSA_CERT_DER = rfc8448Certificate('server_certificate_client_auth.pem');
@@ -43,10 +44,8 @@ const hex = bytesToHex;
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
-beforeAll(() => {
-  scripted = scriptedRfc8448Engine();
-  engine = scripted.engine;
-});
+// The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
+// `engine` are the current one's, set by the outer describe's beforeAll.
 
 /** The signature_algorithms code points of a CertificateRequest with an empty context and that one extension. */
 function signatureAlgorithmsOf(certificateRequest: Uint8Array): number[] {
@@ -94,88 +93,95 @@ function traceServer(signed: Uint8Array[], secrets: Map<string, Uint8Array>, low
   });
 }
 
-describe('RFC 8448 Client_Authentication_Handshake', () => {
-  it('checks the vector files it relies on', () => {
-    const serverCert = parseCertificate(ECDSA_CERT_DER);
-    const clientCert = parseCertificate(CLIENT_CERT_DER);
-    // The trace's server signature is a real ECDSA P-256 signature by the certificate's key.
-    expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', serverCert.publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'))).toBe(true);
-    // The client certificate is self-signed (CN=client by CN=client) with a 1024-bit RSA key.
-    expect(hex(clientCert.issuer.raw)).toBe(hex(clientCert.subject.raw));
-    expect(bitLength((clientCert.publicKey as { n: bigint }).n)).toBe(1024);
-    expect(hex(s.hex('Message_Server_Certificate'))).toContain(hex(ECDSA_CERT_DER));
-    // The trace's CertificateRequest: signature_algorithms only, 15 code points.
-    expect(signatureAlgorithmsOf(s.hex('Message_CertificateRequest'))).toEqual([
-      0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0402, 0x0502, 0x0602, 0x0202,
-    ]);
+describe.each(PROVIDERS)('the $name provider', (current) => {
+  beforeAll(() => {
+    scripted = scriptedRfc8448Engine(current.factory);
+    engine = scripted.engine;
   });
 
-  it('server: the flight byte for byte, the client certificate, CertificateVerify and Finished accepted, close byte for byte', () => {
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const signed: Uint8Array[] = [];
-    const secrets = new Map<string, Uint8Array>();
-    const server = traceServer(signed, secrets);
-    const flight = scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-      server.receive(s.hex('Record_ClientHello_1'));
-      return server.takeOutgoing();
+  describe('RFC 8448 Client_Authentication_Handshake', () => {
+    it('checks the vector files it relies on', () => {
+      const serverCert = parseCertificate(ECDSA_CERT_DER);
+      const clientCert = parseCertificate(CLIENT_CERT_DER);
+      // The trace's server signature is a real ECDSA P-256 signature by the certificate's key.
+      expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', serverCert.publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'))).toBe(true);
+      // The client certificate is self-signed (CN=client by CN=client) with a 1024-bit RSA key.
+      expect(hex(clientCert.issuer.raw)).toBe(hex(clientCert.subject.raw));
+      expect(bitLength((clientCert.publicKey as { n: bigint }).n)).toBe(1024);
+      expect(hex(s.hex('Message_Server_Certificate'))).toContain(hex(ECDSA_CERT_DER));
+      // The trace's CertificateRequest: signature_algorithms only, 15 code points.
+      expect(signatureAlgorithmsOf(s.hex('Message_CertificateRequest'))).toEqual([
+        0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0402, 0x0502, 0x0602, 0x0202,
+      ]);
     });
-    expect(server.error).toBeUndefined();
-    expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share'))).toEqual(['server_random', 'key_share:x25519']);
-    expect(signed).toHaveLength(1);
 
-    // Message by message first, for a readable failure; then the records.
-    const [serverHello, encrypted, ...rest] = splitRecords(flight);
-    expect(rest).toEqual([]);
-    expect(hex(serverHello!)).toBe(hex(s.hex('Record_ServerHello')));
-    const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!).open(encrypted!);
-    expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
-    expect(splitHandshakeMessages(opened.content).map(hex)).toEqual(
-      ['Message_EncryptedExtensions', 'Message_CertificateRequest', 'Message_Server_Certificate', 'Message_Server_CertificateVerify', 'Message_Server_Finished'].map((k) =>
-        hex(s.hex(k)),
-      ),
-    );
-    expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
+    it('server: the flight byte for byte, the client certificate, CertificateVerify and Finished accepted, close byte for byte', () => {
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const signed: Uint8Array[] = [];
+      const secrets = new Map<string, Uint8Array>();
+      const server = traceServer(signed, secrets);
+      const flight = scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
+        server.receive(s.hex('Record_ClientHello_1'));
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share'))).toEqual(['server_random', 'key_share:x25519']);
+      expect(signed).toHaveLength(1);
 
-    // The client's flight, one record: Certificate (the client certificate), CertificateVerify
-    // (rsa_pss_rsae_sha256 over Client_MessageToSign), Finished.
-    const clientFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).open(s.hex('Record_ClientFinished'));
-    const [certificate, certificateVerify, finished] = splitHandshakeMessages(clientFlight.content);
-    expect(hex(certificate!)).toContain(hex(CLIENT_CERT_DER));
-    expect(hex(certificateVerify!.subarray(0, 8))).toBe('0f00008408040080');
-    expect(hex(certificateVerify!.subarray(8))).toBe(hex(s.hex('Client_MessageSignature')));
-    expect(finished![0]).toBe(20);
-    const clientCert = parseCertificate(CLIENT_CERT_DER);
-    expect(engine.crypto.signatures.verify('rsa_pss_rsae_sha256', clientCert.publicKey!, s.hex('Client_MessageToSign'), s.hex('Client_MessageSignature'), { minRsaBits: 1024 })).toBe(true);
+      // Message by message first, for a readable failure; then the records.
+      const [serverHello, encrypted, ...rest] = splitRecords(flight);
+      expect(rest).toEqual([]);
+      expect(hex(serverHello!)).toBe(hex(s.hex('Record_ServerHello')));
+      const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!).open(encrypted!);
+      expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
+      expect(splitHandshakeMessages(opened.content).map(hex)).toEqual(
+        ['Message_EncryptedExtensions', 'Message_CertificateRequest', 'Message_Server_Certificate', 'Message_Server_CertificateVerify', 'Message_Server_Finished'].map((k) =>
+          hex(s.hex(k)),
+        ),
+      );
+      expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
 
-    server.receive(s.hex('Record_ClientFinished'));
-    expect(server.error).toBeUndefined();
-    expect(server.state).toBe('connected');
-    expect(server.takeOutgoing()).toHaveLength(0); // no NewSessionTicket after client authentication
-    expect(server.info).toMatchObject({
-      protocol: 'TLSv1.3',
-      cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      group: 'x25519',
-      signatureScheme: 'ecdsa_secp256r1_sha256',
-      serverName: 'server',
-      resumed: false,
+      // The client's flight, one record: Certificate (the client certificate), CertificateVerify
+      // (rsa_pss_rsae_sha256 over Client_MessageToSign), Finished.
+      const clientFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).open(s.hex('Record_ClientFinished'));
+      const [certificate, certificateVerify, finished] = splitHandshakeMessages(clientFlight.content);
+      expect(hex(certificate!)).toContain(hex(CLIENT_CERT_DER));
+      expect(hex(certificateVerify!.subarray(0, 8))).toBe('0f00008408040080');
+      expect(hex(certificateVerify!.subarray(8))).toBe(hex(s.hex('Client_MessageSignature')));
+      expect(finished![0]).toBe(20);
+      const clientCert = parseCertificate(CLIENT_CERT_DER);
+      expect(engine.crypto.signatures.verify('rsa_pss_rsae_sha256', clientCert.publicKey!, s.hex('Client_MessageToSign'), s.hex('Client_MessageSignature'), { minRsaBits: 1024 })).toBe(true);
+
+      server.receive(s.hex('Record_ClientFinished'));
+      expect(server.error).toBeUndefined();
+      expect(server.state).toBe('connected');
+      expect(server.takeOutgoing()).toHaveLength(0); // no NewSessionTicket after client authentication
+      expect(server.info).toMatchObject({
+        protocol: 'TLSv1.3',
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        group: 'x25519',
+        signatureScheme: 'ecdsa_secp256r1_sha256',
+        serverName: 'server',
+        resumed: false,
+      });
+      expect(server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_CERT_DER)]);
+
+      server.receive(s.hex('Record_Client_CloseNotify'));
+      expect(server.peerClosed).toBe(true);
+      server.close();
+      expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
+      expect(server.state).toBe('closed');
     });
-    expect(server.info!.peerCertificates.map(hex)).toEqual([hex(CLIENT_CERT_DER)]);
 
-    server.receive(s.hex('Record_Client_CloseNotify'));
-    expect(server.peerClosed).toBe(true);
-    server.close();
-    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
-    expect(server.state).toBe('closed');
-  });
-
-  it('server: without minRsaBits the 1024-bit client certificate is refused (unsupported_certificate)', () => {
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const server = traceServer([], new Map(), false);
-    scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => server.receive(s.hex('Record_ClientHello_1')));
-    expect(server.error).toBeUndefined();
-    server.receive(s.hex('Record_ClientFinished'));
-    expect(server.state).toBe('failed');
-    expect(server.error).toMatchObject({ alert: 'unsupported_certificate', sender: 'local' });
-    expect(server.error!.message).toMatch(/1024-bit RSA key; 2048 to 8192 bits/);
+    it('server: without minRsaBits the 1024-bit client certificate is refused (unsupported_certificate)', () => {
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const server = traceServer([], new Map(), false);
+      scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => server.receive(s.hex('Record_ClientHello_1')));
+      expect(server.error).toBeUndefined();
+      server.receive(s.hex('Record_ClientFinished'));
+      expect(server.state).toBe('failed');
+      expect(server.error).toMatchObject({ alert: 'unsupported_certificate', sender: 'local' });
+      expect(server.error!.message).toMatch(/1024-bit RSA key; 2048 to 8192 bits/);
+    });
   });
 });

@@ -50,8 +50,10 @@ import {
   RFC8448_SERVER_GROUPS,
   rfc8448Scenario,
   scriptedRfc8448Engine,
+  splitRecords,
   type ScriptedRfc8448Engine,
 } from './helpers/rfc8448.js';
+import { PROVIDERS } from './helpers/providers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vectors
@@ -69,10 +71,8 @@ const handshakeBody = (record: Uint8Array) => record.subarray(5);
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
-beforeAll(() => {
-  scripted = scriptedRfc8448Engine();
-  engine = scripted.engine;
-});
+// The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
+// `engine` are the current one's, set by the outer describe's beforeAll.
 const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
 /**
  * The RFC trace's server pool: 'server_random' gets its first 32 bytes, the key-share draw the
@@ -187,303 +187,319 @@ const RFC8448_RESUMPTION_MASTER_SECRET = hexToBytes('7df235f2031d2a051287d02b024
 
 // ---------------------------------------------------------------------------------------------
 
-describe('RFC 8448 server known answers', () => {
-  it('checks the vector files it relies on', () => {
-    expect(RFC8448_RSA_CERT_DER).toHaveLength(432);
-    const rsa = parseCertificate(RFC8448_RSA_CERT_DER);
-    expect(rsa.publicKey?.kind).toBe('rsa');
-    expect(bitLength((rsa.publicKey as { n: bigint }).n)).toBe(1024);
-    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
-    expect(key.kind).toBe('rsa');
-    // The certificate in the trace's Certificate message is this DER (after the 00 00 trim).
-    const certificateMessage = scenario('Simple_1RTT_Handshake').hex('Message_Server_Certificate');
-    expect(hex(certificateMessage)).toContain(hex(RFC8448_RSA_CERT_DER));
+describe.each(PROVIDERS)('the $name provider', (current) => {
+  beforeAll(() => {
+    scripted = scriptedRfc8448Engine(current.factory);
+    engine = scripted.engine;
   });
 
-  it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', () => {
-    const s = scenario('Simple_1RTT_Handshake');
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
-    const publicKey = engine.crypto.signatures.publicKeyOf(key);
-    const salt = recoverPssSalt(publicKey, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
-    const signed: Uint8Array[] = [];
-    const secrets = new Map<string, Uint8Array>();
-    const ticketKey = { id: Uint8Array.of(1, 2, 3, 4), key: new Uint8Array(32).fill(0x5a) };
-    const ticketKeys: ImmediateTicketKeySource = { current: () => ticketKey, find: (id) => (hex(id) === hex(ticketKey.id) ? ticketKey : undefined) };
-
-    const server = engine.server({
-      certificateChain: RFC8448_RSA_CERT_DER,
-      privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
-      advertisedGroups: RFC8448_SERVER_GROUPS,
-      keyLog: keyLogInto(secrets),
-      // The trace's server sent one NewSessionTicket (lifetime 30 s, early_data up to 1024 bytes).
-      tickets: { count: 1, lifetime: 30, keys: ticketKeys },
-      maxEarlyDataSize: 1024,
+  describe('RFC 8448 server known answers', () => {
+    it('checks the vector files it relies on', () => {
+      expect(RFC8448_RSA_CERT_DER).toHaveLength(432);
+      const rsa = parseCertificate(RFC8448_RSA_CERT_DER);
+      expect(rsa.publicKey?.kind).toBe('rsa');
+      expect(bitLength((rsa.publicKey as { n: bigint }).n)).toBe(1024);
+      const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
+      expect(key.kind).toBe('rsa');
+      // The certificate in the trace's Certificate message is this DER (after the 00 00 trim).
+      const certificateMessage = scenario('Simple_1RTT_Handshake').hex('Message_Server_Certificate');
+      expect(hex(certificateMessage)).toContain(hex(RFC8448_RSA_CERT_DER));
     });
-    expect(server.takeOutgoing()).toHaveLength(0);
-    const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
-      server.receive(s.hex('Record_ClientHello_1'));
-      return server.takeOutgoing();
-    });
-    expect(server.error).toBeUndefined();
-    // The trace's order: the random first, then the key share; the signature's salt later.
-    expect(scripted.draws.filter((p) => ['server_random', 'key_share:x25519', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:x25519', 'pss_salt']);
-    expect(signed).toHaveLength(1);
-    expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
 
-    // The client's Finished: the server answers with its ticket, ticket_age_add from the pool
-    // bytes the trace's server drew for it.
-    const ticketAgeAdd = s.hex('Server_RNG_Pool').subarray(64, 68);
-    expect(ticketAgeAdd).toHaveLength(4);
-    const ticketFlight = drawing(
-      (_n, purpose) => (purpose === 'ticket_age_add' ? ticketAgeAdd.slice() : undefined),
-      () => {
-        server.receive(s.hex('Record_ClientFinished'));
+    it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', () => {
+      const s = scenario('Simple_1RTT_Handshake');
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
+      const publicKey = engine.crypto.signatures.publicKeyOf(key);
+      const salt = recoverPssSalt(publicKey, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
+      const signed: Uint8Array[] = [];
+      const secrets = new Map<string, Uint8Array>();
+      const ticketKey = { id: Uint8Array.of(1, 2, 3, 4), key: new Uint8Array(32).fill(0x5a) };
+      const ticketKeys: ImmediateTicketKeySource = { current: () => ticketKey, find: (id) => (hex(id) === hex(ticketKey.id) ? ticketKey : undefined) };
+
+      const server = engine.server({
+        certificateChain: RFC8448_RSA_CERT_DER,
+        privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
+        advertisedGroups: RFC8448_SERVER_GROUPS,
+        keyLog: keyLogInto(secrets),
+        // The trace's server sent one NewSessionTicket (lifetime 30 s, early_data up to 1024 bytes).
+        tickets: { count: 1, lifetime: 30, keys: ticketKeys },
+        maxEarlyDataSize: 1024,
+      });
+      expect(server.takeOutgoing()).toHaveLength(0);
+      const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
+        server.receive(s.hex('Record_ClientHello_1'));
         return server.takeOutgoing();
-      },
-    );
-    expectConnected(server);
-    expect(server.info).toMatchObject({
-      protocol: 'TLSv1.3',
-      cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      group: 'x25519',
-      signatureScheme: 'rsa_pss_rsae_sha256',
-      serverName: 'server',
-      peerCertificates: [],
-      resumed: false,
+      });
+      expect(server.error).toBeUndefined();
+      // The trace's order: the random first, then the key share; the signature's salt later.
+      expect(scripted.draws.filter((p) => ['server_random', 'key_share:x25519', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:x25519', 'pss_salt']);
+      expect(signed).toHaveLength(1);
+      expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
+
+      // The client's Finished: the server answers with its ticket, ticket_age_add from the pool
+      // bytes the trace's server drew for it.
+      const ticketAgeAdd = s.hex('Server_RNG_Pool').subarray(64, 68);
+      expect(ticketAgeAdd).toHaveLength(4);
+      const ticketFlight = drawing(
+        (_n, purpose) => (purpose === 'ticket_age_add' ? ticketAgeAdd.slice() : undefined),
+        () => {
+          server.receive(s.hex('Record_ClientFinished'));
+          return server.takeOutgoing();
+        },
+      );
+      expectConnected(server);
+      expect(server.info).toMatchObject({
+        protocol: 'TLSv1.3',
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        group: 'x25519',
+        signatureScheme: 'rsa_pss_rsae_sha256',
+        serverName: 'server',
+        peerCertificates: [],
+        resumed: false,
+      });
+
+      // The NewSessionTicket, under server_application_traffic_secret_0 at sequence number 0, as
+      // the trace's: its ticket is sealed under this server's own key, so it and the nonce (one
+      // byte here, two in the trace) cannot be the trace's bytes; every other field is.
+      const secret = secrets.get('SERVER_TRAFFIC_SECRET_0')!;
+      const decodeTicket = (record: Uint8Array) => {
+        const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(record);
+        expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
+        const message = decodeHandshake(opened.content);
+        if (message.type !== 'new_session_ticket') throw new Error(`expected a NewSessionTicket, got ${message.type}`);
+        return message;
+      };
+      expect(records(ticketFlight)).toHaveLength(1);
+      const theirs = decodeTicket(s.hex('Record_NewSessionTicket'));
+      const ours = decodeTicket(ticketFlight);
+      expect({ lifetime: ours.ticketLifetime, ageAdd: ours.ticketAgeAdd, extensions: ours.extensions }).toEqual({
+        lifetime: theirs.ticketLifetime,
+        ageAdd: theirs.ticketAgeAdd,
+        extensions: theirs.extensions,
+      });
+      expect(ours.ticketAgeAdd).toBe(new DataView(ticketAgeAdd.buffer, ticketAgeAdd.byteOffset).getUint32(0));
+      expect({ lifetime: theirs.ticketLifetime, extensions: theirs.extensions }).toEqual({ lifetime: 30, extensions: [{ type: 'early_data', maxEarlyDataSize: 1024 }] });
+      // The ticket holds the PSK RFC 8446 4.6.1 derives from the trace's resumption_master_secret
+      // (RFC 8448 section 3) and this ticket's nonce. The same secret with the trace's nonce gives
+      // the PSK of the trace's session (Client_SessionData): the constant is the vectors' own.
+      expect(hex(s.hex('Client_SessionData'))).toContain(hex(resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, theirs.ticketNonce)));
+      const session = openTicket(NOBLE_TLS_PRIMITIVES, ticketKeys, ours.ticket, scripted.now);
+      expect(session).toEqual({
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        psk: resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, ours.ticketNonce),
+        ticketAgeAdd: theirs.ticketAgeAdd,
+        issuedAt: scripted.now,
+        lifetime: 30,
+        serverName: 'server',
+        alpn: undefined,
+        maxEarlyDataSize: 1024,
+        // A full handshake: authenticated now, no client certificate.
+        authenticatedAt: scripted.now,
+        clientCertificates: [],
+        clientNotAfter: undefined,
+        clientSignatureScheme: undefined,
+      });
+
+      server.receive(s.hex('Record_Client_AppData'));
+      expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+      server.receive(s.hex('Record_Client_CloseNotify'));
+      expect(server.peerClosed).toBe(true);
+      expect(server.state).toBe('connected');
+
+      // After one ticket, as in the trace, the application data and close_notify go out with the
+      // trace's sequence numbers (1 and 2): byte for byte.
+      server.send(s.hex('Server_AppData'));
+      expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_AppData')));
+      server.close();
+      expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
+      expect(server.state).toBe('closed');
     });
 
-    // The NewSessionTicket, under server_application_traffic_secret_0 at sequence number 0, as
-    // the trace's: its ticket is sealed under this server's own key, so it and the nonce (one
-    // byte here, two in the trace) cannot be the trace's bytes; every other field is.
-    const secret = secrets.get('SERVER_TRAFFIC_SECRET_0')!;
-    const decodeTicket = (record: Uint8Array) => {
-      const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secret).open(record);
-      expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
-      const message = decodeHandshake(opened.content);
-      if (message.type !== 'new_session_ticket') throw new Error(`expected a NewSessionTicket, got ${message.type}`);
-      return message;
-    };
-    expect(records(ticketFlight)).toHaveLength(1);
-    const theirs = decodeTicket(s.hex('Record_NewSessionTicket'));
-    const ours = decodeTicket(ticketFlight);
-    expect({ lifetime: ours.ticketLifetime, ageAdd: ours.ticketAgeAdd, extensions: ours.extensions }).toEqual({
-      lifetime: theirs.ticketLifetime,
-      ageAdd: theirs.ticketAgeAdd,
-      extensions: theirs.extensions,
+    it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', () => {
+      const s = scenario('HelloRetryRequest_Handshake');
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
+      const salt = recoverPssSalt(engine.crypto.signatures.publicKeyOf(key), s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
+      const signed: Uint8Array[] = [];
+      const cookieInputs: Uint8Array[] = [];
+      const clientHello1 = s.hex('Record_ClientHello_1');
+
+      const server = engine.server({
+        certificateChain: RFC8448_RSA_CERT_DER,
+        privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
+        // CH1 offers x25519, secp256r1, secp384r1 with an x25519 share only; preferring secp256r1
+        // makes the server ask for it, as the trace's server did.
+        groups: ['secp256r1', 'secp384r1', 'x25519'],
+        groupSelection: 'server-preference',
+        advertisedGroups: [0x0017, 0x0018, 0x001d],
+        // The trace's server sent no ticket: its close_notify is its first record under the application key.
+        tickets: false,
+        helloRetryRequestCookie: (hello) => {
+          cookieInputs.push(hello.slice());
+          return s.hex('HelloRetryRequest_Cookie');
+        },
+      });
+      const pool = rfcServerPool(s.hex('Server_RNG_Pool'), salt);
+      const retry = drawing(pool, () => {
+        server.receive(clientHello1);
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      expect(scripted.draws).toEqual([]); // a HelloRetryRequest draws nothing: its random is the fixed RFC 8446 4.1.3 value
+      expect(cookieInputs.map(hex)).toEqual([hex(handshakeBody(clientHello1))]);
+      expect(hex(retry)).toBe(hex(s.hex('Record_HelloRetryRequest')));
+
+      const flight = drawing(pool, () => {
+        server.receive(s.hex('Record_ClientHello_2'));
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      expect(scripted.draws.filter((p) => ['server_random', 'key_share:secp256r1', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:secp256r1', 'pss_salt']);
+      expect(signed).toHaveLength(1);
+      expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
+
+      server.receive(s.hex('Record_ClientFinished'));
+      expectConnected(server);
+      expect(server.info).toMatchObject({ cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'secp256r1', signatureScheme: 'rsa_pss_rsae_sha256' });
+      server.receive(s.hex('Record_Client_CloseNotify'));
+      expect(server.peerClosed).toBe(true);
+      server.close();
+      expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
+      expect(server.state).toBe('closed');
     });
-    expect(ours.ticketAgeAdd).toBe(new DataView(ticketAgeAdd.buffer, ticketAgeAdd.byteOffset).getUint32(0));
-    expect({ lifetime: theirs.ticketLifetime, extensions: theirs.extensions }).toEqual({ lifetime: 30, extensions: [{ type: 'early_data', maxEarlyDataSize: 1024 }] });
-    // The ticket holds the PSK RFC 8446 4.6.1 derives from the trace's resumption_master_secret
-    // (RFC 8448 section 3) and this ticket's nonce. The same secret with the trace's nonce gives
-    // the PSK of the trace's session (Client_SessionData): the constant is the vectors' own.
-    expect(hex(s.hex('Client_SessionData'))).toContain(hex(resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, theirs.ticketNonce)));
-    const session = openTicket(NOBLE_TLS_PRIMITIVES, ticketKeys, ours.ticket, scripted.now);
-    expect(session).toEqual({
-      cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      psk: resumptionPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', RFC8448_RESUMPTION_MASTER_SECRET, ours.ticketNonce),
-      ticketAgeAdd: theirs.ticketAgeAdd,
-      issuedAt: scripted.now,
-      lifetime: 30,
-      serverName: 'server',
-      alpn: undefined,
-      maxEarlyDataSize: 1024,
-      // A full handshake: authenticated now, no client certificate.
-      authenticatedAt: scripted.now,
-      clientCertificates: [],
-      clientNotAfter: undefined,
-      clientSignatureScheme: undefined,
-    });
 
-    server.receive(s.hex('Record_Client_AppData'));
-    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
-    server.receive(s.hex('Record_Client_CloseNotify'));
-    expect(server.peerClosed).toBe(true);
-    expect(server.state).toBe('connected');
-
-    // After one ticket, as in the trace, the application data and close_notify go out with the
-    // trace's sequence numbers (1 and 2): byte for byte.
-    server.send(s.hex('Server_AppData'));
-    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_AppData')));
-    server.close();
-    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
-    expect(server.state).toBe('closed');
-  });
-
-  it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', () => {
-    const s = scenario('HelloRetryRequest_Handshake');
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
-    const salt = recoverPssSalt(engine.crypto.signatures.publicKeyOf(key), s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
-    const signed: Uint8Array[] = [];
-    const cookieInputs: Uint8Array[] = [];
-    const clientHello1 = s.hex('Record_ClientHello_1');
-
-    const server = engine.server({
-      certificateChain: RFC8448_RSA_CERT_DER,
-      privateKey: checkingSigner(key, ['rsa_pss_rsae_sha256'], s.hex('Server_MessageToSign'), signed),
-      // CH1 offers x25519, secp256r1, secp384r1 with an x25519 share only; preferring secp256r1
-      // makes the server ask for it, as the trace's server did.
-      groups: ['secp256r1', 'secp384r1', 'x25519'],
-      groupSelection: 'server-preference',
-      advertisedGroups: [0x0017, 0x0018, 0x001d],
+    it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', () => {
+      const s = scenario('Middlebox_Compatibility_Mode');
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const salt = recoverPssSalt(parseCertificate(RFC8448_RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
+      // This time the engine signs with the key file itself (no TlsSigner in between).
       // The trace's server sent no ticket: its close_notify is its first record under the application key.
-      tickets: false,
-      helloRetryRequestCookie: (hello) => {
-        cookieInputs.push(hello.slice());
-        return s.hex('HelloRetryRequest_Cookie');
-      },
-    });
-    const pool = rfcServerPool(s.hex('Server_RNG_Pool'), salt);
-    const retry = drawing(pool, () => {
-      server.receive(clientHello1);
-      return server.takeOutgoing();
-    });
-    expect(server.error).toBeUndefined();
-    expect(scripted.draws).toEqual([]); // a HelloRetryRequest draws nothing: its random is the fixed RFC 8446 4.1.3 value
-    expect(cookieInputs.map(hex)).toEqual([hex(handshakeBody(clientHello1))]);
-    expect(hex(retry)).toBe(hex(s.hex('Record_HelloRetryRequest')));
+      const server = engine.server({ certificateChain: RFC8448_RSA_CERT_DER, privateKey: RFC8448_RSA_KEY_PEM, advertisedGroups: RFC8448_SERVER_GROUPS, tickets: false });
+      const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
+        server.receive(s.hex('Record_ClientHello_1'));
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      const serverHandshakeMessages = s.hex('Record_ServerHandshakeMessages');
+      expect(hex(serverHandshakeMessages.subarray(0, 6))).toBe('140303000101'); // RFC 8446 D.4 dummy change_cipher_spec
+      expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), serverHandshakeMessages)));
 
-    const flight = drawing(pool, () => {
-      server.receive(s.hex('Record_ClientHello_2'));
-      return server.takeOutgoing();
+      // The client's flight starts with its own change_cipher_spec.
+      const clientFinished = s.hex('Record_ClientFinished');
+      expect(hex(clientFinished.subarray(0, 6))).toBe('140303000101');
+      server.receive(clientFinished);
+      expectConnected(server);
+      expect(server.info).toMatchObject({ group: 'x25519', signatureScheme: 'rsa_pss_rsae_sha256', serverName: 'server' });
+      server.receive(s.hex('Record_Client_CloseNotify'));
+      server.close();
+      expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
+      expect(server.state).toBe('closed');
     });
-    expect(server.error).toBeUndefined();
-    expect(scripted.draws.filter((p) => ['server_random', 'key_share:secp256r1', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:secp256r1', 'pss_salt']);
-    expect(signed).toHaveLength(1);
-    expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
-
-    server.receive(s.hex('Record_ClientFinished'));
-    expectConnected(server);
-    expect(server.info).toMatchObject({ cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'secp256r1', signatureScheme: 'rsa_pss_rsae_sha256' });
-    server.receive(s.hex('Record_Client_CloseNotify'));
-    expect(server.peerClosed).toBe(true);
-    server.close();
-    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
-    expect(server.state).toBe('closed');
   });
 
-  it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', () => {
-    const s = scenario('Middlebox_Compatibility_Mode');
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const salt = recoverPssSalt(parseCertificate(RFC8448_RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
-    // This time the engine signs with the key file itself (no TlsSigner in between).
-    // The trace's server sent no ticket: its close_notify is its first record under the application key.
-    const server = engine.server({ certificateChain: RFC8448_RSA_CERT_DER, privateKey: RFC8448_RSA_KEY_PEM, advertisedGroups: RFC8448_SERVER_GROUPS, tickets: false });
-    const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
-      server.receive(s.hex('Record_ClientHello_1'));
-      return server.takeOutgoing();
-    });
-    expect(server.error).toBeUndefined();
-    const serverHandshakeMessages = s.hex('Record_ServerHandshakeMessages');
-    expect(hex(serverHandshakeMessages.subarray(0, 6))).toBe('140303000101'); // RFC 8446 D.4 dummy change_cipher_spec
-    expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), serverHandshakeMessages)));
 
-    // The client's flight starts with its own change_cipher_spec.
-    const clientFinished = s.hex('Record_ClientFinished');
-    expect(hex(clientFinished.subarray(0, 6))).toBe('140303000101');
-    server.receive(clientFinished);
-    expectConnected(server);
-    expect(server.info).toMatchObject({ group: 'x25519', signatureScheme: 'rsa_pss_rsae_sha256', serverName: 'server' });
-    server.receive(s.hex('Record_Client_CloseNotify'));
-    server.close();
-    expect(hex(server.takeOutgoing())).toBe(hex(s.hex('Record_Server_CloseNotify')));
-    expect(server.state).toBe('closed');
-  });
-});
+  describe('sandtls client and server on the Simple_1RTT RNG pools', () => {
+    const X509 = new URL('./fixtures/x509/', import.meta.url);
+    const fixture = (name: string) => readFileSync(new URL(name, X509), 'utf8');
 
-
-describe('sandtls client and server on the Simple_1RTT RNG pools', () => {
-  const X509 = new URL('./fixtures/x509/', import.meta.url);
-  const fixture = (name: string) => readFileSync(new URL(name, X509), 'utf8');
-
-  /**
-   * One in-memory handshake, data both ways and close. The RFC's server certificate cannot be
-   * used: its RSA-1024 key is below the 2048 bits a sandtls client accepts and it names no
-   * "server"; the fixture chain (RSA root, RSA intermediate, P-256 leaf for example.com) can.
-   */
-  function run() {
-    const s = scenario('Simple_1RTT_Handshake');
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const clientPool: EntropyAnswer = (_n, purpose) => {
-      const pool = s.hex('Client_RNG_Pool');
-      if (purpose === 'client_random') return pool.slice(0, 32);
-      if (purpose === 'key_share:x25519') return pool.slice(32, 64);
-      return undefined;
-    };
-    const serverPool = rfcServerPool(s.hex('Server_RNG_Pool'));
-    const wire: string[] = [];
-    const clientDraws: (readonly string[])[] = [];
-    const serverDraws: (readonly string[])[] = [];
-    const client = drawing(clientPool, () =>
-      engine.client({ serverName: 'example.com', trustAnchors: fixture('rsa-root.pem'), keyShares: ['x25519'] }),
-    );
-    clientDraws.push(scripted.draws);
-    const server = engine.server({
-      certificateChain: [fixture('leaf-example.pem'), fixture('rsa-int.pem')],
-      privateKey: fixture('leaf-example.key'),
-    });
-    const toServer = (bytes: Uint8Array) => {
-      wire.push(`c>s ${hex(bytes)}`);
-      drawing(serverPool, () => server.receive(bytes));
-      serverDraws.push(scripted.draws);
-    };
-    const toClient = (bytes: Uint8Array) => {
-      wire.push(`s>c ${hex(bytes)}`);
-      drawing(clientPool, () => client.receive(bytes));
+    /**
+     * One in-memory handshake, data both ways and close. The RFC's server certificate cannot be
+     * used: its RSA-1024 key is below the 2048 bits a sandtls client accepts and it names no
+     * "server"; the fixture chain (RSA root, RSA intermediate, P-256 leaf for example.com) can.
+     */
+    function run() {
+      const s = scenario('Simple_1RTT_Handshake');
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const clientPool: EntropyAnswer = (_n, purpose) => {
+        const pool = s.hex('Client_RNG_Pool');
+        if (purpose === 'client_random') return pool.slice(0, 32);
+        if (purpose === 'key_share:x25519') return pool.slice(32, 64);
+        return undefined;
+      };
+      const serverPool = rfcServerPool(s.hex('Server_RNG_Pool'));
+      const wire: string[] = [];
+      const clientDraws: (readonly string[])[] = [];
+      const serverDraws: (readonly string[])[] = [];
+      const client = drawing(clientPool, () =>
+        engine.client({ serverName: 'example.com', trustAnchors: fixture('rsa-root.pem'), keyShares: ['x25519'] }),
+      );
       clientDraws.push(scripted.draws);
-    };
-    const clientHello = client.takeOutgoing();
-    toServer(clientHello);
-    const serverFlight = server.takeOutgoing();
-    toClient(serverFlight);
-    toServer(client.takeOutgoing());
-    expectConnected(client);
-    expectConnected(server);
-    client.send(s.hex('Client_AppData'));
-    toServer(client.takeOutgoing());
-    server.send(s.hex('Server_AppData'));
-    toClient(server.takeOutgoing());
-    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
-    expect(hex(client.read())).toBe(hex(s.hex('Server_AppData')));
-    const exported = [client, server].map((c) => hex(c.exportKeyingMaterial('EXPORTER-rfc8448-test', undefined, 32)));
-    expect(exported[0]).toBe(exported[1]);
-    client.close();
-    toServer(client.takeOutgoing());
-    server.close();
-    toClient(server.takeOutgoing());
-    expect([client.state, server.state]).toEqual(['closed', 'closed']);
-    return { wire, clientDraws, serverDraws, clientHello, serverFlight, info: [client.info, server.info] };
-  }
+      const server = engine.server({
+        certificateChain: [fixture('leaf-example.pem'), fixture('rsa-int.pem')],
+        privateKey: fixture('leaf-example.key'),
+      });
+      const toServer = (bytes: Uint8Array) => {
+        wire.push(`c>s ${hex(bytes)}`);
+        drawing(serverPool, () => server.receive(bytes));
+        serverDraws.push(scripted.draws);
+      };
+      const toClient = (bytes: Uint8Array) => {
+        wire.push(`s>c ${hex(bytes)}`);
+        drawing(clientPool, () => client.receive(bytes));
+        clientDraws.push(scripted.draws);
+      };
+      const clientHello = client.takeOutgoing();
+      toServer(clientHello);
+      const serverFlight = server.takeOutgoing();
+      toClient(serverFlight);
+      toServer(client.takeOutgoing());
+      expectConnected(client);
+      expectConnected(server);
+      client.send(s.hex('Client_AppData'));
+      toServer(client.takeOutgoing());
+      server.send(s.hex('Server_AppData'));
+      toClient(server.takeOutgoing());
+      expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+      expect(hex(client.read())).toBe(hex(s.hex('Server_AppData')));
+      const exported = [client, server].map((c) => hex(c.exportKeyingMaterial('EXPORTER-rfc8448-test', undefined, 32)));
+      expect(exported[0]).toBe(exported[1]);
+      client.close();
+      toServer(client.takeOutgoing());
+      server.close();
+      toClient(server.takeOutgoing());
+      expect([client.state, server.state]).toEqual(['closed', 'closed']);
+      return { wire, clientDraws, serverDraws, clientHello, serverFlight, info: [client.info, server.info] };
+    }
 
-  it('agree with each other, take the pools where the RFC says, and write the same bytes on every run', () => {
-    const s = scenario('Simple_1RTT_Handshake');
-    const first = run();
-    const second = run();
-    expect(second.wire).toEqual(first.wire);
-    expect(second.clientDraws).toEqual(first.clientDraws);
-    expect(second.serverDraws).toEqual(first.serverDraws);
-    expect(first.info[0]).toMatchObject({ group: 'x25519', signatureScheme: 'ecdsa_secp256r1_sha256', serverName: 'example.com' });
-    expect(first.info[1]).toMatchObject({ group: 'x25519', serverName: 'example.com', peerCertificates: [] });
+    it('agree with each other, take the pools where the RFC says, and write the same bytes on every run', () => {
+      const s = scenario('Simple_1RTT_Handshake');
+      const first = run();
+      const second = run();
+      if (current.deterministicSignatures) {
+        expect(second.wire).toEqual(first.wire);
+      } else {
+        // The server's P-256 leaf signs with OpenSSL's own ECDSA nonce under the native provider:
+        // from its CertificateVerify on, every byte depends on that signature. What the Platform
+        // alone decides is still the same on every run: the ClientHello and the ServerHello.
+        expect(second.wire[0]).toBe(first.wire[0]);
+        expect(hex(splitRecords(second.serverFlight)[0]!)).toBe(hex(splitRecords(first.serverFlight)[0]!));
+        expect(second.wire.length).toBe(first.wire.length);
+      }
+      expect(second.clientDraws).toEqual(first.clientDraws);
+      expect(second.serverDraws).toEqual(first.serverDraws);
+      expect(first.info[0]).toMatchObject({ group: 'x25519', signatureScheme: 'ecdsa_secp256r1_sha256', serverName: 'example.com' });
+      expect(first.info[1]).toMatchObject({ group: 'x25519', serverName: 'example.com', peerCertificates: [] });
 
-    // The pools' bytes land where they did in the RFC's run: the client's random and x25519
-    // share are those of the trace's ClientHello (same private key), the server's random and
-    // share those of the trace's ServerHello.
-    const traceClientHello = s.hex('Record_ClientHello_1');
-    const clientRandom = s.hex('Client_RNG_Pool').subarray(0, 32);
-    expect(hex(first.clientHello.subarray(11, 43))).toBe(hex(clientRandom));
-    expect(hex(traceClientHello.subarray(11, 43))).toBe(hex(clientRandom));
-    const x25519Share = (bytes: Uint8Array) => {
-      const at = hex(bytes).indexOf('001d0020');
-      expect(at).toBeGreaterThan(0);
-      expect(at % 2).toBe(0);
-      return hex(bytes).slice(at + 8, at + 8 + 64);
-    };
-    expect(x25519Share(first.clientHello)).toBe(x25519Share(traceClientHello));
-    const traceServerHello = s.hex('Record_ServerHello');
-    expect(hex(first.serverFlight.subarray(11, 43))).toBe(hex(traceServerHello.subarray(11, 43)));
-    expect(x25519Share(first.serverFlight)).toBe(x25519Share(traceServerHello));
-    expect(first.clientDraws[0]!.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
-    expect(first.serverDraws[0]!.filter((p) => p === 'server_random' || p.startsWith('key_share'))).toEqual(['server_random', 'key_share:x25519']);
+      // The pools' bytes land where they did in the RFC's run: the client's random and x25519
+      // share are those of the trace's ClientHello (same private key), the server's random and
+      // share those of the trace's ServerHello.
+      const traceClientHello = s.hex('Record_ClientHello_1');
+      const clientRandom = s.hex('Client_RNG_Pool').subarray(0, 32);
+      expect(hex(first.clientHello.subarray(11, 43))).toBe(hex(clientRandom));
+      expect(hex(traceClientHello.subarray(11, 43))).toBe(hex(clientRandom));
+      const x25519Share = (bytes: Uint8Array) => {
+        const at = hex(bytes).indexOf('001d0020');
+        expect(at).toBeGreaterThan(0);
+        expect(at % 2).toBe(0);
+        return hex(bytes).slice(at + 8, at + 8 + 64);
+      };
+      expect(x25519Share(first.clientHello)).toBe(x25519Share(traceClientHello));
+      const traceServerHello = s.hex('Record_ServerHello');
+      expect(hex(first.serverFlight.subarray(11, 43))).toBe(hex(traceServerHello.subarray(11, 43)));
+      expect(x25519Share(first.serverFlight)).toBe(x25519Share(traceServerHello));
+      expect(first.clientDraws[0]!.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
+      expect(first.serverDraws[0]!.filter((p) => p === 'server_random' || p.startsWith('key_share'))).toEqual(['server_random', 'key_share:x25519']);
+    });
   });
 });

@@ -58,6 +58,7 @@ import {
   splitHandshakeMessages,
   splitRecords,
 } from './helpers/rfc8448.js';
+import { PROVIDERS } from './helpers/providers.js';
 
 const TRANSCRIPTS = loadRfc8448();
 const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
@@ -107,10 +108,8 @@ const handshakeBody = (record: Uint8Array) => record.subarray(5);
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
-beforeAll(() => {
-  scripted = scriptedRfc8448Engine();
-  engine = scripted.engine;
-});
+// The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
+// `engine` are the current one's, set by the outer describe's beforeAll.
 const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
 const records = splitRecords;
 
@@ -234,260 +233,267 @@ function traceStore(session: SimpleSession) {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('RFC 8448 Resumed_0RTT_Handshake', () => {
-  it("resumes the Simple_1RTT session: the trace's ticket, PSK, ticket_age_add and age", () => {
-    const session = simpleSession();
-    const { ticket } = session;
-    expect(hex(ticket.ticket)).toBe(hex(RESUMED.hex('SessionTicket')));
-    expect(hex(ticket.ticket)).toBe(hex(SIMPLE.hex('SessionTicket')));
-    expect(ticket).toMatchObject({ ticketLifetime: 30, ticketAgeAdd: 0xfad6aac5, extensions: [{ type: 'early_data', maxEarlyDataSize: 1024 }] });
-    expect(hex(ticket.ticketNonce)).toBe('0000');
-    // The trace server drew ticket_age_add after its random and key share.
-    expect(hex(SIMPLE.hex('Server_RNG_Pool').subarray(64))).toBe('fad6aac5');
-    // PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, 32) is the
-    // secret in the trace client's stored session.
-    expect(hex(session.psk)).toBe(hex(sessionDataPsk(RESUMED.hex('Client_SessionData'))));
-    expect(hex(session.psk)).toBe(hex(sessionDataPsk(SIMPLE.hex('Client_SessionData'))));
-
-    // The resumed ClientHello offers exactly that ticket, aged 6 ms, and asks for early data.
-    const hello = decodeClientHello(handshakeBody(RESUMED.hex('Record_ClientHello_1')));
-    const offer = findExtension(hello.extensions, 'pre_shared_key')!;
-    expect(offer.identities).toHaveLength(1);
-    expect(hex(offer.identities[0]!.identity)).toBe(hex(ticket.ticket));
-    const times = ticketTimes(ticket);
-    expect(times.age).toBe(6);
-    expect(offer.identities[0]!.obfuscatedTicketAge).toBe(times.obfuscatedAge);
-    expect(findExtension(hello.extensions, 'early_data')).toBeDefined();
-    expect(findExtension(hello.extensions, 'psk_key_exchange_modes')!.keModes).toEqual([1]); // psk_dhe_ke
+describe.each(PROVIDERS)('the $name provider', (current) => {
+  beforeAll(() => {
+    scripted = scriptedRfc8448Engine(current.factory);
+    engine = scripted.engine;
   });
 
-  it('server: ServerHello and the encrypted flight byte for byte, the early data read, the client flight accepted, data and close byte for byte', () => {
-    const s = RESUMED;
-    const session = simpleSession();
-    const { store, lookups, held } = traceStore(session);
-    scripted.now = Number(s.text('CurrentTimestamp'));
-    const secrets = new Map<string, Uint8Array>();
-    const server = engine.server(traceServerConfig(store, { keyLog: keyLogInto(secrets) }));
-    const flight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-      server.receive(s.hex('Record_ClientHello_1'));
-      return server.takeOutgoing();
-    });
-    expect(server.error).toBeUndefined();
-    // The pool's order: the random, then the key share; nothing else is drawn (no signature).
-    expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share') || p.startsWith('ticket') || p.endsWith('salt'))).toEqual([
-      'server_random',
-      'key_share:x25519',
-    ]);
-    expect(lookups).toEqual([{ id: hex(session.ticket.ticket), now: scripted.now }]);
-    expect(held.size).toBe(0); // single use (RFC 8446 8.1)
+  describe('RFC 8448 Resumed_0RTT_Handshake', () => {
+    it("resumes the Simple_1RTT session: the trace's ticket, PSK, ticket_age_add and age", () => {
+      const session = simpleSession();
+      const { ticket } = session;
+      expect(hex(ticket.ticket)).toBe(hex(RESUMED.hex('SessionTicket')));
+      expect(hex(ticket.ticket)).toBe(hex(SIMPLE.hex('SessionTicket')));
+      expect(ticket).toMatchObject({ ticketLifetime: 30, ticketAgeAdd: 0xfad6aac5, extensions: [{ type: 'early_data', maxEarlyDataSize: 1024 }] });
+      expect(hex(ticket.ticketNonce)).toBe('0000');
+      // The trace server drew ticket_age_add after its random and key share.
+      expect(hex(SIMPLE.hex('Server_RNG_Pool').subarray(64))).toBe('fad6aac5');
+      // PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, 32) is the
+      // secret in the trace client's stored session.
+      expect(hex(session.psk)).toBe(hex(sessionDataPsk(RESUMED.hex('Client_SessionData'))));
+      expect(hex(session.psk)).toBe(hex(sessionDataPsk(SIMPLE.hex('Client_SessionData'))));
 
-    // ServerHello (pre_shared_key selecting identity 0, key_share, supported_versions), then
-    // one record: EncryptedExtensions and Finished. No change_cipher_spec: the ClientHello's
-    // legacy_session_id is empty.
-    const ours = records(flight);
-    expect(ours).toHaveLength(2);
-    expect(hex(ours[0]!)).toBe(hex(s.hex('Record_ServerHello')));
-    // The encrypted flight is RFC 8448 section 4's own record, not the vector file's (see
-    // RFC8448_4_SERVER_FLIGHT): message by message first, for a readable failure.
-    const serverHandshakeSecret = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!;
-    const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshakeSecret).open(ours[1]!);
-    expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
-    const [encryptedExtensions, finished, ...rest] = splitHandshakeMessages(opened.content);
-    expect(rest).toEqual([]);
-    // EncryptedExtensions: supported_groups, record_size_limit, early_data (empty: 0-RTT
-    // accepted); no server_name on resumption (RFC 6066 3): the file's Message_EncryptedExtensions,
-    // which is RFC 8448's without its server_name acknowledgement.
-    expect(hex(encryptedExtensions!)).toBe(hex(s.hex('Message_EncryptedExtensions')));
-    expect(hex(withoutServerNameAck(RFC8448_4_ENCRYPTED_EXTENSIONS))).toBe(hex(encryptedExtensions!));
-    // The whole record is the file's Record_ServerHandshakeMessages, its Finished over that
-    // transcript (the file's Message_Server_Finished is RFC 8448's, over the RFC's).
-    expect(hex(ours[1]!)).toBe(hex(s.hex('Record_ServerHandshakeMessages')));
-    expect(hex(finished!)).not.toBe(hex(s.hex('Message_Server_Finished')));
-
-    // The 0-RTT record, under client_early_traffic_secret: accepted and readable.
-    server.receive(s.hex('Record_Client_EarlyAppData'));
-    expect(server.error).toBeUndefined();
-    expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
-
-    // EndOfEarlyData (still under the early key), the trace's; the trace's Finished is over the
-    // RFC's transcript, so the client's Finished is built over this one, under the handshake key.
-    const [endOfEarlyDataRecord] = records(s.hex('Record_ClientFinished'));
-    server.receive(endOfEarlyDataRecord!);
-    expect(server.error).toBeUndefined();
-    const transcript = concatBytes(handshakeBody(s.hex('Record_ClientHello_1')), handshakeBody(ours[0]!), encryptedExtensions!, finished!, encodeEndOfEarlyData());
-    const clientFinished = encodeFinished({
-      type: 'finished',
-      verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!, SHA256.digest(transcript)),
-    });
-    server.receive(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).seal(CONTENT_TYPE.handshake, clientFinished));
-    expectConnected(server);
-    expect(server.takeOutgoing()).toHaveLength(0);
-    expect(server.info).toMatchObject({
-      protocol: 'TLSv1.3',
-      cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      group: 'x25519',
-      signatureScheme: undefined,
-      serverName: 'server',
-      peerCertificates: [],
-      resumed: true,
-      earlyDataAccepted: true,
+      // The resumed ClientHello offers exactly that ticket, aged 6 ms, and asks for early data.
+      const hello = decodeClientHello(handshakeBody(RESUMED.hex('Record_ClientHello_1')));
+      const offer = findExtension(hello.extensions, 'pre_shared_key')!;
+      expect(offer.identities).toHaveLength(1);
+      expect(hex(offer.identities[0]!.identity)).toBe(hex(ticket.ticket));
+      const times = ticketTimes(ticket);
+      expect(times.age).toBe(6);
+      expect(offer.identities[0]!.obfuscatedTicketAge).toBe(times.obfuscatedAge);
+      expect(findExtension(hello.extensions, 'early_data')).toBeDefined();
+      expect(findExtension(hello.extensions, 'psk_key_exchange_modes')!.keModes).toEqual([1]); // psk_dhe_ke
     });
 
-    // The trace's data, under the application keys of this transcript.
-    const clientWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_TRAFFIC_SECRET_0')!);
-    server.receive(clientWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')));
-    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
-    server.receive(clientWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)));
-    expect(server.peerClosed).toBe(true);
-    server.send(s.hex('Server_AppData'));
-    const serverRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_TRAFFIC_SECRET_0')!);
-    expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe(hex(s.hex('Server_AppData')));
-    server.close();
-    expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe('0100');
-    expect(server.state).toBe('closed');
-  });
+    it('server: ServerHello and the encrypted flight byte for byte, the early data read, the client flight accepted, data and close byte for byte', () => {
+      const s = RESUMED;
+      const session = simpleSession();
+      const { store, lookups, held } = traceStore(session);
+      scripted.now = Number(s.text('CurrentTimestamp'));
+      const secrets = new Map<string, Uint8Array>();
+      const server = engine.server(traceServerConfig(store, { keyLog: keyLogInto(secrets) }));
+      const flight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
+        server.receive(s.hex('Record_ClientHello_1'));
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      // The pool's order: the random, then the key share; nothing else is drawn (no signature).
+      expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share') || p.startsWith('ticket') || p.endsWith('salt'))).toEqual([
+        'server_random',
+        'key_share:x25519',
+      ]);
+      expect(lookups).toEqual([{ id: hex(session.ticket.ticket), now: scripted.now }]);
+      expect(held.size).toBe(0); // single use (RFC 8446 8.1)
 
-  it('client, components: the binder, the 0-RTT record, EndOfEarlyData and Finished, data and close byte for byte', () => {
-    const s = RESUMED;
-    const { psk } = simpleSession();
-    const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
-    const hello = decodeClientHello(clientHello);
-    const offer = findExtension(hello.extensions, 'pre_shared_key')!;
+      // ServerHello (pre_shared_key selecting identity 0, key_share, supported_versions), then
+      // one record: EncryptedExtensions and Finished. No change_cipher_spec: the ClientHello's
+      // legacy_session_id is empty.
+      const ours = records(flight);
+      expect(ours).toHaveLength(2);
+      expect(hex(ours[0]!)).toBe(hex(s.hex('Record_ServerHello')));
+      // The encrypted flight is RFC 8448 section 4's own record, not the vector file's (see
+      // RFC8448_4_SERVER_FLIGHT): message by message first, for a readable failure.
+      const serverHandshakeSecret = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET')!;
+      const opened = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshakeSecret).open(ours[1]!);
+      expect(opened.contentType).toBe(CONTENT_TYPE.handshake);
+      const [encryptedExtensions, finished, ...rest] = splitHandshakeMessages(opened.content);
+      expect(rest).toEqual([]);
+      // EncryptedExtensions: supported_groups, record_size_limit, early_data (empty: 0-RTT
+      // accepted); no server_name on resumption (RFC 6066 3): the file's Message_EncryptedExtensions,
+      // which is RFC 8448's without its server_name acknowledgement.
+      expect(hex(encryptedExtensions!)).toBe(hex(s.hex('Message_EncryptedExtensions')));
+      expect(hex(withoutServerNameAck(RFC8448_4_ENCRYPTED_EXTENSIONS))).toBe(hex(encryptedExtensions!));
+      // The whole record is the file's Record_ServerHandshakeMessages, its Finished over that
+      // transcript (the file's Message_Server_Finished is RFC 8448's, over the RFC's).
+      expect(hex(ours[1]!)).toBe(hex(s.hex('Record_ServerHandshakeMessages')));
+      expect(hex(finished!)).not.toBe(hex(s.hex('Message_Server_Finished')));
 
-    // RFC 8446 4.2.11.2: binder = HMAC(finished_key(binder_key), Hash(Truncate(ClientHello))).
-    const partial = truncatedClientHello(clientHello, hello);
-    expect(partial.length).toBe(clientHello.length - 2 - 1 - 32); // binders<33..2^16-1>: one 32-byte binder
-    const binderSchedule = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', psk);
-    const binder = finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', binderSchedule.binderKey('resumption'), SHA256.digest(partial));
-    expect(offer.binders.map(hex)).toEqual([hex(binder)]);
+      // The 0-RTT record, under client_early_traffic_secret: accepted and readable.
+      server.receive(s.hex('Record_Client_EarlyAppData'));
+      expect(server.error).toBeUndefined();
+      expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
 
-    // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
-    const clientEarly = binderSchedule.clientEarlyTrafficSecret(SHA256.digest(clientHello));
-    const earlyWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientEarly);
-    expect(hex(earlyWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_EarlyAppData')))).toBe(hex(s.hex('Record_Client_EarlyAppData')));
-
-    // The handshake secret from the client's side: its x25519 key (the pool's second 32 bytes)
-    // with the ServerHello's share.
-    const serverHello = handshakeBody(s.hex('Record_ServerHello'));
-    const serverShare = hex(serverHello).slice(hex(serverHello).indexOf('001d0020') + 8, hex(serverHello).indexOf('001d0020') + 72);
-    const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Client_RNG_Pool').slice(32, 64), hexToBytes(serverShare));
-    const handshakeSecret = binderSchedule.handshake(ecdhe);
-    const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
-    const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
-    const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
-    const serverFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshake).open(RFC8448_4_SERVER_FLIGHT).content;
-    const [encryptedExtensions, serverFinished] = splitHandshakeMessages(serverFlight);
-    // The client checks the server's Finished (RFC 8446 4.4.4).
-    expect(hex(serverFinished!)).toBe(
-      hex(encodeFinished({ type: 'finished', verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', serverHandshake, SHA256.digest(concatBytes(clientHello, serverHello, encryptedExtensions!))) })),
-    );
-
-    // EndOfEarlyData under the early key (its second record), then Finished under the handshake
-    // key over ClientHello..EndOfEarlyData.
-    const endOfEarlyData = encodeEndOfEarlyData();
-    expect(hex(endOfEarlyData)).toBe('05000000');
-    const finished = encodeFinished({
-      type: 'finished',
-      verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', clientHandshake, SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, endOfEarlyData))),
-    });
-    const clientFlight = concatBytes(
-      earlyWrite.seal(CONTENT_TYPE.handshake, endOfEarlyData),
-      RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientHandshake).seal(CONTENT_TYPE.handshake, finished),
-    );
-    expect(hex(clientFlight)).toBe(hex(s.hex('Record_ClientFinished')));
-
-    // Application data and close_notify under client_application_traffic_secret_0.
-    const master = handshakeSecret.master();
-    const clientApplication = master.clientApplicationTrafficSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight)));
-    const applicationWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientApplication);
-    expect(hex(applicationWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')))).toBe(hex(s.hex('Record_Client_AppData')));
-    expect(hex(applicationWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)))).toBe(hex(s.hex('Record_Client_CloseNotify')));
-    master.destroy();
-  });
-
-  /**
-   * A sandtls client engine cannot replay the trace's client: its ClientHello is not the trace's
-   * (no renegotiation_info, no ffdhe groups, its own signature_algorithms and no padding), so
-   * Transcript-Hash(ClientHello..ServerHello) and every key after it differ, and the trace's
-   * server flight does not even decrypt (bad_record_mac) before any Finished could be checked.
-   * What can be shown: with the trace's session, clock and RNG pool, its ClientHello carries the
-   * trace's random, x25519 share, ticket and obfuscated age; a sandtls server with the trace's
-   * session answers with the trace's ServerHello byte for byte; and the two complete a resumed
-   * handshake with the early data accepted.
-   */
-  it('client, engine: the RFC session, clock and pool give the trace\'s random, share, ticket and age; 0-RTT accepted by a sandtls server', () => {
-    const s = RESUMED;
-    const session = simpleSession();
-    const times = ticketTimes(session.ticket);
-    const rfcSession: TlsSession = {
-      cipherSuite: 'TLS_AES_128_GCM_SHA256',
-      serverName: 'server',
-      alpn: undefined,
-      ticket: session.ticket.ticket,
-      psk: session.psk,
-      ticketAgeAdd: session.ticket.ticketAgeAdd,
-      receivedAt: times.issuedAt,
-      lifetime: session.ticket.ticketLifetime,
-      maxEarlyDataSize: 1024,
-      // The Simple_1RTT handshake verified the trace's RSA certificate.
-      verified: true,
-      peerCertificates: [RFC8448_RSA_CERT_DER],
-      authenticatedAt: times.issuedAt,
-      peerNotAfter: undefined,
-      peerSignatureScheme: undefined,
-    };
-    scripted.now = times.now;
-    const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');
-    const makeClient = () =>
-      engine.client({
+      // EndOfEarlyData (still under the early key), the trace's; the trace's Finished is over the
+      // RFC's transcript, so the client's Finished is built over this one, under the handshake key.
+      const [endOfEarlyDataRecord] = records(s.hex('Record_ClientFinished'));
+      server.receive(endOfEarlyDataRecord!);
+      expect(server.error).toBeUndefined();
+      const transcript = concatBytes(handshakeBody(s.hex('Record_ClientHello_1')), handshakeBody(ours[0]!), encryptedExtensions!, finished!, encodeEndOfEarlyData());
+      const clientFinished = encodeFinished({
+        type: 'finished',
+        verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!, SHA256.digest(transcript)),
+      });
+      server.receive(RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!).seal(CONTENT_TYPE.handshake, clientFinished));
+      expectConnected(server);
+      expect(server.takeOutgoing()).toHaveLength(0);
+      expect(server.info).toMatchObject({
+        protocol: 'TLSv1.3',
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        group: 'x25519',
+        signatureScheme: undefined,
         serverName: 'server',
-        trustAnchors: RFC8448_RSA_CERT_DER, // never used: a resumed handshake has no certificate
-        keyShares: ['x25519'],
-        middleboxCompatibility: false,
-        grease: false,
-        session: rfcSession,
-        earlyData: s.hex('Client_EarlyAppData'),
+        peerCertificates: [],
+        resumed: true,
+        earlyDataAccepted: true,
       });
 
-    // Against the trace's server flight: it cannot decrypt.
-    const lone = drawing(clientPool, makeClient);
-    expect(scripted.draws.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
-    const [ourHello, ourEarly, ...more] = records(lone.takeOutgoing());
-    expect(more).toEqual([]);
-    expect(ourEarly![0]).toBe(0x17);
-    const ours = decodeClientHello(handshakeBody(ourHello!));
-    const trace = decodeClientHello(handshakeBody(s.hex('Record_ClientHello_1')));
-    expect(hex(ours.random)).toBe(hex(trace.random));
-    expect(hex(findExtension(ours.extensions, 'key_share')!.clientShares[0]!.keyExchange)).toBe(
-      hex(findExtension(trace.extensions, 'key_share')!.clientShares[0]!.keyExchange),
-    );
-    const ourOffer = findExtension(ours.extensions, 'pre_shared_key')!;
-    const traceOffer = findExtension(trace.extensions, 'pre_shared_key')!;
-    expect(ourOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge])).toEqual(traceOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge]));
-    expect(findExtension(ours.extensions, 'early_data')).toBeDefined();
-    expect(hex(handshakeBody(ourHello!))).not.toBe(hex(handshakeBody(s.hex('Record_ClientHello_1'))));
-    drawing(clientPool, () => lone.receive(concatBytes(s.hex('Record_ServerHello'), RFC8448_4_SERVER_FLIGHT)));
-    expect(lone.state).toBe('failed');
-    expect(lone.error).toMatchObject({ alert: 'bad_record_mac', sender: 'local' });
-
-    // Against a sandtls server holding the trace's session.
-    const { store } = traceStore(session);
-    const server = engine.server(traceServerConfig(store));
-    const client = drawing(clientPool, makeClient);
-    const serverFlight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-      server.receive(client.takeOutgoing());
-      return server.takeOutgoing();
+      // The trace's data, under the application keys of this transcript.
+      const clientWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('CLIENT_TRAFFIC_SECRET_0')!);
+      server.receive(clientWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')));
+      expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+      server.receive(clientWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)));
+      expect(server.peerClosed).toBe(true);
+      server.send(s.hex('Server_AppData'));
+      const serverRead = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, secrets.get('SERVER_TRAFFIC_SECRET_0')!);
+      expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe(hex(s.hex('Server_AppData')));
+      server.close();
+      expect(hex(serverRead.open(server.takeOutgoing()).content)).toBe('0100');
+      expect(server.state).toBe('closed');
     });
-    expect(server.error).toBeUndefined();
-    expect(hex(records(serverFlight)[0]!)).toBe(hex(s.hex('Record_ServerHello')));
-    expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
-    client.receive(serverFlight);
-    expectConnected(client);
-    server.receive(client.takeOutgoing());
-    expectConnected(server);
-    for (const conn of [client, server]) expect(conn.info).toMatchObject({ resumed: true, earlyDataAccepted: true, group: 'x25519', signatureScheme: undefined });
-    client.send(s.hex('Client_AppData'));
-    server.receive(client.takeOutgoing());
-    expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+
+    it('client, components: the binder, the 0-RTT record, EndOfEarlyData and Finished, data and close byte for byte', () => {
+      const s = RESUMED;
+      const { psk } = simpleSession();
+      const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
+      const hello = decodeClientHello(clientHello);
+      const offer = findExtension(hello.extensions, 'pre_shared_key')!;
+
+      // RFC 8446 4.2.11.2: binder = HMAC(finished_key(binder_key), Hash(Truncate(ClientHello))).
+      const partial = truncatedClientHello(clientHello, hello);
+      expect(partial.length).toBe(clientHello.length - 2 - 1 - 32); // binders<33..2^16-1>: one 32-byte binder
+      const binderSchedule = EarlySecret.fromPsk(NOBLE_TLS_PRIMITIVES, 'SHA-256', psk);
+      const binder = finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', binderSchedule.binderKey('resumption'), SHA256.digest(partial));
+      expect(offer.binders.map(hex)).toEqual([hex(binder)]);
+
+      // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+      const clientEarly = binderSchedule.clientEarlyTrafficSecret(SHA256.digest(clientHello));
+      const earlyWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientEarly);
+      expect(hex(earlyWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_EarlyAppData')))).toBe(hex(s.hex('Record_Client_EarlyAppData')));
+
+      // The handshake secret from the client's side: its x25519 key (the pool's second 32 bytes)
+      // with the ServerHello's share.
+      const serverHello = handshakeBody(s.hex('Record_ServerHello'));
+      const serverShare = hex(serverHello).slice(hex(serverHello).indexOf('001d0020') + 8, hex(serverHello).indexOf('001d0020') + 72);
+      const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Client_RNG_Pool').slice(32, 64), hexToBytes(serverShare));
+      const handshakeSecret = binderSchedule.handshake(ecdhe);
+      const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
+      const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
+      const serverHandshake = handshakeSecret.serverHandshakeTrafficSecret(helloHash);
+      const serverFlight = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, serverHandshake).open(RFC8448_4_SERVER_FLIGHT).content;
+      const [encryptedExtensions, serverFinished] = splitHandshakeMessages(serverFlight);
+      // The client checks the server's Finished (RFC 8446 4.4.4).
+      expect(hex(serverFinished!)).toBe(
+        hex(encodeFinished({ type: 'finished', verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', serverHandshake, SHA256.digest(concatBytes(clientHello, serverHello, encryptedExtensions!))) })),
+      );
+
+      // EndOfEarlyData under the early key (its second record), then Finished under the handshake
+      // key over ClientHello..EndOfEarlyData.
+      const endOfEarlyData = encodeEndOfEarlyData();
+      expect(hex(endOfEarlyData)).toBe('05000000');
+      const finished = encodeFinished({
+        type: 'finished',
+        verifyData: finishedVerifyData(NOBLE_TLS_PRIMITIVES, 'SHA-256', clientHandshake, SHA256.digest(concatBytes(clientHello, serverHello, serverFlight, endOfEarlyData))),
+      });
+      const clientFlight = concatBytes(
+        earlyWrite.seal(CONTENT_TYPE.handshake, endOfEarlyData),
+        RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientHandshake).seal(CONTENT_TYPE.handshake, finished),
+      );
+      expect(hex(clientFlight)).toBe(hex(s.hex('Record_ClientFinished')));
+
+      // Application data and close_notify under client_application_traffic_secret_0.
+      const master = handshakeSecret.master();
+      const clientApplication = master.clientApplicationTrafficSecret(SHA256.digest(concatBytes(clientHello, serverHello, serverFlight)));
+      const applicationWrite = RecordProtection.fromSecret(NOBLE_TLS_PRIMITIVES, AES128, clientApplication);
+      expect(hex(applicationWrite.seal(CONTENT_TYPE.application_data, s.hex('Client_AppData')))).toBe(hex(s.hex('Record_Client_AppData')));
+      expect(hex(applicationWrite.seal(CONTENT_TYPE.alert, Uint8Array.of(1, 0)))).toBe(hex(s.hex('Record_Client_CloseNotify')));
+      master.destroy();
+    });
+
+    /**
+     * A sandtls client engine cannot replay the trace's client: its ClientHello is not the trace's
+     * (no renegotiation_info, no ffdhe groups, its own signature_algorithms and no padding), so
+     * Transcript-Hash(ClientHello..ServerHello) and every key after it differ, and the trace's
+     * server flight does not even decrypt (bad_record_mac) before any Finished could be checked.
+     * What can be shown: with the trace's session, clock and RNG pool, its ClientHello carries the
+     * trace's random, x25519 share, ticket and obfuscated age; a sandtls server with the trace's
+     * session answers with the trace's ServerHello byte for byte; and the two complete a resumed
+     * handshake with the early data accepted.
+     */
+    it('client, engine: the RFC session, clock and pool give the trace\'s random, share, ticket and age; 0-RTT accepted by a sandtls server', () => {
+      const s = RESUMED;
+      const session = simpleSession();
+      const times = ticketTimes(session.ticket);
+      const rfcSession: TlsSession = {
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        serverName: 'server',
+        alpn: undefined,
+        ticket: session.ticket.ticket,
+        psk: session.psk,
+        ticketAgeAdd: session.ticket.ticketAgeAdd,
+        receivedAt: times.issuedAt,
+        lifetime: session.ticket.ticketLifetime,
+        maxEarlyDataSize: 1024,
+        // The Simple_1RTT handshake verified the trace's RSA certificate.
+        verified: true,
+        peerCertificates: [RFC8448_RSA_CERT_DER],
+        authenticatedAt: times.issuedAt,
+        peerNotAfter: undefined,
+        peerSignatureScheme: undefined,
+      };
+      scripted.now = times.now;
+      const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');
+      const makeClient = () =>
+        engine.client({
+          serverName: 'server',
+          trustAnchors: RFC8448_RSA_CERT_DER, // never used: a resumed handshake has no certificate
+          keyShares: ['x25519'],
+          middleboxCompatibility: false,
+          grease: false,
+          session: rfcSession,
+          earlyData: s.hex('Client_EarlyAppData'),
+        });
+
+      // Against the trace's server flight: it cannot decrypt.
+      const lone = drawing(clientPool, makeClient);
+      expect(scripted.draws.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
+      const [ourHello, ourEarly, ...more] = records(lone.takeOutgoing());
+      expect(more).toEqual([]);
+      expect(ourEarly![0]).toBe(0x17);
+      const ours = decodeClientHello(handshakeBody(ourHello!));
+      const trace = decodeClientHello(handshakeBody(s.hex('Record_ClientHello_1')));
+      expect(hex(ours.random)).toBe(hex(trace.random));
+      expect(hex(findExtension(ours.extensions, 'key_share')!.clientShares[0]!.keyExchange)).toBe(
+        hex(findExtension(trace.extensions, 'key_share')!.clientShares[0]!.keyExchange),
+      );
+      const ourOffer = findExtension(ours.extensions, 'pre_shared_key')!;
+      const traceOffer = findExtension(trace.extensions, 'pre_shared_key')!;
+      expect(ourOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge])).toEqual(traceOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge]));
+      expect(findExtension(ours.extensions, 'early_data')).toBeDefined();
+      expect(hex(handshakeBody(ourHello!))).not.toBe(hex(handshakeBody(s.hex('Record_ClientHello_1'))));
+      drawing(clientPool, () => lone.receive(concatBytes(s.hex('Record_ServerHello'), RFC8448_4_SERVER_FLIGHT)));
+      expect(lone.state).toBe('failed');
+      expect(lone.error).toMatchObject({ alert: 'bad_record_mac', sender: 'local' });
+
+      // Against a sandtls server holding the trace's session.
+      const { store } = traceStore(session);
+      const server = engine.server(traceServerConfig(store));
+      const client = drawing(clientPool, makeClient);
+      const serverFlight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
+        server.receive(client.takeOutgoing());
+        return server.takeOutgoing();
+      });
+      expect(server.error).toBeUndefined();
+      expect(hex(records(serverFlight)[0]!)).toBe(hex(s.hex('Record_ServerHello')));
+      expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
+      client.receive(serverFlight);
+      expectConnected(client);
+      server.receive(client.takeOutgoing());
+      expectConnected(server);
+      for (const conn of [client, server]) expect(conn.info).toMatchObject({ resumed: true, earlyDataAccepted: true, group: 'x25519', signatureScheme: undefined });
+      client.send(s.hex('Client_AppData'));
+      server.receive(client.takeOutgoing());
+      expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
+    });
   });
 });

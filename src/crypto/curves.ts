@@ -116,6 +116,40 @@ export const WEIERSTRASS_ORDERS: Readonly<Record<WeierstrassCurveName, { readonl
   ) as Record<WeierstrassCurveName, { bytes: number; order: bigint }>,
 );
 
+/**
+ * How many random bytes a Weierstrass private key is drawn from: the order's length and half as
+ * much again (FIPS 186-5 A.2.1), noble's `lengths.seed`, so every provider draws the same.
+ * @example
+ * ecSeedLength('secp256r1'); // 48
+ */
+export function ecSeedLength(curve: WeierstrassCurveName): number {
+  const { bytes } = WEIERSTRASS_ORDERS[curve];
+  return bytes + Math.ceil(bytes / 2);
+}
+
+/**
+ * A private scalar in [1, n-1] from a seed of `ecSeedLength(curve)` bytes or more:
+ * `seed mod (n - 1) + 1` as big-endian octets of the order's length (FIPS 186-5 A.2.1; the
+ * reduction of noble's `randomSecretKey`, so the same seed gives the same key under every
+ * provider). The caller wipes the seed.
+ * @example
+ * const secret = ecSecretFromSeed(random(ecSeedLength('secp256r1'), 'key_share:secp256r1'), 'secp256r1');
+ */
+export function ecSecretFromSeed(seed: Uint8Array, curve: WeierstrassCurveName): Uint8Array {
+  const field = WEIERSTRASS_ORDERS[curve];
+  if (!field) throw new CryptoParameterError(`unsupported curve: ${String(curve)}`);
+  if (seed.length < ecSeedLength(curve)) throw new CryptoParameterError(`${curve} private key needs a seed of at least ${ecSeedLength(curve)} bytes`);
+  let value = 0n;
+  for (const octet of seed) value = (value << 8n) | BigInt(octet);
+  value = (value % (field.order - 1n)) + 1n;
+  const out = new Uint8Array(field.bytes);
+  for (let i = field.bytes - 1; i >= 0; i--) {
+    out[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  return out;
+}
+
 // RFC 8032 5.1 (edwards25519): p = 2^255 - 19, d = -121665/121666, cofactor 8.
 const EDWARDS25519 = {
   p: 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffedn,

@@ -5,7 +5,7 @@
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { CryptoParameterError } from './errors.js';
-import { hash, type HashName } from './hash.js';
+import { hash, nobleHash, type HashName } from './hash.js';
 
 /**
  * HMAC of `data` under `key`.
@@ -13,7 +13,7 @@ import { hash, type HashName } from './hash.js';
  * hmac('SHA-256', finishedKey, transcriptHash);
  */
 export function hmac(hashName: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
-  return nobleHmac(hash(hashName).noble, key, data);
+  return nobleHmac(nobleHash(hashName), key, data);
 }
 
 /**
@@ -22,7 +22,7 @@ export function hmac(hashName: HashName, key: Uint8Array, data: Uint8Array): Uin
  * const earlySecret = hkdfExtract('SHA-256', new Uint8Array(32), new Uint8Array(32));
  */
 export function hkdfExtract(hashName: HashName, salt: Uint8Array | undefined, ikm: Uint8Array): Uint8Array {
-  return extract(hash(hashName).noble, ikm, salt);
+  return extract(nobleHash(hashName), ikm, salt);
 }
 
 /**
@@ -39,7 +39,7 @@ export function hkdfExpand(hashName: HashName, prk: Uint8Array, info: Uint8Array
     throw new CryptoParameterError(`HKDF-Expand needs a PRK of at least ${h.outputLen} bytes`);
   }
   if (length === 0) return new Uint8Array(0);
-  return expand(h.noble, prk, info, length);
+  return expand(nobleHash(hashName), prk, info, length);
 }
 
 /**

@@ -122,8 +122,13 @@ export interface KeyExchange {
   dh(group: EcdheGroup, secret: Uint8Array, peerShare: Uint8Array): Uint8Array;
 }
 
-/** One (EC)DHE: its share length, how a private key is drawn, its public key, and the agreement. */
-interface _Ecdhe {
+/**
+ * One (EC)DHE as a provider implements it: its share length, how a private key is drawn, its
+ * public key, and the agreement. `keyExchangeFrom` builds the TLS key exchange (the groups, the
+ * hybrids, single use and wiping) over one of these per group, so a native provider supplies
+ * only this and shares the rest with the noble one.
+ */
+export interface EcdheOps {
   readonly shareLength: number;
   /** A fresh private key, drawn with `purpose`. */
   secret(purpose: string): Uint8Array;
@@ -144,7 +149,12 @@ const X25519_LENGTH = 32;
  * share.complete(answer.publicShare); // equals answer.sharedSecret
  */
 export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyExchange {
-  const x25519: _Ecdhe = {
+  return keyExchangeFrom(nobleEcdhe(curves, random), random);
+}
+
+/** The noble (EC)DHE of each group, on the engine's own curve instances. */
+function nobleEcdhe(curves: CurveSet, random: RandomSource): Readonly<Record<EcdheGroup, EcdheOps>> {
+  const x25519: EcdheOps = {
     shareLength: X25519_LENGTH,
     secret: (purpose) => random(X25519_LENGTH, purpose),
     publicOf: (secret) => curves.x25519.getPublicKey(secret),
@@ -164,7 +174,7 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
     isValidSecret: (secret) => secret.length === X25519_LENGTH,
   };
 
-  const weierstrass = (group: string, curveName: WeierstrassCurveName): _Ecdhe => {
+  const weierstrass = (group: string, curveName: WeierstrassCurveName): EcdheOps => {
     // Looked up on each use, never here: reading an opt-in (brainpool) curve builds it, and
     // this runs for every engine.
     const curveOf = () => curves[curveName];
@@ -209,13 +219,24 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
       isValidSecret: (secret) => curveOf().utils.isValidSecretKey(secret),
     };
   };
-  const ecdhe: Readonly<Record<EcdheGroup, _Ecdhe>> = Object.freeze({
+  return Object.freeze({
     x25519,
     ...(Object.fromEntries(Object.entries(_WEIERSTRASS_GROUPS).map(([group, curve]) => [group, weierstrass(group, curve)])) as Record<
       Exclude<EcdheGroup, 'x25519'>,
-      _Ecdhe
+      EcdheOps
     >),
   });
+}
+
+/**
+ * The TLS key exchange over one `EcdheOps` per (EC)DHE group: the (EC)DHE groups themselves and
+ * the ML-KEM hybrids (ML-KEM is always noble's, with its randomness drawn from `random`). Every
+ * private value is drawn with a `key_share:<group>` label and wiped once used.
+ * @example
+ * const kx = keyExchangeFrom(nativeEcdhe, random);
+ * kx.generate('X25519MLKEM768').publicShare.length; // 1216
+ */
+export function keyExchangeFrom(ecdhe: Readonly<Record<EcdheGroup, EcdheOps>>, random: RandomSource): KeyExchange {
 
   const oneShot = (group: NamedGroup, publicShare: Uint8Array, secrets: Uint8Array[], finish: (peer: Uint8Array) => Uint8Array): KeyShare => {
     let used = false;
@@ -316,7 +337,7 @@ export function createKeyExchange(curves: CurveSet, random: RandomSource): KeyEx
     }
   };
 
-  const ecdheOf = (group: NamedGroup): _Ecdhe | undefined => (Object.hasOwn(ecdhe, group) ? ecdhe[group as EcdheGroup] : undefined);
+  const ecdheOf = (group: NamedGroup): EcdheOps | undefined => (Object.hasOwn(ecdhe, group) ? ecdhe[group as EcdheGroup] : undefined);
   const isHybrid = (group: NamedGroup): group is HybridGroup => Object.hasOwn(_HYBRIDS, group);
 
   return {

@@ -448,6 +448,17 @@ function _emsaPssEncode(hashName: HashName, message: Uint8Array, emBits: number,
   return em;
 }
 
+/**
+ * EMSA-PSS-ENCODE (RFC 8017 9.1.1) with sLen = hLen, the salt drawn as `random(hLen, 'pss_salt')`:
+ * the encoded message EM of ceil(emBits / 8) bytes, for a provider whose RSA private-key operation
+ * is native (the Platform still chooses the salt).
+ * @example
+ * const em = emsaPssEncode('SHA-256', message, bitLength(n) - 1, random);
+ */
+export function emsaPssEncode(hashName: HashName, message: Uint8Array, emBits: number, random: RandomSource): Uint8Array {
+  return _emsaPssEncode(hashName, message, emBits, random);
+}
+
 /** EMSA-PSS-VERIFY (RFC 8017 9.1.2) with sLen = hLen; true for "consistent". */
 function _emsaPssVerify(hashName: HashName, message: Uint8Array, em: Uint8Array, emBits: number): boolean {
   const hLen = hash(hashName).outputLen;

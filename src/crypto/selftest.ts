@@ -45,6 +45,31 @@ const KAT_KEYS = {
   },
 };
 
+/** RFC 7748 6.1 (Alice's key, Bob's public key) and Wycheproof ECDH P-256/P-384 tcId 1: private key, peer share, shared secret. */
+const KAT_ECDH = {
+  x25519: {
+    secret: '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+    peer: 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f',
+    shared: '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+  },
+  p256: {
+    secret: '0612465c89a023ab17855b0a6bcebfd3febb53aef84138647b5352e02c10c346',
+    peer: '0462d5bd3372af75fe85a040715d0f502428e07046868b0bfdfa61d731afe44f26ac333a93a9e70a81cd5a95b5bf8d13990eb741c8c38872b4a07d275a014e30cf',
+    shared: '53020d908b0219328b658b525f26780e3ae12bcd952bb25a93bc0895e1714285',
+  },
+  p384: {
+    secret: '766e61425b2da9f846c09fc3564b93a6f8603b7392c785165bf20da948c49fd1fb1dee4edd64356b9f21c588b75dfd81',
+    peer: '04790a6e059ef9a5940163183d4a7809135d29791643fc43a2f17ee8bf677ab84f791b64a6be15969ffa012dd9185d8796d9b954baa8a75e82df711b3b56eadff6b0f668c3b26b4b1aeb308a1fcc1c680d329a6705025f1c98a0b5e5bfcb163caa',
+    shared: '6461defb95d996b24296f5a1832b34db05ed031114fbe7d98d098f93859866e4de1e229da71fef0c77fe49b249190135',
+  },
+};
+
+/** RFC 6979 A.2.5 and A.2.6: the deterministic ECDSA signatures of "sample" (DER). */
+const KAT_ECDSA = {
+  p256: '3045022100efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf371602200834e36ad29a83bf2bc9385e491d6099c8fdf9d1ed67aa7ea5f51f93782857a9',
+  p384: '306502310094edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c81a648152e44acf96e36dd1e80fabe4602306610b514ea0e87315e01bf24d9fcec70ecf18bf5e69dbad9a727ea302393848fb4f04c6cd0423fdc7169525094629eab',
+};
+
 function katRsaKey() {
   const p = BigInt('0x' + KAT_KEYS.rsa.p);
   const q = BigInt('0x' + KAT_KEYS.rsa.q);
@@ -119,30 +144,34 @@ export function runSelfTests(c: CryptoProvider): void {
 
   const keys = selfTestKeys();
   const sample = utf8('sample');
-  // The raw curve KATs test the noble provider's own curve instances; a foreign provider has
-  // none and is checked through its key exchange and signatures (the warm-up below).
+  // The raw curve KATs test the noble provider's own curve instances (and ECDSA's deterministic
+  // RFC 6979 signature, which needs the curve without the hedge). A foreign provider has no
+  // curves: the same ECDH answers go through its key exchange (`kx.dh`), and the RFC 6979
+  // signatures through its verify (a native signer picks its own nonce, so its signature bytes
+  // cannot be known answers; the warm-up checks sign-then-verify).
   const curves = c.curves;
-  if (curves) {
+  if (!curves) {
+    expect('X25519 shared secret', c.kx.dh('x25519', hexToBytes(KAT_ECDH.x25519.secret), hexToBytes(KAT_ECDH.x25519.peer)), KAT_ECDH.x25519.shared);
+    expect('P-256 ECDH', c.kx.dh('secp256r1', hexToBytes(KAT_ECDH.p256.secret), hexToBytes(KAT_ECDH.p256.peer)), KAT_ECDH.p256.shared);
+    expect('P-384 ECDH', c.kx.dh('secp384r1', hexToBytes(KAT_ECDH.p384.secret), hexToBytes(KAT_ECDH.p384.peer)), KAT_ECDH.p384.shared);
+    expect('ECDSA P-256 verify', c.signatures.verify('ecdsa_secp256r1_sha256', c.signatures.publicKeyOf(keys.p256), sample, hexToBytes(KAT_ECDSA.p256)), true);
+    expect('ECDSA P-384 verify', c.signatures.verify('ecdsa_secp384r1_sha384', c.signatures.publicKeyOf(keys.p384), sample, hexToBytes(KAT_ECDSA.p384)), true);
+    expect('ECDSA P-256 reject', c.signatures.verify('ecdsa_secp256r1_sha256', c.signatures.publicKeyOf(keys.p256), abc, hexToBytes(KAT_ECDSA.p256)), false);
+  } else {
     const x = curves.x25519;
-    const alice = hexToBytes('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+    const alice = hexToBytes(KAT_ECDH.x25519.secret);
     expect('X25519 public key', x.getPublicKey(alice), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
-    expect('X25519 shared secret', x.getSharedSecret(alice, hexToBytes('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f')), '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+    expect('X25519 shared secret', x.getSharedSecret(alice, hexToBytes(KAT_ECDH.x25519.peer)), KAT_ECDH.x25519.shared);
 
-    expect('P-256 ECDH', curves.secp256r1.getSharedSecret(
-      hexToBytes('0612465c89a023ab17855b0a6bcebfd3febb53aef84138647b5352e02c10c346'),
-      hexToBytes('0462d5bd3372af75fe85a040715d0f502428e07046868b0bfdfa61d731afe44f26ac333a93a9e70a81cd5a95b5bf8d13990eb741c8c38872b4a07d275a014e30cf'),
-      true).slice(1), '53020d908b0219328b658b525f26780e3ae12bcd952bb25a93bc0895e1714285');
-    expect('P-384 ECDH', curves.secp384r1.getSharedSecret(
-      hexToBytes('766e61425b2da9f846c09fc3564b93a6f8603b7392c785165bf20da948c49fd1fb1dee4edd64356b9f21c588b75dfd81'),
-      hexToBytes('04790a6e059ef9a5940163183d4a7809135d29791643fc43a2f17ee8bf677ab84f791b64a6be15969ffa012dd9185d8796d9b954baa8a75e82df711b3b56eadff6b0f668c3b26b4b1aeb308a1fcc1c680d329a6705025f1c98a0b5e5bfcb163caa'),
-      true).slice(1), '6461defb95d996b24296f5a1832b34db05ed031114fbe7d98d098f93859866e4de1e229da71fef0c77fe49b249190135');
+    expect('P-256 ECDH', curves.secp256r1.getSharedSecret(hexToBytes(KAT_ECDH.p256.secret), hexToBytes(KAT_ECDH.p256.peer), true).slice(1), KAT_ECDH.p256.shared);
+    expect('P-384 ECDH', curves.secp384r1.getSharedSecret(hexToBytes(KAT_ECDH.p384.secret), hexToBytes(KAT_ECDH.p384.peer), true).slice(1), KAT_ECDH.p384.shared);
 
     // ECDSA: the deterministic RFC 6979 signature (no hedge) must match, then verify.
     const p256Sig = curves.secp256r1.sign(c.hash('SHA-256').digest(sample), hexToBytes(KAT_KEYS.p256), { prehash: false, format: 'der' });
-    expect('ECDSA P-256 sign', p256Sig, '3045022100efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf371602200834e36ad29a83bf2bc9385e491d6099c8fdf9d1ed67aa7ea5f51f93782857a9');
+    expect('ECDSA P-256 sign', p256Sig, KAT_ECDSA.p256);
     expect('ECDSA P-256 verify', c.signatures.verify('ecdsa_secp256r1_sha256', c.signatures.publicKeyOf(keys.p256), sample, p256Sig), true);
     const p384Sig = curves.secp384r1.sign(c.hash('SHA-384').digest(sample), hexToBytes(KAT_KEYS.p384), { prehash: false, format: 'der' });
-    expect('ECDSA P-384 sign', p384Sig, '306502310094edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c81a648152e44acf96e36dd1e80fabe4602306610b514ea0e87315e01bf24d9fcec70ecf18bf5e69dbad9a727ea302393848fb4f04c6cd0423fdc7169525094629eab');
+    expect('ECDSA P-384 sign', p384Sig, KAT_ECDSA.p384);
     expect('ECDSA P-384 verify', c.signatures.verify('ecdsa_secp384r1_sha384', c.signatures.publicKeyOf(keys.p384), sample, p384Sig), true);
   }
 

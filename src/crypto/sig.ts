@@ -74,10 +74,11 @@ export type PrivateKey =
   | { readonly kind: 'ed25519'; readonly seed: Uint8Array }
   | { readonly kind: 'rsa'; readonly key: RsaPrivateKey };
 
-type SchemeInfo =
-  | { kind: 'ecdsa'; curve: WeierstrassCurveName; hash: HashName }
-  | { kind: 'ed25519' }
-  | { kind: 'rsa-pss' | 'rsa-pkcs1'; hash: HashName };
+/** What a scheme is: its algorithm, and the curve and hash it fixes. */
+export type SchemeInfo =
+  | { readonly kind: 'ecdsa'; readonly curve: WeierstrassCurveName; readonly hash: HashName }
+  | { readonly kind: 'ed25519' }
+  | { readonly kind: 'rsa-pss' | 'rsa-pkcs1'; readonly hash: HashName };
 
 const SCHEMES: Readonly<Record<SignatureScheme, SchemeInfo>> = Object.freeze({
   ecdsa_secp256r1_sha256: { kind: 'ecdsa', curve: 'secp256r1', hash: 'SHA-256' },
@@ -104,10 +105,44 @@ const _ECDSA_SCHEME: Readonly<Record<WeierstrassCurveName, SignatureScheme>> = O
   brainpoolP512r1: 'ecdsa_brainpoolP512r1tls13_sha512',
 });
 
-function schemeInfo(scheme: SignatureScheme): SchemeInfo {
-  const info = SCHEMES[scheme];
+/**
+ * The algorithm, curve and hash of a scheme; `CryptoParameterError` for one sandtls does not
+ * implement. Shared by every provider's signatures.
+ * @example
+ * schemeInfo('ecdsa_secp384r1_sha384'); // { kind: 'ecdsa', curve: 'secp384r1', hash: 'SHA-384' }
+ */
+export function schemeInfo(scheme: SignatureScheme): SchemeInfo {
+  const info = Object.hasOwn(SCHEMES, scheme) ? SCHEMES[scheme] : undefined;
   if (!info) throw new CryptoParameterError(`unsupported signature scheme: ${String(scheme)}`);
   return info;
+}
+
+/**
+ * Throws `InvalidKeyError` unless a key of `kind` ('ec', 'ed25519', 'rsa') can be used with the
+ * scheme.
+ * @example
+ * checkKeyKind('ed25519', schemeInfo('ed25519'), 'ec'); // throws InvalidKeyError
+ */
+export function checkKeyKind(scheme: SignatureScheme, info: SchemeInfo, kind: string): void {
+  const wanted = info.kind === 'ecdsa' ? 'ec' : info.kind === 'ed25519' ? 'ed25519' : 'rsa';
+  if (kind !== wanted) throw new InvalidKeyError(`a ${kind} key cannot be used with ${scheme}`);
+}
+
+/**
+ * The TLS 1.3 schemes a key can sign with, most preferred first: its curve's one ECDSA scheme,
+ * ed25519, or RSA-PSS-RSAE with SHA-256/384/512.
+ * @example
+ * schemesForKey({ kind: 'ed25519', seed }); // ['ed25519']
+ */
+export function schemesForKey(key: PrivateKey | PublicKey): SignatureScheme[] {
+  switch (key.kind) {
+    case 'ec':
+      return [_ECDSA_SCHEME[key.curve]];
+    case 'ed25519':
+      return ['ed25519'];
+    case 'rsa':
+      return ['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pss_rsae_sha512'];
+  }
 }
 
 export interface VerifyOptions {
@@ -156,22 +191,6 @@ export function createSignatures(curves: CurveSet, random: RandomSource): Signat
     } catch (error) {
       if (isPlatformFailure(error)) throw error;
       return false; // malformed DER, r or s out of range
-    }
-  };
-
-  const checkKeyKind = (scheme: SignatureScheme, info: SchemeInfo, kind: string) => {
-    const wanted = info.kind === 'ecdsa' ? 'ec' : info.kind === 'ed25519' ? 'ed25519' : 'rsa';
-    if (kind !== wanted) throw new InvalidKeyError(`a ${kind} key cannot be used with ${scheme}`);
-  };
-
-  const schemesFor: Signatures['schemesFor'] = (key) => {
-    switch (key.kind) {
-      case 'ec':
-        return [_ECDSA_SCHEME[key.curve]];
-      case 'ed25519':
-        return ['ed25519'];
-      case 'rsa':
-        return ['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pss_rsae_sha512'];
     }
   };
 
@@ -241,6 +260,6 @@ export function createSignatures(curves: CurveSet, random: RandomSource): Signat
       }
     },
 
-    schemesFor,
+    schemesFor: schemesForKey,
   };
 }

@@ -21,6 +21,8 @@ import { TLSSocket } from './socket.js';
 
 export { AuthorizationError } from './certificate.js';
 export type { CertificateNameObject, CertificatesOption, DetailedPeerCertificate, PeerCertificate } from './certificate.js';
+export { NODE_PROVIDER_FALLBACKS, NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider } from './crypto-provider.js';
+export type { FallbackEntry, NodeCryptoApi, NodeCryptoProviderOptions, OwnRandomnessEntry } from './crypto-provider.js';
 export { defaultEngine } from './engine.js';
 export { NODE_TLS_OPTIONS } from './node-options.js';
 export type { OptionDisposition } from './node-options.js';

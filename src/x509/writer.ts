@@ -27,7 +27,7 @@
  * @module
  */
 import { utf8Bytes } from '../crypto/bytes.js';
-import { WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
+import { ecSecretFromSeed, ecSeedLength, WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
 import type { Hashes } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { PrivateKey, SignatureScheme, Signatures } from '../crypto/sig.js';
@@ -153,24 +153,11 @@ export function generateKeyPair(deps: KeyGenDeps, type: WeierstrassCurveName | '
   if (!field) throw new CertificateWriteError(`unsupported key type ${String(type)}`);
   // FIPS 186-5 A.2.1: a seed half as long again as the order, reduced into [1, n-1], leaves no
   // usable bias (the length and reduction of noble's randomSecretKey, so the draws are the same).
-  const seed = deps.random(field.bytes + Math.ceil(field.bytes / 2), `x509_key:${type}`);
-  const secret = _ecSecretFromSeed(seed, field.order, field.bytes);
+  const seed = deps.random(ecSeedLength(type), `x509_key:${type}`);
+  const secret = ecSecretFromSeed(seed, type);
   seed.fill(0); // the secret is derived; the seed would reveal it
   const privateKey: PrivateKey = { kind: 'ec', curve: type, secret };
   return { privateKey, publicKey: deps.signatures.publicKeyOf(privateKey) };
-}
-
-/** `seed mod (n - 1) + 1` as `bytes` big-endian octets: a private scalar in [1, n-1]. */
-function _ecSecretFromSeed(seed: Uint8Array, order: bigint, bytes: number): Uint8Array {
-  let value = 0n;
-  for (const octet of seed) value = (value << 8n) | BigInt(octet);
-  value = (value % (order - 1n)) + 1n;
-  const out = new Uint8Array(bytes);
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return out;
 }
 
 /**

@@ -11,6 +11,7 @@ import { hexToBytes } from '../../src/crypto/bytes.js';
 import { decodePem } from '../../src/x509/pem.js';
 import { init, type Engine } from '../../src/engine.js';
 import { scriptedPlatform } from '../../src/os/index.js';
+import type { CryptoProviderFactory } from '../../src/crypto/provider.js';
 import { VECTORS_DIR } from './wycheproof.js';
 
 /** Keys whose values are text, not hex (a timestamp in ms, a PSK identity, a hash name). */
@@ -121,9 +122,10 @@ export interface ScriptedRfc8448Engine {
 
 /**
  * A fresh engine for trace replays: entropy answered by the current script, else by filler bytes
- * (init, blinding: deterministic, never all zero); the clock reads `now`.
+ * (init, blinding: deterministic, never all zero); the clock reads `now`. `crypto`: the provider
+ * (default: the noble one).
  */
-export function scriptedRfc8448Engine(): ScriptedRfc8448Engine {
+export function scriptedRfc8448Engine(crypto?: CryptoProviderFactory): ScriptedRfc8448Engine {
   let script: EntropyAnswer | undefined;
   let filler = 0;
   let draws: string[] = [];
@@ -152,6 +154,7 @@ export function scriptedRfc8448Engine(): ScriptedRfc8448Engine {
       },
       now: () => state.now,
     }),
+    ...(crypto ? { crypto } : {}),
   });
   return Object.assign(state, { engine });
 }
