@@ -36,9 +36,12 @@
  *   records stay on noble here; an asynchronous bulk path (sealing whole flights of full
  *   records in WebCrypto) is separate work the figures above argue for.
  * - X.509 chain signatures: path building (src/x509/verify.ts) is synchronous, tries candidate
- *   issuers and stops at the first chain that verifies; it keeps the noble signatures (one
- *   ECDSA P-256 verification is about 1 ms of noble, an RSA-2048 one about 0.1 ms). Only the
- *   CertificateVerify signature, which proves possession of the key, runs here.
+ *   issuers and stops at the first chain that verifies, so it keeps the synchronous (noble)
+ *   signatures rather than a pre-verification pass that would have to guess the candidate pairs
+ *   ahead of it. The cost, measured on the same machine: one noble verification per certificate
+ *   signature in the chain, ECDSA P-256 3.0 ms, Ed25519 1.6 ms, RSA-2048 PSS 0.26 ms (WebCrypto
+ *   would take tens of µs). Only the CertificateVerify signature, which proves possession of
+ *   the key, runs here.
  * - the brainpool groups and schemes (RFC 8734): not in WebCrypto;
  * - `init()`'s self-tests and TLS warm-up: `init()` cannot wait, so they run the synchronous
  *   operations; WebCrypto is the runtime's own, checked by this provider's tests (the RFC 8448
