@@ -26,6 +26,7 @@ import {
   defaultPlatform,
   init,
   InvalidKeyShareError,
+  parsePrivateKey,
   platformRandom,
   scriptedPlatform,
   type ClientConfig,
@@ -417,6 +418,29 @@ describe('Wycheproof through the provider’s handshake side', () => {
       );
     });
   }
+
+  it('signing with configured keys: ECDSA and RSA-PSS (each hash, one key) verify with noble; Ed25519 is noble\'s signature byte for byte', async () => {
+    const h = handshake();
+    const sync = noble.crypto.signatures;
+    const message = new TextEncoder().encode('CertificateVerify content');
+    const cases = [
+      ['ecdsa-p256', 'ecdsa_secp256r1_sha256'],
+      ['ecdsa-p384', 'ecdsa_secp384r1_sha384'],
+      ['rsa2048', 'rsa_pss_rsae_sha256'],
+      ['rsa2048', 'rsa_pss_rsae_sha384'],
+      ['rsa2048', 'rsa_pss_rsae_sha512'],
+      ['rsa2048', 'rsa_pkcs1_sha256'],
+      ['ed25519', 'ed25519'],
+    ] as const;
+    const keys = new Map(KEY_TYPES.map((k) => [k, parsePrivateKey(tlsIdentity(k).privateKey)]));
+    for (const [type, scheme] of cases) {
+      const key = keys.get(type)!; // one key object per type: its WebCrypto imports are cached per algorithm and hash
+      const signature = await h.signatures.sign(scheme, key, message);
+      expect(sync.verify(scheme, sync.publicKeyOf(key), message, signature), scheme).toBe(true);
+      expect(await h.signatures.verify(scheme, sync.publicKeyOf(key), message, signature), scheme).toBe(true);
+      if (scheme === 'ed25519') expect(bytesToHex(signature)).toBe(bytesToHex(sync.sign(scheme, key, message)));
+    }
+  });
 
   it('ECDSA signatures convert between DER and P1363 both ways, strictly', () => {
     const p1363 = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 || i === 32 ? 0x80 : i));

@@ -477,8 +477,11 @@ function _nobleEcdheKey(noble: NobleCryptoProvider, group: _WebEcdheGroup, secre
 function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): HandshakeSignatures {
   const s = subtle as _Subtle;
   const refused = new Set<string>();
-  /** Configured private keys, imported once per key object (a server signs with one per handshake). */
-  const imported = new WeakMap<object, Promise<unknown>>();
+  /**
+   * Configured private keys, imported once per key object and algorithm (a server signs with one
+   * per handshake; an RSA key may sign with PSS and with PKCS #1 v1.5, two WebCrypto keys).
+   */
+  const imported = new WeakMap<object, Map<string, Promise<unknown>>>();
 
   const algorithmOf = (info: _WebScheme): { name: string; hash?: string; namedCurve?: string } => {
     switch (info.kind) {
@@ -504,9 +507,12 @@ function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): H
   };
 
   const importPrivate = (key: PrivateKey, info: _WebScheme): Promise<unknown> => {
-    const cached = imported.get(key);
-    if (cached) return cached;
     const algorithm = algorithmOf(info);
+    // An RSA key's WebCrypto algorithm fixes its hash too.
+    const id = `${algorithm.name}:${algorithm.hash ?? ''}`;
+    const perKey = imported.get(key) ?? imported.set(key, new Map()).get(key)!;
+    const cached = perKey.get(id);
+    if (cached) return cached;
     let pending: Promise<unknown>;
     if (key.kind === 'rsa') {
       pending = Promise.resolve(s.importKey('jwk', _rsaPrivateJwk(key.key), algorithm, false, ['sign']));
@@ -514,8 +520,8 @@ function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): H
       const der = key.kind === 'ed25519' ? _pkcs8('Ed25519', key.seed) : _pkcs8(_NIST[(info as { curve: 'secp256r1' | 'secp384r1' }).curve].curve, key.secret);
       pending = Promise.resolve(s.importKey('pkcs8', der, algorithm, false, ['sign'])).finally(() => der.fill(0));
     }
-    imported.set(key, pending);
-    pending.catch(() => imported.delete(key)); // a failed import is not remembered
+    perKey.set(id, pending);
+    pending.catch(() => perKey.delete(id)); // a failed import is not remembered
     return pending;
   };
 
