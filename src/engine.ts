@@ -3,7 +3,7 @@
  * once a sandbox is entered (the s2n-tls and AWS-LC lesson).
  * @module
  */
-import { nobleCryptoProvider, type CryptoProvider, type CryptoProviderFactory } from './crypto/provider.js';
+import { handshakeCrypto, nobleCryptoProvider, type CryptoProvider, type CryptoProviderFactory } from './crypto/provider.js';
 import { platformRandom, type RandomSource } from './crypto/random.js';
 import { runSelfTests, warmUp } from './crypto/selftest.js';
 import type { Platform } from './os/platform.js';
@@ -27,7 +27,9 @@ export interface InitOptions {
   /**
    * The crypto provider, as a factory bound to the engine's Platform-backed random. Default:
    * `nobleCryptoProvider()`, pure TypeScript, which is what the jail, seccomp and ambient tests
-   * prove. The self-tests and warm-up run against the provider given.
+   * prove. The self-tests and warm-up run against the provider given (its synchronous
+   * operations: an asynchronous provider's `handshake` side runs first in a real handshake, where
+   * the connection parks on it, `pending.kind === 'crypto'`).
    */
   crypto?: CryptoProviderFactory;
 }
@@ -112,8 +114,11 @@ export function init(options: InitOptions): Engine {
   const serverConfigs = new WeakMap<ServerConfig, ResolvedServerConfig>();
   // The default 0-RTT replay store is per engine: every server config shares it, so a config
   // object built per connection still refuses replays.
+  // An asynchronous provider signs with a configured key in the handshake (the connection parks).
+  const signing = handshakeCrypto(provider).signatures;
   const serverDeps = {
     signatures: provider.signatures,
+    signing,
     random: provider.random,
     locks: platform.locks,
     sessions: { antiReplay: memoryReplayStore({ locks: platform.locks }) },
@@ -123,7 +128,7 @@ export function init(options: InitOptions): Engine {
     crypto: provider,
     verifyCertificateChain: (options: VerifyCertificateChainOptions) => verifyCertificateChain(engine, options),
     client: (config: ClientConfig) => {
-      const ready = _resolveOnce(clientConfigs, config, () => resolveClientConfig(provider.signatures, config));
+      const ready = _resolveOnce(clientConfigs, config, () => resolveClientConfig(provider.signatures, config, signing));
       return new Connection(engine, ready, (ctx) => startClient(ctx, ready));
     },
     server: (config: ServerConfig) => {
@@ -152,6 +157,11 @@ function _checkProvider(provider: CryptoProvider, random: RandomSource): void {
   const missing: string[] = functions.filter((k) => typeof provider[k] !== 'function');
   if (typeof provider.kx?.generate !== 'function') missing.push('kx');
   if (typeof provider.signatures?.sign !== 'function') missing.push('signatures');
+  const handshake = provider.handshake;
+  if (handshake !== undefined) {
+    const operations = [handshake?.kx?.generate, handshake?.kx?.respond, handshake?.signatures?.sign, handshake?.signatures?.verify];
+    if (operations.some((f) => typeof f !== 'function')) missing.push('handshake (kx.generate, kx.respond, signatures.sign, signatures.verify)');
+  }
   if (missing.length > 0) throw new Error(`the crypto provider lacks ${missing.join(', ')}`);
   if (provider.random !== random) throw new Error('the crypto provider must keep the random it was given (the Platform-backed RandomSource)');
 }

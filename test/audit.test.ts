@@ -753,7 +753,7 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
     }
   });
 
-  it('the hook scenarios: four conversations, each with its hooks answering at once and with Promises', () => {
+  it('the hook scenarios: five conversations, each with its hooks answering at once and with Promises', () => {
     expect(hookScenarios().map((s) => `${s.name} ${s.hookAnswers} ${s.syncTwin ?? '-'}`)).toEqual([
       'hooks: handshake, sync value -',
       'hooks: handshake, async promise hooks: handshake, sync',
@@ -763,6 +763,8 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
       'hooks: resumption from a session store, async promise hooks: resumption from a session store, sync',
       'hooks: post-handshake authentication, sync value -',
       'hooks: post-handshake authentication, async promise hooks: post-handshake authentication, sync',
+      'hooks: asynchronous crypto provider, sync value -',
+      'hooks: asynchronous crypto provider, async promise hooks: asynchronous crypto provider, sync',
     ]);
     for (const s of hookScenarios()) expect(manifest.scenarios[s.name]!.hookAnswers, s.name).toBe(s.hookAnswers);
   });
@@ -814,11 +816,41 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
     ]);
     expect(placed('hooks: post-handshake authentication, async', 'client')).toEqual(['receive() TlsSigner.sign']);
     // The manifest's per-call lists are the union of these (and of the wrapped stores and keys of the resumption scenarios).
+    // An asynchronous crypto provider: the client's key share is made in engine.client() (its
+    // ClientHello waits for it), completed in receive() of the ServerHello; each later answer runs in the resume() after.
+    expect(placed('hooks: asynchronous crypto provider, async', 'client')).toEqual([
+      'engine.client() HandshakeKeyExchange.generate',
+      'receive() HandshakeKeyShare.complete',
+      'resume() HandshakeSignatures.verify',
+      'resume() HandshakeSignatures.sign',
+    ]);
+    expect(placed('hooks: asynchronous crypto provider, async', 'server')).toEqual([
+      'receive() HandshakeKeyExchange.respond',
+      'resume() HandshakeSignatures.sign',
+      'receive() HandshakeSignatures.verify',
+    ]);
     expect(manifest.hooks.calls).toEqual({
-      client: { 'receive()': ['TlsSigner.sign', 'verifyPeer'], 'resume()': ['TlsSigner.sign'] },
+      client: {
+        'receive()': ['TlsSigner.sign', 'verifyPeer', 'HandshakeKeyShare.complete', 'HandshakeSignatures.sign', 'HandshakeSignatures.verify'],
+        'resume()': ['TlsSigner.sign', 'HandshakeSignatures.sign', 'HandshakeSignatures.verify'],
+        'engine.client()': ['HandshakeKeyExchange.generate'],
+      },
       server: {
-        'receive()': ['onClientHello', 'TicketKeySource.find', 'SessionStore.get', 'SessionStore.take', 'ReplayStore.firstUse', 'TlsSigner.sign', 'verifyPeer', 'TicketKeySource.current', 'SessionStore.put'],
-        'resume()': ['TicketKeySource.find', 'SessionStore.take', 'ReplayStore.firstUse', 'TlsSigner.sign', 'TicketKeySource.current', 'SessionStore.put'],
+        'receive()': [
+          'onClientHello',
+          'TicketKeySource.find',
+          'SessionStore.get',
+          'SessionStore.take',
+          'ReplayStore.firstUse',
+          'TlsSigner.sign',
+          'verifyPeer',
+          'TicketKeySource.current',
+          'SessionStore.put',
+          'HandshakeKeyExchange.respond',
+          'HandshakeSignatures.sign',
+          'HandshakeSignatures.verify',
+        ],
+        'resume()': ['TicketKeySource.find', 'SessionStore.take', 'ReplayStore.firstUse', 'TlsSigner.sign', 'TicketKeySource.current', 'SessionStore.put', 'HandshakeSignatures.sign'],
       },
     });
     // Post-handshake: verifyPeer is told so, and the connections were connected.
@@ -852,7 +884,7 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
   it('answering with Promises, sandtls touches exactly what it touches with the hooks answering at once: the same Platform calls in the same order', () => {
     const calls = (run: ScenarioRun, side: Side) => eventsOf(run, side).map((e) => `${e.capability} ${e.op} ${e.purpose ?? ''} ${e.bytes ?? ''}`);
     const asyncOnes = hookScenarios().filter((s) => s.syncTwin !== undefined);
-    expect(asyncOnes).toHaveLength(4);
+    expect(asyncOnes).toHaveLength(5);
     for (const s of asyncOnes) {
       for (const side of ['client', 'server'] as const) expect(calls(recorded(s), side), `${s.name} (${side})`).toEqual(calls(named(s.syncTwin!), side));
     }

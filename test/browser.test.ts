@@ -181,6 +181,8 @@ interface PageRun {
     capabilities: string[];
     /** The schemes webCryptoSigner was asked to sign with. */
     signCalls: string[];
+    /** The engine had an asynchronous provider (webCryptoProvider()). */
+    asyncProvider: boolean;
   };
   /** The handshake failed: `opened` rejected with this; `closed` settled as described. */
   error?: PageError;
@@ -322,6 +324,8 @@ interface RunOptions {
   highWaterMark?: number;
   /** A certificate (PEM) for the page's client key: authenticate with it through webCryptoSigner. */
   clientCertificate?: string;
+  /** Run on an engine whose crypto is webCryptoProvider(): key shares and CertificateVerify in the browser's WebCrypto. */
+  webCrypto?: boolean;
 }
 
 /** One exchange run by the page against `server` through the bridge, with the bridge's record of it. */
@@ -338,6 +342,7 @@ async function runInPage(server: EchoServer, options: RunOptions = {}): Promise<
     record: options.record ?? false,
     ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
     ...(options.clientCertificate === undefined ? {} : { clientCertificate: options.clientCertificate }),
+    ...(options.webCrypto ? { webCrypto: true } : {}),
     timeoutMs: EXCHANGE_TIMEOUT_MS,
   };
   type PageApi = { sandtlsPage: { run(a: typeof args): Promise<PageRun> } };
@@ -397,7 +402,7 @@ browserTool.describe('sandtls in headless Chromium over a WebSocket-to-TCP bridg
     console.log(`browser: bundle ${Math.round(h.bundle.length / 1024)} KiB, built in ${Math.round(h.bundleMs)} ms`);
     expect(h.bundle).not.toMatch(/^\s*import\s/m); // @noble inlined: nothing left to resolve
     expect(h.bundle).not.toMatch(/['"]node:/);
-    expect(h.exports).toEqual(expect.arrayContaining(['connectTls', 'acceptTls', 'websocketStreams', 'webCryptoSigner', 'init', 'defaultPlatform', 'TlsAlertError']));
+    expect(h.exports).toEqual(expect.arrayContaining(['connectTls', 'acceptTls', 'websocketStreams', 'webCryptoSigner', 'webCryptoProvider', 'init', 'defaultPlatform', 'TlsAlertError']));
   });
 
   it('ECDSA P-256: the default engine, a line and 1 MiB echoed, close_notify both ways, WebSocket closed', async () => {
@@ -436,6 +441,17 @@ browserTool.describe('sandtls in headless Chromium over a WebSocket-to-TCP bridg
     const { run, bridge } = await runInPage(server, { message, bulkBytes: 4096 });
     await expectEcho(server, run, bridge, message, 4096);
     expect(run.ok!.info).toMatchObject({ cipherSuite: 'TLS_AES_256_GCM_SHA384', group: 'secp384r1', signatureScheme: 'ed25519' });
+  });
+
+  it('webCryptoProvider() in the page: the x25519 share and the ECDSA CertificateVerify in Chromium\'s WebCrypto (connectTls resumes the parked handshake), to node:tls', async () => {
+    const server = ready().servers.p256;
+    const message = 'key share and signature check in the browser WebCrypto';
+    const { run, bridge } = await runInPage(server, { message, bulkBytes: 4096, record: true, webCrypto: true });
+    await expectEcho(server, run, bridge, message, 4096);
+    expect(run.ok!.asyncProvider).toBe(true);
+    expect(run.ok!.info).toMatchObject({ group: 'x25519', signatureScheme: 'ecdsa_secp256r1_sha256' });
+    // The private key share still comes from the Platform (then goes into WebCrypto).
+    expect(run.ok!.entropyPurposes).toEqual(expect.arrayContaining(['client_random', 'key_share:x25519']));
   });
 
   it('a name the certificate does not cover: opened rejects with bad_certificate, sent to the server, the WebSocket closes', async () => {

@@ -154,7 +154,7 @@ describe('the built bundle', () => {
     expect(out.clientHello).toBeGreaterThan(1000); // X25519MLKEM768 share
   });
 
-  it("names no ambient global outside src/os/default.ts, defaultPlatform's home, but websocketStreams' drain timer and connectTls's default roots (text check of dist/index.js, per module)", () => {
+  it("names no ambient global outside src/os/default.ts, defaultPlatform's home, but websocketStreams' drain timer, connectTls's default roots and webCryptoProvider's default subtle (text check of dist/index.js, per module)", () => {
     // tsup marks each module's code with a `// src/<path>` comment; attribute every hit to one.
     const hits: string[] = [];
     let module = '(preamble)';
@@ -175,8 +175,13 @@ describe('the built bundle', () => {
     // a WebSocket's bufferedAmount to drain by polling, as WebSocket has no drain event. And one
     // adapter read: connectTls given no roots asks the runtime's node:tls for its default ones
     // (src/web/roots.ts, through `globalThis.process`; in a browser, or this jail, there is none).
+    // And webCryptoProvider() given no SubtleCrypto takes the runtime's `crypto.subtle`
+    // (src/web/crypto-provider.ts; only when the application asks for that provider).
     const expected = (h: string) =>
-      h.startsWith('src/os/default.ts: ') || h.startsWith('src/web/websocket.ts: setTimeout: ') || h.startsWith('src/web/roots.ts: globalThis: ');
+      h.startsWith('src/os/default.ts: ') ||
+      h.startsWith('src/web/websocket.ts: setTimeout: ') ||
+      h.startsWith('src/web/roots.ts: globalThis: ') ||
+      h === 'src/web/crypto-provider.ts: globalThis: return globalThis.crypto?.subtle;';
     expect(hits.filter((h) => !expected(h))).toEqual([]);
     // The scan is live: defaultPlatform's own reads are found, where they belong.
     expect(hits.some((h) => h.startsWith('src/os/default.ts: globalThis'))).toBe(true);

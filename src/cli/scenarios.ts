@@ -51,11 +51,14 @@ import {
   type ConnectionState,
   type CryptoProviderFactory,
   type Engine,
+  type HandshakeCrypto,
   type HookKind,
   type MaybePromise,
   type NamedGroup,
   type PeerVerification,
   type Platform,
+  type PrivateKey,
+  type PublicKey,
   type RecordingPlatform,
   type ReplayStore,
   type ServerConfig,
@@ -66,6 +69,7 @@ import {
   type TlsSigner,
   type TlsSession,
   type TraceOption,
+  type VerifyOptions,
 } from '../index.js';
 import { AUDIT_BRAINPOOL_CA, AUDIT_CA, AUDIT_IDENTITIES, type AuditIdentity } from './audit-identities.js';
 import { recordingProvider, type ProviderCall, type RecordingProvider } from './provider-recorder.js';
@@ -119,6 +123,11 @@ export const HOOKS = Object.freeze({
   verifyPeer: 'verify',
   'TicketKeySource.current': 'ticket-key',
   'SessionStore.put': 'session',
+  'HandshakeKeyExchange.generate': 'crypto',
+  'HandshakeKeyExchange.respond': 'crypto',
+  'HandshakeKeyShare.complete': 'crypto',
+  'HandshakeSignatures.sign': 'crypto',
+  'HandshakeSignatures.verify': 'crypto',
 } as const satisfies Record<string, HookKind>);
 
 /** A hook the audit records, e.g. `'TlsSigner.sign'`. */
@@ -135,6 +144,7 @@ export const HOOK_KINDS: Readonly<Record<HookKind, readonly HookName[]>> = Objec
   replay: ['ReplayStore.firstUse'],
   sign: ['TlsSigner.sign'],
   verify: ['verifyPeer'],
+  crypto: ['HandshakeKeyExchange.generate', 'HandshakeKeyExchange.respond', 'HandshakeKeyShare.complete', 'HandshakeSignatures.sign', 'HandshakeSignatures.verify'],
 });
 
 /** How a scenario's hooks answer: with a value, or with a Promise of it (the connection parks). */
@@ -696,23 +706,32 @@ async function _converse(env: ScenarioEnv, client: Connection, server: Connectio
 }
 
 /** {@link _handshake} for configurations whose hooks may answer with Promises. */
-async function _hookHandshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig): Promise<Outcome> {
+async function _hookHandshake(
+  env: ScenarioEnv,
+  clientConfig: ClientConfig,
+  serverConfig: ServerConfig,
+  engines?: Readonly<Record<'client' | 'server', Engine>>,
+): Promise<Outcome> {
   env.watch('server', undefined);
   env.watch('client', undefined);
   let server: Connection;
   try {
-    server = env.call('server', 'engine.server()', () => env.engine('server').server(serverConfig));
+    server = env.call('server', 'engine.server()', () => (engines?.server ?? env.engine('server')).server(serverConfig));
   } catch (thrown) {
     return { thrown };
   }
   env.watch('server', server);
   let client: Connection;
   try {
-    client = env.call('client', 'engine.client()', () => env.engine('client').client(clientConfig));
+    // Watched inside the call: a client may park (or fail) making its key shares, before it returns.
+    client = env.call('client', 'engine.client()', () => {
+      const made = (engines?.client ?? env.engine('client')).client(clientConfig);
+      env.watch('client', made);
+      return made;
+    });
   } catch (thrown) {
     return { server, thrown };
   }
-  env.watch('client', client);
   await _converse(env, client, server);
   return { client, server };
 }
@@ -1638,6 +1657,57 @@ function _hookKit(env: ScenarioEnv, answers: HookAnswers, keyService: () => Engi
 }
 
 /**
+ * A noble provider whose asynchronous `handshake` side runs `slot.ops` (set per run): the audit's
+ * stand-in for WebCrypto, answering at once or with Promises as the scenario says.
+ */
+function _slotProvider(slot: { ops?: HandshakeCrypto }): CryptoProviderFactory {
+  return (random) => {
+    const noble = nobleCryptoProvider()(random);
+    const ops = (): HandshakeCrypto => {
+      if (!slot.ops) throw new ScenarioError('the provider scenario ran without its hooked operations');
+      return slot.ops;
+    };
+    return Object.freeze({
+      ...noble,
+      handshake: Object.freeze({
+        kx: { generate: (group: NamedGroup) => ops().kx.generate(group), respond: (group: NamedGroup, share: Uint8Array) => ops().kx.respond(group, share) },
+        signatures: {
+          sign: (scheme: SignatureScheme, key: PrivateKey, message: Uint8Array) => ops().signatures.sign(scheme, key, message),
+          verify: (scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array, options?: VerifyOptions) =>
+            ops().signatures.verify(scheme, key, message, signature, options),
+        },
+      }),
+    });
+  };
+}
+
+/** The engine's own (noble) key exchange and signatures, each call a recorded hook answering as `answers` says. */
+function _hookedHandshakeCrypto(env: ScenarioEnv, side: 'client' | 'server', answers: HookAnswers, engine: Engine): HandshakeCrypto {
+  const answer = <T>(value: T): MaybePromise<T> => (answers === 'promise' ? _later(value) : value);
+  const { kx, signatures } = engine.crypto;
+  return {
+    kx: {
+      generate: env.hook(side, 'HandshakeKeyExchange.generate', (group: NamedGroup) => {
+        const share = kx.generate(group);
+        return answer({
+          group: share.group,
+          publicShare: share.publicShare,
+          complete: env.hook(side, 'HandshakeKeyShare.complete', (peer: Uint8Array) => answer(share.complete(peer))),
+          destroy: () => share.destroy(),
+        });
+      }),
+      respond: env.hook(side, 'HandshakeKeyExchange.respond', (group: NamedGroup, share: Uint8Array) => answer(kx.respond(group, share))),
+    },
+    signatures: {
+      sign: env.hook(side, 'HandshakeSignatures.sign', (scheme: SignatureScheme, key: PrivateKey, message: Uint8Array) => answer(signatures.sign(scheme, key, message))),
+      verify: env.hook(side, 'HandshakeSignatures.verify', (scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array, options?: VerifyOptions) =>
+        answer(signatures.verify(scheme, key, message, signature, options)),
+      ),
+    },
+  };
+}
+
+/**
  * The hook scenarios, each twice: with every hook answering at once (`, sync`), and answering with
  * Promises (`, async`: the connections park, and the scenario resumes them). The twins run the same
  * conversations, so their recordings compare: sandtls touches the same capabilities either way.
@@ -1646,7 +1716,10 @@ function _hookKit(env: ScenarioEnv, answers: HookAnswers, keyService: () => Engi
  *   whose client has `verifyPeer` and signs with an application TlsSigner;
  * - resumption with 0-RTT data (the application's ticket keys and ReplayStore, `onClientHello`);
  * - resumption from the application's SessionStore;
- * - post-handshake authentication (the client's TlsSigner, the server's `verifyPeer`).
+ * - post-handshake authentication (the client's TlsSigner, the server's `verifyPeer`);
+ * - mutual TLS on engines whose crypto provider has an asynchronous handshake side (key shares,
+ *   CertificateVerify signing with configured keys and verification: kind `'crypto'`), as
+ *   `webCryptoProvider()` has; here noble's own operations, so the recordings compare.
  */
 function _hookScenarios(): Scenario[] {
   // The application's key service: an engine on a Platform of its own, made on first use.
@@ -1659,6 +1732,21 @@ function _hookScenarios(): Scenario[] {
     return [sync, { ...make('promise', 'async'), syncTwin: sync.name }];
   };
   const base = (answers: HookAnswers) => ({ phase: 'hooks' as const, sides: _BOTH, hookAnswers: answers });
+  // Engines whose provider's handshake side is the scenario's (per run) hooked noble operations,
+  // one per side's Platform and way of answering, made by init() before begin().
+  const providerEngines = new WeakMap<Platform, Map<HookAnswers, { engine: Engine; slot: { ops?: HandshakeCrypto } }>>();
+  const providerEngine = (env: ScenarioEnv, side: 'client' | 'server', answers: HookAnswers): Engine => {
+    const platform = env.platform(side);
+    const perPlatform = providerEngines.get(platform) ?? providerEngines.set(platform, new Map()).get(platform)!;
+    let made = perPlatform.get(answers);
+    if (!made) {
+      const slot: { ops?: HandshakeCrypto } = {};
+      const engine = init({ platform, crypto: _slotProvider(slot) });
+      perPlatform.set(answers, (made = { engine, slot }));
+    }
+    made.slot.ops = _hookedHandshakeCrypto(env, side, answers, made.engine);
+    return made.engine;
+  };
 
   const handshake = twins((answers, flavour) => ({
     ...base(answers),
@@ -1738,6 +1826,25 @@ function _hookScenarios(): Scenario[] {
     },
   }));
 
+  const provider = twins((answers, flavour) => ({
+    ...base(answers),
+    name: `hooks: asynchronous crypto provider, ${flavour}`,
+    summary: `mutual TLS on engines whose crypto provider runs the handshake's key exchange and CertificateVerify signatures ${flavour === 'sync' ? 'answering at once' : 'with Promises, as WebCrypto does (pending.kind crypto)'}: the client's key share (in engine.client()) and its completion, the server's answer, both CertificateVerify signatures with configured keys and both verifications (x25519, tickets off)`,
+    chainVerifications: { client: 1, server: 1 },
+    sessions: {},
+    async run(env) {
+      const engines = { client: providerEngine(env, 'client', answers), server: providerEngine(env, 'server', answers) };
+      const clientConfig = _client({ keyShares: ['x25519'], groups: ['x25519'], certificateChain: ed25519.certificateChain, privateKey: ed25519.privateKey });
+      const serverConfig = _server(p256, { tickets: false, requestClientCertificate: 'required', trustAnchors: AUDIT_CA });
+      env.begin();
+      return _hookHandshake(env, clientConfig, serverConfig, engines);
+    },
+    check(outcome) {
+      _expectConnected(outcome);
+      if (outcome.server!.info?.peerCertificates.length !== 1) throw new ScenarioError('the server saw no client certificate');
+    },
+  }));
+
   return [
     ...handshake,
     ...resumption(
@@ -1756,6 +1863,7 @@ function _hookScenarios(): Scenario[] {
       false,
     ),
     ...postHandshake,
+    ...provider,
   ];
 }
 

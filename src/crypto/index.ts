@@ -19,8 +19,18 @@ export {
   mlKem768KeyGen,
 } from './mlkem.js';
 export type { MlKemKeyPair, MlKemName, MlKemSizes } from './mlkem.js';
-export { NOBLE_TLS_PRIMITIVES, nobleCryptoProvider } from './provider.js';
-export type { CryptoProvider, CryptoProviderFactory, Hashes, NobleCryptoProvider, TlsPrimitives } from './provider.js';
+export { NOBLE_TLS_PRIMITIVES, handshakeCrypto, nobleCryptoProvider, synchronousProvider } from './provider.js';
+export type {
+  CryptoProvider,
+  CryptoProviderFactory,
+  HandshakeCrypto,
+  HandshakeKeyExchange,
+  HandshakeKeyShare,
+  HandshakeSignatures,
+  Hashes,
+  NobleCryptoProvider,
+  TlsPrimitives,
+} from './provider.js';
 export { EntropyError, isPlatformFailure, platformRandom } from './random.js';
 export type { RandomSource } from './random.js';
 export { RSA_DEFAULT_MIN_BITS, rsaPrivateKey, rsaPublicKey } from './rsa.js';

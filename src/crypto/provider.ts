@@ -12,9 +12,53 @@ import { aeadKey, type AeadKey, type AeadName } from './aead.js';
 import { buildCurves, type BuildCurvesOptions, type CurveSet } from './curves.js';
 import { hash, type HashFunction, type HashName } from './hash.js';
 import { hkdfExpand, hkdfExtract, hmac } from './kdf.js';
-import { createKeyExchange, type KeyExchange } from './kx.js';
+import { createKeyExchange, type KeyExchange, type KeyShareResponse, type NamedGroup } from './kx.js';
 import type { RandomSource } from './random.js';
-import { createSignatures, type Signatures } from './sig.js';
+import { createSignatures, type PrivateKey, type PublicKey, type SignatureScheme, type Signatures, type VerifyOptions } from './sig.js';
+
+/** A value now, or a promise of it: what an asynchronous provider (or an application hook) may return. */
+export type MaybePromise<T> = T | PromiseLike<T>;
+
+/**
+ * A client key share as the handshake uses it: `complete` may answer with a Promise (an
+ * asynchronous provider). A synchronous `KeyShare` is one.
+ */
+export interface HandshakeKeyShare {
+  readonly group: NamedGroup;
+  /** The KeyShareEntry.key_exchange bytes to send. */
+  readonly publicShare: Uint8Array;
+  /** The shared secret from the server's share (rejects with `InvalidKeyShareError` for a bad one); usable once. */
+  complete(serverShare: Uint8Array): MaybePromise<Uint8Array>;
+  /** Drops the private part without completing (after a HelloRetryRequest, a failure). */
+  destroy(): void;
+}
+
+/**
+ * The key exchange a handshake runs: each operation may answer with a Promise. Every private
+ * value is drawn from the provider's RandomSource inside the call itself, before it answers, so
+ * the Platform sees the same draws in the same order as with a synchronous provider.
+ */
+export interface HandshakeKeyExchange {
+  generate(group: NamedGroup): MaybePromise<HandshakeKeyShare>;
+  respond(group: NamedGroup, clientShare: Uint8Array): MaybePromise<KeyShareResponse>;
+}
+
+/** The signature operations a handshake runs (CertificateVerify): each may answer with a Promise. */
+export interface HandshakeSignatures {
+  sign(scheme: SignatureScheme, key: PrivateKey, message: Uint8Array): MaybePromise<Uint8Array>;
+  verify(scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array, options?: VerifyOptions): MaybePromise<boolean>;
+}
+
+/**
+ * What a handshake asks of the provider beyond the hashes and the key schedule: its key shares
+ * and CertificateVerify signatures. A synchronous provider's `kx` and `signatures` are one; an
+ * asynchronous provider (WebCrypto) supplies its own, and a connection waiting for one of its
+ * Promises parks with `pending.kind === 'crypto'` until it settles.
+ */
+export interface HandshakeCrypto {
+  readonly kx: HandshakeKeyExchange;
+  readonly signatures: HandshakeSignatures;
+}
 
 /**
  * The hashes and the HMAC/HKDF built on them: what the key schedule and transcripts need.
@@ -40,8 +84,23 @@ export interface TlsPrimitives extends Hashes {
 export interface CryptoProvider extends TlsPrimitives {
   /** The engine's only source of randomness (the Platform's entropy, labelled). */
   readonly random: RandomSource;
+  /**
+   * Synchronous key exchange: `init()`'s self-tests and warm-up, and every handshake unless
+   * `handshake` is given.
+   */
   readonly kx: KeyExchange;
+  /**
+   * Synchronous signatures: self-tests, X.509 chain verification and certificate issuance, key
+   * checks (`publicKeyOf`, `schemesFor`), and CertificateVerify unless `handshake` is given.
+   */
   readonly signatures: Signatures;
+  /**
+   * An asynchronous provider's handshake operations (key shares, CertificateVerify signing with a
+   * configured private key and verification), which may answer with Promises; the connection
+   * parks (`pending.kind === 'crypto'`) until they settle. Left out by a synchronous provider:
+   * the handshake then uses `kx` and `signatures` and never parks on them.
+   */
+  readonly handshake?: HandshakeCrypto;
   /**
    * The noble provider's own curve instances (never noble's global ones), for its self-tests and
    * x509 key generation; a foreign provider leaves it out.
@@ -54,6 +113,28 @@ export interface CryptoProvider extends TlsPrimitives {
  * calls it once, then runs the self-tests and warm-up against what it returns.
  */
 export type CryptoProviderFactory = (random: RandomSource) => CryptoProvider;
+
+/**
+ * The operations a handshake runs on `provider`: its asynchronous `handshake` ones, or its
+ * synchronous `kx` and `signatures`.
+ * @example
+ * const share = handshakeCrypto(engine.crypto).kx.generate('x25519'); // a KeyShare, or a Promise of one
+ */
+export function handshakeCrypto(provider: CryptoProvider): HandshakeCrypto {
+  return provider.handshake ?? provider;
+}
+
+/**
+ * `provider` without its asynchronous `handshake` side: every operation answers at once. What
+ * `init()`'s TLS warm-up runs on, since it cannot wait for a Promise.
+ * @example
+ * const sync = synchronousProvider(engine.crypto); // sync.handshake === undefined
+ */
+export function synchronousProvider(provider: CryptoProvider): CryptoProvider {
+  if (provider.handshake === undefined) return provider;
+  const { handshake: _asynchronous, ...synchronous } = provider;
+  return Object.freeze(synchronous);
+}
 
 /** The noble provider: a `CryptoProvider` whose `curves` are always there. */
 export interface NobleCryptoProvider extends CryptoProvider {

@@ -12,10 +12,11 @@ import { CertificateParseError, parseCertificate } from '../x509/cert.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { CertificateError, verifyChain } from '../x509/verify.js';
 import { asciiToBytes } from './codec.js';
-import { _isInsecure, type ConnectionLimits, type PeerVerification, type ResolvedClientConfig, type ResolvedServerConfig, type TlsSigner } from './config.js';
+import { handshakeCrypto } from '../crypto/provider.js';
+import { _isInsecure, type ConnectionLimits, type PeerVerification, type ResolvedClientConfig, type ResolvedIdentity, type ResolvedServerConfig, type TlsSigner } from './config.js';
 import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
 import { TlsAlertError, _localAlert, certificateErrorCode } from './errors.js';
-import { callHook, ready, type Step } from './pending.js';
+import { callHook, callProvider, ready, type Step } from './pending.js';
 import type { Certificate, CertificateVerify } from './messages.js';
 
 const _SERVER_CONTEXT = asciiToBytes('TLS 1.3, server CertificateVerify');
@@ -107,7 +108,8 @@ export function verifyPeerChain(
 /**
  * Checks a received CertificateVerify (RFC 8446 4.4.3): a scheme this side offered and that
  * suits the key, and a valid signature over the transcript; an RSA key below `minRsaBits`
- * (default 2048, at least 1024) is insufficient_security. Returns the scheme.
+ * (default 2048, at least 1024) is insufficient_security. Returns the scheme: at once, or after
+ * `resume()` when an asynchronous provider verifies (kind `'crypto'`).
  */
 export function checkCertificateVerify(
   engine: Engine,
@@ -117,28 +119,27 @@ export function checkCertificateVerify(
   signer: 'client' | 'server',
   transcriptHash: Uint8Array,
   minRsaBits: number = RSA_DEFAULT_MIN_BITS,
-): SignatureScheme {
+): Step<SignatureScheme> {
   const scheme = supportedSignatureScheme(message.algorithm);
   // RFC 8446 4.4.3: the algorithm must be one offered in signature_algorithms, and (4.2.3)
   // RSASSA-PKCS1-v1_5 is never valid in a CertificateVerify.
   if (scheme === undefined || !accepted.includes(scheme)) {
     throw _localAlert('illegal_parameter', `CertificateVerify uses signature scheme 0x${message.algorithm.toString(16).padStart(4, '0')}, which was not offered`);
   }
-  const signatures = engine.crypto.signatures;
-  if (!signatures.schemesFor(key).includes(scheme)) {
+  if (!engine.crypto.signatures.schemesFor(key).includes(scheme)) {
     throw _localAlert('illegal_parameter', `CertificateVerify scheme ${scheme} does not match the certificate's key`);
   }
-  let valid: boolean;
-  try {
-    valid = signatures.verify(scheme, key, certificateVerifyContent(signer, transcriptHash), message.signature, { minRsaBits });
-  } catch (error) {
-    if (error instanceof InvalidKeyError) throw _localAlert('insufficient_security', error.message, error);
-    throw error;
-  }
-  // RFC 8446 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with
-  // a "decrypt_error" alert."
-  if (!valid) throw _localAlert('decrypt_error', `the ${signer}'s CertificateVerify signature is invalid`);
-  return scheme;
+  const signatures = handshakeCrypto(engine.crypto).signatures;
+  return callProvider(
+    () => signatures.verify(scheme, key, certificateVerifyContent(signer, transcriptHash), message.signature, { minRsaBits }),
+    (error) => (error instanceof InvalidKeyError ? _localAlert('insufficient_security', error.message, error) : error),
+    (valid) => {
+      // RFC 8446 4.4.3: "If the verification fails, the receiver MUST terminate the handshake
+      // with a "decrypt_error" alert."
+      if (valid !== true) throw _localAlert('decrypt_error', `the ${signer}'s CertificateVerify signature is invalid`);
+      return ready(scheme);
+    },
+  );
 }
 
 /** What the built-in verification made of a peer chain (see `PeerVerification`). */
@@ -203,14 +204,19 @@ export function runVerifyPeer(
 }
 
 /**
- * A CertificateVerify signature from the signer (RFC 8446 4.4.3): at once, or after `resume()`
- * when the signer answers with a Promise. Anything but bytes is internal_error.
+ * A CertificateVerify signature from the identity's signer (RFC 8446 4.4.3): at once, or after
+ * `resume()` when it answers with a Promise: an application `TlsSigner` parks as `'sign'`, the
+ * configured private key signing through an asynchronous provider as `'crypto'`. Anything but
+ * bytes is internal_error.
  */
-export function signCertificateVerify(signer: TlsSigner, scheme: SignatureScheme, content: Uint8Array): Step<Uint8Array> {
-  return callHook('sign', () => signer.sign(scheme, content), (signature) => {
+export function signCertificateVerify(identity: ResolvedIdentity, scheme: SignatureScheme, content: Uint8Array): Step<Uint8Array> {
+  const { signer } = identity;
+  const check = (signature: Uint8Array): Step<Uint8Array> => {
     if (!(signature instanceof Uint8Array) || signature.length === 0) {
       throw _localAlert('internal_error', `the TlsSigner returned no signature bytes for ${scheme}`);
     }
     return ready(signature);
-  });
+  };
+  if (identity.ownKey) return callProvider(() => signer.sign(scheme, content), (error) => error, check);
+  return callHook('sign', () => signer.sign(scheme, content), check);
 }

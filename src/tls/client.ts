@@ -24,8 +24,8 @@
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import { constantTimeEqual } from '../crypto/bytes.js';
 import { HASH_LENGTHS, type HashName, type RunningHash } from '../crypto/hash.js';
-import type { CryptoProvider, Hashes } from '../crypto/provider.js';
-import type { KeyShare, NamedGroup } from '../crypto/kx.js';
+import { handshakeCrypto, type CryptoProvider, type HandshakeKeyExchange, type HandshakeKeyShare, type Hashes } from '../crypto/provider.js';
+import type { NamedGroup } from '../crypto/kx.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
@@ -40,7 +40,7 @@ import {
   signCertificateVerify,
   type BuiltInVerdict,
 } from './auth.js';
-import { andThen, enterState, onFailure, ready, type HookKind, type Step } from './pending.js';
+import { andThen, callProvider, enterState, onFailure, ready, type HookKind, type Step } from './pending.js';
 import { _isInsecure, type ResolvedClientConfig } from './config.js';
 import type { HandshakeContext, HandshakeMachine } from './connection.js';
 import {
@@ -134,7 +134,9 @@ interface _Negotiated {
 }
 
 type ClientState =
-  | { readonly kind: 'ExpectServerHello'; readonly hello: _Hello; readonly shares: readonly KeyShare[]; readonly retry: _Retry | undefined }
+  /** Made, the ClientHello not yet sent (`begin()`). */
+  | { readonly kind: 'Start' }
+  | { readonly kind: 'ExpectServerHello'; readonly hello: _Hello; readonly shares: readonly HandshakeKeyShare[]; readonly retry: _Retry | undefined }
   | { readonly kind: 'ExpectEncryptedExtensions'; readonly hs: _Negotiated }
   | { readonly kind: 'ExpectCertificateOrCertificateRequest'; readonly hs: _Negotiated }
   | { readonly kind: 'ExpectCertificate'; readonly hs: _Negotiated; readonly request: CertificateRequest }
@@ -181,26 +183,61 @@ class _ClientHandshake implements HandshakeMachine {
   readonly #config: ResolvedClientConfig;
   /** The engine's crypto provider: transcripts, the key schedule and Finished go through it. */
   readonly #provider: CryptoProvider;
+  /** Its key exchange as the handshake runs it (an asynchronous provider's answers may park). */
+  readonly #kx: HandshakeKeyExchange;
 
   constructor(ctx: HandshakeContext, config: ResolvedClientConfig) {
     this.#ctx = ctx;
     this.#config = config;
     this.#provider = ctx.engine.crypto;
-    const random = ctx.engine.crypto.random;
+    this.#kx = handshakeCrypto(ctx.engine.crypto).kx;
+    this.#state = { kind: 'Start' };
+  }
+
+  /** The ClientHello (and 0-RTT data): at once, or once an asynchronous provider made the key shares. */
+  begin(): Step<void> {
+    const random = this.#provider.random;
     const clientRandom = random(32, 'client_random');
     // RFC 8446 D.4: in middlebox compatibility mode the client sends a fresh 32-byte session id.
-    const legacySessionId = config.middleboxCompatibility ? random(32, 'legacy_session_id') : new Uint8Array(0);
-    const shares = config.keyShares.map((group) => ctx.engine.crypto.kx.generate(group));
+    const legacySessionId = this.#config.middleboxCompatibility ? random(32, 'legacy_session_id') : new Uint8Array(0);
+    const first = this.#generateShares(this.#config.keyShares, 0, [], (shares) => ready(this.#firstHello(clientRandom, legacySessionId, shares)));
+    return this.#enter(first);
+  }
+
+  /**
+   * The key shares for `groups`, one after the other (each draws its private key when it is
+   * asked for, so the Platform sees the same draws in the same order either way); the ones made
+   * so far are dropped if a later one fails or the connection gives up while one is pending.
+   */
+  #generateShares<T>(groups: readonly NamedGroup[], i: number, made: HandshakeKeyShare[], next: (shares: HandshakeKeyShare[]) => Step<T>): Step<T> {
+    if (i === groups.length) return next(made);
+    return onFailure(
+      () =>
+        callProvider(
+          () => this.#kx.generate(groups[i]!),
+          (error) => error,
+          (share) => this.#generateShares(groups, i + 1, [...made, share], next),
+          (late) => late.destroy(),
+        ),
+      () => {
+        for (const share of made) share.destroy();
+      },
+    );
+  }
+
+  /** Sends the first ClientHello (and 0-RTT data) with its key shares. */
+  #firstHello(clientRandom: Uint8Array, legacySessionId: Uint8Array, shares: readonly HandshakeKeyShare[]): ClientState {
+    const ctx = this.#ctx;
     const psk = this.#usableSession();
     const early = psk && this.#earlyData(psk);
     const message = this.#clientHello(clientRandom, legacySessionId, shares, undefined, false, psk, undefined, early !== undefined);
     const bytes = encodeClientHello(message);
     const hello: _Hello = { random: clientRandom, legacySessionId, message, bytes, offered: _offered(message), psk, early };
-    this.#state = { kind: 'ExpectServerHello', hello, shares, retry: undefined };
     // RFC 8446 5.1: the first ClientHello may carry legacy_record_version 0x0301 for old middleboxes.
     ctx.sendHandshake(bytes, PROTOCOL_VERSION.TLSv1_0);
     ctx.allowChangeCipherSpec(true);
     if (psk && early) this.#sendEarlyData(psk, early, bytes, clientRandom);
+    return { kind: 'ExpectServerHello', hello, shares, retry: undefined };
   }
 
   /**
@@ -265,8 +302,8 @@ class _ClientHandshake implements HandshakeMachine {
   #next(state: ClientState, message: Decoded<WireHandshakeMessage>): Step<ClientState> {
     switch (state.kind) {
       case 'ExpectServerHello':
-        if (message.type === 'hello_retry_request') return ready(this.#helloRetryRequest(state, message));
-        if (message.type === 'server_hello') return ready(this.#serverHello(state, message));
+        if (message.type === 'hello_retry_request') return this.#helloRetryRequest(state, message);
+        if (message.type === 'server_hello') return this.#serverHello(state, message);
         break;
       case 'ExpectEncryptedExtensions':
         if (message.type === 'encrypted_extensions') return ready(this.#encryptedExtensions(state.hs, message.extensions, message.raw));
@@ -286,6 +323,7 @@ class _ClientHandshake implements HandshakeMachine {
       case 'ExpectFinished':
         if (message.type === 'finished') return this.#finished(state, message);
         break;
+      case 'Start':
       case 'Waiting':
       case 'Done':
       case 'Failed':
@@ -324,7 +362,7 @@ class _ClientHandshake implements HandshakeMachine {
   #clientHello(
     random: Uint8Array,
     legacySessionId: Uint8Array,
-    shares: readonly KeyShare[],
+    shares: readonly HandshakeKeyShare[],
     cookie: Uint8Array | undefined,
     retriedGroup: boolean,
     psk: _OfferedPsk | undefined,
@@ -408,7 +446,7 @@ class _ClientHandshake implements HandshakeMachine {
     return suite;
   }
 
-  #helloRetryRequest(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<HelloRetryRequest>): ClientState {
+  #helloRetryRequest(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<HelloRetryRequest>): Step<ClientState> {
     // RFC 8446 4.1.4: "If a client receives a second HelloRetryRequest in the same connection
     // ... it MUST abort the handshake with an "unexpected_message" alert."
     if (state.retry) throw _localAlert('unexpected_message', 'a second HelloRetryRequest (RFC 8446 4.1.4)');
@@ -437,14 +475,24 @@ class _ClientHandshake implements HandshakeMachine {
     transcript.update(encodeMessageHash(h.digest(state.hello.bytes)));
     transcript.update(message.raw);
 
-    let shares = state.shares;
-    if (group) {
-      for (const share of shares) share.destroy();
-      shares = [this.#ctx.engine.crypto.kx.generate(group)];
-    }
+    if (!group) return ready(this.#secondHello(state, state.shares, suite, undefined, cookie?.cookie, transcript));
+    // The old shares go now: the handshake goes on with a new one for `group` (RFC 8446 4.1.4).
+    for (const share of state.shares) share.destroy();
+    return this.#generateShares([group], 0, [], (shares) => ready(this.#secondHello(state, shares, suite, group, cookie?.cookie, transcript)));
+  }
+
+  /** Sends the second ClientHello, after a HelloRetryRequest (RFC 8446 4.1.2). */
+  #secondHello(
+    state: Extract<ClientState, { kind: 'ExpectServerHello' }>,
+    shares: readonly HandshakeKeyShare[],
+    suite: CipherSuite,
+    group: NamedGroup | undefined,
+    cookie: Uint8Array | undefined,
+    transcript: RunningHash,
+  ): ClientState {
     // RFC 8446 4.1.4: a PSK stays on offer only if its hash matches the suite the HRR chose.
     const psk = state.hello.psk && state.hello.psk.hash === suite.hash ? state.hello.psk : undefined;
-    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie?.cookie, group !== undefined, psk, transcript, false);
+    const retried = this.#clientHello(state.hello.random, state.hello.legacySessionId, shares, cookie, group !== undefined, psk, transcript, false);
     const bytes = encodeClientHello(retried);
     transcript.update(bytes);
     // RFC 8446 D.4: the dummy change_cipher_spec goes before the second flight (here: ClientHello2).
@@ -458,7 +506,7 @@ class _ClientHandshake implements HandshakeMachine {
     return { kind: 'ExpectServerHello', hello, shares, retry: { suite, group, transcript } };
   }
 
-  #serverHello(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<ServerHello>): ClientState {
+  #serverHello(state: Extract<ClientState, { kind: 'ExpectServerHello' }>, message: Decoded<ServerHello>): Step<ClientState> {
     const suite = this.#checkServerHelloCommon(state.hello, message, 'server_hello');
     const retry = state.retry;
     // RFC 8446 4.1.4: the ServerHello after an HRR must keep the HRR's cipher suite.
@@ -477,25 +525,38 @@ class _ClientHandshake implements HandshakeMachine {
       }
     }
     const keyShare = findExtension(message.extensions, 'key_share');
-    let share: KeyShare | undefined;
-    let sharedSecret: Uint8Array | undefined;
-    if (keyShare) {
-      share = state.shares.find((s) => NAMED_GROUP[s.group] === keyShare.serverShare.group);
-      // RFC 8446 4.2.8: the server's share must be for a group the client sent a share for.
-      if (!share || (retry?.group !== undefined && share.group !== retry.group)) {
-        throw _localAlert('illegal_parameter', `the server's key share is for group 0x${keyShare.serverShare.group.toString(16)}, which had no client share`);
-      }
-      try {
-        sharedSecret = share.complete(keyShare.serverShare.keyExchange);
-      } catch (error) {
-        // RFC 8446 4.2.8.1/4.2.8.2: an invalid point or all-zero x25519 output is illegal_parameter.
-        if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
-        throw error;
-      }
-    } else if (!selected || !this.#config.pskModes.includes(PSK_KEY_EXCHANGE_MODE.psk_ke)) {
+    if (!keyShare) {
       // RFC 8446 9.2: without a PSK (or with psk_dhe_ke only), a ServerHello must carry key_share.
-      throw _localAlert('missing_extension', 'ServerHello has no key_share (RFC 8446 9.2)');
+      if (!selected || !this.#config.pskModes.includes(PSK_KEY_EXCHANGE_MODE.psk_ke)) {
+        throw _localAlert('missing_extension', 'ServerHello has no key_share (RFC 8446 9.2)');
+      }
+      return ready(this.#handshakeKeys(state, message, suite, undefined, undefined));
     }
+    const share = state.shares.find((s) => NAMED_GROUP[s.group] === keyShare.serverShare.group);
+    // RFC 8446 4.2.8: the server's share must be for a group the client sent a share for.
+    if (!share || (retry?.group !== undefined && share.group !== retry.group)) {
+      throw _localAlert('illegal_parameter', `the server's key share is for group 0x${keyShare.serverShare.group.toString(16)}, which had no client share`);
+    }
+    return callProvider(
+      () => share.complete(keyShare.serverShare.keyExchange),
+      // RFC 8446 4.2.8.1/4.2.8.2: an invalid point or all-zero x25519 output is illegal_parameter.
+      (error) => (error instanceof InvalidKeyShareError ? _localAlert('illegal_parameter', error.message, error) : error),
+      (sharedSecret) => ready(this.#handshakeKeys(state, message, suite, share, sharedSecret)),
+      (late) => late.fill(0),
+    );
+  }
+
+  /** The handshake keys from the ServerHello and the (EC)DHE secret (RFC 8446 7.1); the secret is wiped. */
+  #handshakeKeys(
+    state: Extract<ClientState, { kind: 'ExpectServerHello' }>,
+    message: Decoded<ServerHello>,
+    suite: CipherSuite,
+    share: HandshakeKeyShare | undefined,
+    sharedSecret: Uint8Array | undefined,
+  ): ClientState {
+    const retry = state.retry;
+    const selected = findExtension(message.extensions, 'pre_shared_key');
+    const offeredPsk = state.hello.psk;
     for (const other of state.shares) if (other !== share) other.destroy();
 
     const transcript = retry ? retry.transcript : this.#provider.hash(suite.hash).create().update(state.hello.bytes);
@@ -616,7 +677,7 @@ class _ClientHandshake implements HandshakeMachine {
 
   #certificateVerify(state: Extract<ClientState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ClientState> {
     const { hs } = state;
-    const scheme = checkCertificateVerify(
+    const verified = checkCertificateVerify(
       this.#ctx.engine,
       message,
       state.chain[0]!.publicKey!,
@@ -625,10 +686,12 @@ class _ClientHandshake implements HandshakeMachine {
       hs.transcript.digest(),
       this.#config.minRsaBits,
     );
-    hs.transcript.update(message.raw);
-    // The application's check, once the server proved it holds the leaf's key.
-    const next: ClientState = { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
-    return andThen(runVerifyPeer(this.#config, state.chain, this.#config.serverName, state.verdict, false), () => ready(next));
+    return andThen(verified, (scheme) => {
+      hs.transcript.update(message.raw);
+      // The application's check, once the server proved it holds the leaf's key.
+      const next: ClientState = { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
+      return andThen(runVerifyPeer(this.#config, state.chain, this.#config.serverName, state.verdict, false), () => ready(next));
+    });
   }
 
   #finished(state: Extract<ClientState, { kind: 'ExpectFinished' }>, message: Decoded<WireHandshakeMessage & { type: 'finished' }>): Step<ClientState> {
@@ -798,7 +861,7 @@ class _ClientHandshake implements HandshakeMachine {
     this.#ctx.sendHandshake(message);
     hs.transcript.update(message);
     if (!identity || !scheme) return ready(undefined);
-    return andThen(signCertificateVerify(identity.signer, scheme, certificateVerifyContent('client', hs.transcript.digest())), (signature) => {
+    return andThen(signCertificateVerify(identity, scheme, certificateVerifyContent('client', hs.transcript.digest())), (signature) => {
       const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
       this.#ctx.sendHandshake(verify);
       hs.transcript.update(verify);
@@ -867,6 +930,7 @@ function _destroyState(state: ClientState): void {
     case 'ExpectServerHello':
       for (const share of state.shares) share.destroy();
       return;
+    case 'Start':
     case 'Waiting':
     case 'Done':
     case 'Failed':

@@ -5,6 +5,7 @@
  * @module
  */
 import { NAMED_GROUPS, type NamedGroup } from '../crypto/kx.js';
+import type { HandshakeSignatures } from '../crypto/provider.js';
 import { SIGNATURE_SCHEMES, type PrivateKey, type PublicKey, type SignatureScheme, type Signatures } from '../crypto/sig.js';
 import { parseCertificate } from '../x509/cert.js';
 import { parsePrivateKey, publicKeysEqual } from '../x509/keys.js';
@@ -448,6 +449,11 @@ export interface ResolvedIdentity {
   readonly chain: readonly Uint8Array[];
   readonly leaf: Certificate;
   readonly signer: TlsSigner;
+  /**
+   * The signer is the configured private key signing through the engine's provider (not an
+   * application `TlsSigner`): a Promise from it (an asynchronous provider) parks as `'crypto'`.
+   */
+  readonly ownKey: boolean;
 }
 
 interface _ResolvedCommon {
@@ -516,6 +522,11 @@ export interface ResolvedServerConfig extends _ResolvedCommon {
 /** What resolving a server config needs from the engine (ticket keys draw entropy, take locks). */
 export interface ServerConfigDeps {
   readonly signatures: Signatures;
+  /**
+   * What signs with a configured private key in the handshake: an asynchronous provider's
+   * `handshake.signatures` (a Promise parks as `'crypto'`). Default: `signatures`.
+   */
+  readonly signing?: HandshakeSignatures;
   readonly random: RandomSource;
   readonly locks: Platform['locks'];
   /**
@@ -626,13 +637,19 @@ function _isSigner(key: PrivateKeyInput): key is TlsSigner {
   return typeof key === 'object' && !(key instanceof Uint8Array) && 'sign' in key && typeof key.sign === 'function';
 }
 
-function _identity(signatures: Signatures, chainInput: CertificateInput | undefined, keyInput: PrivateKeyInput | undefined, what: string): ResolvedIdentity {
+function _identity(
+  signatures: Signatures,
+  signing: HandshakeSignatures,
+  chainInput: CertificateInput | undefined,
+  keyInput: PrivateKeyInput | undefined,
+  what: string,
+): ResolvedIdentity {
   if (chainInput === undefined || keyInput === undefined) throw new TlsConfigError(`${what}: certificateChain and privateKey go together`);
   const chain = _certificates(chainInput, `${what}.certificateChain`);
   const leaf = chain[0];
   if (leaf === undefined) throw new TlsConfigError(`${what}.certificateChain is empty`);
   if (_isSigner(keyInput)) {
-    return { chain: chain.map((c) => c.raw), leaf, signer: keyInput };
+    return { chain: chain.map((c) => c.raw), leaf, signer: keyInput, ownKey: false };
   }
   let key: PrivateKey;
   try {
@@ -656,9 +673,9 @@ function _identity(signatures: Signatures, chainInput: CertificateInput | undefi
   const signer: TlsSigner = Object.freeze({
     publicKey,
     schemes,
-    sign: (scheme: SignatureScheme, message: Uint8Array) => signatures.sign(scheme, key, message),
+    sign: (scheme: SignatureScheme, message: Uint8Array) => signing.sign(scheme, key, message),
   });
-  return { chain: chain.map((c) => c.raw), leaf, signer };
+  return { chain: chain.map((c) => c.raw), leaf, signer, ownKey: true };
 }
 
 function _alpn(list: readonly string[] | undefined, what: string): readonly string[] {
@@ -671,8 +688,11 @@ function _alpn(list: readonly string[] | undefined, what: string): readonly stri
   return alpn;
 }
 
-/** Checks and parses a client configuration. */
-export function resolveClientConfig(signatures: Signatures, config: ClientConfig): ResolvedClientConfig {
+/**
+ * Checks and parses a client configuration. `signing` signs with a configured private key in the
+ * handshake (an asynchronous provider's `handshake.signatures`); default: `signatures`.
+ */
+export function resolveClientConfig(signatures: Signatures, config: ClientConfig, signing: HandshakeSignatures = signatures): ResolvedClientConfig {
   if (config === null || typeof config !== 'object') throw new TlsConfigError('engine.client(config): config must be an object');
   const common = _common(config, 'client');
   const insecure = config.dangerouslyDisableCertificateVerification === true;
@@ -707,7 +727,7 @@ export function resolveClientConfig(signatures: Signatures, config: ClientConfig
   const identity =
     config.certificateChain === undefined && config.privateKey === undefined
       ? undefined
-      : _identity(signatures, config.certificateChain, config.privateKey, 'client');
+      : _identity(signatures, signing, config.certificateChain, config.privateKey, 'client');
   return Object.freeze({
     ...common,
     side: 'client',
@@ -740,7 +760,7 @@ export function resolveServerConfig(deps: ServerConfigDeps, config: ServerConfig
   const signatures = deps.signatures;
   if (config === null || typeof config !== 'object') throw new TlsConfigError('engine.server(config): config must be an object');
   const common = _common(config, 'server');
-  const identity = _identity(signatures, config.certificateChain, config.privateKey, 'server');
+  const identity = _identity(signatures, deps.signing ?? signatures, config.certificateChain, config.privateKey, 'server');
   const request = config.requestClientCertificate ?? false;
   const clientAuth = request === false ? 'none' : request === true ? 'required' : request;
   if (clientAuth !== 'none' && clientAuth !== 'required' && clientAuth !== 'optional') {

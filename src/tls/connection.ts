@@ -16,7 +16,7 @@ import type { ResolvedClientConfig, ResolvedServerConfig } from './config.js';
 import { ALERT, ALERT_LEVEL, CONTENT_TYPE, HANDSHAKE_TYPE, signatureSchemeName, type SignatureSchemeName } from './enums.js';
 import { TlsAlertError, TlsStateError, _localAlert, _peerAlert, _toLocalAlert } from './errors.js';
 import { exporter, keyLogLine, type KeyLogLabel } from './key-schedule.js';
-import { andThen, hookFailure, ready, type PendingOperation, type Step, type WaitingStep } from './pending.js';
+import { andThen, ready, type PendingOperation, type Step, type WaitingStep } from './pending.js';
 import { decodeHandshake, encodeKeyUpdate, type Decoded, type NewSessionTicket, type WireHandshakeMessage } from './messages.js';
 import { findExtension } from './msgs/extensions.js';
 import { HANDSHAKE_HEADER_LENGTH, maxHandshakeBodyLength } from './msgs/handshake.js';
@@ -171,6 +171,11 @@ export interface HandshakeMachine {
    * step when a hook answered with a Promise: the connection parks until `resume()`.
    */
   handle(message: Decoded<WireHandshakeMessage>): Step<void>;
+  /**
+   * Sends what goes first (a client's ClientHello), right after the machine is made; a waiting
+   * step when the provider's key shares answer with a Promise (the connection parks at once).
+   */
+  begin?(): Step<void>;
   /** Whether the machine has finished (post-handshake messages go to the connection). */
   readonly done: boolean;
   /** Wipes every handshake secret (on completion or failure). */
@@ -281,7 +286,10 @@ export class Connection {
     if (config.trace) this.#trace = new Tracer({ trace: config.trace, side: config.side, sink: engine.platform.stderr, limits: config.limits });
     try {
       this.#machine = start(this.#context());
-      this.#flushHandshake();
+      // A client's first flight may wait for the provider's key shares (an asynchronous provider).
+      const first = this.#machine.begin?.();
+      if (first && !first.ready) this.#park(first, undefined);
+      else this.#flushHandshake();
     } catch (error) {
       this.#fail(_toLocalAlert(error));
     }
@@ -384,7 +392,9 @@ export class Connection {
 
   /**
    * The extension point the handshake waits for, when one answered with a Promise (a `TlsSigner`,
-   * `verifyPeer`, `onClientHello`, a `TicketKeySource`, `SessionStore` or `ReplayStore`):
+   * `verifyPeer`, `onClientHello`, a `TicketKeySource`, `SessionStore` or `ReplayStore`, or an
+   * asynchronous crypto provider's key share or signature, kind `'crypto'`, which may park a
+   * client before its ClientHello is out):
    * `{ kind, settled }`; undefined otherwise. Meanwhile `receive()` keeps input for later (up to
    * `limits.maxPendingInput` bytes) and nothing more is sent; once `settled` resolves, call
    * `resume()`. sandtls/node and `connectTls` do this by themselves. A post-handshake answer (a
@@ -420,7 +430,7 @@ export class Connection {
     try {
       if (!outcome.ok) {
         waiting.abandon();
-        throw hookFailure(waiting.kind, outcome.error);
+        throw waiting.failure(outcome.error);
       }
       // The message that parked still has the rest of its record behind it (RFC 8446 5.1 checks).
       this.#unprocessed = rest?.length ?? 0;

@@ -11,19 +11,20 @@
  * its outcome. Every step of the handshake runs inside a call of the application's.
  * @module
  */
+import type { MaybePromise } from '../crypto/provider.js';
 import { isPlatformFailure } from '../crypto/random.js';
 import { ALERT, type AlertName } from './enums.js';
 import { TlsAlertError, _localAlert, _toLocalAlert } from './errors.js';
 
-/** A value now, or a promise of it: what an extension point may return. */
-export type MaybePromise<T> = T | PromiseLike<T>;
+export type { MaybePromise };
 
 /**
  * Which extension point a parked handshake waits for: `'sign'` (a `TlsSigner`), `'verify'`
  * (`verifyPeer`), `'client-hello'` (`onClientHello`), `'ticket-key'` (a `TicketKeySource`),
- * `'session'` (a `SessionStore`), `'replay'` (a `ReplayStore`).
+ * `'session'` (a `SessionStore`), `'replay'` (a `ReplayStore`), `'crypto'` (an asynchronous crypto
+ * provider's key share or CertificateVerify signature, `CryptoProvider.handshake`).
  */
-export type HookKind = 'sign' | 'verify' | 'client-hello' | 'ticket-key' | 'session' | 'replay';
+export type HookKind = 'sign' | 'verify' | 'client-hello' | 'ticket-key' | 'session' | 'replay' | 'crypto';
 
 /**
  * A connection waiting for a hook's Promise (`conn.pending`). `settled` resolves (never rejects)
@@ -51,6 +52,8 @@ export interface WaitingStep<T> {
   readonly resume: (value: unknown) => Step<T>;
   /** The rest will never run (the hook rejected, the connection ended): wipe what it holds. */
   readonly abandon: () => void;
+  /** The TLS error a rejection of `answer` fails the handshake with (its cause: the rejection). */
+  readonly failure: (error: unknown) => TlsAlertError;
 }
 
 export type Step<T> = ReadyStep<T> | WaitingStep<T>;
@@ -79,13 +82,50 @@ export function callHook<H, T>(kind: HookKind, call: () => MaybePromise<H>, next
     throw hookFailure(kind, error);
   }
   if (!_isThenable(answer)) return next(answer);
-  return { ready: false, kind, answer, resume: (value) => next(value as H), abandon: _noop };
+  return { ready: false, kind, answer, resume: (value) => next(value as H), abandon: _noop, failure: (error) => hookFailure(kind, error) };
+}
+
+/**
+ * Calls an operation of the crypto provider's handshake side (`CryptoProvider.handshake`, see
+ * provider.ts) and continues with its answer: in the same call when it is a value (a synchronous
+ * provider: exactly as a direct call, errors and all), after `resume()` when it is a Promise
+ * (kind `'crypto'`). `failure` turns an error the operation throws or rejects with into the TLS
+ * error it means (an invalid key share is illegal_parameter); what it returns unchanged is
+ * thrown as it is when thrown, and is internal_error (the error as cause) when it is a rejection.
+ * `discard` wipes an answer that arrives after the connection gave up on it.
+ */
+export function callProvider<H, T>(
+  call: () => MaybePromise<H>,
+  failure: (error: unknown) => unknown,
+  next: (value: H) => Step<T>,
+  discard?: (late: H) => void,
+): Step<T> {
+  let answer: MaybePromise<H>;
+  try {
+    answer = call();
+  } catch (error) {
+    throw failure(error);
+  }
+  if (!_isThenable(answer)) return next(answer);
+  const parked = answer;
+  return {
+    ready: false,
+    kind: 'crypto',
+    answer: parked,
+    resume: (value) => next(value as H),
+    // The answer may still come: whatever secret it holds is wiped when it does.
+    abandon: discard ? () => void Promise.resolve(parked).then(discard, _noop) : _noop,
+    failure: (error) => {
+      const mapped = failure(error);
+      return mapped instanceof TlsAlertError ? mapped : hookFailure('crypto', error);
+    },
+  };
 }
 
 /** `step`, then `next` with its value. */
 export function andThen<T, U>(step: Step<T>, next: (value: T) => Step<U>): Step<U> {
   if (step.ready) return next(step.value);
-  return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => andThen(step.resume(value), next), abandon: step.abandon };
+  return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => andThen(step.resume(value), next), abandon: step.abandon, failure: step.failure };
 }
 
 /**
@@ -129,6 +169,7 @@ function _guarded<T>(work: () => Step<T>, cleanup: () => void, alsoWhenDone: boo
         cleanup();
       }
     },
+    failure: parked.failure,
   };
 }
 
@@ -142,7 +183,14 @@ export function enterState<S>(step: Step<S>, enter: (state: S) => void, waiting:
     return ready(undefined);
   }
   enter(waiting(step.kind));
-  return { ready: false, kind: step.kind, answer: step.answer, resume: (value) => enterState(step.resume(value), enter, waiting), abandon: step.abandon };
+  return {
+    ready: false,
+    kind: step.kind,
+    answer: step.answer,
+    resume: (value) => enterState(step.resume(value), enter, waiting),
+    abandon: step.abandon,
+    failure: step.failure,
+  };
 }
 
 /**
@@ -169,6 +217,7 @@ const _HOOK_NAMES: Readonly<Record<HookKind, string>> = {
   'ticket-key': 'TicketKeySource',
   session: 'SessionStore',
   replay: 'ReplayStore',
+  crypto: "crypto provider's handshake operation",
 };
 
 function _noop(): void {}

@@ -206,11 +206,14 @@ export class ServerPostHandshakeAuth extends _Exchange {
         break;
       case 'certificate_verify':
         if (answer?.expect === 'certificate_verify') {
-          answer.scheme = checkCertificateVerify(this.#engine, message, answer.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', answer.transcript.digest(), this.#config.minRsaBits);
-          answer.transcript.update(message.raw);
-          answer.expect = 'finished';
-          // The application's check, once the client proved it holds the leaf's key.
-          return andThen(runVerifyPeer(this.#config, answer.chain, undefined, answer.verdict!, true), () => ready(undefined));
+          const verified = checkCertificateVerify(this.#engine, message, answer.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', answer.transcript.digest(), this.#config.minRsaBits);
+          return andThen(verified, (scheme) => {
+            answer.scheme = scheme;
+            answer.transcript.update(message.raw);
+            answer.expect = 'finished';
+            // The application's check, once the client proved it holds the leaf's key.
+            return andThen(runVerifyPeer(this.#config, answer.chain, undefined, answer.verdict!, true), () => ready(undefined));
+          });
         }
         break;
       case 'finished':
@@ -284,7 +287,7 @@ export class ClientPostHandshakeAuth extends _Exchange {
       return ready(out);
     };
     if (!identity || !scheme) return finish();
-    return andThen(signCertificateVerify(identity.signer, scheme, certificateVerifyContent('client', transcript.digest())), (signature) => {
+    return andThen(signCertificateVerify(identity, scheme, certificateVerifyContent('client', transcript.digest())), (signature) => {
       const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
       transcript.update(verify);
       out.push(verify);

@@ -18,8 +18,8 @@
 import { constantTimeEqual } from '../crypto/bytes.js';
 import { InvalidKeyShareError } from '../crypto/errors.js';
 import type { RunningHash } from '../crypto/hash.js';
-import type { CryptoProvider, TlsPrimitives } from '../crypto/provider.js';
-import type { NamedGroup } from '../crypto/kx.js';
+import { handshakeCrypto, type CryptoProvider, type HandshakeKeyExchange, type TlsPrimitives } from '../crypto/provider.js';
+import type { KeyShareResponse, NamedGroup } from '../crypto/kx.js';
 import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { decompressCertificate } from './cert-compression.js';
@@ -74,7 +74,7 @@ import {
   type WireHandshakeMessage,
 } from './messages.js';
 import type { OfferedPsksExtension as PreSharedKeyOffer } from './msgs/extensions.js';
-import { andThen, callHook, enterState, onFailure, ready, withCleanup, type HookKind, type Step } from './pending.js';
+import { andThen, callHook, callProvider, enterState, onFailure, ready, withCleanup, type HookKind, type Step } from './pending.js';
 import { MAX_PLAINTEXT_LENGTH } from './record.js';
 import { CIPHER_SUITES, cipherSuiteByCode, type CipherSuite, type CipherSuiteName } from './suites.js';
 
@@ -213,10 +213,13 @@ class _ServerHandshake implements HandshakeMachine {
   readonly #resolve: ServerConfigResolver;
   /** The engine's crypto provider: transcripts, the key schedule and Finished go through it. */
   readonly #provider: CryptoProvider;
+  /** Its key exchange as the handshake runs it (an asynchronous provider's answer may park). */
+  readonly #kx: HandshakeKeyExchange;
 
   constructor(ctx: HandshakeContext, config: ResolvedServerConfig, resolve: ServerConfigResolver) {
     this.#ctx = ctx;
     this.#provider = ctx.engine.crypto;
+    this.#kx = handshakeCrypto(ctx.engine.crypto).kx;
     this.#config = config;
     this.#resolve = resolve;
   }
@@ -647,22 +650,35 @@ class _ServerHandshake implements HandshakeMachine {
     return callHook('ticket-key', () => tickets.keys.current(now), (key) => (key ? issue(0, key) : ready(undefined)));
   }
 
-  /** Sends ServerHello and the server's encrypted flight (RFC 8446 2). */
+  /**
+   * Sends ServerHello and the server's encrypted flight (RFC 8446 2), once the provider answered
+   * the client's share (at once, or after `resume()` for an asynchronous provider).
+   */
   #respond(hello: Decoded<ClientHello>, choice: _Choice, clientShare: KeyShareEntry, transcript: RunningHash, psk: _AcceptedPsk | undefined): Step<ServerState> {
+    const { group } = choice;
+    // The server random is drawn before the key share, the order RFC 8448's traces record.
+    const random = this.#provider.random(32, 'server_random');
+    return callProvider(
+      () => this.#kx.respond(group, clientShare.keyExchange),
+      // RFC 8446 4.2.8.1/4.2.8.2: an invalid share is illegal_parameter.
+      (error) => (error instanceof InvalidKeyShareError ? _localAlert('illegal_parameter', error.message, error) : error),
+      (response) => this.#serverHello(hello, choice, transcript, psk, random, response),
+      (late) => late.sharedSecret.fill(0),
+    );
+  }
+
+  /** ServerHello with our key share, the handshake keys, then the encrypted flight. */
+  #serverHello(
+    hello: Decoded<ClientHello>,
+    choice: _Choice,
+    transcript: RunningHash,
+    psk: _AcceptedPsk | undefined,
+    random: Uint8Array,
+    response: KeyShareResponse,
+  ): Step<ServerState> {
     const ctx = this.#ctx;
     const config = this.#config;
     const { suite, group } = choice;
-    const provider = this.#provider;
-    // The server random is drawn before the key share, the order RFC 8448's traces record.
-    const random = provider.random(32, 'server_random');
-    let response;
-    try {
-      response = provider.kx.respond(group, clientShare.keyExchange);
-    } catch (error) {
-      // RFC 8446 4.2.8.1/4.2.8.2: an invalid share is illegal_parameter.
-      if (error instanceof InvalidKeyShareError) throw _localAlert('illegal_parameter', error.message, error);
-      throw error;
-    }
     const serverHello = encodeServerHello({
       type: 'server_hello',
       legacyVersion: LEGACY_VERSION,
@@ -767,7 +783,7 @@ class _ServerHandshake implements HandshakeMachine {
     }
     const signed: Step<void> = psk
       ? ready(undefined)
-      : andThen(signCertificateVerify(config.identity.signer, scheme, certificateVerifyContent('server', transcript.digest())), (signature) => {
+      : andThen(signCertificateVerify(config.identity, scheme, certificateVerifyContent('server', transcript.digest())), (signature) => {
           const verify = encodeCertificateVerify({ type: 'certificate_verify', algorithm: SIGNATURE_SCHEME[scheme], signature });
           ctx.sendHandshake(verify);
           transcript.update(verify);
@@ -904,11 +920,13 @@ class _ServerHandshake implements HandshakeMachine {
 
   #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ServerState> {
     const { flight } = state;
-    const peerScheme = checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
-    flight.transcript.update(message.raw);
-    // The application's check, once the client proved it holds the leaf's key.
-    const next: ServerState = { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
-    return andThen(runVerifyPeer(this.#config, state.chain, flight.info.serverName, state.verdict, false), () => ready(next));
+    const verified = checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
+    return andThen(verified, (peerScheme) => {
+      flight.transcript.update(message.raw);
+      // The application's check, once the client proved it holds the leaf's key.
+      const next: ServerState = { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
+      return andThen(runVerifyPeer(this.#config, state.chain, flight.info.serverName, state.verdict, false), () => ready(next));
+    });
   }
 
   #finished(

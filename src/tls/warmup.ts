@@ -13,6 +13,7 @@
  * @module
  */
 import { constantTimeEqual } from '../crypto/bytes.js';
+import { synchronousProvider } from '../crypto/provider.js';
 import type { Engine } from '../engine.js';
 import type { Clock, Platform } from '../os/platform.js';
 import { startClient } from './client.js';
@@ -71,7 +72,9 @@ const _WARM_UP_CLOCK: Clock = Object.freeze({ now: () => 1_893_456_000_000, mono
 export function warmUpTls(engine: Engine): void {
   // The same engine, seen with a frozen clock (certificate validity, ticket times).
   const platform: Platform = Object.freeze({ ...engine.platform, clock: _WARM_UP_CLOCK });
-  const view: Engine = Object.freeze({ ...engine, platform });
+  // init() cannot wait: an asynchronous provider's handshake side is left out, the conversation
+  // runs on its synchronous operations (the same draws; its own run in the first real handshake).
+  const view: Engine = Object.freeze({ ...engine, platform, crypto: synchronousProvider(engine.crypto) });
   const { signatures, random } = engine.crypto;
   const ticketKey: TicketKey = { id: random(4, 'warm_up:ticket_key_id'), key: random(32, 'warm_up:ticket_key') };
   let session: TlsSession | undefined;

@@ -11,6 +11,8 @@ import { _clientConfigOf, _engineOf, _serverConfigOf, type AcceptTlsOptions, typ
 import { _openSocket, type WebByteStreams, type WebTlsSocket } from './socket.js';
 
 export type { AcceptTlsOptions, ConnectTlsOptions, WebTlsCommonOptions } from './options.js';
+export { WEB_PROVIDER_OWN_RANDOMNESS, createWebCryptoProvider, webCryptoProvider } from './crypto-provider.js';
+export type { SubtleCryptoLike } from './crypto-provider.js';
 export { runtimeRootCertificates } from './roots.js';
 export type { WebByteStreams, WebTlsInfo, WebTlsSocket } from './socket.js';
 export { webCryptoSigner } from './webcrypto-signer.js';
