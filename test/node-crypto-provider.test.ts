@@ -109,6 +109,17 @@ describe('nodeCryptoProvider: key generation through the Platform', () => {
       expect(noble.signatures.verify(scheme, publicKey, message, node.signatures.sign(scheme, key, message))).toBe(true);
       expect(node.signatures.verify(scheme, publicKey, message, noble.signatures.sign(scheme, key, message))).toBe(true);
     }
+    // The brainpool curves have no JWK names in OpenSSL: their public keys come from the SPKI.
+    for (const [curve, scheme] of [
+      ['brainpoolP256r1', 'ecdsa_brainpoolP256r1tls13_sha256'],
+      ['brainpoolP384r1', 'ecdsa_brainpoolP384r1tls13_sha384'],
+      ['brainpoolP512r1', 'ecdsa_brainpoolP512r1tls13_sha512'],
+    ] as const) {
+      const key: PrivateKey = { kind: 'ec', curve, secret: new Uint8Array(Number(curve.slice(10, 13)) / 8).fill(0x11) };
+      const publicKey = node.signatures.publicKeyOf(key);
+      expect(publicKey, curve).toEqual(noble.signatures.publicKeyOf(key));
+      expect(noble.signatures.verify(scheme, publicKey, message, node.signatures.sign(scheme, key, message)), curve).toBe(true);
+    }
   });
 });
 
@@ -214,8 +225,10 @@ describe('nodeCryptoProvider: what it says about itself', () => {
     expect(Object.isFrozen(NODE_PROVIDER_OWN_RANDOMNESS)).toBe(true);
     expect(NODE_PROVIDER_OWN_RANDOMNESS.every((entry) => Object.isFrozen(entry) && entry.operation.length > 0 && entry.what.length > 0)).toBe(true);
     const text = NODE_PROVIDER_OWN_RANDOMNESS.map((e) => `${e.operation}: ${e.what}`).join('\n');
-    expect(text).toMatch(/ecdsa_\*.*nonce/);
-    expect(text).toMatch(/rsa_pss_rsae_\*.*blinding/);
+    expect(text).toMatch(/^signatures\.sign: ECDSA: the nonce k/m);
+    expect(text).toMatch(/RSA \(PSS and PKCS#1 v1\.5\): the blinding factor/);
+    // Named by the audit's operations, one row per operation whose draws leave the Platform.
+    expect(NODE_PROVIDER_OWN_RANDOMNESS.map((e) => e.operation.split(' ')[0])).toEqual(['kx.generate', 'kx.complete', 'kx.respond', 'signatures.sign', 'signatures.publicKeyOf', 'signatures.ecdsaVerify']);
     expect(text).not.toMatch(/pss_salt.*OpenSSL/);
     expect(Object.isFrozen(NODE_PROVIDER_FALLBACKS)).toBe(true);
     expect(NODE_PROVIDER_FALLBACKS.map((e) => e.operation).join(' ')).toMatch(/ML-KEM/);

@@ -537,7 +537,7 @@ describe('bad key shares and a failing WebCrypto', () => {
 
   it('records where WebCrypto draws its own randomness, for the capability audit', () => {
     expect(Object.isFrozen(WEB_PROVIDER_OWN_RANDOMNESS)).toBe(true);
-    expect(WEB_PROVIDER_OWN_RANDOMNESS.map((r) => r.operation).join('\n')).toMatch(/ecdsa_secp256r1_sha256[\s\S]*rsa_pss[\s\S]*key shares/);
+    expect(WEB_PROVIDER_OWN_RANDOMNESS.map((r) => `${r.operation}: ${r.what}`).join('\n')).toMatch(/kx\.generate[\s\S]*signatures\.sign[\s\S]*ECDSA: the nonce[\s\S]*RSA-PSS: the salt/);
     expect(() => webCryptoProvider({} as SubtleCryptoLike)).toThrow(TypeError);
   });
 });

@@ -13,6 +13,8 @@
  * @module
  */
 import { nobleCryptoProvider, type CryptoProviderFactory } from '../index.js';
+import { NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider } from '../node/crypto-provider.js';
+import { WEB_PROVIDER_OWN_RANDOMNESS, webCryptoProvider } from '../web/crypto-provider.js';
 import { PROVIDER_OPERATIONS, type ProviderOperation } from './provider-recorder.js';
 import { eventsOf, type ScenarioRun, type Side } from './scenarios.js';
 
@@ -55,6 +57,22 @@ export function auditProviders(): readonly AuditProvider[] {
       factory: nobleCryptoProvider(),
       nativeCode: undefined,
       ownRandomness: [],
+    },
+    {
+      id: 'node',
+      label: 'nodeCryptoProvider()',
+      exportName: 'nodeCryptoProvider',
+      factory: nodeCryptoProvider(),
+      nativeCode: 'OpenSSL (libcrypto) in-process, through node:crypto',
+      ownRandomness: NODE_PROVIDER_OWN_RANDOMNESS,
+    },
+    {
+      id: 'webcrypto',
+      label: 'webCryptoProvider()',
+      exportName: 'webCryptoProvider',
+      factory: webCryptoProvider(),
+      nativeCode: "the runtime's WebCrypto (crypto.subtle) in-process: key shares and CertificateVerify signatures, asynchronously (pending.kind 'crypto')",
+      ownRandomness: WEB_PROVIDER_OWN_RANDOMNESS,
     },
   ]);
 }

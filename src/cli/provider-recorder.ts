@@ -13,6 +13,8 @@ import type {
   AeadKey,
   CryptoProvider,
   CryptoProviderFactory,
+  HandshakeCrypto,
+  HandshakeKeyShare,
   HashFunction,
   KeyExchange,
   KeyShare,
@@ -104,6 +106,7 @@ export function recordingProvider(inner: CryptoProviderFactory): RecordingProvid
       hkdfExtract: (hashName, salt, ikm) => run('hkdf', () => provider.hkdfExtract(hashName, salt, ikm)),
       hkdfExpand: (hashName, prk, info, length) => run('hkdf', () => provider.hkdfExpand(hashName, prk, info, length)),
       aeadKey: (name, key) => _recordedAeadKey(run('aead.key', () => provider.aeadKey(name, key)), run),
+      ...(provider.handshake ? { handshake: _recordedHandshake(provider.handshake, run) } : {}),
     } satisfies CryptoProvider);
   };
   return {
@@ -130,6 +133,38 @@ function _recordedKx(kx: KeyExchange, run: _Run): KeyExchange {
     respond: (group, clientShare) => run('kx.respond', () => kx.respond(group, clientShare)),
     dh: (group, secret, peerShare) => run('kx.dh', () => kx.dh(group, secret, peerShare)),
   };
+}
+
+/**
+ * An asynchronous provider's handshake side, recorded under the same operation names as the
+ * synchronous one (`kx.generate`, `signatures.sign`, ...). An operation is recorded when its call
+ * returns, with the draws made until then: a provider that drew after an `await` would have its
+ * draw counted as the engine's, and the comparison would show it.
+ */
+function _recordedHandshake(handshake: HandshakeCrypto, run: _Run): HandshakeCrypto {
+  const share = (inner: HandshakeKeyShare): HandshakeKeyShare => ({
+    group: inner.group,
+    publicShare: inner.publicShare,
+    complete: (serverShare) => run('kx.complete', () => inner.complete(serverShare)),
+    destroy: () => inner.destroy(),
+  });
+  return {
+    kx: {
+      generate: (group) => {
+        const made = run('kx.generate', () => handshake.kx.generate(group));
+        return _isThenable(made) ? Promise.resolve(made).then(share) : share(made);
+      },
+      respond: (group, clientShare) => run('kx.respond', () => handshake.kx.respond(group, clientShare)),
+    },
+    signatures: {
+      sign: (scheme, key, message) => run('signatures.sign', () => handshake.signatures.sign(scheme, key, message)),
+      verify: (scheme, key, message, signature, options) => run('signatures.verify', () => handshake.signatures.verify(scheme, key, message, signature, options)),
+    },
+  };
+}
+
+function _isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function _recordedSignatures(signatures: Signatures, run: _Run): Signatures {

@@ -669,6 +669,19 @@ function _handshake(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: 
 }
 
 /**
+ * {@link _handshake} on engines whose crypto provider may answer with Promises (the WebCrypto
+ * provider parks its connections as `pending.kind === 'crypto'`): when a side waits after the
+ * synchronous pump, the conversation goes on as the application's loop would drive it
+ * ({@link _converse}); otherwise the outcome is there at once, exactly as before.
+ */
+function _handshakeSettled(env: ScenarioEnv, clientConfig: ClientConfig, serverConfig: ServerConfig, engines?: Readonly<Record<'client' | 'server', Engine>>): Outcome | Promise<Outcome> {
+  const outcome = _handshake(env, clientConfig, serverConfig, engines);
+  const { client, server } = outcome;
+  if (!client?.pending && !server?.pending) return outcome;
+  return _converse(env, client!, server!).then(() => outcome);
+}
+
+/**
  * Resumes `conn` while it waits for a hook: the application's driving loop
  * (`while (conn.pending) { await conn.pending.settled; conn.resume(); }`), each `resume()` recorded.
  */
@@ -866,7 +879,7 @@ function _handshakeScenario(
       const clientConfiguration = clientConfig();
       const serverConfiguration = serverConfig(env);
       env.begin();
-      return _handshake(env, clientConfiguration, serverConfiguration);
+      return _handshakeSettled(env, clientConfiguration, serverConfiguration);
     },
     check: options.check ?? _expectConnected,
   };
@@ -1018,7 +1031,7 @@ function _firstUseScenario(): Scenario {
     sides: _BOTH,
     chainVerifications: { client: 1 },
     sessions: _ISSUES_TICKETS,
-    run(env) {
+    async run(env) {
       const engineOf = (side: 'client' | 'server'): Engine => {
         const platform = env.platform(side);
         let engine = fresh.get(platform);
@@ -1029,7 +1042,7 @@ function _firstUseScenario(): Scenario {
       const clientConfig = _client({ trustAnchors: AUDIT_BRAINPOOL_CA, groups: [...optIn.groups], signatureAlgorithms: [...optIn.signatureAlgorithms] });
       const serverConfig = _server(AUDIT_IDENTITIES.ecdsaBrainpoolP256r1, { groups: [...optIn.groups], signatureAlgorithms: [...optIn.signatureAlgorithms] });
       env.begin();
-      const outcome = _handshake(env, clientConfig, serverConfig, engines);
+      const outcome = await _handshakeSettled(env, clientConfig, serverConfig, engines);
       if (outcome.client?.state === 'connected' && outcome.server?.state === 'connected') {
         fresh.delete(env.platform('client'));
         fresh.delete(env.platform('server'));
@@ -1117,11 +1130,11 @@ function _resumptionScenario(
     sides: _BOTH,
     chainVerifications: expected.chainVerifications,
     sessions: expected.sessions,
-    run(env) {
+    async run(env) {
       const first = setup.server(env);
       const sessions: TlsSession[] = [];
       const identity = setup.identity ?? {};
-      const setupRun = _handshake(env, _resumingClient({ ...identity, onSession: (session) => sessions.push(session) }), first);
+      const setupRun = await _handshakeSettled(env, _resumingClient({ ...identity, onSession: (session) => sessions.push(session) }), first);
       if (setupRun.client?.state !== 'connected' || setupRun.server?.state !== 'connected' || sessions.length === 0) {
         throw new ScenarioError(`setup: the first connection gave no session (client ${_describe(setupRun.client)}, server ${_describe(setupRun.server)})`);
       }
@@ -1129,7 +1142,7 @@ function _resumptionScenario(
       const session = sessions[0]!;
       const clientConfig = _resumingClient({ ...identity, session, ...setup.client?.(session) });
       env.begin();
-      const outcome = _handshake(env, clientConfig, serverConfig);
+      const outcome = await _handshakeSettled(env, clientConfig, serverConfig);
       return setup.after ? setup.after(env, outcome) : outcome;
     },
     check(outcome) {
@@ -1156,12 +1169,12 @@ function _resumptionScenarios(): Scenario[] {
     sides: _BOTH,
     chainVerifications: { client: 1 },
     sessions: { client: { stores: 2 }, server: { issues: 2, keys: 'default', newKey: true } },
-    run(env) {
+    async run(env) {
       const sessions: TlsSession[] = [];
       const clientConfig = _resumingClient({ onSession: (session) => sessions.push(session) });
       const serverConfig = _server(p256);
       env.begin();
-      return { ..._handshake(env, clientConfig, serverConfig), value: sessions };
+      return { ...(await _handshakeSettled(env, clientConfig, serverConfig)), value: sessions };
     },
     check(outcome) {
       _expectConnected(outcome);

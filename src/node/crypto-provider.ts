@@ -60,30 +60,45 @@ export interface OwnRandomnessEntry {
 }
 
 /**
- * Every operation of `nodeCryptoProvider()` where OpenSSL draws randomness from its own DRBG
- * (seeded by the getrandom system call) instead of the Platform. The capability audit reads this
- * table; everything not listed draws only through the engine's RandomSource, or nothing.
+ * Every operation of `nodeCryptoProvider()` whose randomness is not the Platform's, by the
+ * capability audit's operation names (`kx.generate`, `signatures.sign`, ...): what OpenSSL draws
+ * from its own DRBG (seeded by the getrandom system call) instead, or that the operation needs no
+ * randomness at all where the noble provider blinds with Platform draws (`scalar_blinding:*`,
+ * `ecdsa_blinding:*`, `ecdsa_hedge:*`, `rsa_blinding`, and a brainpool curve's first-use
+ * `rng_probe:*`). The audit compares every handshake under both providers and fails on a draw
+ * that leaves the Platform without a row here. Everything not listed draws only through the
+ * engine's RandomSource (private key shares, `pss_salt`), or nothing.
  * @example
  * NODE_PROVIDER_OWN_RANDOMNESS.map((entry) => entry.operation);
  */
-export const NODE_PROVIDER_OWN_RANDOMNESS: readonly OwnRandomnessEntry[] = Object.freeze([
-  Object.freeze({
-    operation: 'signatures.sign ecdsa_*',
-    what: 'the ECDSA nonce k (OpenSSL has no way to take a nonce or an RFC 6979 hedge from the caller); the noble provider draws ecdsa_hedge:<curve> from the Platform instead',
-  }),
-  Object.freeze({
-    operation: 'signatures.sign rsa_pss_rsae_*, rsa_pkcs1_*',
-    what: 'the RSA blinding factor of the private-key operation (the PSS salt itself is drawn from the Platform as pss_salt)',
-  }),
-  Object.freeze({
-    operation: 'kx secp384r1, brainpoolP*r1tls13 (and the EC half of SecP384r1MLKEM1024): public key and shared secret',
-    what: "the random projective coordinates OpenSSL's generic EC scalar multiplication blinds with (P-256 uses OpenSSL's constant-time nistz256 code where the CPU has it, which draws none)",
-  }),
-  Object.freeze({
-    operation: 'signatures.sign ecdsa_*, signatures.publicKeyOf ec',
-    what: 'the same EC coordinate blinding, in the scalar multiplications of ECDSA signing and of computing a public key',
-  }),
-]);
+export const NODE_PROVIDER_OWN_RANDOMNESS: readonly OwnRandomnessEntry[] = Object.freeze(
+  [
+    {
+      operation: 'kx.generate (public key of the drawn private key)',
+      what: "x25519 and secp256r1: none (OpenSSL's X25519 ladder and its P-256 code are constant-time without blinding); secp384r1 and the brainpool curves: the random projective coordinates of OpenSSL's generic EC scalar multiplication, from its own DRBG",
+    },
+    {
+      operation: 'kx.complete (shared secret)',
+      what: 'the same as kx.generate: none on x25519 and secp256r1, OpenSSL-drawn coordinate blinding on secp384r1 and the brainpool curves (the EC half of SecP384r1MLKEM1024 too)',
+    },
+    {
+      operation: 'kx.respond (public key and shared secret)',
+      what: 'the same as kx.generate, for both scalar multiplications',
+    },
+    {
+      operation: 'signatures.sign',
+      what: 'ECDSA: the nonce k (OpenSSL takes no nonce or RFC 6979 hedge from the caller; the noble provider draws ecdsa_hedge:<curve> from the Platform) and the coordinate blinding of its scalar multiplication; RSA (PSS and PKCS#1 v1.5): the blinding factor of the private-key operation (the PSS salt itself is drawn from the Platform as pss_salt); Ed25519: none (deterministic, RFC 8032)',
+    },
+    {
+      operation: 'signatures.publicKeyOf (a configured EC or Ed25519 key)',
+      what: "ECDSA keys: the coordinate blinding of OpenSSL's scalar multiplication (none on P-256); Ed25519: none",
+    },
+    {
+      operation: 'signatures.ecdsaVerify (brainpool curves)',
+      what: "none: verification handles no secret, and OpenSSL's curves need no first-use build; the noble provider's draws here are its brainpool curve being built and self-tested on first use",
+    },
+  ].map((entry) => Object.freeze(entry)),
+);
 
 /** One algorithm the native provider leaves to the noble code, and why. */
 export interface FallbackEntry {
@@ -606,13 +621,9 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
     publicKeyOf(key) {
       switch (key.kind) {
         case 'ec': {
-          const privateKey = ecPrivate(key);
-          const jwk = api.createPublicKey(privateKey).export({ format: 'jwk' });
-          if (jwk.x !== undefined && jwk.y !== undefined) {
-            return { kind: 'ec', curve: key.curve, point: concatBytes(Uint8Array.of(4), _fromB64url(jwk.x), _fromB64url(jwk.y)) };
-          }
-          // The brainpool curves have no JWK names: the SPKI's BIT STRING ends with the point.
-          const der = api.createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+          // The SPKI's BIT STRING ends with the uncompressed point (JWK would refuse the
+          // brainpool curves, which have no JWK names).
+          const der = api.createPublicKey(ecPrivate(key)).export({ format: 'der', type: 'spki' });
           return { kind: 'ec', curve: key.curve, point: _lastBytes(der, 1 + 2 * _fieldBytes(key.curve)) };
         }
         case 'ed25519':

@@ -90,23 +90,32 @@ export interface SubtleCryptoLike {
 }
 
 /**
- * Where this provider's operations use randomness WebCrypto draws itself, outside the Platform
- * (the noble provider draws all of it through the Platform, with the purpose named).
+ * Every handshake operation of this provider whose randomness is not the Platform's, by the
+ * capability audit's operation names: what the runtime's WebCrypto draws from its own generator
+ * instead of the Platform draws the noble provider makes (with the purpose named). Private key
+ * shares always come from the Platform (`key_share:<group>`). The audit compares every handshake
+ * under both providers and fails on a draw that leaves the Platform without a row here.
  */
-export const WEB_PROVIDER_OWN_RANDOMNESS: readonly { readonly operation: string; readonly what: string }[] = Object.freeze([
-  Object.freeze({
-    operation: 'sign ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384 (a configured private key)',
-    what: "the ECDSA nonce: WebCrypto's own generator (noble: RFC 6979, hedged with the Platform's ecdsa_hedge:<curve>)",
-  }),
-  Object.freeze({
-    operation: 'sign rsa_pss_rsae_sha256/384/512 (a configured private key)',
-    what: "the PSS salt and any RSA blinding: WebCrypto's own generator (noble: pss_salt, rsa_blinding, rsa_exponent_blinding)",
-  }),
-  Object.freeze({
-    operation: 'key shares x25519, secp256r1, secp384r1 and the hybrids (ECDH deriveBits)',
-    what: 'whatever blinding the implementation applies to scalar multiplication (the private keys themselves come from the Platform)',
-  }),
-]);
+export const WEB_PROVIDER_OWN_RANDOMNESS: readonly { readonly operation: string; readonly what: string }[] = Object.freeze(
+  [
+    {
+      operation: 'kx.generate (x25519, secp256r1, secp384r1 and the hybrids\' ECDHE half, in WebCrypto)',
+      what: "whatever blinding the runtime's WebCrypto applies to the scalar multiplication of the public key (noble blinds with the Platform's scalar_blinding:<curve>)",
+    },
+    {
+      operation: 'kx.complete (ECDH deriveBits)',
+      what: 'the same, for the shared secret',
+    },
+    {
+      operation: 'kx.respond (public key and ECDH deriveBits)',
+      what: 'the same, for both scalar multiplications',
+    },
+    {
+      operation: 'signatures.sign (a configured private key)',
+      what: "ECDSA: the nonce, WebCrypto's own (noble: RFC 6979 hedged with the Platform's ecdsa_hedge:<curve>, and scalar_blinding/ecdsa_blinding); RSA-PSS: the salt and any RSA blinding (noble: pss_salt, rsa_blinding, rsa_exponent_blinding); Ed25519: none (deterministic)",
+    },
+  ].map((row) => Object.freeze(row)),
+);
 
 /** PKCS #8 (RFC 5208, RFC 5915, RFC 8410) headers, in hex: the private key bytes follow. */
 const _PKCS8_PREFIX = Object.freeze({
