@@ -46,7 +46,10 @@ export const DOWNGRADE_TLS12_SENTINEL: readonly number[] = Object.freeze([0x44, 
 export const DOWNGRADE_TLS11_SENTINEL: readonly number[] = Object.freeze([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
 
 function _equals(bytes: Uint8Array, list: readonly number[]): boolean {
-  return bytes.length === list.length && bytes.every((b, i) => b === list[i]);
+  if (bytes.length !== list.length) return false;
+  // A plain loop: every ServerHello is checked, and a random differs at its first byte.
+  for (let i = 0; i < list.length; i++) if (bytes[i] !== list[i]) return false;
+  return true;
 }
 
 /**
