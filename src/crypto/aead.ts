@@ -83,29 +83,40 @@ export function aesGcmKey(key: Uint8Array): AeadKey {
 const BLOCK = 16;
 
 /**
- * GHASH (SP 800-38D 6.4) by an 8-bit table (Shoup's method): per key, the 256 products `b * H` of
- * every byte value b, 4 KiB as 32-bit words; each block then costs 16 table look-ups and 15
- * multiplications by x^8, instead of the 128 conditional additions of the bit-serial algorithm.
- * The table is built on a key's first seal or open (a key that protects nothing, such as an
- * application key of a connection that is closed before it sends, never pays for it) and wiped
- * with the key. noble's `ghash` builds its own table on every call, which is what a record
- * layer that makes `gcm(key, nonce)` per record pays.
+ * GHASH (SP 800-38D 6.4) by tables of multiples of H (Shoup's method), in two sizes per key:
+ *
+ * - first a 4-bit table, the 16 products `n * H` of every nibble n (256 bytes): each block costs
+ *   32 look-ups and 31 multiplications by x^4. Cheap to build, so the keys that protect only a
+ *   few small records (the handshake keys, an idle connection's tickets) stay small and fast;
+ * - once a key has hashed `_GHASH_WIDE_AFTER` bytes, an 8-bit table, the 256 products `b * H` of
+ *   every byte value b (4 KiB): 16 look-ups and 15 multiplications by x^8 per block, about twice
+ *   as fast, for bulk data. The 4-bit table is dropped then.
+ *
+ * Both are wiped with the key. noble's `ghash` builds a table on every call, which is what a
+ * record layer that makes `gcm(key, nonce)` per record pays.
  *
  * Bit order is the specification's: the first bit of a block is the coefficient of x^0, so
  * multiplying by x is a right shift of the 128-bit big-endian value, with R = 0xE1 || 0^120
- * folded in when a 1 falls off the end.
+ * folded in when a 1 falls off the end. Shifting by s bits at once, the s-bit value n that falls
+ * off comes back as n * R: `clmul(n, 0xE1) << (25 - s)` in the top word, where the carry-less
+ * product with 0xE1 is `n ^ n << 5 ^ n << 6 ^ n << 7`. No table, and no look-up indexed by the
+ * state, for the reduction.
  */
-const _GHASH_TABLE_WORDS = 256 * 4;
+const _GHASH_WIDE_AFTER = 16 * 1024;
 
-/** The 256 products `b * H` (four big-endian words each) for the GHASH key `h` = E_K(0^128). */
-function _ghashTable(h: Uint8Array): Uint32Array {
-  const t = new Uint32Array(_GHASH_TABLE_WORDS);
+/**
+ * The products `v * H` of every `bits`-bit value v (four big-endian words each; 4 or 8 bits) for
+ * the GHASH key `h` = E_K(0^128).
+ */
+function _ghashTable(h: Uint8Array, bits: 4 | 8): Uint32Array {
+  const size = 1 << bits;
+  const t = new Uint32Array(size * 4);
   let v0 = _word(h, 0);
   let v1 = _word(h, 4);
   let v2 = _word(h, 8);
   let v3 = _word(h, 12);
-  // The single bits: byte 0x80 is x^0 (H itself), 0x40 is x (H >> 1, reduced), ..., 0x01 is x^7.
-  for (let bit = 0x80; bit >= 1; bit >>>= 1) {
+  // The single bits: the top bit of the value is x^0 (H itself), the next x (H >> 1, reduced), ...
+  for (let bit = size >>> 1; bit >= 1; bit >>>= 1) {
     t[bit * 4] = v0;
     t[bit * 4 + 1] = v1;
     t[bit * 4 + 2] = v2;
@@ -117,7 +128,7 @@ function _ghashTable(h: Uint8Array): Uint32Array {
     v0 = (v0 >>> 1) ^ (-carry & 0xe1000000);
   }
   // Multiplication distributes over XOR: (a ^ b) * H = a * H ^ b * H.
-  for (let high = 2; high < 256; high <<= 1) {
+  for (let high = 2; high < size; high <<= 1) {
     for (let low = 1; low < high; low++) {
       for (let k = 0; k < 4; k++) t[(high + low) * 4 + k] = t[high * 4 + k]! ^ t[low * 4 + k]!;
     }
@@ -137,13 +148,17 @@ type _GhashState = Int32Array;
 
 /**
  * Y = (Y ^ X) * H for each whole 16-byte block X of `bytes` before `end` (SP 800-38D 6.4, step 4).
- * Horner's rule inside each block, from the last byte (the highest powers of x) to the first:
- * multiply what is there by x^8, then add the byte's product with H from the table. Multiplying
- * by x^8 shifts the 128-bit value right by 8 bits; the byte b that falls off comes back reduced
- * as b * R, which for R = 0xE1 || 0^120 is (b ^ b << 5 ^ b << 6 ^ b << 7) << 1 placed in the top
- * 16 bits: no table, and no look-up indexed by the state for the reduction.
+ * Horner's rule inside each block, from the last byte or nibble (the highest powers of x) to the
+ * first: multiply what is there by x^8 (x^4), then add that byte's (nibble's) product with H from
+ * the table, whichever `t` is (64 words: 4-bit, 1024: 8-bit).
  */
 function _ghashBlocks(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
+  if (t.length === 64) _ghashBlocks4(t, y, bytes, end);
+  else _ghashBlocks8(t, y, bytes, end);
+}
+
+/** {@link _ghashBlocks} with the 8-bit table: per block, byte by byte from the last. */
+function _ghashBlocks8(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
   let y0 = y[0]!;
   let y1 = y[1]!;
   let y2 = y[2]!;
@@ -166,6 +181,46 @@ function _ghashBlocks(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: nu
       z1 = (z1 >>> 8) | (z0 << 24);
       z0 = (z0 >>> 8) ^ ((out ^ (out << 5) ^ (out << 6) ^ (out << 7)) << 17);
       i = ((word >>> ((n & 3) * 8)) & 0xff) << 2;
+      z0 ^= t[i]!;
+      z1 ^= t[i + 1]!;
+      z2 ^= t[i + 2]!;
+      z3 ^= t[i + 3]!;
+    }
+    y0 = z0;
+    y1 = z1;
+    y2 = z2;
+    y3 = z3;
+  }
+  y[0] = y0;
+  y[1] = y1;
+  y[2] = y2;
+  y[3] = y3;
+}
+
+/** {@link _ghashBlocks} with the 4-bit table: per block, nibble by nibble from the last. */
+function _ghashBlocks4(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
+  let y0 = y[0]!;
+  let y1 = y[1]!;
+  let y2 = y[2]!;
+  let y3 = y[3]!;
+  for (let at = 0; at + BLOCK <= end; at += BLOCK) {
+    const x0 = y0 ^ _word(bytes, at);
+    const x1 = y1 ^ _word(bytes, at + 4);
+    const x2 = y2 ^ _word(bytes, at + 8);
+    const x3 = y3 ^ _word(bytes, at + 12);
+    let i = (x3 & 0xf) << 2;
+    let z0 = t[i]!;
+    let z1 = t[i + 1]!;
+    let z2 = t[i + 2]!;
+    let z3 = t[i + 3]!;
+    for (let n = 1; n < 32; n++) {
+      const word = n < 8 ? x3 : n < 16 ? x2 : n < 24 ? x1 : x0;
+      const out = z3 & 0xf;
+      z3 = (z3 >>> 4) | (z2 << 28);
+      z2 = (z2 >>> 4) | (z1 << 28);
+      z1 = (z1 >>> 4) | (z0 << 28);
+      z0 = (z0 >>> 4) ^ ((out ^ (out << 5) ^ (out << 6) ^ (out << 7)) << 21);
+      i = ((word >>> ((n & 7) * 4)) & 0xf) << 2;
       z0 ^= t[i]!;
       z1 ^= t[i + 1]!;
       z2 ^= t[i + 2]!;
@@ -229,7 +284,10 @@ class _GcmKey implements AeadKey {
   #xk: Uint32Array | undefined;
   /** H = E_K(0^128), the GHASH key (SP 800-38D 7.1 step 1). */
   readonly #h: Uint8Array;
+  /** The 4-bit table, then the 8-bit one (see `_GHASH_WIDE_AFTER`); undefined until first used. */
   #table: Uint32Array | undefined;
+  /** Bytes hashed under the 4-bit table so far. */
+  #hashed = 0;
 
   constructor(info: AeadInfo, key: Uint8Array, anyNonce: boolean) {
     this.info = info;
@@ -243,9 +301,15 @@ class _GcmKey implements AeadKey {
     return this.#xk;
   }
 
-  #ghash(): Uint32Array {
+  /** The table to hash `length` more bytes with: 4-bit at first, 8-bit once this key has hashed enough. */
+  #ghash(length: number): Uint32Array {
     this.#schedule(); // a destroyed key has no table either
-    return (this.#table ??= _ghashTable(this.#h));
+    const table = this.#table;
+    if (table !== undefined && table.length !== 64) return table;
+    this.#hashed += length;
+    if (this.#hashed < _GHASH_WIDE_AFTER) return (this.#table ??= _ghashTable(this.#h, 4));
+    table?.fill(0);
+    return (this.#table = _ghashTable(this.#h, 8));
   }
 
   #checkNonce(nonce: Uint8Array): void {
@@ -261,7 +325,7 @@ class _GcmKey implements AeadKey {
       j0[15] = 1;
       return j0;
     }
-    const t = this.#ghash();
+    const t = this.#ghash(nonce.length);
     const y: _GhashState = new Int32Array(4);
     _ghashPadded(t, y, nonce);
     _ghashLengths(t, y, 0, nonce.length);
@@ -270,7 +334,7 @@ class _GcmKey implements AeadKey {
 
   /** The tag: GHASH(A, C) xor E_K(J0) (SP 800-38D 7.1 steps 5-6). */
   #tag(aad: Uint8Array, ciphertext: Uint8Array, tagMask: Uint8Array): Uint8Array {
-    const t = this.#ghash();
+    const t = this.#ghash(aad.length + ciphertext.length);
     const y: _GhashState = new Int32Array(4);
     _ghashPadded(t, y, aad);
     _ghashPadded(t, y, ciphertext);
