@@ -10,7 +10,6 @@
  * @module
  */
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
-import { ghash } from '@noble/ciphers/_polyval.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { equalBytes } from '@noble/ciphers/utils.js';
 import { AeadTagError, CryptoParameterError } from './errors.js';
@@ -83,76 +82,309 @@ export function aesGcmKey(key: Uint8Array): AeadKey {
 
 const BLOCK = 16;
 
-function gcmKey(info: AeadInfo, key: Uint8Array, policy: { nonceLengths: number[] | 'any' }): AeadKey {
-  let xk: Uint32Array | undefined = aesUnsafe.expandKeyLE(key);
-  // H = E_K(0^128), the GHASH key (SP 800-38D 7.1 step 1).
-  const h = aesUnsafe.encryptBlock(xk, new Uint8Array(BLOCK));
+/**
+ * GHASH (SP 800-38D 6.4) by tables of multiples of H (Shoup's method), in two sizes per key:
+ *
+ * - first a 4-bit table, the 16 products `n * H` of every nibble n (256 bytes): each block costs
+ *   32 look-ups and 31 multiplications by x^4. Cheap to build, so the keys that protect only a
+ *   few small records (the handshake keys, an idle connection's tickets) stay small and fast;
+ * - once a key has hashed `_GHASH_WIDE_AFTER` bytes, an 8-bit table, the 256 products `b * H` of
+ *   every byte value b (4 KiB): 16 look-ups and 15 multiplications by x^8 per block, about twice
+ *   as fast, for bulk data. The 4-bit table is dropped then.
+ *
+ * Both are wiped with the key. noble's `ghash` builds a table on every call, which is what a
+ * record layer that makes `gcm(key, nonce)` per record pays.
+ *
+ * Bit order is the specification's: the first bit of a block is the coefficient of x^0, so
+ * multiplying by x is a right shift of the 128-bit big-endian value, with R = 0xE1 || 0^120
+ * folded in when a 1 falls off the end. Shifting by s bits at once, the s-bit value n that falls
+ * off comes back as n * R: `clmul(n, 0xE1) << (25 - s)` in the top word, where the carry-less
+ * product with 0xE1 is `n ^ n << 5 ^ n << 6 ^ n << 7`. No table, and no look-up indexed by the
+ * state, for the reduction.
+ */
+const _GHASH_WIDE_AFTER = 16 * 1024;
 
-  const schedule = () => {
-    if (!xk) throw new CryptoParameterError('AEAD key was destroyed');
-    return xk;
-  };
-  const checkNonce = (nonce: Uint8Array) => {
-    const ok = policy.nonceLengths === 'any' ? nonce.length > 0 : policy.nonceLengths.includes(nonce.length);
-    if (!ok) throw new CryptoParameterError(`${info.name}: invalid nonce length ${nonce.length}`);
-  };
-  /** J0 (SP 800-38D 7.1 step 2): IV || 0^31 || 1 for 96-bit IVs, else GHASH(IV || pad || [len(IV)]64). */
-  const preCounterBlock = (nonce: Uint8Array): Uint8Array => {
-    const j0 = new Uint8Array(BLOCK);
+/**
+ * The products `v * H` of every `bits`-bit value v (four big-endian words each; 4 or 8 bits) for
+ * the GHASH key `h` = E_K(0^128).
+ */
+function _ghashTable(h: Uint8Array, bits: 4 | 8): Uint32Array {
+  const size = 1 << bits;
+  const t = new Uint32Array(size * 4);
+  let v0 = _word(h, 0);
+  let v1 = _word(h, 4);
+  let v2 = _word(h, 8);
+  let v3 = _word(h, 12);
+  // The single bits: the top bit of the value is x^0 (H itself), the next x (H >> 1, reduced), ...
+  for (let bit = size >>> 1; bit >= 1; bit >>>= 1) {
+    t[bit * 4] = v0;
+    t[bit * 4 + 1] = v1;
+    t[bit * 4 + 2] = v2;
+    t[bit * 4 + 3] = v3;
+    const carry = v3 & 1;
+    v3 = (v3 >>> 1) | (v2 << 31);
+    v2 = (v2 >>> 1) | (v1 << 31);
+    v1 = (v1 >>> 1) | (v0 << 31);
+    v0 = (v0 >>> 1) ^ (-carry & 0xe1000000);
+  }
+  // Multiplication distributes over XOR: (a ^ b) * H = a * H ^ b * H.
+  for (let high = 2; high < size; high <<= 1) {
+    for (let low = 1; low < high; low++) {
+      for (let k = 0; k < 4; k++) t[(high + low) * 4 + k] = t[high * 4 + k]! ^ t[low * 4 + k]!;
+    }
+  }
+  return t;
+}
+
+function _word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
+/**
+ * GHASH state: Y as four big-endian words, carried from one segment (A, C, the lengths block) to
+ * the next. Per call, never shared.
+ */
+type _GhashState = Int32Array;
+
+/**
+ * Y = (Y ^ X) * H for each whole 16-byte block X of `bytes` before `end` (SP 800-38D 6.4, step 4).
+ * Horner's rule inside each block, from the last byte or nibble (the highest powers of x) to the
+ * first: multiply what is there by x^8 (x^4), then add that byte's (nibble's) product with H from
+ * the table, whichever `t` is (64 words: 4-bit, 1024: 8-bit).
+ */
+function _ghashBlocks(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
+  if (t.length === 64) _ghashBlocks4(t, y, bytes, end);
+  else _ghashBlocks8(t, y, bytes, end);
+}
+
+/** {@link _ghashBlocks} with the 8-bit table: per block, byte by byte from the last. */
+function _ghashBlocks8(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
+  let y0 = y[0]!;
+  let y1 = y[1]!;
+  let y2 = y[2]!;
+  let y3 = y[3]!;
+  for (let at = 0; at + BLOCK <= end; at += BLOCK) {
+    const x0 = y0 ^ _word(bytes, at);
+    const x1 = y1 ^ _word(bytes, at + 4);
+    const x2 = y2 ^ _word(bytes, at + 8);
+    const x3 = y3 ^ _word(bytes, at + 12);
+    let i = (x3 & 0xff) << 2;
+    let z0 = t[i]!;
+    let z1 = t[i + 1]!;
+    let z2 = t[i + 2]!;
+    let z3 = t[i + 3]!;
+    for (let n = 1; n < 16; n++) {
+      const word = n < 4 ? x3 : n < 8 ? x2 : n < 12 ? x1 : x0;
+      const out = z3 & 0xff;
+      z3 = (z3 >>> 8) | (z2 << 24);
+      z2 = (z2 >>> 8) | (z1 << 24);
+      z1 = (z1 >>> 8) | (z0 << 24);
+      z0 = (z0 >>> 8) ^ ((out ^ (out << 5) ^ (out << 6) ^ (out << 7)) << 17);
+      i = ((word >>> ((n & 3) * 8)) & 0xff) << 2;
+      z0 ^= t[i]!;
+      z1 ^= t[i + 1]!;
+      z2 ^= t[i + 2]!;
+      z3 ^= t[i + 3]!;
+    }
+    y0 = z0;
+    y1 = z1;
+    y2 = z2;
+    y3 = z3;
+  }
+  y[0] = y0;
+  y[1] = y1;
+  y[2] = y2;
+  y[3] = y3;
+}
+
+/** {@link _ghashBlocks} with the 4-bit table: per block, nibble by nibble from the last. */
+function _ghashBlocks4(t: Uint32Array, y: _GhashState, bytes: Uint8Array, end: number): void {
+  let y0 = y[0]!;
+  let y1 = y[1]!;
+  let y2 = y[2]!;
+  let y3 = y[3]!;
+  for (let at = 0; at + BLOCK <= end; at += BLOCK) {
+    const x0 = y0 ^ _word(bytes, at);
+    const x1 = y1 ^ _word(bytes, at + 4);
+    const x2 = y2 ^ _word(bytes, at + 8);
+    const x3 = y3 ^ _word(bytes, at + 12);
+    let i = (x3 & 0xf) << 2;
+    let z0 = t[i]!;
+    let z1 = t[i + 1]!;
+    let z2 = t[i + 2]!;
+    let z3 = t[i + 3]!;
+    for (let n = 1; n < 32; n++) {
+      const word = n < 8 ? x3 : n < 16 ? x2 : n < 24 ? x1 : x0;
+      const out = z3 & 0xf;
+      z3 = (z3 >>> 4) | (z2 << 28);
+      z2 = (z2 >>> 4) | (z1 << 28);
+      z1 = (z1 >>> 4) | (z0 << 28);
+      z0 = (z0 >>> 4) ^ ((out ^ (out << 5) ^ (out << 6) ^ (out << 7)) << 21);
+      i = ((word >>> ((n & 7) * 4)) & 0xf) << 2;
+      z0 ^= t[i]!;
+      z1 ^= t[i + 1]!;
+      z2 ^= t[i + 2]!;
+      z3 ^= t[i + 3]!;
+    }
+    y0 = z0;
+    y1 = z1;
+    y2 = z2;
+    y3 = z3;
+  }
+  y[0] = y0;
+  y[1] = y1;
+  y[2] = y2;
+  y[3] = y3;
+}
+
+/** Absorbs `bytes`, the last partial block zero-padded (SP 800-38D 7.1: A || 0^v, C || 0^u). */
+function _ghashPadded(t: Uint32Array, y: _GhashState, bytes: Uint8Array): void {
+  const whole = bytes.length - (bytes.length % BLOCK);
+  _ghashBlocks(t, y, bytes, whole);
+  if (whole < bytes.length) {
+    const last = new Uint8Array(BLOCK);
+    last.set(bytes.subarray(whole));
+    _ghashBlocks(t, y, last, BLOCK);
+    last.fill(0);
+  }
+}
+
+/** Absorbs the lengths block: [len(A)]_64 || [len(C)]_64, in bits. */
+function _ghashLengths(t: Uint32Array, y: _GhashState, aadLength: number, textLength: number): void {
+  const block = new Uint8Array(BLOCK);
+  const view = new DataView(block.buffer);
+  // Byte lengths below 2^53 / 8: the bit count is exact as a double; split into 32-bit halves.
+  const aadBits = aadLength * 8;
+  const textBits = textLength * 8;
+  view.setUint32(0, Math.floor(aadBits / 0x100000000), false);
+  view.setUint32(4, aadBits >>> 0, false);
+  view.setUint32(8, Math.floor(textBits / 0x100000000), false);
+  view.setUint32(12, textBits >>> 0, false);
+  _ghashBlocks(t, y, block, BLOCK);
+}
+
+function _stateBytes(y: _GhashState): Uint8Array {
+  const out = new Uint8Array(BLOCK);
+  for (let k = 0; k < 4; k++) {
+    out[4 * k] = y[k]! >>> 24;
+    out[4 * k + 1] = y[k]! >>> 16;
+    out[4 * k + 2] = y[k]! >>> 8;
+    out[4 * k + 3] = y[k]!;
+  }
+  return out;
+}
+
+/**
+ * AES-GCM under one key: the AES key schedule and H made once, the GHASH table on first use.
+ * A class, not closures: a record layer makes four of these per handshake.
+ */
+class _GcmKey implements AeadKey {
+  readonly info: AeadInfo;
+  readonly #anyNonce: boolean;
+  #xk: Uint32Array | undefined;
+  /** H = E_K(0^128), the GHASH key (SP 800-38D 7.1 step 1). */
+  readonly #h: Uint8Array;
+  /** The 4-bit table, then the 8-bit one (see `_GHASH_WIDE_AFTER`); undefined until first used. */
+  #table: Uint32Array | undefined;
+  /** Bytes hashed under the 4-bit table so far. */
+  #hashed = 0;
+
+  constructor(info: AeadInfo, key: Uint8Array, anyNonce: boolean) {
+    this.info = info;
+    this.#anyNonce = anyNonce;
+    this.#xk = aesUnsafe.expandKeyLE(key);
+    this.#h = aesUnsafe.encryptBlock(this.#xk, new Uint8Array(BLOCK));
+  }
+
+  #schedule(): Uint32Array {
+    if (!this.#xk) throw new CryptoParameterError('AEAD key was destroyed');
+    return this.#xk;
+  }
+
+  /** The table to hash `length` more bytes with: 4-bit at first, 8-bit once this key has hashed enough. */
+  #ghash(length: number): Uint32Array {
+    this.#schedule(); // a destroyed key has no table either
+    const table = this.#table;
+    if (table !== undefined && table.length !== 64) return table;
+    this.#hashed += length;
+    if (this.#hashed < _GHASH_WIDE_AFTER) return (this.#table ??= _ghashTable(this.#h, 4));
+    table?.fill(0);
+    return (this.#table = _ghashTable(this.#h, 8));
+  }
+
+  #checkNonce(nonce: Uint8Array): void {
+    const ok = this.#anyNonce ? nonce.length > 0 : nonce.length === 12;
+    if (!ok) throw new CryptoParameterError(`${this.info.name}: invalid nonce length ${nonce.length}`);
+  }
+
+  /** J0 (SP 800-38D 7.1 step 2): nonce || 0^31 || 1 for 96-bit nonces, else GHASH of the padded nonce and its length. */
+  #preCounterBlock(nonce: Uint8Array): Uint8Array {
     if (nonce.length === 12) {
+      const j0 = new Uint8Array(BLOCK);
       j0.set(nonce);
       j0[15] = 1;
       return j0;
     }
-    const lengthBlock = new Uint8Array(BLOCK);
-    new DataView(lengthBlock.buffer).setBigUint64(8, BigInt(nonce.length) * 8n, false);
-    return ghash.create(h).update(nonce).update(lengthBlock).digest();
-  };
-  /** The tag: GHASH over A and C (each zero-padded by update) and [len(A)]64 || [len(C)]64, masked by E_K(J0). */
-  const tagFor = (aad: Uint8Array, ciphertext: Uint8Array, tagMask: Uint8Array): Uint8Array => {
-    const lengths = new Uint8Array(BLOCK);
-    const view = new DataView(lengths.buffer);
-    view.setBigUint64(0, BigInt(aad.length) * 8n, false);
-    view.setBigUint64(8, BigInt(ciphertext.length) * 8n, false);
-    const tag = ghash.create(h, aad.length + ciphertext.length).update(aad).update(ciphertext).update(lengths).digest();
+    const t = this.#ghash(nonce.length);
+    const y: _GhashState = new Int32Array(4);
+    _ghashPadded(t, y, nonce);
+    _ghashLengths(t, y, 0, nonce.length);
+    return _stateBytes(y);
+  }
+
+  /** The tag: GHASH(A, C) xor E_K(J0) (SP 800-38D 7.1 steps 5-6). */
+  #tag(aad: Uint8Array, ciphertext: Uint8Array, tagMask: Uint8Array): Uint8Array {
+    const t = this.#ghash(aad.length + ciphertext.length);
+    const y: _GhashState = new Int32Array(4);
+    _ghashPadded(t, y, aad);
+    _ghashPadded(t, y, ciphertext);
+    _ghashLengths(t, y, aad.length, ciphertext.length);
+    const tag = _stateBytes(y);
     for (let i = 0; i < BLOCK; i++) tag[i]! ^= tagMask[i]!;
     return tag;
-  };
-  /** GCTR from inc32(J0): ctr32 advances `counter` past J0 while producing E_K(J0). */
-  const start = (nonce: Uint8Array) => {
-    const counter = preCounterBlock(nonce);
-    const tagMask = aesUnsafe.ctr32(schedule(), false, counter, new Uint8Array(BLOCK));
-    return { counter, tagMask };
-  };
+  }
 
-  return {
-    info,
-    seal(nonce, plaintext, aad) {
-      checkNonce(nonce);
-      const { counter, tagMask } = start(nonce);
-      const out = new Uint8Array(plaintext.length + BLOCK);
-      const body = out.subarray(0, plaintext.length);
-      aesUnsafe.ctr32(schedule(), false, counter, aligned(plaintext), body);
-      out.set(tagFor(aad, body, tagMask), plaintext.length);
-      return out;
-    },
-    open(nonce, sealed, aad) {
-      checkNonce(nonce);
-      if (sealed.length < BLOCK) throw new AeadTagError();
-      const { counter, tagMask } = start(nonce);
-      const ciphertext = sealed.subarray(0, sealed.length - BLOCK);
-      const expected = tagFor(aad, ciphertext, tagMask);
-      if (!equalBytes(expected, sealed.subarray(sealed.length - BLOCK))) throw new AeadTagError();
-      // An unaligned ciphertext is copied once, then decrypted in that copy.
-      const src = aligned(ciphertext);
-      return aesUnsafe.ctr32(schedule(), false, counter, src, src === ciphertext ? undefined : src);
-    },
-    destroy() {
-      xk?.fill(0);
-      h.fill(0);
-      xk = undefined;
-    },
-  };
+  #start(nonce: Uint8Array): { counter: Uint8Array; tagMask: Uint8Array } {
+    const counter = this.#preCounterBlock(nonce);
+    const tagMask = aesUnsafe.ctr32(this.#schedule(), false, counter, new Uint8Array(BLOCK));
+    return { counter, tagMask };
+  }
+
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+    this.#checkNonce(nonce);
+    // GCTR from inc32(J0): ctr32 advanced `counter` past J0 while producing E_K(J0).
+    const { counter, tagMask } = this.#start(nonce);
+    const out = new Uint8Array(plaintext.length + BLOCK);
+    const body = out.subarray(0, plaintext.length);
+    aesUnsafe.ctr32(this.#schedule(), false, counter, aligned(plaintext), body);
+    out.set(this.#tag(aad, body, tagMask), plaintext.length);
+    return out;
+  }
+
+  open(nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+    this.#checkNonce(nonce);
+    if (sealed.length < BLOCK) throw new AeadTagError();
+    const { counter, tagMask } = this.#start(nonce);
+    const ciphertext = sealed.subarray(0, sealed.length - BLOCK);
+    const expected = this.#tag(aad, ciphertext, tagMask);
+    if (!equalBytes(expected, sealed.subarray(sealed.length - BLOCK))) throw new AeadTagError();
+    // An unaligned ciphertext is copied once, then decrypted in that copy.
+    const src = aligned(ciphertext);
+    return aesUnsafe.ctr32(this.#schedule(), false, counter, src, src === ciphertext ? undefined : src);
+  }
+
+  destroy(): void {
+    // The schedule, H and the table all derive from the key: wipe them with it.
+    this.#xk?.fill(0);
+    this.#h.fill(0);
+    this.#table?.fill(0);
+    this.#xk = undefined;
+    this.#table = undefined;
+  }
+}
+
+function gcmKey(info: AeadInfo, key: Uint8Array, policy: { nonceLengths: number[] | 'any' }): AeadKey {
+  return new _GcmKey(info, key, policy.nonceLengths === 'any');
 }
 
 /**

@@ -237,58 +237,85 @@ export class Reader {
  * const bytes = w.finish();
  */
 export class Writer {
-  #buf = new Uint8Array(256);
+  #buf: Uint8Array;
   #len = 0;
+
+  /**
+   * @param capacity bytes to start with; a caller that knows the message's size passes it, so
+   * the buffer never grows and {@link Writer.finish} hands it over without a copy
+   */
+  constructor(capacity = 256) {
+    this.#buf = new Uint8Array(capacity);
+  }
 
   /** Bytes written so far. */
   get length(): number {
     return this.#len;
   }
 
+  /** Claims `n` bytes at the end and returns where they start, growing (doubling) if needed. */
   #reserve(n: number): number {
-    if (this.#len + n > this.#buf.length) {
-      let size = this.#buf.length * 2;
-      while (size < this.#len + n) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.#buf.subarray(0, this.#len));
-      this.#buf = grown;
-    }
     const at = this.#len;
-    this.#len += n;
+    const end = at + n;
+    if (end > this.#buf.length) this.#grow(end);
+    this.#len = end;
     return at;
   }
 
-  #uint(value: number, size: 1 | 2 | 3 | 4): this {
-    const max = 2 ** (8 * size) - 1;
-    if (!Number.isInteger(value) || value < 0 || value > max) {
-      throw new TlsEncodeError(`uint${8 * size} out of range: ${value}`);
+  #grow(needed: number): void {
+    let size = Math.max(this.#buf.length * 2, 64);
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#buf.subarray(0, this.#len));
+    this.#buf = grown;
+  }
+
+  #checkUint(value: number, max: number, bits: number): void {
+    // One comparison chain rejects NaN, fractions, negatives and values above the width.
+    if (!(value >= 0 && value <= max && Math.floor(value) === value)) {
+      throw new TlsEncodeError(`uint${bits} out of range: ${value}`);
     }
-    const at = this.#reserve(size);
-    for (let i = size - 1; i >= 0; i--) {
-      this.#buf[at + i] = value & 0xff;
-      value = Math.floor(value / 256);
-    }
-    return this;
   }
 
   /** `uint8`. */
   u8(value: number): this {
-    return this.#uint(value, 1);
+    this.#checkUint(value, 0xff, 8);
+    const at = this.#reserve(1);
+    this.#buf[at] = value;
+    return this;
   }
 
   /** `uint16`, big-endian. */
   u16(value: number): this {
-    return this.#uint(value, 2);
+    this.#checkUint(value, 0xffff, 16);
+    const at = this.#reserve(2);
+    const buf = this.#buf;
+    buf[at] = value >>> 8;
+    buf[at + 1] = value;
+    return this;
   }
 
   /** `uint24`, big-endian. */
   u24(value: number): this {
-    return this.#uint(value, 3);
+    this.#checkUint(value, 0xffffff, 24);
+    const at = this.#reserve(3);
+    const buf = this.#buf;
+    buf[at] = value >>> 16;
+    buf[at + 1] = value >>> 8;
+    buf[at + 2] = value;
+    return this;
   }
 
   /** `uint32`, big-endian. */
   u32(value: number): this {
-    return this.#uint(value, 4);
+    this.#checkUint(value, 0xffffffff, 32);
+    const at = this.#reserve(4);
+    const buf = this.#buf;
+    buf[at] = value >>> 24;
+    buf[at + 1] = value >>> 16;
+    buf[at + 2] = value >>> 8;
+    buf[at + 3] = value;
+    return this;
   }
 
   /** Raw bytes. */
@@ -318,11 +345,29 @@ export class Writer {
 
   /** `opaque name<min..max>`: a length-prefixed byte string. */
   opaque(bounds: VectorBounds, data: Uint8Array): this {
-    return this.lengthPrefixed(bounds, (w) => w.bytes(data));
+    const b = bounds;
+    if (data.length < b.min || data.length > b.max) {
+      throw new TlsEncodeError(`${b.name}: length ${data.length} outside <${b.min}..${b.max}>`);
+    }
+    const at = this.#reserve(b.lengthBytes + data.length);
+    const buf = this.#buf;
+    for (let i = b.lengthBytes - 1, v = data.length; i >= 0; i--, v >>>= 8) buf[at + i] = v & 0xff;
+    buf.set(data, at + b.lengthBytes);
+    return this;
   }
 
-  /** The bytes written, as a new array. */
+  /**
+   * The bytes written, as an array of their own. When the buffer is exactly full (a writer sized
+   * by its caller) it is handed over without a copy, and the writer starts again empty, so
+   * nothing written later can alias what it returned.
+   */
   finish(): Uint8Array {
+    if (this.#len === this.#buf.length) {
+      const whole = this.#buf;
+      this.#buf = new Uint8Array(0);
+      this.#len = 0;
+      return whole;
+    }
     return this.#buf.slice(0, this.#len);
   }
 }

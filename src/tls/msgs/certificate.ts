@@ -124,6 +124,20 @@ export interface Certificate {
 }
 
 /**
+ * The size of a Certificate body, exact when no entry carries extensions (the usual case):
+ * context, list length, and per entry its 3-byte length, the DER and the 2-byte extension block
+ * length; opaque extension data is counted, typed extensions get a small allowance.
+ */
+function _certificateBodyEstimate(msg: Certificate): number {
+  let size = 1 + msg.certificateRequestContext.length + 3;
+  for (const entry of msg.certificateList) {
+    size += 3 + entry.certData.length + 2;
+    for (const ext of entry.extensions) size += 4 + ('data' in ext && ext.data instanceof Uint8Array ? ext.data.length : 64);
+  }
+  return size;
+}
+
+/**
  * Encodes a Certificate (whole handshake message).
  * @example
  * encodeCertificate({ type: 'certificate', certificateRequestContext: new Uint8Array(0),
@@ -138,7 +152,7 @@ export function encodeCertificate(msg: Certificate): Uint8Array {
         _writeExtensionBlock(w, 'certificate', entry.extensions);
       }
     });
-  });
+  }, _certificateBodyEstimate(msg));
 }
 
 /**
@@ -243,7 +257,7 @@ export interface CertificateVerify {
 export function encodeCertificateVerify(msg: CertificateVerify): Uint8Array {
   return _buildHandshake('certificate_verify', (w) => {
     w.u16(msg.algorithm).opaque(SIGNATURE, msg.signature);
-  });
+  }, 4 + msg.signature.length);
 }
 
 /**

@@ -35,7 +35,7 @@ export function encodeFinished(msg: Finished): Uint8Array {
   if (!_HASH_LENGTHS.includes(msg.verifyData.length)) {
     throw new TlsEncodeError(`finished: verify_data of ${msg.verifyData.length} bytes is not a hash length`);
   }
-  return _buildHandshake('finished', (w) => w.bytes(msg.verifyData));
+  return _buildHandshake('finished', (w) => w.bytes(msg.verifyData), msg.verifyData.length);
 }
 
 /**

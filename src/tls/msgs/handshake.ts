@@ -97,7 +97,8 @@ export function maxHandshakeBodyLength(msgType: number, limits: CodecLimits = DE
  * encodeHandshake(HANDSHAKE_TYPE.end_of_early_data, new Uint8Array(0)); // 05 00 00 00
  */
 export function encodeHandshake(msgType: number, body: Uint8Array): Uint8Array {
-  return new Writer().u8(msgType).u24(body.length).bytes(body).finish();
+  // Sized exactly: one buffer, no growth, handed over by finish() without a copy.
+  return new Writer(HANDSHAKE_HEADER_LENGTH + body.length).u8(msgType).u24(body.length).bytes(body).finish();
 }
 
 /**
@@ -142,9 +143,14 @@ export function _openHandshake(bytes: Uint8Array, expected: HandshakeTypeName, o
   return new Reader(bytes, expected, HANDSHAKE_HEADER_LENGTH, bytes.length, options.annotate);
 }
 
-/** Builds a handshake message: header, then the body `write` produces (length back-patched). */
-export function _buildHandshake(msgType: HandshakeTypeName, write: (w: Writer) => void): Uint8Array {
-  const w = new Writer().u8(HANDSHAKE_TYPE[msgType]);
+/**
+ * Builds a handshake message: header, then the body `write` produces (length back-patched), in
+ * one buffer. `bodyCapacity` is the encoder's estimate of the body's size: the buffer starts that
+ * large, so a message of many kilobytes (Certificate, a ClientHello with an ML-KEM share) does
+ * not grow by doubling; an exact estimate is handed over without a final copy.
+ */
+export function _buildHandshake(msgType: HandshakeTypeName, write: (w: Writer) => void, bodyCapacity = 252): Uint8Array {
+  const w = new Writer(HANDSHAKE_HEADER_LENGTH + bodyCapacity).u8(HANDSHAKE_TYPE[msgType]);
   w.lengthPrefixed(3, write);
   return w.finish();
 }

@@ -12,6 +12,7 @@ import {
   pskBindersLength,
   type ClientHelloExtension,
   type HelloRetryRequestExtension,
+  type KeyShareEntry,
   type OpaqueExtension,
   type ServerHelloExtension,
 } from './extensions.js';
@@ -45,7 +46,10 @@ export const DOWNGRADE_TLS12_SENTINEL: readonly number[] = Object.freeze([0x44, 
 export const DOWNGRADE_TLS11_SENTINEL: readonly number[] = Object.freeze([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
 
 function _equals(bytes: Uint8Array, list: readonly number[]): boolean {
-  return bytes.length === list.length && bytes.every((b, i) => b === list[i]);
+  if (bytes.length !== list.length) return false;
+  // A plain loop: every ServerHello is checked, and a random differs at its first byte.
+  for (let i = 0; i < list.length; i++) if (bytes[i] !== list[i]) return false;
+  return true;
 }
 
 /**
@@ -169,7 +173,7 @@ export function encodeClientHello(msg: ClientHello): Uint8Array {
     });
     w.lengthPrefixed(LEGACY_COMPRESSION_METHODS, (w) => w.u8(0));
     _writeExtensionBlock(w, 'client_hello', msg.extensions);
-  });
+  }, _HELLO_FIXED_ESTIMATE + _keyShareBytes(msg.extensions));
 }
 
 /**
@@ -263,7 +267,7 @@ export function encodeServerHello(msg: ServerHello): Uint8Array {
   }
   return _encodeServerHelloShape(msg.legacyVersion, msg.random, msg.legacySessionIdEcho, msg.cipherSuite, (w) =>
     _writeExtensionBlock(w, 'server_hello', msg.extensions),
-  );
+  _keyShareBytes(msg.extensions));
 }
 
 /**
@@ -277,7 +281,26 @@ export function encodeServerHello(msg: ServerHello): Uint8Array {
 export function encodeHelloRetryRequest(msg: HelloRetryRequest): Uint8Array {
   return _encodeServerHelloShape(msg.legacyVersion, Uint8Array.from(HELLO_RETRY_REQUEST_RANDOM), msg.legacySessionIdEcho, msg.cipherSuite, (w) =>
     _writeExtensionBlock(w, 'hello_retry_request', msg.extensions),
-  );
+  0);
+}
+
+/**
+ * A hello's size apart from its key shares: version, random, session id, suites, compression
+ * and the usual extensions (names, groups, schemes, ALPN, PSK identities) fit in it; a hello
+ * with more grows its buffer once.
+ */
+const _HELLO_FIXED_ESTIMATE = 512;
+
+/** The bytes of the key_share entries among `extensions` (ML-KEM shares are over a kilobyte). */
+function _keyShareBytes(extensions: readonly { readonly type: unknown }[]): number {
+  let size = 0;
+  for (const ext of extensions) {
+    if (ext.type !== 'key_share') continue;
+    const share = ext as { readonly clientShares?: readonly KeyShareEntry[]; readonly serverShare?: KeyShareEntry };
+    for (const entry of share.clientShares ?? []) size += 4 + entry.keyExchange.length;
+    if (share.serverShare) size += 4 + share.serverShare.keyExchange.length;
+  }
+  return size;
 }
 
 function _encodeServerHelloShape(
@@ -286,6 +309,7 @@ function _encodeServerHelloShape(
   legacySessionIdEcho: Uint8Array,
   cipherSuite: number,
   writeExtensions: (w: Writer) => void,
+  keyShareBytes: number,
 ): Uint8Array {
   return _buildHandshake('server_hello', (w) => {
     w.u16(legacyVersion);
@@ -294,7 +318,7 @@ function _encodeServerHelloShape(
     w.u16(cipherSuite);
     w.u8(0); // legacy_compression_method = 0 (RFC 8446 4.1.3)
     writeExtensions(w);
-  });
+  }, _HELLO_FIXED_ESTIMATE + keyShareBytes);
 }
 
 /**
