@@ -38,6 +38,8 @@ export interface BenchProvider {
 /** The providers measured, in the order the tables show them. */
 export const PROVIDERS: readonly BenchProvider[] = [
   { id: 'noble', label: 'noble (pure TypeScript, default)', factory: () => nobleCryptoProvider(), async: false, browser: 'nobleCryptoProvider' },
+  { id: 'node', label: 'node:crypto (native)', factory: async () => (await import('../../src/node/crypto-provider.js')).nodeCryptoProvider(), async: false },
+  { id: 'webcrypto', label: 'WebCrypto', factory: async () => (await import('../../src/web/crypto-provider.js')).webCryptoProvider(), async: true, browser: 'webCryptoProvider' },
 ];
 
 /**

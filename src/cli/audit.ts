@@ -1139,17 +1139,28 @@ function _providersSection(manifest: Manifest): string[] {
       );
     }
     if (differing.length > 0) {
+      // Summed over the compared scenarios, per side, operation and purpose; capabilities.json
+      // (providers.registered[].differences) has every scenario side.
+      const totals = new Map<string, { side: string; operation: string; purpose: string; sides: number; default: number; provider: number }>();
+      for (const d of differing) {
+        for (const c of d.changes) {
+          const key = `${d.side}\u0000${c.operation}\u0000${c.purpose}`;
+          const row = totals.get(key) ?? { side: d.side, operation: c.operation, purpose: c.purpose, sides: 0, default: 0, provider: 0 };
+          row.sides += 1;
+          row.default += c.default;
+          row.provider += c.provider;
+          totals.set(key, row);
+        }
+      }
+      const otherDiffer = differing.filter((d) => !d.otherPlatformCallsSame).map((d) => `${d.scenario} (${d.side})`);
       p(
-        "Scenario sides whose Platform calls differ from the default provider's (draws per operation and purpose;",
-        '"other calls": whether the clock, lock and stderr calls are the same, in order):',
+        "Where its Platform draws differ from the default provider's, summed over the compared scenarios (each scenario",
+        'side is listed in capabilities.json, `providers.registered[].differences`). Clock, lock and stderr calls: ' +
+          (otherDiffer.length === 0 ? 'the same as the default provider\'s, in order, on every side.' : `DIFFERENT on ${otherDiffer.join(', ')}.`),
         '',
         _table(
-          ['scenario', 'side', 'operation', 'purpose', 'default draws', 'its draws', 'other calls'],
-          differing.flatMap((d) =>
-            d.changes.length === 0
-              ? [[d.scenario, d.side, '', '', '', '', d.otherPlatformCallsSame ? 'same' : 'DIFFER']]
-              : d.changes.map((c) => [d.scenario, d.side, c.operation, c.purpose, String(c.default), String(c.provider), d.otherPlatformCallsSame ? 'same' : 'DIFFER']),
-          ),
+          ['side', 'operation', 'purpose', 'scenario sides', 'default draws', 'its draws'],
+          [...totals.values()].map((r) => [r.side, `\`${r.operation}\``, `\`${r.purpose}\``, String(r.sides), String(r.default), String(r.provider)]),
         ),
       );
     }
