@@ -3,7 +3,8 @@ import { defineConfig, type Options } from 'tsup';
 /**
  * An esbuild plugin for an entry point built from src/<dir>/: its imports of the library root
  * ('../index.js' from a file directly in src/<dir>/) stay imports of the root bundle, ./index.js
- * beside the output in dist/, instead of pulling the engine into this bundle.
+ * beside the output in dist/, instead of pulling the engine into this bundle; the command's
+ * imports of sandtls/node ('../node/index.js') stay imports of ./node.js the same way.
  */
 function importRootBundle(dir: 'cli' | 'node' | 'redis'): NonNullable<Options['esbuildPlugins']>[number] {
   const importer = new RegExp(`[\\\\/]src[\\\\/]${dir}[\\\\/][^\\\\/]+$`);
@@ -11,6 +12,8 @@ function importRootBundle(dir: 'cli' | 'node' | 'redis'): NonNullable<Options['e
     name: `sandtls-${dir}-imports-root-bundle`,
     setup(build) {
       build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (importer.test(args.importer) ? { path: './index.js', external: true } : undefined));
+      // The command's audit registers sandtls/node's provider: it imports that bundle, ./node.js.
+      if (dir === 'cli') build.onResolve({ filter: /^\.\.\/node\/index\.js$/ }, (args) => (importer.test(args.importer) ? { path: './node.js', external: true } : undefined));
     },
   };
 }

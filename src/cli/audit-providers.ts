@@ -12,9 +12,8 @@
  * Every provider a public entry point exports is registered here (test/audit.test.ts checks).
  * @module
  */
-import { nobleCryptoProvider, type CryptoProviderFactory } from '../index.js';
-import { NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider } from '../node/crypto-provider.js';
-import { WEB_PROVIDER_OWN_RANDOMNESS, webCryptoProvider } from '../web/crypto-provider.js';
+import { nobleCryptoProvider, WEB_PROVIDER_OWN_RANDOMNESS, webCryptoProvider, type CryptoProviderFactory } from '../index.js';
+import { NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider } from '../node/index.js';
 import { PROVIDER_OPERATIONS, type ProviderOperation } from './provider-recorder.js';
 import { eventsOf, type ScenarioRun, type Side } from './scenarios.js';
 

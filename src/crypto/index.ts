@@ -2,8 +2,15 @@ export { AEADS, AEAD_TAG_LENGTH, aeadKey, aesGcmKey } from './aead.js';
 export type { AeadInfo, AeadKey, AeadName } from './aead.js';
 export { concatBytes, constantTimeEqual, bytesToHex, hexToBytes } from './bytes.js';
 export type { CurveSet, WeierstrassCurveName } from './curves.js';
+// The building blocks a provider of its own reuses (sandtls/node's nodeCryptoProvider does): the
+// same key derivation from the same draws, the hybrid groups, the schemes' rules, EMSA-PSS.
+export { WEIERSTRASS_CURVES, WEIERSTRASS_ORDERS, ecSecretFromSeed, ecSeedLength } from './curves.js';
+export { keyExchangeFrom } from './kx.js';
+export type { EcdheOps } from './kx.js';
+export { bigIntToBytes, bitLength, bytesToBigInt, emsaPssEncode } from './rsa.js';
+export { checkKeyKind, schemeInfo, schemesForKey } from './sig.js';
 export { AeadTagError, CryptoError, CryptoParameterError, InvalidKeyError, InvalidKeyShareError, SelfTestError } from './errors.js';
-export { HASHES, hash } from './hash.js';
+export { HASHES, HASH_LENGTHS, hash } from './hash.js';
 export type { HashFunction, HashName, RunningHash } from './hash.js';
 export { hkdf, hkdfExpand, hkdfExtract, hmac } from './kdf.js';
 export { NAMED_GROUPS } from './kx.js';

@@ -40,16 +40,46 @@ import {
   type Hash,
   type KeyObject,
 } from 'node:crypto';
-import { AEADS, type AeadInfo, type AeadKey, type AeadName } from '../crypto/aead.js';
-import { concatBytes } from '../crypto/bytes.js';
-import { ecSecretFromSeed, ecSeedLength, WEIERSTRASS_ORDERS, type WeierstrassCurveName } from '../crypto/curves.js';
-import { AeadTagError, CryptoParameterError, InvalidKeyError, InvalidKeyShareError } from '../crypto/errors.js';
-import { HASH_LENGTHS, type HashFunction, type HashName, type RunningHash } from '../crypto/hash.js';
-import { keyExchangeFrom, type EcdheGroup, type EcdheOps } from '../crypto/kx.js';
-import type { CryptoProvider, CryptoProviderFactory } from '../crypto/provider.js';
-import { isPlatformFailure, type RandomSource } from '../crypto/random.js';
-import { bigIntToBytes, bitLength, bytesToBigInt, emsaPssEncode, rsaPublicKey, type RsaPrivateKey } from '../crypto/rsa.js';
-import { checkKeyKind, schemeInfo, schemesForKey, type PrivateKey, type PublicKey, type Signatures } from '../crypto/sig.js';
+// Through the library's entry point only: dist/node.js imports the root bundle, so its errors are
+// the engine's own classes (a second copy would fail the engine's instanceof checks).
+import {
+  AEADS,
+  AeadTagError,
+  bigIntToBytes,
+  bitLength,
+  bytesToBigInt,
+  checkKeyKind,
+  concatBytes,
+  CryptoParameterError,
+  ecSecretFromSeed,
+  ecSeedLength,
+  emsaPssEncode,
+  HASH_LENGTHS,
+  InvalidKeyError,
+  InvalidKeyShareError,
+  isPlatformFailure,
+  keyExchangeFrom,
+  rsaPublicKey,
+  schemeInfo,
+  schemesForKey,
+  WEIERSTRASS_ORDERS,
+  type AeadInfo,
+  type AeadKey,
+  type AeadName,
+  type CryptoProvider,
+  type CryptoProviderFactory,
+  type EcdheGroup,
+  type EcdheOps,
+  type HashFunction,
+  type HashName,
+  type PrivateKey,
+  type PublicKey,
+  type RandomSource,
+  type RsaPrivateKey,
+  type RunningHash,
+  type Signatures,
+  type WeierstrassCurveName,
+} from '../index.js';
 
 /** One operation of the native provider that lets OpenSSL draw randomness of its own. */
 export interface OwnRandomnessEntry {
