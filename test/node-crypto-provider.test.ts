@@ -4,6 +4,7 @@
  * provider (key generation still goes through the Platform), the typed errors are the same, the
  * table of OpenSSL's own randomness is data, and a platform failure is never blamed on the peer.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,7 +23,7 @@ import {
   type NamedGroup,
   type PrivateKey,
 } from '../src/index.js';
-import { NODE_PROVIDER_FALLBACKS, NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider } from '../src/node/index.js';
+import { NODE_PROVIDER_FALLBACKS, NODE_PROVIDER_OWN_RANDOMNESS, nodeCryptoProvider, type NodeCryptoApi } from '../src/node/index.js';
 import { tlsIdentity } from './helpers/loopback.js';
 
 const counterEntropy = (start: number) => {
@@ -232,5 +233,121 @@ describe('nodeCryptoProvider: what it says about itself', () => {
     expect(text).not.toMatch(/pss_salt.*OpenSSL/);
     expect(Object.isFrozen(NODE_PROVIDER_FALLBACKS)).toBe(true);
     expect(NODE_PROVIDER_FALLBACKS.map((e) => e.operation).join(' ')).toMatch(/ML-KEM/);
+  });
+});
+
+/**
+ * node:crypto as Deno 2's compatibility layer has it (test/runtimes.test.ts runs the real one):
+ * no aes-128-ccm cipher, no brainpool curve, no RSA_NO_PADDING in privateEncrypt, each refused as
+ * Deno refuses it. Counts the refused calls.
+ */
+function denoLikeCrypto() {
+  const refused = { ccm: 0, brainpool: 0, rawRsa: 0 };
+  const api: NodeCryptoApi = {
+    ...nodeCrypto,
+    createCipheriv: ((name: string, ...rest: unknown[]) => {
+      if (name === 'aes-128-ccm') {
+        refused.ccm++;
+        throw new Error('Unknown cipher');
+      }
+      return (nodeCrypto.createCipheriv as (...args: unknown[]) => unknown)(name, ...rest);
+    }) as NodeCryptoApi['createCipheriv'],
+    createDecipheriv: ((name: string, ...rest: unknown[]) => {
+      if (name === 'aes-128-ccm') throw new Error('Unknown cipher');
+      return (nodeCrypto.createDecipheriv as (...args: unknown[]) => unknown)(name, ...rest);
+    }) as NodeCryptoApi['createDecipheriv'],
+    createECDH: (curve) => {
+      if (curve.startsWith('brainpool')) {
+        refused.brainpool++;
+        throw new TypeError('invalid curve');
+      }
+      return nodeCrypto.createECDH(curve);
+    },
+    privateEncrypt: (key, buffer) => {
+      if (typeof key === 'object' && 'padding' in key && key.padding === nodeCrypto.constants.RSA_NO_PADDING) {
+        refused.rawRsa++;
+        throw new TypeError('Unknown padding');
+      }
+      return nodeCrypto.privateEncrypt(key, buffer);
+    },
+  };
+  return { api, refused };
+}
+
+describe("nodeCryptoProvider: what a runtime's node:crypto lacks falls back to noble (NODE_PROVIDER_FALLBACKS)", () => {
+  const message = new TextEncoder().encode('same bytes');
+
+  it('a Deno-like node:crypto passes init(), and AES-CCM seals byte for byte as noble, opening either way', () => {
+    const { api, refused } = denoLikeCrypto();
+    const engine = init({ platform: scriptedPlatform({ entropy: counterEntropy(3) }), crypto: nodeCryptoProvider({ crypto: api }) });
+    expect(engine.crypto.curves).toBeUndefined();
+    const probes = refused.ccm;
+    expect(probes).toBeGreaterThan(0); // the per-provider probe
+    const noble = nobleCryptoProvider()(platformRandom(scriptedPlatform({ entropy: counterEntropy(4) })));
+    for (const name of ['AES-128-CCM', 'AES-128-CCM-8'] as const) {
+      const key = new Uint8Array(16).fill(7);
+      const nonce = new Uint8Array(12).fill(1);
+      const sealed = engine.crypto.aeadKey(name, key).seal(nonce, message, new Uint8Array(5));
+      expect(hex(sealed), name).toBe(hex(noble.aeadKey(name, key).seal(nonce, message, new Uint8Array(5))));
+      expect(hex(noble.aeadKey(name, key).open(nonce, sealed, new Uint8Array(5)))).toBe(hex(message));
+      sealed[0]! ^= 1;
+      expect(() => engine.crypto.aeadKey(name, key).open(nonce, sealed, new Uint8Array(5))).toThrow(AeadTagError);
+    }
+    expect(refused.ccm).toBe(probes); // after the probe, CCM never asks node:crypto again
+  });
+
+  it('the brainpool groups and signatures go to noble: the same shares and secrets for the same draws, signatures that verify', () => {
+    const { api, refused } = denoLikeCrypto();
+    const platforms = [scriptedPlatform({ entropy: purposeEntropy() }), scriptedPlatform({ entropy: purposeEntropy() })];
+    const noble = nobleCryptoProvider()(platformRandom(platforms[0]!));
+    const node = nodeCryptoProvider({ crypto: api })(platformRandom(platforms[1]!));
+    const peer = nobleCryptoProvider()(platformRandom(scriptedPlatform({ entropy: counterEntropy(5) })));
+    const probes = refused.brainpool;
+    expect(probes).toBe(3);
+    for (const group of ['brainpoolP256r1tls13', 'brainpoolP384r1tls13', 'brainpoolP512r1tls13'] as const) {
+      const client = peer.kx.generate(group);
+      const fromNoble = noble.kx.respond(group, client.publicShare);
+      const fromNode = node.kx.respond(group, client.publicShare);
+      expect(hex(fromNode.publicShare), group).toBe(hex(fromNoble.publicShare));
+      expect(hex(client.complete(fromNode.publicShare)), group).toBe(hex(fromNode.sharedSecret));
+      expect(() => node.kx.respond(group, new Uint8Array(3))).toThrow(InvalidKeyShareError);
+    }
+    for (const [curve, scheme] of [
+      ['brainpoolP256r1', 'ecdsa_brainpoolP256r1tls13_sha256'],
+      ['brainpoolP512r1', 'ecdsa_brainpoolP512r1tls13_sha512'],
+    ] as const) {
+      const key: PrivateKey = { kind: 'ec', curve, secret: new Uint8Array(Number(curve.slice(10, 13)) / 8).fill(0x11) };
+      const publicKey = node.signatures.publicKeyOf(key);
+      expect(publicKey, curve).toEqual(noble.signatures.publicKeyOf(key));
+      expect(noble.signatures.verify(scheme, publicKey, message, node.signatures.sign(scheme, key, message)), curve).toBe(true);
+      expect(node.signatures.verify(scheme, publicKey, message, noble.signatures.sign(scheme, key, message)), curve).toBe(true);
+      expect(node.signatures.verify(scheme, publicKey, message, new Uint8Array(8)), curve).toBe(false);
+    }
+    // The NIST curves stay native.
+    expect(hex(node.kx.respond('secp256r1', peer.kx.generate('secp256r1').publicShare).publicShare)).toHaveLength(130);
+    expect(refused.brainpool).toBe(probes);
+  });
+
+  it('RSA-PSS signs with noble once privateEncrypt refuses RSA_NO_PADDING, and asks node:crypto only that once', () => {
+    const { api, refused } = denoLikeCrypto();
+    const node = nodeCryptoProvider({ crypto: api })(platformRandom(scriptedPlatform({ entropy: counterEntropy(6) })));
+    const noble = nobleCryptoProvider()(platformRandom(scriptedPlatform({ entropy: counterEntropy(7) })));
+    const rsa = parsePrivateKey(tlsIdentity('rsa2048').privateKey);
+    const publicKey = node.signatures.publicKeyOf(rsa);
+    for (const scheme of ['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pss_rsae_sha512'] as const) {
+      const signature = node.signatures.sign(scheme, rsa, message);
+      expect(noble.signatures.verify(scheme, publicKey, message, signature), scheme).toBe(true);
+      expect(node.signatures.verify(scheme, publicKey, message, signature), scheme).toBe(true);
+    }
+    expect(refused.rawRsa).toBe(1);
+    // PKCS#1 v1.5 never needed the raw operation: still native, byte for byte noble's (deterministic).
+    expect(hex(node.signatures.sign('rsa_pkcs1_sha256', rsa, message))).toBe(hex(noble.signatures.sign('rsa_pkcs1_sha256', rsa, message)));
+  });
+
+  it('NODE_PROVIDER_FALLBACKS names Deno for each of them', () => {
+    const rows = NODE_PROVIDER_FALLBACKS.map((entry) => `${entry.operation}: ${entry.why}`);
+    expect(rows).toHaveLength(4);
+    expect(rows.slice(1).every((row) => row.includes("Deno's node:crypto"))).toBe(true);
+    expect(rows.join('\n')).toMatch(/AES-128-CCM[\s\S]*brainpool[\s\S]*RSA_NO_PADDING/);
   });
 });

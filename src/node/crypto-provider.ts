@@ -16,7 +16,13 @@
  *
  * What stays noble, and why (`NODE_PROVIDER_FALLBACKS`): ML-KEM (Node 20's OpenSSL 3.0 has no
  * ML-KEM; the hybrids pair noble's ML-KEM, randomness from the Platform, with the native ECDHE
- * half). Everything else is native.
+ * half). Everything else is native under Node. A runtime whose node:crypto lacks an algorithm
+ * gets noble's for it: the AEAD ciphers and the curves are probed once per provider with constant
+ * inputs (no randomness), the raw RSA operation of RSA-PSS on its first refusal. Deno 2 lacks
+ * AES-CCM, the brainpool curves and `privateEncrypt` with RSA_NO_PADDING; the rest (AES-GCM,
+ * ChaCha20-Poly1305, x25519, P-256, P-384, ECDSA, Ed25519, RSA PKCS#1 v1.5, the hashes) is
+ * native there too (test/runtimes.test.ts). Deno's node:crypto is Deno's own implementation of
+ * the API, not OpenSSL: what `NODE_PROVIDER_OWN_RANDOMNESS` says of OpenSSL's draws describes Node.
  *
  * This is an adapter module (it imports `node:crypto`); the core never does. The provider has no
  * `curves` (noble curve instances): init()'s self-tests check it through its key exchange and
@@ -59,6 +65,7 @@ import {
   InvalidKeyShareError,
   isPlatformFailure,
   keyExchangeFrom,
+  nobleCryptoProvider,
   rsaPublicKey,
   schemeInfo,
   schemesForKey,
@@ -70,6 +77,7 @@ import {
   type CryptoProviderFactory,
   type EcdheGroup,
   type EcdheOps,
+  type KeyExchange,
   type HashFunction,
   type HashName,
   type PrivateKey,
@@ -145,6 +153,19 @@ export const NODE_PROVIDER_FALLBACKS: readonly FallbackEntry[] = Object.freeze([
     operation: 'kx X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024: the ML-KEM half',
     why: "Node 20's OpenSSL (3.0) has no ML-KEM (OpenSSL 3.5 added it); the ECDHE half is native",
   }),
+  Object.freeze({
+    operation: 'aeadKey AES-128-CCM, AES-128-CCM-8 (where the runtime has no aes-128-ccm cipher)',
+    why: "Deno's node:crypto (2.x) has no CCM cipher (createCipheriv: 'Unknown cipher'); probed once per provider, noble's CCM then seals and opens",
+  }),
+  Object.freeze({
+    operation:
+      'kx brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13; signatures (sign, verify, ecdsaVerify, publicKeyOf) on the brainpool curves (where the runtime has no such curve)',
+    why: "Deno's node:crypto (2.x) knows only the NIST curves and secp256k1 (createECDH: 'invalid curve'); probed once per provider, noble's curve then does the whole operation",
+  }),
+  Object.freeze({
+    operation: 'signatures.sign rsa_pss_rsae_* / rsa_pss_pss_* (where privateEncrypt refuses RSA_NO_PADDING)',
+    why: "Deno's node:crypto (2.x) has no raw RSA private-key operation (privateEncrypt with RSA_NO_PADDING: 'Unknown padding'), which the Platform-salted PSS encoding needs; on the first refusal noble's RSA-PSS signs, then and after (the salt and the blinding from the Platform)",
+  }),
 ]);
 
 /** Options of `nodeCryptoProvider`. */
@@ -203,6 +224,10 @@ export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): Cry
 
 /** Builds the provider: hashes, HMAC/HKDF, AEADs, key exchange and signatures over `api`. */
 function createNodeCryptoProvider(api: NodeCryptoApi, random: RandomSource): CryptoProvider {
+  const gaps = _probeGaps(api);
+  // The noble provider, built only when an operation the runtime lacks is first asked for.
+  let nobleProvider: CryptoProvider | undefined;
+  const noble = (): CryptoProvider => (nobleProvider ??= nobleCryptoProvider()(random));
   const hashes = _hashFunctions(api);
   const hash = (name: HashName): HashFunction => {
     const found = Object.hasOwn(hashes, name) ? hashes[name] : undefined;
@@ -221,10 +246,48 @@ function createNodeCryptoProvider(api: NodeCryptoApi, random: RandomSource): Cry
     hkdfExtract: (hashName: HashName, salt: Uint8Array | undefined, ikm: Uint8Array) =>
       hmac(hashName, salt ?? new Uint8Array(hash(hashName).outputLen), ikm),
     hkdfExpand: (hashName: HashName, prk: Uint8Array, info: Uint8Array, length: number) => _hkdfExpand(hash(hashName), hmac, prk, info, length),
-    aeadKey: (name: AeadName, key: Uint8Array) => _aeadKey(api, name, key),
-    kx: keyExchangeFrom(_nativeEcdhe(api, random), random),
-    signatures: _signatures(api, random, hash),
+    aeadKey: (name: AeadName, key: Uint8Array) => (gaps.aeads.has(name) ? noble().aeadKey(name, key) : _aeadKey(api, name, key)),
+    kx: _withKxFallback(keyExchangeFrom(_nativeEcdhe(api, random), random), gaps, noble),
+    signatures: _signatures(api, random, hash, gaps, noble),
   });
+}
+
+/** What this runtime's node:crypto lacks (NODE_PROVIDER_FALLBACKS), found with constant inputs. */
+interface RuntimeGaps {
+  readonly aeads: ReadonlySet<AeadName>;
+  readonly curves: ReadonlySet<WeierstrassCurveName>;
+}
+
+/**
+ * Probes the runtime once per provider, with zero keys and nonces (no randomness, no secret):
+ * an AEAD whose cipher `createCipheriv` refuses and a curve `createECDH` refuses are left to
+ * noble. Node has them all; Deno 2 lacks CCM and the brainpool curves.
+ */
+function _probeGaps(api: NodeCryptoApi): RuntimeGaps {
+  const refuses = (attempt: () => unknown): boolean => {
+    try {
+      attempt();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const aeads = (Object.keys(_CIPHERS) as AeadName[]).filter((name) =>
+    refuses(() => api.createCipheriv(_CIPHERS[name] as CipherGCMTypes, new Uint8Array(AEADS[name].keyLength), new Uint8Array(AEADS[name].nonceLength), { authTagLength: AEADS[name].tagLength })),
+  );
+  const curves = (Object.keys(_OPENSSL_CURVES) as WeierstrassCurveName[]).filter((curve) => refuses(() => api.createECDH(_OPENSSL_CURVES[curve])));
+  return { aeads: new Set(aeads), curves: new Set(curves) };
+}
+
+/** The native key exchange, with the (EC)DHE groups whose curve the runtime lacks going to noble's. */
+function _withKxFallback(native: KeyExchange, gaps: RuntimeGaps, noble: () => CryptoProvider): KeyExchange {
+  if (gaps.curves.size === 0) return native;
+  const fallsBack = (group: string) => Object.hasOwn(_GROUP_CURVES, group) && gaps.curves.has(_GROUP_CURVES[group as keyof typeof _GROUP_CURVES]);
+  return Object.freeze({
+    generate: (group) => (fallsBack(group) ? noble().kx.generate(group) : native.generate(group)),
+    respond: (group, clientShare) => (fallsBack(group) ? noble().kx.respond(group, clientShare) : native.respond(group, clientShare)),
+    dh: (group, secret, peerShare) => (fallsBack(group) ? noble().kx.dh(group, secret, peerShare) : native.dh(group, secret, peerShare)),
+  } satisfies KeyExchange);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,7 +562,9 @@ function _nativeEcdhe(api: NodeCryptoApi, random: RandomSource): Readonly<Record
  * RSA-PSS has salt = hash length; RSA keys below `minRsaBits` are refused with `InvalidKeyError`;
  * verification returns false, never throws, for a bad signature.
  */
-function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: HashName) => HashFunction): Signatures {
+function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: HashName) => HashFunction, gaps: RuntimeGaps, noble: () => CryptoProvider): Signatures {
+  // Set on the first refusal of RSA_NO_PADDING (NODE_PROVIDER_FALLBACKS): RSA-PSS signs with noble from then on.
+  let rawRsaRefused = false;
   const privateKeys = new WeakMap<PrivateKey, KeyObject>();
   const publicKeys = new WeakMap<object, KeyObject>();
 
@@ -567,6 +632,7 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
   };
 
   const ecdsaVerify: Signatures['ecdsaVerify'] = (curve, hashName, point, message, derSignature) => {
+    if (gaps.curves.has(curve)) return noble().signatures.ecdsaVerify(curve, hashName, point, message, derSignature);
     const publicKey = ecPublic(curve, point);
     hash(hashName); // an unsupported hash is a CryptoParameterError, as in sig.ts
     try {
@@ -578,7 +644,9 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
   };
 
   /** RSASSA-PSS-SIGN: sandtls's EMSA-PSS encoding (salt from the Platform), OpenSSL's RSASP1. */
-  const rsaPssSign = (key: Extract<PrivateKey, { kind: 'rsa' }>, hashName: HashName, message: Uint8Array): Uint8Array => {
+  const rsaPssSign = (scheme: Parameters<Signatures['sign']>[0], key: Extract<PrivateKey, { kind: 'rsa' }>, hashName: HashName, message: Uint8Array): Uint8Array => {
+    if (rawRsaRefused) return noble().signatures.sign(scheme, key, message);
+    const privateKey = rsaPrivate(key); // a key OpenSSL refuses fails here, not as a missing operation
     const modBits = bitLength(key.key.n);
     const k = Math.ceil(modBits / 8);
     const em = emsaPssEncode(hashName, message, modBits - 1, random);
@@ -586,11 +654,17 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
     const block = new Uint8Array(k);
     block.set(em, k - em.length);
     em.fill(0);
+    let signature: Uint8Array;
     try {
-      return _plain(api.privateEncrypt({ key: rsaPrivate(key), padding: api.constants.RSA_NO_PADDING }, block), false);
+      signature = _plain(api.privateEncrypt({ key: privateKey, padding: api.constants.RSA_NO_PADDING }, block), false);
+    } catch (error) {
+      if (isPlatformFailure(error)) throw error;
+      rawRsaRefused = true; // the runtime has no raw RSA (Deno): noble signs, with a fresh salt
+      return noble().signatures.sign(scheme, key, message);
     } finally {
       block.fill(0);
     }
+    return signature;
   };
 
   return {
@@ -599,11 +673,12 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
       checkKeyKind(scheme, info, key.kind);
       if (info.kind === 'ecdsa' && key.kind === 'ec') {
         if (key.curve !== info.curve) throw new InvalidKeyError(`a ${key.curve} key cannot be used with ${scheme}`);
+        if (gaps.curves.has(key.curve)) return noble().signatures.sign(scheme, key, message);
         // The nonce is OpenSSL's own (NODE_PROVIDER_OWN_RANDOMNESS).
         return _plain(api.sign(_NODE_HASH[info.hash], message, { key: ecPrivate(key), dsaEncoding: 'der' }), false);
       }
       if (info.kind === 'ed25519' && key.kind === 'ed25519') return _plain(api.sign(null, message, edPrivate(key)), false);
-      if (key.kind === 'rsa' && info.kind === 'rsa-pss') return rsaPssSign(key, info.hash, message);
+      if (key.kind === 'rsa' && info.kind === 'rsa-pss') return rsaPssSign(scheme, key, info.hash, message);
       if (key.kind === 'rsa' && info.kind === 'rsa-pkcs1') {
         return _plain(api.sign(_NODE_HASH[info.hash], message, { key: rsaPrivate(key), padding: api.constants.RSA_PKCS1_PADDING }), false);
       }
@@ -651,6 +726,7 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
     publicKeyOf(key) {
       switch (key.kind) {
         case 'ec': {
+          if (gaps.curves.has(key.curve)) return noble().signatures.publicKeyOf(key);
           // The SPKI's BIT STRING ends with the uncompressed point (JWK would refuse the
           // brainpool curves, which have no JWK names).
           const der = api.createPublicKey(ecPrivate(key)).export({ format: 'der', type: 'spki' });
