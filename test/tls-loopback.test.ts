@@ -4,6 +4,9 @@
  * with middlebox compatibility), ALPN, SNI, KeyUpdate, exporters, bulk data, close_notify,
  * byte-at-a-time delivery under a deterministic platform, client authentication, key logging and
  * GREASE. Bytes move through `pipe()` of test/helpers/loopback.ts; nothing touches a socket.
+ * Under the asynchronous WebCrypto provider, whose key shares and signatures park the
+ * connections, handshakes go through `pipeSettling()` instead (see `converse()`): the whole
+ * matrix runs under it too.
  */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
