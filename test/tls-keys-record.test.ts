@@ -823,6 +823,24 @@ describe('plaintext records and the deframer', () => {
     }
   });
 
+  it('detach(): queued records stop viewing the pushed chunk, which may then be overwritten', () => {
+    const stream = sampleStream();
+    const whole = records(stream).map((r) => h(r.raw));
+    const scratch = stream.slice();
+    const reader = new RecordReader();
+    reader.push(scratch);
+    expect(reader.next()!.raw.buffer).toBe(scratch.buffer); // taken at once: a view, no copy
+    reader.detach();
+    reader.detach(); // a second call copies nothing new and changes nothing
+    scratch.fill(0xee);
+    const rest: string[] = [];
+    for (let r = reader.next(); r; r = reader.next()) {
+      expect(r.raw.buffer).not.toBe(scratch.buffer);
+      rest.push(h(r.raw));
+    }
+    expect(rest).toEqual(whole.slice(1));
+  });
+
   it('a partial record never buffers beyond one maximum record', () => {
     const reader = new RecordReader();
     const header = Uint8Array.of(23, 3, 3, MAX_CIPHERTEXT_LENGTH >>> 8, MAX_CIPHERTEXT_LENGTH & 0xff);

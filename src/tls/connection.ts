@@ -381,10 +381,13 @@ export class Connection {
           throw _localAlert('internal_error', `more than ${this.#limits.maxPendingInput} bytes arrived while waiting for a ${this.#waiting.kind} hook (limits.maxPendingInput)`);
         }
         this.#reader.push(plainBytes(bytes));
+        this.#reader.detach(); // kept past this call: not a view of the caller's buffer
         return;
       }
       this.#reader.push(plainBytes(bytes));
       this.#drain();
+      // Parked with records of this chunk still queued: they outlive the call, so they get their own memory.
+      if (this.#waiting) this.#reader.detach();
     } catch (error) {
       this.#fail(_toLocalAlert(error));
     }

@@ -216,7 +216,8 @@ function _record(raw: Uint8Array, type: RecordContentType): TlsRecord {
  * a record split across chunks is copied, once, into a buffer of its exact size. Each header is
  * checked the moment its 5 bytes arrive (content type, length limits, zero-length rules), so the
  * reader never holds more than one partial record, and a partial record is never larger than
- * `MAX_RECORD_LENGTH`. The reader keeps views of pushed chunks: do not reuse their memory.
+ * `MAX_RECORD_LENGTH`. The reader keeps views of pushed chunks: do not reuse their memory while
+ * records are queued, or `detach()` them first.
  *
  * A fault is reported by `next()` in stream order, after the good records that preceded it;
  * from then on the reader is failed, drops further bytes and reports the same error.
@@ -228,6 +229,8 @@ function _record(raw: Uint8Array, type: RecordContentType): TlsRecord {
 export class RecordReader {
   readonly #ready: (TlsRecord | undefined)[] = [];
   #readyHead = 0;
+  /** Queued records from this index on may be views of pushed chunks (`detach()` copies them). */
+  #viewsFrom = 0;
   /** Header bytes of a record whose header has not fully arrived. */
   readonly #header = new Uint8Array(RECORD_HEADER_LENGTH);
   #headerFilled = 0;
@@ -321,6 +324,7 @@ export class RecordReader {
       if (this.#readyHead === this.#ready.length) {
         this.#ready.length = 0;
         this.#readyHead = 0;
+        this.#viewsFrom = 0;
       }
       return record;
     }
@@ -336,6 +340,22 @@ export class RecordReader {
   /** Whole records waiting to be taken with `next()`. */
   get pendingRecords(): number {
     return this.#ready.length - this.#readyHead;
+  }
+
+  /**
+   * Replaces every queued record with a copy of its own, so the chunks pushed so far are no longer
+   * viewed and their memory may be reused: for a caller that leaves records queued after `push()`
+   * returns (a connection parked on a Promise keeps its input for later).
+   * @example
+   * reader.push(chunk);
+   * reader.detach(); // chunk may be overwritten now
+   */
+  detach(): void {
+    for (let i = Math.max(this.#readyHead, this.#viewsFrom); i < this.#ready.length; i++) {
+      const record = this.#ready[i]!;
+      this.#ready[i] = _record(record.raw.slice(), record.type);
+    }
+    this.#viewsFrom = this.#ready.length;
   }
 
   /** True once a fault has been found (`next()` reports it after the records before it). */

@@ -251,6 +251,46 @@ export function pipe(a: PipeEnd, b: PipeEnd, options: PipeOptions = {}, wire: Wi
   throw new Error(`pipe: still talking after ${maxRounds} rounds`);
 }
 
+/** The part of a `Connection` {@link pipeSettling} drives: the pipe's, and a parked handshake's. */
+export type SettlingEnd = PipeEnd & Pick<Connection, 'pending' | 'resume'>;
+
+/**
+ * {@link pipe} for connections that park (an asynchronous crypto provider or hook): pipes to
+ * quiescence, then, while either side is parked, awaits its `pending.settled`, `resume()`s it and
+ * pipes again, until both sides are quiescent and neither is parked. Same options and wire as
+ * `pipe()`; `maxRounds` bounds each pipe() between two settlements.
+ * @example
+ * const client = engine.client(...), server = engine.server(...); // engine on webCryptoProvider()
+ * await pipeSettling(client, server); // the whole handshake, through every parked key share and signature
+ */
+export async function pipeSettling(a: SettlingEnd, b: SettlingEnd, options: PipeOptions = {}, wire: Wire = { aToB: [], bToA: [] }): Promise<Wire> {
+  for (;;) {
+    pipe(a, b, options, wire);
+    if (!a.pending && !b.pending) return wire;
+    for (const end of [a, b]) {
+      const pending = end.pending;
+      if (!pending) continue;
+      await pending.settled;
+      end.resume();
+    }
+  }
+}
+
+/**
+ * Settles one parked connection: while it waits (`pending`), awaits `settled` and `resume()`s it.
+ * A no-op for a connection that never parks (a synchronous provider and hooks).
+ * @example
+ * const client = engine.client(config);
+ * await settle(client); // an asynchronous provider's key shares are made: the ClientHello is out
+ * server.receive(client.takeOutgoing());
+ */
+export async function settle(conn: Pick<Connection, 'pending' | 'resume'>): Promise<void> {
+  while (conn.pending) {
+    await conn.pending.settled;
+    conn.resume();
+  }
+}
+
 /** Whether `needle` occurs in `haystack`. */
 export function containsBytes(haystack: Uint8Array, needle: readonly number[]): boolean {
   outer: for (let i = 0; i + needle.length <= haystack.length; i++) {

@@ -7,6 +7,10 @@
  * `conn.error`), the socket errors, or the peer's FIN arrives before the awaited condition.
  * A misbehaving engine or peer makes a test fail with a reason instead of hanging.
  *
+ * A connection that parks on a Promise (an asynchronous crypto provider such as WebCrypto, or an
+ * asynchronous hook: `conn.pending`) is settled by the pump itself, as sandtls/node would: it
+ * awaits `pending.settled`, calls `conn.resume()` and writes what follows, until nothing is pending.
+ *
  * `listenOnce()` / `connectTcp()` hand out sockets and servers that `closeNetResources()`
  * (call it in `afterEach`) destroys, whatever state the test left them in.
  */
@@ -23,6 +27,10 @@ export interface SansIoConnection {
   readonly state: 'handshaking' | 'connected' | 'closed' | 'failed';
   readonly peerClosed: boolean;
   readonly error: Error | undefined;
+  /** Set while the handshake is parked on a Promise (see `Connection.pending`). */
+  readonly pending?: { readonly settled: Promise<void> } | undefined;
+  /** Continues a parked handshake once `pending.settled` resolved. */
+  resume?(): void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -138,6 +146,8 @@ export class Pump<C extends SansIoConnection = SansIoConnection> {
   /** Every chunk written to the socket, for debugging failures. */
   bytesWritten = 0;
   bytesRead = 0;
+  /** A settling loop (`settleParked`) is running. */
+  private settling = false;
 
   constructor(conn: C, socket: net.Socket, options: PumpOptions = {}) {
     this.conn = conn;
@@ -148,11 +158,7 @@ export class Pump<C extends SansIoConnection = SansIoConnection> {
       this.bytesRead += chunk.length;
       // A view of node's buffer, possibly at a non-zero offset: the engine must cope.
       this.conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.flush();
-      // After a fatal alert nothing more can be said: send FIN, as a real adapter would.
-      if (this.conn.state === 'failed') this.socket.end();
-      this.collect();
-      this.check();
+      this.afterStep();
     });
     socket.on('end', () => {
       this.socketEnded = true;
@@ -167,6 +173,37 @@ export class Pump<C extends SansIoConnection = SansIoConnection> {
       this.check();
     });
     this.flush();
+    if (this.conn.pending) void this.settleParked(); // a client parked before its ClientHello
+  }
+
+  /**
+   * After the connection took a step: writes what it queued, sends FIN after a fatal alert (as a
+   * real adapter would: nothing more can be said), collects application data, settles waiters,
+   * and, when the connection parked, starts settling it.
+   */
+  private afterStep(): void {
+    this.flush();
+    if (this.conn.state === 'failed') this.socket.end();
+    this.collect();
+    this.check();
+    if (this.conn.pending && !this.settling) void this.settleParked();
+  }
+
+  /** While the connection is parked: awaits `pending.settled` (it never rejects), resumes, and steps on. */
+  private async settleParked(): Promise<void> {
+    this.settling = true;
+    try {
+      for (let pending = this.conn.pending; pending; pending = this.conn.pending) {
+        await pending.settled;
+        this.conn.resume?.();
+        this.flush();
+        if (this.conn.state === 'failed') this.socket.end();
+        this.collect();
+        this.check();
+      }
+    } finally {
+      this.settling = false;
+    }
   }
 
   /** Resolves when the handshake completed; rejects with `conn.error` if it failed. */
