@@ -80,15 +80,30 @@ const _WEIERSTRASS_GROUPS: Readonly<Record<Exclude<EcdheGroup, 'x25519'>, Weiers
  * server share = ciphertext || x25519 public key, secret = ML-KEM secret || x25519 secret); the
  * secp hybrids put the ECDHE part first in all three.
  */
-const _HYBRIDS: Readonly<Record<HybridGroup, { readonly ecdhe: 'x25519' | 'secp256r1' | 'secp384r1'; readonly kem: MlKemSizes; readonly kemFirst: boolean }>> = Object.freeze({
+export const HYBRID_LAYOUTS: Readonly<Record<HybridGroup, HybridLayout>> = Object.freeze({
   X25519MLKEM768: { ecdhe: 'x25519', kem: MLKEM768, kemFirst: true },
   SecP256r1MLKEM768: { ecdhe: 'secp256r1', kem: MLKEM768, kemFirst: false },
   SecP384r1MLKEM1024: { ecdhe: 'secp384r1', kem: MLKEM1024, kemFirst: false },
 });
 
-/** The ML-KEM functions of each parameter set (looked up at call time: tests wrap them). */
-const _KEM_LABEL = Object.freeze({ 'ML-KEM-768': 'mlkem768', 'ML-KEM-1024': 'mlkem1024' } as const);
-function _kem(sizes: MlKemSizes) {
+/** One hybrid group's parts: its ECDHE group, its ML-KEM parameter set, and which goes first. */
+export interface HybridLayout {
+  readonly ecdhe: 'x25519' | 'secp256r1' | 'secp384r1';
+  readonly kem: MlKemSizes;
+  readonly kemFirst: boolean;
+}
+
+/** The label of each ML-KEM set in a hybrid's key-share draw (`key_share:<group>:<label>`). */
+export const KEM_DRAW_LABELS = Object.freeze({ 'ML-KEM-768': 'mlkem768', 'ML-KEM-1024': 'mlkem1024' } as const);
+
+/**
+ * The ML-KEM functions of a parameter set (looked up at call time: tests wrap them). Callers run
+ * ML-KEM-1024's known-answer test on its first use themselves (`mlKemSelfTest`).
+ * @example
+ * const kem = mlKemFunctions(HYBRID_LAYOUTS.X25519MLKEM768.kem);
+ * const pair = kem.keyGen(seed);
+ */
+export function mlKemFunctions(sizes: MlKemSizes) {
   return sizes.name === 'ML-KEM-768'
     ? { keyGen: mlKem768KeyGen, encapsulate: mlKem768Encapsulate, decapsulate: mlKem768Decapsulate }
     : { keyGen: mlKem1024KeyGen, encapsulate: mlKem1024Encapsulate, decapsulate: mlKem1024Decapsulate };
@@ -267,21 +282,21 @@ export function keyExchangeFrom(ecdhe: Readonly<Record<EcdheGroup, EcdheOps>>, r
       mlKemSelfTest(sizes);
       mlKem1024Tested = true;
     }
-    return _kem(sizes);
+    return mlKemFunctions(sizes);
   };
 
   const generateHybrid = (group: HybridGroup): KeyShare => {
-    const { kem: sizes, kemFirst } = _HYBRIDS[group];
-    const classical = ecdhe[_HYBRIDS[group].ecdhe];
+    const { kem: sizes, kemFirst } = HYBRID_LAYOUTS[group];
+    const classical = ecdhe[HYBRID_LAYOUTS[group].ecdhe];
     const kem = kemOf(sizes);
-    const seed = random(sizes.seedLength, `key_share:${group}:${_KEM_LABEL[sizes.name]}`);
+    const seed = random(sizes.seedLength, `key_share:${group}:${KEM_DRAW_LABELS[sizes.name]}`);
     let pair: MlKemKeyPair;
     try {
       pair = kem.keyGen(seed);
     } finally {
       seed.fill(0); // d || z: the decapsulation key itself
     }
-    const ecSecret = classical.secret(`key_share:${group}:${_HYBRIDS[group].ecdhe}`);
+    const ecSecret = classical.secret(`key_share:${group}:${HYBRID_LAYOUTS[group].ecdhe}`);
     const ecPublic = classical.publicOf(ecSecret);
     const share = kemFirst ? concat(pair.encapsulationKey, ecPublic) : concat(ecPublic, pair.encapsulationKey);
     return oneShot(group, share, [pair.decapsulationKey, ecSecret], (peer) => {
@@ -304,8 +319,8 @@ export function keyExchangeFrom(ecdhe: Readonly<Record<EcdheGroup, EcdheOps>>, r
   };
 
   const respondHybrid = (group: HybridGroup, clientShare: Uint8Array): KeyShareResponse => {
-    const { kem: sizes, kemFirst } = _HYBRIDS[group];
-    const classical = ecdhe[_HYBRIDS[group].ecdhe];
+    const { kem: sizes, kemFirst } = HYBRID_LAYOUTS[group];
+    const classical = ecdhe[HYBRID_LAYOUTS[group].ecdhe];
     const kem = kemOf(sizes);
     if (clientShare.length !== sizes.encapsulationKeyLength + classical.shareLength) {
       throw new InvalidKeyShareError(`${group} client share must be ${sizes.encapsulationKeyLength + classical.shareLength} bytes, got ${clientShare.length}`);
@@ -319,7 +334,7 @@ export function keyExchangeFrom(ecdhe: Readonly<Record<EcdheGroup, EcdheOps>>, r
     } finally {
       message.fill(0); // it determines the KEM secret as much as the secret itself
     }
-    const ecSecret = classical.secret(`key_share:${group}:${_HYBRIDS[group].ecdhe}`);
+    const ecSecret = classical.secret(`key_share:${group}:${HYBRID_LAYOUTS[group].ecdhe}`);
     let ecShared: Uint8Array | undefined;
     try {
       ecShared = classical.agree(ecSecret, ecPeer);
@@ -338,7 +353,7 @@ export function keyExchangeFrom(ecdhe: Readonly<Record<EcdheGroup, EcdheOps>>, r
   };
 
   const ecdheOf = (group: NamedGroup): EcdheOps | undefined => (Object.hasOwn(ecdhe, group) ? ecdhe[group as EcdheGroup] : undefined);
-  const isHybrid = (group: NamedGroup): group is HybridGroup => Object.hasOwn(_HYBRIDS, group);
+  const isHybrid = (group: NamedGroup): group is HybridGroup => Object.hasOwn(HYBRID_LAYOUTS, group);
 
   return {
     dh(group, secret, peerShare) {

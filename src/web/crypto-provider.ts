@@ -53,20 +53,10 @@
  */
 import { concatBytes } from '../crypto/bytes.js';
 import { CryptoParameterError, InvalidKeyError, InvalidKeyShareError } from '../crypto/errors.js';
-import type { HashName } from '../crypto/hash.js';
-import type { KeyShareResponse, NamedGroup } from '../crypto/kx.js';
-import {
-  MLKEM1024,
-  MLKEM768,
-  mlKem1024Decapsulate,
-  mlKem1024Encapsulate,
-  mlKem1024KeyGen,
-  mlKem768Decapsulate,
-  mlKem768Encapsulate,
-  mlKem768KeyGen,
-  mlKemSelfTest,
-  type MlKemSizes,
-} from '../crypto/mlkem.js';
+import { ecSecretFromSeed, ecSeedLength } from '../crypto/curves.js';
+import { HASH_LENGTHS, type HashName } from '../crypto/hash.js';
+import { HYBRID_LAYOUTS, KEM_DRAW_LABELS, mlKemFunctions, type HybridGroup, type KeyShareResponse, type NamedGroup } from '../crypto/kx.js';
+import { mlKemSelfTest, type MlKemSizes } from '../crypto/mlkem.js';
 import {
   createCryptoProvider,
   type CryptoProvider,
@@ -78,7 +68,7 @@ import {
 } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
 import { bigIntToBytes, bitLength, rsaPublicKey, type RsaPrivateKey } from '../crypto/rsa.js';
-import type { PrivateKey, PublicKey, SignatureScheme, VerifyOptions } from '../crypto/sig.js';
+import { SIGNATURE_SCHEMES, schemeInfo, type PrivateKey, type PublicKey, type SignatureScheme, type VerifyOptions } from '../crypto/sig.js';
 
 /** The WebCrypto calls this provider makes (`crypto.subtle` fits); keys are opaque to it. */
 export interface SubtleCryptoLike {
@@ -138,36 +128,18 @@ const _NIST = Object.freeze({
 
 type _WebEcdheGroup = 'x25519' | keyof typeof _NIST;
 
-/** The hybrids (draft-ietf-tls-ecdhe-mlkem): the ECDHE part, the ML-KEM set, which goes first. */
-const _HYBRIDS = Object.freeze({
-  X25519MLKEM768: { ecdhe: 'x25519', kem: MLKEM768, kemFirst: true },
-  SecP256r1MLKEM768: { ecdhe: 'secp256r1', kem: MLKEM768, kemFirst: false },
-  SecP384r1MLKEM1024: { ecdhe: 'secp384r1', kem: MLKEM1024, kemFirst: false },
-} as const satisfies Record<string, { ecdhe: _WebEcdheGroup; kem: MlKemSizes; kemFirst: boolean }>);
-
-type _WebHybridGroup = keyof typeof _HYBRIDS;
-
-const _KEM_LABEL = Object.freeze({ 'ML-KEM-768': 'mlkem768', 'ML-KEM-1024': 'mlkem1024' } as const);
-
-/** The signature schemes WebCrypto runs; the rest (brainpool) go to noble. */
-const _WEB_SCHEMES: Readonly<Partial<Record<SignatureScheme, _WebScheme>>> = Object.freeze({
-  ecdsa_secp256r1_sha256: { kind: 'ecdsa', curve: 'secp256r1', hash: 'SHA-256' },
-  ecdsa_secp384r1_sha384: { kind: 'ecdsa', curve: 'secp384r1', hash: 'SHA-384' },
-  ed25519: { kind: 'ed25519' },
-  rsa_pss_rsae_sha256: { kind: 'rsa-pss', hash: 'SHA-256' },
-  rsa_pss_rsae_sha384: { kind: 'rsa-pss', hash: 'SHA-384' },
-  rsa_pss_rsae_sha512: { kind: 'rsa-pss', hash: 'SHA-512' },
-  rsa_pkcs1_sha256: { kind: 'rsa-pkcs1', hash: 'SHA-256' },
-  rsa_pkcs1_sha384: { kind: 'rsa-pkcs1', hash: 'SHA-384' },
-  rsa_pkcs1_sha512: { kind: 'rsa-pkcs1', hash: 'SHA-512' },
-});
+/** The signature schemes WebCrypto runs, with sig.ts's rules; undefined for the rest (brainpool: noble's). */
+function _webSchemeInfo(scheme: SignatureScheme): _WebScheme | undefined {
+  if (!SIGNATURE_SCHEMES.includes(scheme)) return undefined;
+  const info = schemeInfo(scheme);
+  return info.kind === 'ecdsa' && !Object.hasOwn(_NIST, info.curve) ? undefined : (info as _WebScheme);
+}
 
 type _WebScheme =
   | { readonly kind: 'ecdsa'; readonly curve: keyof typeof _NIST; readonly hash: HashName }
   | { readonly kind: 'ed25519' }
   | { readonly kind: 'rsa-pss' | 'rsa-pkcs1'; readonly hash: HashName };
 
-const _HASH_BYTES: Readonly<Record<HashName, number>> = Object.freeze({ 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 });
 
 /**
  * The WebCrypto provider factory for `init({ platform, crypto })`: key shares and CertificateVerify
@@ -224,10 +196,9 @@ function _webKeyExchange(subtle: SubtleCryptoLike, noble: NobleCryptoProvider, r
   /** The private key of `group` drawn from the Platform now (same purpose and size as noble). */
   const drawSecret = (group: _WebEcdheGroup, purpose: string): Uint8Array => {
     if (group === 'x25519') return random(32, purpose);
-    const curve = noble.curves[group];
-    const seed = random(curve.lengths.seed!, purpose);
+    const seed = random(ecSeedLength(group), purpose);
     try {
-      return curve.utils.randomSecretKey(seed);
+      return ecSecretFromSeed(seed, group);
     } finally {
       seed.fill(0); // it determines the private key
     }
@@ -260,9 +231,7 @@ function _webKeyExchange(subtle: SubtleCryptoLike, noble: NobleCryptoProvider, r
       mlKemSelfTest(sizes); // as the noble provider: ML-KEM-1024's known-answer test on first use
       mlKem1024Tested = true;
     }
-    return sizes.name === 'ML-KEM-768'
-      ? { keyGen: mlKem768KeyGen, encapsulate: mlKem768Encapsulate, decapsulate: mlKem768Decapsulate }
-      : { keyGen: mlKem1024KeyGen, encapsulate: mlKem1024Encapsulate, decapsulate: mlKem1024Decapsulate };
+    return mlKemFunctions(sizes);
   };
 
   const generateEcdhe = (group: _WebEcdheGroup): Promise<HandshakeKeyShare> => {
@@ -270,11 +239,11 @@ function _webKeyExchange(subtle: SubtleCryptoLike, noble: NobleCryptoProvider, r
     return keyOf(group, secret).then((key) => _oneShot(group, key.publicShare, (peer) => key.agree(peer), () => key.drop()));
   };
 
-  const generateHybrid = (group: _WebHybridGroup): Promise<HandshakeKeyShare> => {
-    const { ecdhe, kem: sizes, kemFirst } = _HYBRIDS[group];
+  const generateHybrid = (group: HybridGroup): Promise<HandshakeKeyShare> => {
+    const { ecdhe, kem: sizes, kemFirst } = HYBRID_LAYOUTS[group];
     const kem = kemOf(sizes);
     // The draws, in the noble provider's order, before anything waits.
-    const seed = random(sizes.seedLength, `key_share:${group}:${_KEM_LABEL[sizes.name]}`);
+    const seed = random(sizes.seedLength, `key_share:${group}:${KEM_DRAW_LABELS[sizes.name]}`);
     let pair;
     try {
       pair = kem.keyGen(seed);
@@ -326,8 +295,8 @@ function _webKeyExchange(subtle: SubtleCryptoLike, noble: NobleCryptoProvider, r
     }
   };
 
-  const respondHybrid = async (group: _WebHybridGroup, clientShare: Uint8Array): Promise<KeyShareResponse> => {
-    const { ecdhe, kem: sizes, kemFirst } = _HYBRIDS[group];
+  const respondHybrid = async (group: HybridGroup, clientShare: Uint8Array): Promise<KeyShareResponse> => {
+    const { ecdhe, kem: sizes, kemFirst } = HYBRID_LAYOUTS[group];
     const kem = kemOf(sizes);
     const shareLength = ecdhe === 'x25519' ? 32 : _NIST[ecdhe].shareLength;
     if (clientShare.length !== sizes.encapsulationKeyLength + shareLength) {
@@ -366,12 +335,12 @@ function _webKeyExchange(subtle: SubtleCryptoLike, noble: NobleCryptoProvider, r
 
   return {
     generate(group: NamedGroup) {
-      if (Object.hasOwn(_HYBRIDS, group)) return generateHybrid(group as _WebHybridGroup);
+      if (Object.hasOwn(HYBRID_LAYOUTS, group)) return generateHybrid(group as HybridGroup);
       if (group === 'x25519' || Object.hasOwn(_NIST, group)) return generateEcdhe(group as _WebEcdheGroup);
       return noble.kx.generate(group); // brainpool (RFC 8734): not in WebCrypto
     },
     respond(group: NamedGroup, clientShare: Uint8Array) {
-      if (Object.hasOwn(_HYBRIDS, group)) return respondHybrid(group as _WebHybridGroup, clientShare);
+      if (Object.hasOwn(HYBRID_LAYOUTS, group)) return respondHybrid(group as HybridGroup, clientShare);
       if (group === 'x25519' || Object.hasOwn(_NIST, group)) return respondEcdhe(group as _WebEcdheGroup, clientShare);
       return noble.kx.respond(group, clientShare);
     },
@@ -505,11 +474,11 @@ function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): H
     }
   };
   const paramsOf = (info: _WebScheme, algorithm: { name: string; hash?: string }) =>
-    info.kind === 'rsa-pss' ? { name: 'RSA-PSS', saltLength: _HASH_BYTES[info.hash] } : info.kind === 'ecdsa' ? { name: 'ECDSA', hash: info.hash } : { name: algorithm.name };
+    info.kind === 'rsa-pss' ? { name: 'RSA-PSS', saltLength: HASH_LENGTHS[info.hash] } : info.kind === 'ecdsa' ? { name: 'ECDSA', hash: info.hash } : { name: algorithm.name };
 
   /** The scheme's WebCrypto handling when it applies to this key kind; undefined: noble's. */
   const webScheme = (scheme: SignatureScheme, kind: string): _WebScheme | undefined => {
-    const info = _WEB_SCHEMES[scheme];
+    const info = _webSchemeInfo(scheme);
     if (!info || refused.has(algorithmOf(info).name)) return undefined;
     const wanted = info.kind === 'ecdsa' ? 'ec' : info.kind === 'ed25519' ? 'ed25519' : 'rsa';
     return kind === wanted ? info : undefined;

@@ -10,24 +10,13 @@
  * refused), and the handshake report.
  */
 import * as sandtls from '../../dist/index.js';
+import { denoSandboxReport } from './deno-sandbox.mjs';
 import { runMatrix } from './handshake.mjs';
-
-const PERMISSIONS = ['read', 'write', 'net', 'env', 'run', 'ffi', 'sys', 'import'];
 
 const pems = JSON.parse(await new Response(Deno.stdin.readable).text());
 const engine = sandtls.init({ platform: sandtls.defaultPlatform() });
 
-const permissions = Object.fromEntries(
-  PERMISSIONS.map((name) => [name, Deno.permissions.querySync({ name }).state]),
-);
-
-// Negative control: the same process cannot read a file (here, this very module).
-let fileRead;
-try {
-  Deno.readTextFileSync(new URL(import.meta.url));
-  fileRead = 'allowed';
-} catch (error) {
-  fileRead = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ? 'denied' : `failed: ${error}`;
-}
+// The permission states, and the negative control: this process cannot read a file (this very module).
+const { permissions, fileRead } = denoSandboxReport(import.meta.url);
 
 console.log(JSON.stringify({ runtime: `deno ${Deno.version.deno}`, permissions, fileRead, ...runMatrix(engine, pems) }));

@@ -14,54 +14,33 @@
  */
 import * as sandtls from '../../dist/index.js';
 import { nodeCryptoProvider } from '../../dist/node.js';
-import { runMatrix } from './handshake.mjs';
-
-const PERMISSIONS = ['read', 'write', 'net', 'env', 'run', 'ffi', 'sys', 'import'];
+import { denoSandboxReport } from './deno-sandbox.mjs';
+import { pipe, runMatrix } from './handshake.mjs';
 
 const pems = JSON.parse(await new Response(Deno.stdin.readable).text());
 const platform = sandtls.recordingPlatform(sandtls.defaultPlatform());
 const engine = sandtls.init({ platform, crypto: nodeCryptoProvider() });
 
-const permissions = Object.fromEntries(
-  PERMISSIONS.map((name) => [name, Deno.permissions.querySync({ name }).state]),
-);
-
-// Negative control: the same process cannot read a file (here, this very module).
-let fileRead;
-try {
-  Deno.readTextFileSync(new URL(import.meta.url));
-  fileRead = 'allowed';
-} catch (error) {
-  fileRead = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ? 'denied' : `failed: ${error}`;
-}
+// The permission states, and the negative control: this process cannot read a file (this very module).
+const { permissions, fileRead } = denoSandboxReport(import.meta.url);
 
 /** One handshake, data both ways and close with both sides limited to `group` and `cipherSuite`. */
 function fallbackHandshake(group, cipherSuite, certificate) {
   const client = engine.client({ serverName: 'localhost', trustAnchors: pems['ca.pem'], groups: [group], cipherSuites: [cipherSuite] });
   const server = engine.server({ certificateChain: pems[`${certificate}.pem`], privateKey: pems[`${certificate}.key`], groups: [group], cipherSuites: [cipherSuite] });
-  const pipe = () => {
-    for (let round = 0; round < 100; round++) {
-      const fromClient = client.takeOutgoing();
-      const fromServer = server.takeOutgoing();
-      if (fromClient.length === 0 && fromServer.length === 0) return;
-      if (fromClient.length > 0) server.receive(fromClient);
-      if (fromServer.length > 0) client.receive(fromServer);
-    }
-    throw new Error('the connections kept talking for 100 rounds');
-  };
-  pipe();
+  pipe(client, server);
   const failure = (conn) => (conn.error ? `${conn.error.name}: ${conn.error.message}` : undefined);
   if (client.state !== 'connected' || server.state !== 'connected') {
     return { group, cipherSuite, error: failure(client) ?? failure(server) ?? 'handshake did not complete' };
   }
   const data = new TextEncoder().encode(`over ${group} and ${cipherSuite}`);
   client.send(data);
-  pipe();
+  pipe(client, server);
   const received = new TextDecoder().decode(server.read());
   client.close();
-  pipe();
+  pipe(client, server);
   server.close();
-  pipe();
+  pipe(client, server);
   return { group: client.info.group, cipherSuite: client.info.cipherSuite, received, closed: [client.state, server.state] };
 }
 

@@ -26,7 +26,7 @@ export const PEM_FILES = ['ca.pem', ...CERTIFICATES.flatMap((name) => [`${name}.
 const encoder = new TextEncoder();
 
 /** Carries each side's outgoing bytes to the other until both are quiet. */
-function pipe(a, b) {
+export function pipe(a, b) {
   for (let round = 0; round < 100; round++) {
     const fromA = a.takeOutgoing();
     const fromB = b.takeOutgoing();
