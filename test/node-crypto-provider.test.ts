@@ -344,10 +344,44 @@ describe("nodeCryptoProvider: what a runtime's node:crypto lacks falls back to n
     expect(hex(node.signatures.sign('rsa_pkcs1_sha256', rsa, message))).toBe(hex(noble.signatures.sign('rsa_pkcs1_sha256', rsa, message)));
   });
 
-  it('NODE_PROVIDER_FALLBACKS names Deno for each of them', () => {
+  it("a Bun-like node:crypto (no chacha20-poly1305 cipher): ChaCha20-Poly1305 seals byte for byte as noble, and destroy() leaves the caller's Buffer key alone", () => {
+    let refusedChaCha = 0;
+    const refuse = (create: (...args: unknown[]) => unknown) => (name: string, ...rest: unknown[]) => {
+      if (name === 'chacha20-poly1305') {
+        refusedChaCha++;
+        throw new Error('Unknown cipher'); // as Bun's BoringSSL-based node:crypto refuses it
+      }
+      return create(name, ...rest);
+    };
+    const api: NodeCryptoApi = {
+      ...nodeCrypto,
+      createCipheriv: refuse(nodeCrypto.createCipheriv as (...args: unknown[]) => unknown) as NodeCryptoApi['createCipheriv'],
+      createDecipheriv: refuse(nodeCrypto.createDecipheriv as (...args: unknown[]) => unknown) as NodeCryptoApi['createDecipheriv'],
+    };
+    const engine = init({ platform: scriptedPlatform({ entropy: counterEntropy(3) }), crypto: nodeCryptoProvider({ crypto: api }) });
+    const probes = refusedChaCha;
+    expect(probes).toBe(1); // the per-provider probe
+    const noble = nobleCryptoProvider()(platformRandom(scriptedPlatform({ entropy: counterEntropy(4) })));
+    const key = Buffer.alloc(32, 7);
+    const nonce = new Uint8Array(12).fill(1);
+    const aead = engine.crypto.aeadKey('CHACHA20-POLY1305', key);
+    const sealed = aead.seal(nonce, message, new Uint8Array(5));
+    expect(hex(sealed)).toBe(hex(noble.aeadKey('CHACHA20-POLY1305', new Uint8Array(key)).seal(nonce, message, new Uint8Array(5))));
+    expect(hex(aead.open(nonce, sealed, new Uint8Array(5)))).toBe(hex(message));
+    sealed[0]! ^= 1;
+    expect(() => aead.open(nonce, sealed, new Uint8Array(5))).toThrow(AeadTagError);
+    aead.destroy();
+    expect(key.every((b) => b === 7)).toBe(true); // the key copy was wiped, not the caller's Buffer
+    expect(() => aead.seal(nonce, message, new Uint8Array(0))).toThrow(CryptoParameterError);
+    expect(refusedChaCha).toBe(probes); // after the probe, ChaCha20-Poly1305 never asks node:crypto again
+  });
+
+  it('NODE_PROVIDER_FALLBACKS names the runtime of each of them (Deno, Bun)', () => {
     const rows = NODE_PROVIDER_FALLBACKS.map((entry) => `${entry.operation}: ${entry.why}`);
-    expect(rows).toHaveLength(4);
-    expect(rows.slice(1).every((row) => row.includes("Deno's node:crypto"))).toBe(true);
-    expect(rows.join('\n')).toMatch(/AES-128-CCM[\s\S]*brainpool[\s\S]*RSA_NO_PADDING/);
+    expect(rows).toHaveLength(7);
+    expect(rows.slice(1, 4).every((row) => row.includes("Deno's node:crypto"))).toBe(true);
+    expect(rows.slice(4).every((row) => row.includes("Bun's node:crypto"))).toBe(true);
+    expect(rows.slice(1, 4).join('\n')).toMatch(/AES-128-CCM[\s\S]*brainpool[\s\S]*RSA_NO_PADDING/);
+    expect(rows.slice(4).join('\n')).toMatch(/CHACHA20-POLY1305[\s\S]*AES-128-CCM[\s\S]*brainpool/);
   });
 });

@@ -522,7 +522,8 @@ function ccmKey(info: AeadInfo, key: Uint8Array): AeadKey {
 }
 
 function chachaKey(info: AeadInfo, key: Uint8Array): AeadKey {
-  let k: Uint8Array | undefined = key.slice();
+  // A copy even when `key` is a Buffer (whose slice() is a view): destroy() wipes only ours.
+  let k: Uint8Array | undefined = new Uint8Array(key);
   const bound = () => {
     if (!k) throw new CryptoParameterError('AEAD key was destroyed');
     return k;

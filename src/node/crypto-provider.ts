@@ -23,6 +23,9 @@
  * ChaCha20-Poly1305, x25519, P-256, P-384, ECDSA, Ed25519, RSA PKCS#1 v1.5, the hashes) is
  * native there too (test/runtimes.test.ts). Deno's node:crypto is Deno's own implementation of
  * the API, not OpenSSL: what `NODE_PROVIDER_OWN_RANDOMNESS` says of OpenSSL's draws describes Node.
+ * Bun 1.x's node:crypto is BoringSSL's: it lacks ChaCha20-Poly1305 in `createCipheriv` (BoringSSL
+ * keeps it behind its EVP_AEAD interface), AES-CCM and the brainpool curves, all three refused
+ * by the probes; the rest, RSA_NO_PADDING included, is native there (test/runtimes.test.ts).
  *
  * This is an adapter module (it imports `node:crypto`); the core never does. The provider has no
  * `curves` (noble curve instances): init()'s self-tests check it through its key exchange and
@@ -166,6 +169,18 @@ export const NODE_PROVIDER_FALLBACKS: readonly FallbackEntry[] = Object.freeze([
     operation: 'signatures.sign rsa_pss_rsae_* / rsa_pss_pss_* (where privateEncrypt refuses RSA_NO_PADDING)',
     why: "Deno's node:crypto (2.x) has no raw RSA private-key operation (privateEncrypt with RSA_NO_PADDING: 'Unknown padding'), which the Platform-salted PSS encoding needs; on the first refusal noble's RSA-PSS signs, then and after (the salt and the blinding from the Platform)",
   }),
+  Object.freeze({
+    operation: 'aeadKey CHACHA20-POLY1305 (where the runtime has no chacha20-poly1305 cipher)',
+    why: "Bun's node:crypto (1.x, BoringSSL) has no ChaCha20-Poly1305 in createCipheriv ('Unknown cipher': BoringSSL offers it only as an EVP_AEAD); probed once per provider, noble's ChaCha20-Poly1305 then seals and opens",
+  }),
+  Object.freeze({
+    operation: 'aeadKey AES-128-CCM, AES-128-CCM-8 under Bun',
+    why: "Bun's node:crypto (1.x, BoringSSL) has no CCM cipher either (createCipheriv: 'Unknown cipher'); the same probe, noble's CCM",
+  }),
+  Object.freeze({
+    operation: 'kx brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13 and the brainpool signatures under Bun',
+    why: "Bun's node:crypto (1.x, BoringSSL) has no brainpool curve (createECDH: 'Failed to create key using named curve'); the same probe, noble's curve does the whole operation",
+  }),
 ]);
 
 /** Options of `nodeCryptoProvider`. */
@@ -261,7 +276,8 @@ interface RuntimeGaps {
 /**
  * Probes the runtime once per provider, with zero keys and nonces (no randomness, no secret):
  * an AEAD whose cipher `createCipheriv` refuses and a curve `createECDH` refuses are left to
- * noble. Node has them all; Deno 2 lacks CCM and the brainpool curves.
+ * noble. Node has them all; Deno 2 lacks CCM and the brainpool curves; Bun 1.x lacks
+ * ChaCha20-Poly1305 too.
  */
 function _probeGaps(api: NodeCryptoApi): RuntimeGaps {
   const refuses = (attempt: () => unknown): boolean => {
