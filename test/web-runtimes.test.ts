@@ -13,57 +13,19 @@
  * and connecting to 127.0.0.2 are refused). Bun has no permission model.
  * The drivers are test/runtimes/{deno,bun}-web-driver.mjs; the workload is web-workload.mjs.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acceptTls, type AcceptTlsOptions } from '../src/index.js';
 import { tlsIdentity, x509Fixture } from './helpers/loopback.js';
-import { fixturePemsJson, parseReport, requireBuiltBundle, ROOT, runChild } from './helpers/sandbox-run.js';
+import { bunBinary, bunVersion, denoLauncher, fixturePemsJson, parseReport, requireBuiltBundle, ROOT, runChild } from './helpers/sandbox-run.js';
 
 const DENO_DRIVER = join(ROOT, 'test', 'runtimes', 'deno-web-driver.mjs');
 const BUN_DRIVER = join(ROOT, 'test', 'runtimes', 'bun-web-driver.mjs');
-const require = createRequire(import.meta.url);
-
-/** The deno package's launcher (it runs the binary of the installed @deno/<platform> package). */
-function denoLauncher(): string {
-  try {
-    return require.resolve('deno/bin.cjs');
-  } catch (error) {
-    throw new Error(`the deno devDependency is not installed (npm ci installs it): ${(error as Error).message}`);
-  }
-}
-
-/**
- * The Bun binary of the `bun` devDependency: its postinstall links the platform package's binary
- * (@oven/bun-<os>-<arch>) over the placeholder bin/bun.exe; without the postinstall, the
- * platform package still holds it.
- */
-function bunBinary(): string {
-  let packageDir: string;
-  try {
-    packageDir = dirname(require.resolve('bun/package.json'));
-  } catch (error) {
-    throw new Error(`the bun devDependency is not installed (npm ci installs it): ${(error as Error).message}`);
-  }
-  const linked = join(packageDir, 'bin', 'bun.exe'); // the name on every platform
-  if (existsSync(linked) && statSync(linked).size > 1024 * 1024) return linked;
-  const os = process.platform === 'win32' ? 'windows' : process.platform;
-  const arch = process.arch === 'arm64' ? 'aarch64' : process.arch;
-  for (const name of [`@oven/bun-${os}-${arch}`, `@oven/bun-${os}-${arch}-baseline`]) {
-    try {
-      const binary = join(dirname(require.resolve(`${name}/package.json`)), 'bin', 'bun');
-      if (existsSync(binary)) return binary;
-    } catch {
-      // not installed for this platform
-    }
-  }
-  throw new Error(`no Bun binary: ${linked} is the placeholder and no @oven/bun-${os}-${arch} package holds one (was npm run with --ignore-scripts?)`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The loopback peers: greet, echo until the client's close_notify, close in turn
@@ -276,7 +238,3 @@ describe('connectTls / acceptTls in the built bundle under Deno and Bun', () => 
   });
 });
 
-/** The version the bun devDependency pins. */
-function bunVersion(): string {
-  return (require('bun/package.json') as { version: string }).version;
-}

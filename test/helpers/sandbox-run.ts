@@ -1,10 +1,13 @@
 /**
- * Shared by the sandboxed runs of the built bundle (test/seccomp.test.ts, test/runtimes.test.ts):
- * running a child process to completion, the certificates of test/fixtures/tls as the JSON the
- * drivers read, and the one assertion on the report of test/runtimes/handshake.mjs.
+ * Shared by the sandboxed runs of the built bundle (test/seccomp.test.ts, test/runtimes.test.ts,
+ * test/web-runtimes.test.ts): the Deno and Bun binaries of the devDependencies, running a child
+ * process to completion, the certificates of test/fixtures/tls as the JSON the drivers read, and
+ * the one assertion on the report of test/runtimes/handshake.mjs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
@@ -18,6 +21,49 @@ export function requireBuiltBundle(): void {
   if (!existsSync(DIST_INDEX)) {
     throw new Error(`${DIST_INDEX} is missing: the vitest globalSetup test/setup/build.ts builds it (run the tests through vitest, or \`npm run build\`)`);
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/** The deno package's launcher (it runs the binary of the installed @deno/<platform> package). */
+export function denoLauncher(): string {
+  try {
+    return require.resolve('deno/bin.cjs');
+  } catch (error) {
+    throw new Error(`the deno devDependency is not installed (npm ci installs it): ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The Bun binary of the `bun` devDependency: its postinstall links the platform package's binary
+ * (@oven/bun-<os>-<arch>) over the placeholder bin/bun.exe; without the postinstall, the
+ * platform package still holds it.
+ */
+export function bunBinary(): string {
+  let packageDir: string;
+  try {
+    packageDir = dirname(require.resolve('bun/package.json'));
+  } catch (error) {
+    throw new Error(`the bun devDependency is not installed (npm ci installs it): ${(error as Error).message}`);
+  }
+  const linked = join(packageDir, 'bin', 'bun.exe'); // the name on every platform
+  if (existsSync(linked) && statSync(linked).size > 1024 * 1024) return linked;
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  const arch = process.arch === 'arm64' ? 'aarch64' : process.arch;
+  for (const name of [`@oven/bun-${os}-${arch}`, `@oven/bun-${os}-${arch}-baseline`]) {
+    try {
+      const binary = join(dirname(require.resolve(`${name}/package.json`)), 'bin', 'bun');
+      if (existsSync(binary)) return binary;
+    } catch {
+      // not installed for this platform
+    }
+  }
+  throw new Error(`no Bun binary: ${linked} is the placeholder and no @oven/bun-${os}-${arch} package holds one (was npm run with --ignore-scripts?)`);
+}
+
+/** The version the bun devDependency pins. */
+export function bunVersion(): string {
+  return (require('bun/package.json') as { version: string }).version;
 }
 
 export interface ChildResult {

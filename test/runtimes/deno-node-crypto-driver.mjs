@@ -15,7 +15,7 @@
 import * as sandtls from '../../dist/index.js';
 import { nodeCryptoProvider } from '../../dist/node.js';
 import { denoSandboxReport } from './deno-sandbox.mjs';
-import { pipe, runMatrix } from './handshake.mjs';
+import { drawsByPurpose, runFallbacks, runMatrix } from './handshake.mjs';
 
 const pems = JSON.parse(await new Response(Deno.stdin.readable).text());
 const platform = sandtls.recordingPlatform(sandtls.defaultPlatform());
@@ -24,37 +24,14 @@ const engine = sandtls.init({ platform, crypto: nodeCryptoProvider() });
 // The permission states, and the negative control: this process cannot read a file (this very module).
 const { permissions, fileRead } = denoSandboxReport(import.meta.url);
 
-/** One handshake, data both ways and close with both sides limited to `group` and `cipherSuite`. */
-function fallbackHandshake(group, cipherSuite, certificate) {
-  const client = engine.client({ serverName: 'localhost', trustAnchors: pems['ca.pem'], groups: [group], cipherSuites: [cipherSuite] });
-  const server = engine.server({ certificateChain: pems[`${certificate}.pem`], privateKey: pems[`${certificate}.key`], groups: [group], cipherSuites: [cipherSuite] });
-  pipe(client, server);
-  const failure = (conn) => (conn.error ? `${conn.error.name}: ${conn.error.message}` : undefined);
-  if (client.state !== 'connected' || server.state !== 'connected') {
-    return { group, cipherSuite, error: failure(client) ?? failure(server) ?? 'handshake did not complete' };
-  }
-  const data = new TextEncoder().encode(`over ${group} and ${cipherSuite}`);
-  client.send(data);
-  pipe(client, server);
-  const received = new TextDecoder().decode(server.read());
-  client.close();
-  pipe(client, server);
-  server.close();
-  pipe(client, server);
-  return { group: client.info.group, cipherSuite: client.info.cipherSuite, received, closed: [client.state, server.state] };
-}
-
 platform.take(); // init()'s self-tests and warm-up
 const matrix = runMatrix(engine, pems);
-const fallbacks = [
-  fallbackHandshake('brainpoolP256r1tls13', 'TLS_AES_128_CCM_SHA256', 'ecdsa-p256'),
-  fallbackHandshake('brainpoolP384r1tls13', 'TLS_AES_128_CCM_8_SHA256', 'rsa2048'),
-  fallbackHandshake('brainpoolP512r1tls13', 'TLS_AES_128_GCM_SHA256', 'ed25519'),
-];
-const draws = {};
-for (const event of platform.take()) {
-  if (event.capability === 'entropy') draws[event.purpose] = (draws[event.purpose] ?? 0) + 1;
-}
+const fallbacks = runFallbacks(engine, pems, [
+  ['brainpoolP256r1tls13', 'TLS_AES_128_CCM_SHA256', 'ecdsa-p256'],
+  ['brainpoolP384r1tls13', 'TLS_AES_128_CCM_8_SHA256', 'rsa2048'],
+  ['brainpoolP512r1tls13', 'TLS_AES_128_GCM_SHA256', 'ed25519'],
+]);
+const draws = drawsByPurpose(platform.take());
 
 console.log(
   JSON.stringify({
