@@ -9,7 +9,8 @@
  *   AES-CCM: NODE_PROVIDER_FALLBACKS) on top;
  * - under Bun (which has no permission model), on `nodeCryptoProvider()` over Bun's BoringSSL-based
  *   node:crypto, every call counted by algorithm: what Bun lacks (ChaCha20-Poly1305, AES-CCM, the
- *   brainpool curves) is refused once by the provider's probes and then done by noble;
+ *   brainpool curves) is refused once by the provider's probes and then done by noble; bad input
+ *   (test/runtimes/provider-checks.mjs) gets the same typed errors there as under Deno;
  * - under Bun and under Deno with zero permissions, on `webCryptoProvider()` over the runtime's
  *   own crypto.subtle (asynchronous: each parked handshake step settled and resumed), every
  *   WebCrypto call counted; then again over a WebCrypto refusing X25519 and Ed25519, whose
@@ -42,6 +43,32 @@ function fallbackReports(rows: readonly (readonly [string, string])[]) {
 function blindingDraws(draws: Record<string, number>): string[] {
   return Object.keys(draws).filter((purpose) => /^(scalar_blinding|ecdsa_blinding|ecdsa_hedge|rng_probe|rsa_|pss_salt)/.test(purpose));
 }
+
+/**
+ * The provider's answers to bad input (test/runtimes/provider-checks.mjs), the noble provider's
+ * whatever the runtime's node:crypto says underneath: typed errors, `false` for a bad signature.
+ */
+const PROVIDER_CHECKS = {
+  'x25519 share of 31 bytes': 'InvalidKeyShareError',
+  'x25519 low-order share': 'InvalidKeyShareError',
+  'secp256r1 share off the curve': 'InvalidKeyShareError',
+  'secp384r1 share of P-256 length': 'InvalidKeyShareError',
+  'brainpoolP256r1tls13 share off the curve': 'InvalidKeyShareError',
+  'ECDSA P-256 verifies': true,
+  'ECDSA P-256 malformed DER': false,
+  'ECDSA P-256 public key off the curve': 'InvalidKeyError',
+  'ECDSA zero private key': 'InvalidKeyError',
+  'RSA-PSS verifies': true,
+  'RSA-PSS under another hash': false,
+  'RSA-PSS below minRsaBits': 'InvalidKeyError',
+  ...Object.fromEntries(
+    ['AES-128-GCM', 'AES-256-GCM', 'CHACHA20-POLY1305', 'AES-128-CCM', 'AES-128-CCM-8'].flatMap((aead) => [
+      [`${aead} opens`, 'returned'],
+      [`${aead} flipped tag bit`, 'AeadTagError'],
+      [`${aead} 8-byte nonce`, 'CryptoParameterError'],
+    ]),
+  ),
+};
 
 const BRAINPOOL_DRAWS = ['brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1'].flatMap((curve) => [`rng_probe:${curve}`, `scalar_blinding:${curve}`, `ecdsa_blinding:${curve}`]);
 
@@ -146,6 +173,7 @@ describe('the built bundle in sandboxed runtimes', () => {
     // The native provider (no noble curves), through init()'s self-tests and warm-up.
     expect(report.nativeProvider).toBe(true);
     expectFullMatrix(report);
+    expect(report.checks).toEqual(PROVIDER_CHECKS);
     // What Deno's node:crypto lacks (NODE_PROVIDER_FALLBACKS: the brainpool curves, AES-CCM) works through noble.
     expect(report.fallbacks).toEqual(
       fallbackReports([
@@ -183,6 +211,8 @@ describe('the built bundle in sandboxed runtimes', () => {
     const report = await runBun(BUN_NODE_CRYPTO_DRIVER);
     expect(report.nativeProvider).toBe(true);
     expectFullMatrix(report);
+    // Bad input gets the noble provider's typed answers over BoringSSL too.
+    expect(report.checks).toEqual(PROVIDER_CHECKS);
     // What Bun's BoringSSL-based node:crypto lacks (NODE_PROVIDER_FALLBACKS: ChaCha20-Poly1305,
     // AES-CCM, the brainpool curves) works through noble.
     expect(report.fallbacks).toEqual(

@@ -9,12 +9,13 @@
  * how many threw: what Bun lacks shows as the provider's probes refused and never called again.
  * Besides the matrix, one handshake per operation Bun's node:crypto lacks (NODE_PROVIDER_FALLBACKS:
  * the brainpool groups, AES-CCM, ChaCha20-Poly1305), and the Platform draws of the whole run by
- * purpose. Bun has no permission model: there is no sandbox to report. Prints one JSON line.
+ * purpose, and the provider's answers to bad input (provider-checks.mjs). Bun has no permission model: there is no sandbox to report. Prints one JSON line.
  */
 import * as sandtls from '../../dist/index.js';
 import { nodeCryptoProvider } from '../../dist/node.js';
 import { drawsByPurpose, runFallbacks, runMatrix } from './handshake.mjs';
 import { recordingNodeCrypto } from './node-crypto-calls.mjs';
+import { providerChecks } from './provider-checks.mjs';
 
 const pems = JSON.parse(await new Response(Bun.stdin.stream()).text());
 const recorded = recordingNodeCrypto();
@@ -29,12 +30,15 @@ const fallbacks = runFallbacks(engine, pems, [
   ['brainpoolP512r1tls13', 'TLS_CHACHA20_POLY1305_SHA256', 'ed25519'],
 ]);
 const draws = drawsByPurpose(platform.take());
+const nodeCrypto = recorded.calls(); // the handshakes' calls (the checks below throw on purpose)
+const checks = providerChecks(engine, sandtls.parsePrivateKey, pems['rsa2048.key']);
 
 console.log(
   JSON.stringify({
     runtime: `bun ${Bun.version}`,
     nativeProvider: engine.crypto.curves === undefined,
-    nodeCrypto: recorded.calls(),
+    nodeCrypto,
+    checks,
     draws,
     fallbacks,
     ...matrix,

@@ -9,13 +9,15 @@
  * gate behind --allow-read; node:crypto needs no permission. Besides the matrix, one handshake per
  * operation Deno's node:crypto lacks (NODE_PROVIDER_FALLBACKS: the brainpool groups, AES-CCM), and
  * the Platform draws of the whole run by purpose: the native operations draw none of the noble
- * provider's blinding. Prints one JSON line: the permission states, a negative control (a file
+ * provider's blinding; and the provider's answers to bad input (provider-checks.mjs). Prints
+ * one JSON line: the permission states, a negative control (a file
  * read that must be refused), the draws, the fallback handshakes, and the matrix report.
  */
 import * as sandtls from '../../dist/index.js';
 import { nodeCryptoProvider } from '../../dist/node.js';
 import { denoSandboxReport } from './deno-sandbox.mjs';
 import { drawsByPurpose, runFallbacks, runMatrix } from './handshake.mjs';
+import { providerChecks } from './provider-checks.mjs';
 
 const pems = JSON.parse(await new Response(Deno.stdin.readable).text());
 const platform = sandtls.recordingPlatform(sandtls.defaultPlatform());
@@ -32,6 +34,7 @@ const fallbacks = runFallbacks(engine, pems, [
   ['brainpoolP512r1tls13', 'TLS_AES_128_GCM_SHA256', 'ed25519'],
 ]);
 const draws = drawsByPurpose(platform.take());
+const checks = providerChecks(engine, sandtls.parsePrivateKey, pems['rsa2048.key']);
 
 console.log(
   JSON.stringify({
@@ -40,6 +43,7 @@ console.log(
     fileRead,
     nativeProvider: engine.crypto.curves === undefined,
     draws,
+    checks,
     fallbacks,
     ...matrix,
   }),
