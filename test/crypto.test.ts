@@ -20,14 +20,23 @@ import {
   type MaybePromise,
   type PrivateKey,
 } from '../src/index.js';
-import { PROVIDERS } from './helpers/providers.js';
+import { observedProvider, PROVIDERS, type TestProvider } from './helpers/providers.js';
 
 // The provider suites below run once per provider (test/helpers/providers.ts: noble, node,
 // webcrypto). Key exchange and signing/verification go through `handshakeCrypto(provider)`, what
 // a handshake runs, every answer awaited: noble's and node's synchronous kx/signatures, the
 // WebCrypto provider's asynchronous side (in WebCrypto; brainpool falls back to noble inside it).
 // Key checks (`publicKeyOf`) and the AEADs are on no handshake side: every row runs the provider's
-// synchronous primitives there, which is what its engine runs (for webcrypto, noble).
+// synchronous primitives there, which is what its engine runs (for webcrypto, noble). The
+// interop tests check from the recorded `crypto.subtle` calls that the webcrypto row's key
+// exchange and signatures ran in WebCrypto.
+
+/** `expect` that, on the webcrypto row, each of `operations` ran in WebCrypto (none on the others); clears the record. */
+function expectWebCrypto(provider: TestProvider, subtleCalls: string[], operations: readonly string[]): void {
+  if (provider.async) for (const operation of operations) expect(subtleCalls).toContain(operation);
+  else expect(subtleCalls).toEqual([]);
+  subtleCalls.length = 0;
+}
 
 /** The error `op` throws or rejects with (a synchronous throw and a rejected Promise alike); fails if it succeeds. */
 async function failure(op: () => MaybePromise<unknown>): Promise<unknown> {
@@ -101,7 +110,8 @@ describe('init()', () => {
   });
 });
 
-describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
+describe.each(PROVIDERS)('the $name provider', (provider) => {
+  const { factory, subtleCalls } = observedProvider(provider);
   let engine: Engine;
   beforeAll(() => {
     engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
@@ -172,6 +182,7 @@ describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
 
     it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', async () => {
       const kx = handshakeCrypto(engine.crypto).kx;
+      subtleCalls.length = 0;
       for (const [group, curve] of [['secp256r1', 'prime256v1'], ['secp384r1', 'secp384r1']] as const) {
         const ecdh = nodeCrypto.createECDH(curve);
         const nodePublic = ecdh.generateKeys();
@@ -188,6 +199,7 @@ describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
       const ecdh = nodeCrypto.createECDH('prime256v1');
       ecdh.generateKeys();
       expect(Buffer.from(await share.complete(ecdh.getPublicKey()))).toEqual(ecdh.computeSecret(share.publicShare));
+      expectWebCrypto(provider, subtleCalls, ['deriveBits:X25519', 'deriveBits:ECDH', 'exportKey:jwk']);
     });
   });
 });
@@ -225,7 +237,8 @@ describe('a platform failure is never blamed on the peer', () => {
   });
 });
 
-describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
+describe.each(PROVIDERS)('the $name provider', (provider) => {
+  const { factory, subtleCalls } = observedProvider(provider);
   let engine: Engine;
   beforeAll(() => {
     engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
@@ -236,6 +249,7 @@ describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
 
     it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', async () => {
       const signatures = handshakeCrypto(engine.crypto).signatures;
+      subtleCalls.length = 0;
       for (const [curve, named, scheme, hash] of [
         ['secp256r1', 'P-256', 'ecdsa_secp256r1_sha256', 'sha256'],
         ['secp384r1', 'P-384', 'ecdsa_secp384r1_sha384', 'sha384'],
@@ -255,10 +269,12 @@ describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
         expect(sawHighS).toBe(true); // OpenSSL does not normalise s; sandtls must accept it
         expect(await signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
       }
+      expectWebCrypto(provider, subtleCalls, ['sign:ECDSA', 'verify:ECDSA']);
     });
 
     it('Ed25519 both ways', async () => {
       const signatures = handshakeCrypto(engine.crypto).signatures;
+      subtleCalls.length = 0;
       const pair = nodeCrypto.generateKeyPairSync('ed25519');
       const key: PrivateKey = { kind: 'ed25519', seed: Buffer.from(pair.privateKey.export({ format: 'jwk' }).d!, 'base64url') };
       const ours = await signatures.sign('ed25519', key, message);
@@ -267,6 +283,7 @@ describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
       const publicKey = engine.crypto.signatures.publicKeyOf(key);
       expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
       expect(await signatures.verify('ed25519', publicKey, message, nodeCrypto.sign(null, message, pair.privateKey))).toBe(true);
+      expectWebCrypto(provider, subtleCalls, ['sign:Ed25519', 'verify:Ed25519']);
     });
 
     it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', async () => {

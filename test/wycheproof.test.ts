@@ -14,7 +14,9 @@
  * - AES-GCM, ChaCha20-Poly1305, HKDF and HMAC through the provider's synchronous primitives:
  *   no provider has them on a handshake side, and record protection and the key schedule run
  *   there under every provider (for webcrypto, that side is noble: what its engine runs).
- * ML-KEM is noble's under all three.
+ * ML-KEM is noble's under all three. The webcrypto row checks from the `crypto.subtle` calls it
+ * recorded (observedProvider) that each handshake-side file really ran in WebCrypto, and that the
+ * others made no WebCrypto call; a last test checks that every provider gave the same verdicts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,7 +34,7 @@ import {
 } from '../src/index.js';
 import { DerError } from '../src/x509/der.js';
 import { parseSpki, SpkiError } from '../src/x509/spki.js';
-import { PROVIDERS } from './helpers/providers.js';
+import { observedProvider, PROVIDERS } from './helpers/providers.js';
 import { hex, loadWycheproof, Tally, toHex, type WycheproofTest } from './helpers/wycheproof.js';
 
 const str = (t: WycheproofTest, field: string) => t[field] as string;
@@ -43,6 +45,9 @@ const ORDER = {
   secp384r1: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
 } as const;
 
+/** Each file's tally line (the verdicts) by provider name, filled as the provider suites run. */
+const VERDICTS = new Map<string, Map<string, string>>();
+
 /**
  * Runs `fn` per test; `fn` returns whether sandtls accepted the vector, or 'n/a' for one outside
  * what the primitive under test takes (tallied as such, so the count still covers the file).
@@ -51,7 +56,7 @@ async function run(
   file: string,
   decide: (test: WycheproofTest, group: Record<string, unknown>) => MaybePromise<boolean | 'n/a'>,
   acceptable: 'accept' | 'reject' | 'either' = 'either',
-): Promise<void> {
+): Promise<string> {
   const data = loadWycheproof(file);
   const tally = new Tally();
   const wrong: string[] = [];
@@ -74,6 +79,7 @@ async function run(
   for (const n of tally.counts.values()) total += n;
   expect(total).toBe(data.numberOfTests);
   expect(wrong).toEqual([]);
+  return tally.line(file);
 }
 
 /** Runs `op`; a typed sandtls error (thrown or rejected with) counts as a rejection, anything else fails the test. */
@@ -86,7 +92,9 @@ async function rejects(op: () => MaybePromise<boolean>): Promise<boolean> {
   }
 }
 
-describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: providerName, factory }) => {
+describe.each(PROVIDERS)('Wycheproof through the $name provider', (provider) => {
+  const providerName = provider.name;
+  const { factory, subtleCalls } = observedProvider(provider);
   let engine: Engine;
   /** The next `key_share:*` draw: a vector's private key (for a Weierstrass curve, the seed the provider reduces to it). */
   let keyShareDraw: Uint8Array | undefined;
@@ -109,6 +117,24 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
     });
   });
 
+  /**
+   * `run()` under this provider, its verdicts recorded for the comparison across providers. On the
+   * webcrypto row, `webCryptoOperation` (`deriveBits:X25519`, `verify:ECDSA`, ...) must have run
+   * in WebCrypto, and without one nothing may have; the other rows make no WebCrypto call.
+   */
+  const runHere = async (
+    file: string,
+    decide: Parameters<typeof run>[1],
+    acceptable: Parameters<typeof run>[2] = 'either',
+    webCryptoOperation?: string,
+  ): Promise<void> => {
+    subtleCalls.length = 0;
+    const line = await run(file, decide, acceptable);
+    (VERDICTS.get(file) ?? VERDICTS.set(file, new Map()).get(file)!).set(providerName, line);
+    if (provider.async && webCryptoOperation !== undefined) expect(subtleCalls).toContain(webCryptoOperation);
+    else expect(subtleCalls).toEqual([]);
+  };
+
   /** `kx.respond()` of the handshake side with `secret` as the key-share draw: the shared secret, hex. */
   const agree = async (group: 'x25519' | 'secp256r1' | 'secp384r1', secret: Uint8Array, peer: Uint8Array): Promise<string> => {
     keyShareDraw = secret;
@@ -120,7 +146,7 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
   };
 
   it('AES-GCM (96-bit IVs with 128/256-bit keys through the provider\'s TLS aeadKey; under noble every key and IV size also through aesGcmKey, the rest n/a)', async () => {
-    await run('aes_gcm_test.json', (t) => {
+    await runHere('aes_gcm_test.json', (t) => {
       const key = hex(str(t, 'key'));
       const iv = hex(str(t, 'iv'));
       const tlsShape = iv.length === 12 && (key.length === 16 || key.length === 32);
@@ -140,7 +166,7 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
   });
 
   it('ChaCha20-Poly1305', async () => {
-    await run('chacha20_poly1305_test.json', (t) => rejects(() => {
+    await runHere('chacha20_poly1305_test.json', (t) => rejects(() => {
       const k = engine.crypto.aeadKey('CHACHA20-POLY1305', hex(str(t, 'key')));
       const iv = hex(str(t, 'iv'));
       const aad = hex(str(t, 'aad'));
@@ -159,7 +185,7 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
 
   for (const [file, name] of [['hkdf_sha256_test.json', 'SHA-256'], ['hkdf_sha384_test.json', 'SHA-384']] as const) {
     it(`HKDF ${name}`, async () => {
-      await run(file, (t) => rejects(() => {
+      await runHere(file, (t) => rejects(() => {
         const c = engine.crypto;
         const okm = c.hkdfExpand(name, c.hkdfExtract(name, hex(str(t, 'salt')), hex(str(t, 'ikm'))), hex(str(t, 'info')), t['size'] as number);
         return toHex(okm) === str(t, 'okm');
@@ -169,7 +195,7 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
 
   for (const [file, name] of [['hmac_sha256_test.json', 'SHA-256'], ['hmac_sha384_test.json', 'SHA-384']] as const) {
     it(`HMAC ${name} (truncated tags compared on their length)`, async () => {
-      await run(file, (t, g) => {
+      await runHere(file, (t, g) => {
         const tag = hex(str(t, 'tag'));
         const mac = engine.crypto.hmac(name, hex(str(t, 'key')), hex(str(t, 'msg'))).subarray(0, (g['tagSize'] as number) / 8);
         return constantTimeEqual(mac, tag);
@@ -179,17 +205,17 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
 
   it('X25519 (acceptable: a low-order peer point giving the all-zero secret is rejected, RFC 8446 7.4.2; every other acceptable vector must give the expected secret)', async () => {
     const zero = '0'.repeat(64);
-    await run('x25519_test.json', async (t) => {
+    await runHere('x25519_test.json', async (t) => {
       const accepted = await rejects(async () => (await agree('x25519', hex(str(t, 'private')), hex(str(t, 'public')))) === str(t, 'shared'));
       // The decision rule: rejected exactly when the shared secret would be all zero.
       expect(accepted, `tcId ${t.tcId}`).toBe(str(t, 'shared') !== zero);
       return accepted;
-    });
+    }, 'either', 'deriveBits:X25519');
   });
 
   for (const [file, curve, len] of [['ecdh_secp256r1_test.json', 'secp256r1', 32], ['ecdh_secp384r1_test.json', 'secp384r1', 48]] as const) {
     it(`ECDH ${curve} (peer key from DER SPKI via sandtls's strict parser; acceptable vectors — BER quirks, explicit curve parameters, compressed points — are rejected, as TLS 1.3 and RFC 5480 require named curves and uncompressed points)`, async () => {
-      await run(file, (t) => rejects(async () => {
+      await runHere(file, (t) => rejects(async () => {
         const spki = parseSpki(hex(str(t, 'public')));
         if (spki.kind !== 'ec' || spki.curve !== curve) return false;
         const d = BigInt('0x' + (str(t, 'private') || '00'));
@@ -197,17 +223,17 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
         // Every provider maps a key-share seed s (ecSeedLength bytes: 1.5x the scalar) to (s mod (n - 1)) + 1.
         const seed = hex((d - 1n).toString(16).padStart(len * 3, '0'));
         return (await agree(curve, seed, spki.point)) === str(t, 'shared');
-      }), 'reject');
+      }), 'reject', 'deriveBits:ECDH');
     });
   }
 
   for (const [file, curve, hashName] of [['ecdsa_secp256r1_sha256_test.json', 'secp256r1', 'SHA-256'], ['ecdsa_secp384r1_sha384_test.json', 'secp384r1', 'SHA-384']] as const) {
     it(`ECDSA ${curve} ${hashName} (DER signatures; high-S accepted)`, async () => {
       const scheme = curve === 'secp256r1' ? 'ecdsa_secp256r1_sha256' : 'ecdsa_secp384r1_sha384';
-      await run(file, (t, g) => {
+      await runHere(file, (t, g) => {
         const point = hex((g['publicKey'] as { uncompressed: string }).uncompressed);
         return handshakeCrypto(engine.crypto).signatures.verify(scheme, { kind: 'ec', curve, point }, hex(str(t, 'msg')), hex(str(t, 'sig')));
-      });
+      }, 'either', 'verify:ECDSA');
     });
   }
 
@@ -220,20 +246,20 @@ describe.each(PROVIDERS)('Wycheproof through the $name provider', ({ name: provi
     ['rsa_signature_4096_sha512_test.json', 'rsa_pkcs1_sha512'],
   ] as const) {
     it(`RSA ${scheme} through signatures.verify (acceptable: a DigestInfo without its NULL parameter is rejected, as in rsa.test.ts)`, async () => {
-      await run(file, (t, g) => {
+      await runHere(file, (t, g) => {
         const pk = g['publicKey'] as { modulus: string; publicExponent: string };
         if (t.result === 'acceptable') expect(t.flags).toContain('MissingNull');
         const key = { kind: 'rsa', n: BigInt('0x' + pk.modulus), e: BigInt('0x' + pk.publicExponent) } as const;
         return handshakeCrypto(engine.crypto).signatures.verify(scheme, key, hex(str(t, 'msg')), hex(str(t, 'sig')));
-      }, 'reject');
+      }, 'reject', scheme.startsWith('rsa_pss') ? 'verify:RSA-PSS' : 'verify:RSASSA-PKCS1-v1_5');
     });
   }
 
   it('Ed25519 (strict RFC 8032)', async () => {
-    await run('ed25519_test.json', (t, g) => {
+    await runHere('ed25519_test.json', (t, g) => {
       const publicKey = hex((g['publicKey'] as { pk: string }).pk);
       return handshakeCrypto(engine.crypto).signatures.verify('ed25519', { kind: 'ed25519', publicKey }, hex(str(t, 'msg')), hex(str(t, 'sig')));
-    });
+    }, 'either', 'verify:Ed25519');
   });
 });
 
@@ -244,5 +270,17 @@ describe('Wycheproof (noble internals, the same under every provider)', () => {
       if (t['ek'] !== undefined && toHex(keys.encapsulationKey) !== str(t, 'ek')) return false;
       return toHex(mlKem768Decapsulate(hex(str(t, 'c')), keys.decapsulationKey)) === str(t, 'K');
     }));
+  });
+});
+
+describe('Wycheproof: the same verdicts under every provider', () => {
+  it('each file\'s tally is the same for noble, node and webcrypto (AES-GCM: node and webcrypto, noble also runs the non-TLS key and IV sizes)', () => {
+    const names = PROVIDERS.map((p) => p.name);
+    for (const [file, byProvider] of VERDICTS) {
+      // Only the providers whose suite ran (a test filter may leave some out).
+      const compared = names.filter((name) => byProvider.has(name) && !(file === 'aes_gcm_test.json' && name === 'noble'));
+      const lines = compared.map((name) => `${name}: ${byProvider.get(name)}`);
+      expect(new Set(compared.map((name) => byProvider.get(name))).size, lines.join('\n')).toBeLessThanOrEqual(1);
+    }
   });
 });
