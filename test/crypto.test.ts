@@ -7,6 +7,7 @@ import {
   CryptoParameterError,
   EntropyError,
   denyingPlatform,
+  handshakeCrypto,
   init,
   InitError,
   InvalidKeyError,
@@ -16,14 +17,36 @@ import {
   recordingPlatform,
   scriptedPlatform,
   type Engine,
+  type MaybePromise,
   type PrivateKey,
 } from '../src/index.js';
-import { PROVIDERS } from './helpers/providers.js';
+import { observedProvider, PROVIDERS, type TestProvider } from './helpers/providers.js';
 
-// The WebCrypto provider is left out: its synchronous side (what this file exercises) IS noble, so
-// a run under it would repeat noble's. test/web-provider.test.ts runs Wycheproof through its
-// asynchronous handshake side (ECDH, X25519, ECDSA, Ed25519, RSA-PSS, RSA PKCS#1 v1.5).
-const SYNC_PROVIDERS = PROVIDERS.filter((p) => !p.async);
+// The provider suites below run once per provider (test/helpers/providers.ts: noble, node,
+// webcrypto). Key exchange and signing/verification go through `handshakeCrypto(provider)`, what
+// a handshake runs, every answer awaited: noble's and node's synchronous kx/signatures, the
+// WebCrypto provider's asynchronous side (in WebCrypto; brainpool falls back to noble inside it).
+// Key checks (`publicKeyOf`) and the AEADs are on no handshake side: every row runs the provider's
+// synchronous primitives there, which is what its engine runs (for webcrypto, noble). The
+// interop tests check from the recorded `crypto.subtle` calls that the webcrypto row's key
+// exchange and signatures ran in WebCrypto.
+
+/** `expect` that, on the webcrypto row, each of `operations` ran in WebCrypto (none on the others); clears the record. */
+function expectWebCrypto(provider: TestProvider, subtleCalls: string[], operations: readonly string[]): void {
+  if (provider.async) for (const operation of operations) expect(subtleCalls).toContain(operation);
+  else expect(subtleCalls).toEqual([]);
+  subtleCalls.length = 0;
+}
+
+/** The error `op` throws or rejects with (a synchronous throw and a rejected Promise alike); fails if it succeeds. */
+async function failure(op: () => MaybePromise<unknown>): Promise<unknown> {
+  try {
+    await op();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the operation to fail');
+}
 
 // Each provider's engine needs nothing but entropy: `denyingPlatform({ entropy: true })`.
 
@@ -87,7 +110,8 @@ describe('init()', () => {
   });
 });
 
-describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
+describe.each(PROVIDERS)('the $name provider', (provider) => {
+  const { factory, subtleCalls } = observedProvider(provider);
   let engine: Engine;
   beforeAll(() => {
     engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
@@ -95,20 +119,24 @@ describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
 
   describe('key exchange', () => {
     for (const group of NAMED_GROUPS) {
-      it(`${group}: both sides agree; a share is single-use`, () => {
-        const share = engine.crypto.kx.generate(group);
-        const answer = engine.crypto.kx.respond(group, share.publicShare);
-        expect(share.complete(answer.publicShare)).toEqual(answer.sharedSecret);
-        expect(() => share.complete(answer.publicShare)).toThrow(CryptoParameterError);
+      it(`${group}: both sides agree; a share is single-use`, async () => {
+        const kx = handshakeCrypto(engine.crypto).kx;
+        const share = await kx.generate(group);
+        const answer = await kx.respond(group, share.publicShare);
+        expect(await share.complete(answer.publicShare)).toEqual(answer.sharedSecret);
+        expect(await failure(() => share.complete(answer.publicShare))).toBeInstanceOf(CryptoParameterError);
       });
     }
 
-    it('shapes on the wire: sizes of shares and secrets', () => {
-      const sizes = Object.fromEntries(NAMED_GROUPS.map((group) => {
-        const share = engine.crypto.kx.generate(group);
-        const answer = engine.crypto.kx.respond(group, share.publicShare);
-        return [group, [share.publicShare.length, answer.publicShare.length, answer.sharedSecret.length]];
-      }));
+    it('shapes on the wire: sizes of shares and secrets', async () => {
+      const kx = handshakeCrypto(engine.crypto).kx;
+      const sizes: Record<string, number[]> = {};
+      for (const group of NAMED_GROUPS) {
+        const share = await kx.generate(group);
+        const answer = await kx.respond(group, share.publicShare);
+        sizes[group] = [share.publicShare.length, answer.publicShare.length, answer.sharedSecret.length];
+        share.destroy();
+      }
       expect(sizes).toEqual({
         X25519MLKEM768: [1184 + 32, 1088 + 32, 64],
         x25519: [32, 32, 32],
@@ -124,9 +152,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
       });
     });
 
-    it('rejects invalid peer shares with InvalidKeyShareError', () => {
-      const kx = engine.crypto.kx;
-      const p256 = kx.generate('secp256r1').publicShare;
+    it('rejects invalid peer shares with InvalidKeyShareError', async () => {
+      const kx = handshakeCrypto(engine.crypto).kx;
+      const p256 = (await kx.generate('secp256r1')).publicShare;
       const offCurve = p256.slice();
       offCurve[64]! ^= 1;
       const compressed = new Uint8Array(33);
@@ -144,26 +172,34 @@ describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
         ['X25519MLKEM768', new Uint8Array(1184 + 32).fill(0xff)], // fails the ML-KEM modulus check
       ];
       for (const [group, share] of bad) {
-        expect(() => kx.respond(group, share), `${group} ${share.length}`).toThrow(InvalidKeyShareError);
+        expect(await failure(() => kx.respond(group, share)), `${group} ${share.length}`).toBeInstanceOf(InvalidKeyShareError);
       }
-      const client = kx.generate('X25519MLKEM768');
-      expect(() => client.complete(new Uint8Array(1088))).toThrow(InvalidKeyShareError);
-      const ecClient = kx.generate('secp384r1');
-      expect(() => ecClient.complete(offCurve)).toThrow(InvalidKeyShareError);
+      const client = await kx.generate('X25519MLKEM768');
+      expect(await failure(() => client.complete(new Uint8Array(1088)))).toBeInstanceOf(InvalidKeyShareError);
+      const ecClient = await kx.generate('secp384r1');
+      expect(await failure(() => ecClient.complete(offCurve))).toBeInstanceOf(InvalidKeyShareError);
     });
 
-    it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', () => {
+    it('interoperates with node:crypto (OpenSSL) for x25519, P-256 and P-384', async () => {
+      const kx = handshakeCrypto(engine.crypto).kx;
+      subtleCalls.length = 0;
       for (const [group, curve] of [['secp256r1', 'prime256v1'], ['secp384r1', 'secp384r1']] as const) {
         const ecdh = nodeCrypto.createECDH(curve);
         const nodePublic = ecdh.generateKeys();
-        const answer = engine.crypto.kx.respond(group, nodePublic);
+        const answer = await kx.respond(group, nodePublic);
         expect(Buffer.from(answer.sharedSecret)).toEqual(ecdh.computeSecret(answer.publicShare));
       }
       const node = nodeCrypto.generateKeyPairSync('x25519');
       const rawPublic = node.publicKey.export({ format: 'jwk' }).x!;
-      const answer = engine.crypto.kx.respond('x25519', Buffer.from(rawPublic, 'base64url'));
+      const answer = await kx.respond('x25519', Buffer.from(rawPublic, 'base64url'));
       const ours = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(answer.publicShare).toString('base64url') }, format: 'jwk' });
       expect(Buffer.from(answer.sharedSecret)).toEqual(nodeCrypto.diffieHellman({ privateKey: node.privateKey, publicKey: ours }));
+      // And the other way round: our share, completed with OpenSSL's answer.
+      const share = await kx.generate('secp256r1');
+      const ecdh = nodeCrypto.createECDH('prime256v1');
+      ecdh.generateKeys();
+      expect(Buffer.from(await share.complete(ecdh.getPublicKey()))).toEqual(ecdh.computeSecret(share.publicShare));
+      expectWebCrypto(provider, subtleCalls, ['deriveBits:X25519', 'deriveBits:ECDH', 'exportKey:jwk']);
     });
   });
 });
@@ -201,7 +237,8 @@ describe('a platform failure is never blamed on the peer', () => {
   });
 });
 
-describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
+describe.each(PROVIDERS)('the $name provider', (provider) => {
+  const { factory, subtleCalls } = observedProvider(provider);
   let engine: Engine;
   beforeAll(() => {
     engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });
@@ -210,7 +247,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
   describe('signatures interoperate with node:crypto (OpenSSL)', () => {
     const message = Buffer.from('interop message');
 
-    it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', () => {
+    it('ECDSA P-256/P-384: OpenSSL verifies ours, we verify OpenSSL\'s (high-S included)', async () => {
+      const signatures = handshakeCrypto(engine.crypto).signatures;
+      subtleCalls.length = 0;
       for (const [curve, named, scheme, hash] of [
         ['secp256r1', 'P-256', 'ecdsa_secp256r1_sha256', 'sha256'],
         ['secp384r1', 'P-384', 'ecdsa_secp384r1_sha384', 'sha384'],
@@ -218,39 +257,46 @@ describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
         const pair = nodeCrypto.generateKeyPairSync('ec', { namedCurve: named });
         const jwk = pair.privateKey.export({ format: 'jwk' });
         const key: PrivateKey = { kind: 'ec', curve, secret: Buffer.from(jwk.d!, 'base64url') };
-        const ours = engine.crypto.signatures.sign(scheme, key, message);
+        const ours = await signatures.sign(scheme, key, message);
         expect(nodeCrypto.verify(hash, message, pair.publicKey, ours)).toBe(true);
         const publicKey = engine.crypto.signatures.publicKeyOf(key);
         let sawHighS = false;
         for (let i = 0; i < 16; i++) {
           const theirs = nodeCrypto.sign(hash, message, pair.privateKey);
           sawHighS ||= isHighS(theirs, curve);
-          expect(engine.crypto.signatures.verify(scheme, publicKey, message, theirs)).toBe(true);
+          expect(await signatures.verify(scheme, publicKey, message, theirs)).toBe(true);
         }
         expect(sawHighS).toBe(true); // OpenSSL does not normalise s; sandtls must accept it
-        expect(engine.crypto.signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
+        expect(await signatures.verify(scheme, publicKey, Buffer.from('other'), ours)).toBe(false);
       }
+      expectWebCrypto(provider, subtleCalls, ['sign:ECDSA', 'verify:ECDSA']);
     });
 
-    it('Ed25519 both ways', () => {
+    it('Ed25519 both ways', async () => {
+      const signatures = handshakeCrypto(engine.crypto).signatures;
+      subtleCalls.length = 0;
       const pair = nodeCrypto.generateKeyPairSync('ed25519');
       const key: PrivateKey = { kind: 'ed25519', seed: Buffer.from(pair.privateKey.export({ format: 'jwk' }).d!, 'base64url') };
-      const ours = engine.crypto.signatures.sign('ed25519', key, message);
+      const ours = await signatures.sign('ed25519', key, message);
       expect(Buffer.from(ours)).toEqual(nodeCrypto.sign(null, message, pair.privateKey)); // deterministic: byte-equal
       expect(nodeCrypto.verify(null, message, pair.publicKey, ours)).toBe(true);
       const publicKey = engine.crypto.signatures.publicKeyOf(key);
       expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
+      expect(await signatures.verify('ed25519', publicKey, message, nodeCrypto.sign(null, message, pair.privateKey))).toBe(true);
+      expectWebCrypto(provider, subtleCalls, ['sign:Ed25519', 'verify:Ed25519']);
     });
 
-    it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', () => {
+    it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', async () => {
+      const signatures = handshakeCrypto(engine.crypto).signatures;
       const p256Key: PrivateKey = { kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32).fill(1) };
-      expect(() => engine.crypto.signatures.sign('ed25519', p256Key, message)).toThrow(InvalidKeyError);
-      expect(() => engine.crypto.signatures.sign('ecdsa_secp384r1_sha384', p256Key, message)).toThrow(InvalidKeyError);
-      const sig = engine.crypto.signatures.sign('ecdsa_secp256r1_sha256', p256Key, message);
+      expect(await failure(() => signatures.sign('ed25519', p256Key, message))).toBeInstanceOf(InvalidKeyError);
+      expect(await failure(() => signatures.sign('ecdsa_secp384r1_sha384', p256Key, message))).toBeInstanceOf(InvalidKeyError);
+      const sig = await signatures.sign('ecdsa_secp256r1_sha256', p256Key, message);
       const pub = engine.crypto.signatures.publicKeyOf(p256Key);
-      expect(engine.crypto.signatures.verify('ecdsa_secp384r1_sha384', { ...pub, curve: 'secp256r1' } as never, message, sig)).toBe(false);
+      expect(await signatures.verify('ecdsa_secp256r1_sha256', pub, message, sig)).toBe(true);
+      expect(await signatures.verify('ecdsa_secp384r1_sha384', { ...pub, curve: 'secp256r1' } as never, message, sig)).toBe(false);
       expect(() => engine.crypto.signatures.publicKeyOf({ kind: 'ec', curve: 'secp256r1', secret: new Uint8Array(32) })).toThrow(InvalidKeyError);
-      expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', pub, message, new Uint8Array([0x30, 0x00]))).toBe(false);
+      expect(await signatures.verify('ecdsa_secp256r1_sha256', pub, message, new Uint8Array([0x30, 0x00]))).toBe(false);
     });
   });
 });
@@ -267,7 +313,7 @@ function isHighS(der: Uint8Array, curve: 'secp256r1' | 'secp384r1'): boolean {
   return s > n / 2n;
 }
 
-describe.each(SYNC_PROVIDERS)('the $name provider', ({ factory }) => {
+describe.each(PROVIDERS)('the $name provider', ({ factory }) => {
   let engine: Engine;
   beforeAll(() => {
     engine = init({ platform: denyingPlatform({ entropy: true }), crypto: factory });

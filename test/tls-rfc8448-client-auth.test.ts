@@ -15,11 +15,18 @@
  *
  * The ECDSA key of the server certificate is not in the vectors: a TlsSigner hands out the
  * trace's signature after checking that it is asked to sign exactly Server_MessageToSign.
+ *
+ * Every test runs once per crypto provider (test/helpers/providers.ts): noble (all in @noble),
+ * node (the server's x25519 answer and the verification of the client's RSA-PSS CertificateVerify
+ * in node:crypto) and webcrypto (the same two in WebCrypto, asserted from the `crypto.subtle`
+ * calls observedProvider() records; its connections park on the provider's Promises and are
+ * settled with `settle()`, the scripted draws in force until they are). The server's own
+ * signature is the trace's, through the TlsSigner, under every provider.
  */
 import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bitLength } from '../src/crypto/rsa.js';
-import { bytesToHex, CIPHER_SUITES, concatBytes, parseCertificate, type Engine, type TlsSigner } from '../src/index.js';
+import { bytesToHex, CIPHER_SUITES, concatBytes, handshakeCrypto, parseCertificate, type Connection, type Engine, type TlsSigner } from '../src/index.js';
 import { CONTENT_TYPE } from '../src/tls/enums.js';
 import { RecordProtection } from '../src/tls/record.js';
 import {
@@ -34,13 +41,8 @@ import {
   splitHandshakeMessages,
   splitRecords,
 } from './helpers/rfc8448.js';
-import { PROVIDERS } from './helpers/providers.js';
-
-// The WebCrypto provider is left out: these scripted RFC 8448 runs drive connections
-// synchronously, and its key shares and signatures park on Promises. test/web-provider.test.ts
-// replays RFC 8448's 1-RTT server flight byte for byte under it (the x25519 share in WebCrypto),
-// and test/tls-loopback.test.ts runs its handshakes through pipeSettling().
-const SYNC_PROVIDERS = PROVIDERS.filter((p) => !p.async);
+import { settle } from './helpers/loopback.js';
+import { observedProvider, PROVIDERS } from './helpers/providers.js';
 
 const s = rfc8448Scenario(loadRfc8448(), 'Client_Authentication_Handshake');
 const ECDSA_CERT_DER = rfc8448Certificate('server_certificate_client_auth.pem');
@@ -50,6 +52,15 @@ const hex = bytesToHex;
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
+/** The `crypto.subtle` calls of the current provider's engine (only the webcrypto row makes any). */
+let subtleCalls: string[];
+
+/** Feeds `bytes` to `conn`, settles it (a no-op but under an asynchronous provider) and takes what it wrote. */
+async function receiveSettled(conn: Connection, bytes: Uint8Array): Promise<Uint8Array> {
+  conn.receive(bytes);
+  await settle(conn);
+  return conn.takeOutgoing();
+}
 // The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
 // `engine` are the current one's, set by the outer describe's beforeAll.
 
@@ -99,18 +110,30 @@ function traceServer(signed: Uint8Array[], secrets: Map<string, Uint8Array>, low
   });
 }
 
-describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
+describe.each(PROVIDERS)('the $name provider', (current) => {
   beforeAll(() => {
-    scripted = scriptedRfc8448Engine(current.factory);
+    const observed = observedProvider(current);
+    scripted = scriptedRfc8448Engine(observed.factory);
     engine = scripted.engine;
+    subtleCalls = observed.subtleCalls;
   });
 
+  /** On the webcrypto row, that each of `operations` ran in WebCrypto since the last check; on the others, that nothing did. Clears the record. */
+  const ranInWebCrypto = (operations: readonly string[]) => {
+    if (current.async) for (const operation of operations) expect(subtleCalls).toContain(operation);
+    else expect(subtleCalls).toEqual([]);
+    subtleCalls.length = 0;
+  };
+
   describe('RFC 8448 Client_Authentication_Handshake', () => {
-    it('checks the vector files it relies on', () => {
+    it('checks the vector files it relies on', async () => {
       const serverCert = parseCertificate(ECDSA_CERT_DER);
       const clientCert = parseCertificate(CLIENT_CERT_DER);
-      // The trace's server signature is a real ECDSA P-256 signature by the certificate's key.
-      expect(engine.crypto.signatures.verify('ecdsa_secp256r1_sha256', serverCert.publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'))).toBe(true);
+      // The trace's server signature is a real ECDSA P-256 signature by the certificate's key
+      // (checked as a client checks a CertificateVerify: through the handshake side).
+      subtleCalls.length = 0;
+      expect(await handshakeCrypto(engine.crypto).signatures.verify('ecdsa_secp256r1_sha256', serverCert.publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'))).toBe(true);
+      ranInWebCrypto(['importKey:ECDSA', 'verify:ECDSA']);
       // The client certificate is self-signed (CN=client by CN=client) with a 1024-bit RSA key.
       expect(hex(clientCert.issuer.raw)).toBe(hex(clientCert.subject.raw));
       expect(bitLength((clientCert.publicKey as { n: bigint }).n)).toBe(1024);
@@ -121,16 +144,15 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       ]);
     });
 
-    it('server: the flight byte for byte, the client certificate, CertificateVerify and Finished accepted, close byte for byte', () => {
+    it('server: the flight byte for byte, the client certificate, CertificateVerify and Finished accepted, close byte for byte', async () => {
       scripted.now = Number(s.text('CurrentTimestamp'));
       const signed: Uint8Array[] = [];
       const secrets = new Map<string, Uint8Array>();
       const server = traceServer(signed, secrets);
-      const flight = scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-        server.receive(s.hex('Record_ClientHello_1'));
-        return server.takeOutgoing();
-      });
+      subtleCalls.length = 0;
+      const flight = await scripted.drawingUntil(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => receiveSettled(server, s.hex('Record_ClientHello_1')));
       expect(server.error).toBeUndefined();
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519']);
       expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share'))).toEqual(['server_random', 'key_share:x25519']);
       expect(signed).toHaveLength(1);
 
@@ -156,12 +178,14 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(hex(certificateVerify!.subarray(8))).toBe(hex(s.hex('Client_MessageSignature')));
       expect(finished![0]).toBe(20);
       const clientCert = parseCertificate(CLIENT_CERT_DER);
-      expect(engine.crypto.signatures.verify('rsa_pss_rsae_sha256', clientCert.publicKey!, s.hex('Client_MessageToSign'), s.hex('Client_MessageSignature'), { minRsaBits: 1024 })).toBe(true);
+      expect(await handshakeCrypto(engine.crypto).signatures.verify('rsa_pss_rsae_sha256', clientCert.publicKey!, s.hex('Client_MessageToSign'), s.hex('Client_MessageSignature'), { minRsaBits: 1024 })).toBe(true);
+      subtleCalls.length = 0;
 
-      server.receive(s.hex('Record_ClientFinished'));
+      // The server verifies the client's CertificateVerify (in WebCrypto on that row: it parks).
+      expect(await receiveSettled(server, s.hex('Record_ClientFinished'))).toHaveLength(0); // no NewSessionTicket after client authentication
+      ranInWebCrypto(['importKey:RSA-PSS', 'verify:RSA-PSS']);
       expect(server.error).toBeUndefined();
       expect(server.state).toBe('connected');
-      expect(server.takeOutgoing()).toHaveLength(0); // no NewSessionTicket after client authentication
       expect(server.info).toMatchObject({
         protocol: 'TLSv1.3',
         cipherSuite: 'TLS_AES_128_GCM_SHA256',
@@ -179,12 +203,12 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(server.state).toBe('closed');
     });
 
-    it('server: without minRsaBits the 1024-bit client certificate is refused (unsupported_certificate)', () => {
+    it('server: without minRsaBits the 1024-bit client certificate is refused (unsupported_certificate)', async () => {
       scripted.now = Number(s.text('CurrentTimestamp'));
       const server = traceServer([], new Map(), false);
-      scripted.drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => server.receive(s.hex('Record_ClientHello_1')));
+      await scripted.drawingUntil(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => receiveSettled(server, s.hex('Record_ClientHello_1')));
       expect(server.error).toBeUndefined();
-      server.receive(s.hex('Record_ClientFinished'));
+      await receiveSettled(server, s.hex('Record_ClientFinished'));
       expect(server.state).toBe('failed');
       expect(server.error).toMatchObject({ alert: 'unsupported_certificate', sender: 'local' });
       expect(server.error!.message).toMatch(/1024-bit RSA key; 2048 to 8192 bits/);

@@ -16,6 +16,18 @@
  * sandtls client cannot send the RFC's ClientHello: it offers other groups and extensions);
  * here one test only shows that a sandtls client and server on scripted RNG pools agree with
  * each other and produce the same bytes on every run.
+ *
+ * Every test runs once per crypto provider (test/helpers/providers.ts). noble and node answer at
+ * once; under webcrypto the connections park on the provider's Promises and are settled
+ * (`await settle(conn)`: `pending.settled`, then `resume()`), the scripted draws staying in force
+ * until they have (`drawingUntil`). What each row runs:
+ * - noble: everything in @noble; node: key shares and signatures in node:crypto (OpenSSL);
+ * - webcrypto: the key shares (the server's x25519/P-256 answer, the client's share and its
+ *   completion) and the client's CertificateVerify verification in WebCrypto, asserted from the
+ *   `crypto.subtle` calls recorded by observedProvider(); the RSA-PSS CertificateVerify of the
+ *   trace's server is signed by a TlsSigner over the provider's synchronous (noble) signatures,
+ *   since the trace's bytes need the salt from the Platform and WebCrypto draws its own
+ *   (`platformPssSalt: false`); the P-256 leaf of the client/server test signs in WebCrypto.
  */
 import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { readFileSync } from 'node:fs';
@@ -42,6 +54,7 @@ import { resumptionPsk } from '../src/tls/key-schedule.js';
 import { decodeHandshake } from '../src/tls/messages.js';
 import { RecordProtection, RecordReader } from '../src/tls/record.js';
 import { openTicket } from '../src/tls/session.js';
+import { settle } from './helpers/loopback.js';
 import {
   type EntropyAnswer,
   loadRfc8448,
@@ -53,13 +66,7 @@ import {
   splitRecords,
   type ScriptedRfc8448Engine,
 } from './helpers/rfc8448.js';
-import { PROVIDERS } from './helpers/providers.js';
-
-// The WebCrypto provider is left out: these scripted RFC 8448 runs drive connections
-// synchronously, and its key shares and signatures park on Promises. test/web-provider.test.ts
-// replays RFC 8448's 1-RTT server flight byte for byte under it (the x25519 share in WebCrypto),
-// and test/tls-loopback.test.ts runs its handshakes through pipeSettling().
-const SYNC_PROVIDERS = PROVIDERS.filter((p) => !p.async);
+import { observedProvider, PROVIDERS } from './helpers/providers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vectors
@@ -77,9 +84,19 @@ const handshakeBody = (record: Uint8Array) => record.subarray(5);
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
+/** The `crypto.subtle` calls of the current provider's engine (only the webcrypto row makes any). */
+let subtleCalls: string[];
 // The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
 // `engine` are the current one's, set by the outer describe's beforeAll.
 const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
+const drawingUntil = <T>(answer: EntropyAnswer, fn: () => Promise<T>): Promise<T> => scripted.drawingUntil(answer, fn);
+
+/** Feeds `bytes` to `conn`, settles it (a no-op but under an asynchronous provider) and takes what it wrote. */
+async function receiveSettled(conn: Connection, bytes: Uint8Array): Promise<Uint8Array> {
+  conn.receive(bytes);
+  await settle(conn);
+  return conn.takeOutgoing();
+}
 /**
  * The RFC trace's server pool: 'server_random' gets its first 32 bytes, the key-share draw the
  * next 32 (for P-256, noble maps a 48-byte seed s to the scalar (s mod (n - 1)) + 1, so the
@@ -193,11 +210,33 @@ const RFC8448_RESUMPTION_MASTER_SECRET = hexToBytes('7df235f2031d2a051287d02b024
 
 // ---------------------------------------------------------------------------------------------
 
-describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
+describe.each(PROVIDERS)('the $name provider', (current) => {
   beforeAll(() => {
-    scripted = scriptedRfc8448Engine(current.factory);
+    const observed = observedProvider(current);
+    scripted = scriptedRfc8448Engine(observed.factory);
     engine = scripted.engine;
+    subtleCalls = observed.subtleCalls;
   });
+
+  /**
+   * On the webcrypto row, that each of `operations` ran in WebCrypto since the last check and
+   * none of `not`; on the others, that nothing did. Clears the record.
+   */
+  const ranInWebCrypto = (operations: readonly string[], not: readonly string[] = []) => {
+    if (current.async) {
+      for (const operation of operations) expect(subtleCalls).toContain(operation);
+      for (const operation of not) expect(subtleCalls).not.toContain(operation);
+    } else {
+      expect(subtleCalls).toEqual([]);
+    }
+    subtleCalls.length = 0;
+  };
+
+  /** The trace's RSA key as a TlsSigner over the provider's synchronous signatures: RSA-PSS with the Platform's salt. */
+  const platformSaltSigner = (key: PrivateKey): TlsSigner => {
+    const signatures = engine.crypto.signatures;
+    return { publicKey: signatures.publicKeyOf(key), schemes: ['rsa_pss_rsae_sha256'], sign: (scheme, message) => signatures.sign(scheme, key, message) };
+  };
 
   describe('RFC 8448 server known answers', () => {
     it('checks the vector files it relies on', () => {
@@ -212,7 +251,7 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(hex(certificateMessage)).toContain(hex(RFC8448_RSA_CERT_DER));
     });
 
-    it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', () => {
+    it('Simple_1RTT_Handshake: ServerHello and the encrypted flight byte for byte, then the client flight, data and close', async () => {
       const s = scenario('Simple_1RTT_Handshake');
       scripted.now = Number(s.text('CurrentTimestamp'));
       const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
@@ -233,11 +272,11 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
         maxEarlyDataSize: 1024,
       });
       expect(server.takeOutgoing()).toHaveLength(0);
-      const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
-        server.receive(s.hex('Record_ClientHello_1'));
-        return server.takeOutgoing();
-      });
+      subtleCalls.length = 0;
+      const flight = await drawingUntil(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => receiveSettled(server, s.hex('Record_ClientHello_1')));
       expect(server.error).toBeUndefined();
+      // The x25519 answer in WebCrypto; the signature in noble (checkingSigner), with the trace's salt.
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519'], ['sign:RSA-PSS']);
       // The trace's order: the random first, then the key share; the signature's salt later.
       expect(scripted.draws.filter((p) => ['server_random', 'key_share:x25519', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:x25519', 'pss_salt']);
       expect(signed).toHaveLength(1);
@@ -322,7 +361,7 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(server.state).toBe('closed');
     });
 
-    it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', () => {
+    it('HelloRetryRequest_Handshake: HRR with the cookie, then ServerHello and the flight on secp256r1 byte for byte', async () => {
       const s = scenario('HelloRetryRequest_Handshake');
       scripted.now = Number(s.text('CurrentTimestamp'));
       const key = parsePrivateKey(RFC8448_RSA_KEY_PEM);
@@ -347,20 +386,18 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
         },
       });
       const pool = rfcServerPool(s.hex('Server_RNG_Pool'), salt);
-      const retry = drawing(pool, () => {
-        server.receive(clientHello1);
-        return server.takeOutgoing();
-      });
+      subtleCalls.length = 0;
+      const retry = await drawingUntil(pool, () => receiveSettled(server, clientHello1));
       expect(server.error).toBeUndefined();
       expect(scripted.draws).toEqual([]); // a HelloRetryRequest draws nothing: its random is the fixed RFC 8446 4.1.3 value
       expect(cookieInputs.map(hex)).toEqual([hex(handshakeBody(clientHello1))]);
       expect(hex(retry)).toBe(hex(s.hex('Record_HelloRetryRequest')));
+      ranInWebCrypto([], ['deriveBits:ECDH', 'deriveBits:X25519']); // no key exchange before the retry
 
-      const flight = drawing(pool, () => {
-        server.receive(s.hex('Record_ClientHello_2'));
-        return server.takeOutgoing();
-      });
+      const flight = await drawingUntil(pool, () => receiveSettled(server, s.hex('Record_ClientHello_2')));
       expect(server.error).toBeUndefined();
+      // The P-256 answer in WebCrypto (its public key exported as a JWK), from the trace's scalar.
+      ranInWebCrypto(['importKey:ECDH', 'exportKey:jwk', 'deriveBits:ECDH'], ['sign:RSA-PSS']);
       expect(scripted.draws.filter((p) => ['server_random', 'key_share:secp256r1', 'pss_salt'].includes(p))).toEqual(['server_random', 'key_share:secp256r1', 'pss_salt']);
       expect(signed).toHaveLength(1);
       expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), s.hex('Record_ServerHandshakeMessages'))));
@@ -375,18 +412,20 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(server.state).toBe('closed');
     });
 
-    it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', () => {
+    it('Middlebox_Compatibility_Mode: ServerHello, dummy change_cipher_spec and the flight byte for byte, with the PEM key', async () => {
       const s = scenario('Middlebox_Compatibility_Mode');
       scripted.now = Number(s.text('CurrentTimestamp'));
       const salt = recoverPssSalt(parseCertificate(RFC8448_RSA_CERT_DER).publicKey!, s.hex('Server_MessageToSign'), s.hex('Server_MessageSignature'));
-      // This time the engine signs with the key file itself (no TlsSigner in between).
+      // This time the engine signs with the key file itself (no TlsSigner in between) where the
+      // provider's RSA-PSS salt is a Platform draw; under webcrypto, whose salt is its own, the
+      // key signs through a TlsSigner over its synchronous (noble) signatures.
       // The trace's server sent no ticket: its close_notify is its first record under the application key.
-      const server = engine.server({ certificateChain: RFC8448_RSA_CERT_DER, privateKey: RFC8448_RSA_KEY_PEM, advertisedGroups: RFC8448_SERVER_GROUPS, tickets: false });
-      const flight = drawing(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => {
-        server.receive(s.hex('Record_ClientHello_1'));
-        return server.takeOutgoing();
-      });
+      const privateKey = current.platformPssSalt ? RFC8448_RSA_KEY_PEM : platformSaltSigner(parsePrivateKey(RFC8448_RSA_KEY_PEM));
+      const server = engine.server({ certificateChain: RFC8448_RSA_CERT_DER, privateKey, advertisedGroups: RFC8448_SERVER_GROUPS, tickets: false });
+      subtleCalls.length = 0;
+      const flight = await drawingUntil(rfcServerPool(s.hex('Server_RNG_Pool'), salt), () => receiveSettled(server, s.hex('Record_ClientHello_1')));
       expect(server.error).toBeUndefined();
+      ranInWebCrypto(['deriveBits:X25519'], ['sign:RSA-PSS']);
       const serverHandshakeMessages = s.hex('Record_ServerHandshakeMessages');
       expect(hex(serverHandshakeMessages.subarray(0, 6))).toBe('140303000101'); // RFC 8446 D.4 dummy change_cipher_spec
       expect(hex(flight)).toBe(hex(concatBytes(s.hex('Record_ServerHello'), serverHandshakeMessages)));
@@ -414,7 +453,7 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
      * used: its RSA-1024 key is below the 2048 bits a sandtls client accepts and it names no
      * "server"; the fixture chain (RSA root, RSA intermediate, P-256 leaf for example.com) can.
      */
-    function run() {
+    async function run() {
       const s = scenario('Simple_1RTT_Handshake');
       scripted.now = Number(s.text('CurrentTimestamp'));
       const clientPool: EntropyAnswer = (_n, purpose) => {
@@ -427,55 +466,66 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       const wire: string[] = [];
       const clientDraws: (readonly string[])[] = [];
       const serverDraws: (readonly string[])[] = [];
-      const client = drawing(clientPool, () =>
-        engine.client({ serverName: 'example.com', trustAnchors: fixture('rsa-root.pem'), keyShares: ['x25519'] }),
-      );
+      const client = await drawingUntil(clientPool, async () => {
+        const made = engine.client({ serverName: 'example.com', trustAnchors: fixture('rsa-root.pem'), keyShares: ['x25519'] });
+        await settle(made); // under webcrypto: its x25519 share is made
+        return made;
+      });
       clientDraws.push(scripted.draws);
       const server = engine.server({
         certificateChain: [fixture('leaf-example.pem'), fixture('rsa-int.pem')],
         privateKey: fixture('leaf-example.key'),
       });
-      const toServer = (bytes: Uint8Array) => {
+      const toServer = async (bytes: Uint8Array) => {
         wire.push(`c>s ${hex(bytes)}`);
-        drawing(serverPool, () => server.receive(bytes));
+        await drawingUntil(serverPool, async () => {
+          server.receive(bytes);
+          await settle(server);
+        });
         serverDraws.push(scripted.draws);
       };
-      const toClient = (bytes: Uint8Array) => {
+      const toClient = async (bytes: Uint8Array) => {
         wire.push(`s>c ${hex(bytes)}`);
-        drawing(clientPool, () => client.receive(bytes));
+        await drawingUntil(clientPool, async () => {
+          client.receive(bytes);
+          await settle(client);
+        });
         clientDraws.push(scripted.draws);
       };
       const clientHello = client.takeOutgoing();
-      toServer(clientHello);
+      await toServer(clientHello);
       const serverFlight = server.takeOutgoing();
-      toClient(serverFlight);
-      toServer(client.takeOutgoing());
+      await toClient(serverFlight);
+      await toServer(client.takeOutgoing());
       expectConnected(client);
       expectConnected(server);
       client.send(s.hex('Client_AppData'));
-      toServer(client.takeOutgoing());
+      await toServer(client.takeOutgoing());
       server.send(s.hex('Server_AppData'));
-      toClient(server.takeOutgoing());
+      await toClient(server.takeOutgoing());
       expect(hex(server.read())).toBe(hex(s.hex('Client_AppData')));
       expect(hex(client.read())).toBe(hex(s.hex('Server_AppData')));
       const exported = [client, server].map((c) => hex(c.exportKeyingMaterial('EXPORTER-rfc8448-test', undefined, 32)));
       expect(exported[0]).toBe(exported[1]);
       client.close();
-      toServer(client.takeOutgoing());
+      await toServer(client.takeOutgoing());
       server.close();
-      toClient(server.takeOutgoing());
+      await toClient(server.takeOutgoing());
       expect([client.state, server.state]).toEqual(['closed', 'closed']);
       return { wire, clientDraws, serverDraws, clientHello, serverFlight, info: [client.info, server.info] };
     }
 
-    it('agree with each other, take the pools where the RFC says, and write the same bytes on every run', () => {
+    it('agree with each other, take the pools where the RFC says, and write the same bytes on every run', async () => {
       const s = scenario('Simple_1RTT_Handshake');
-      const first = run();
-      const second = run();
+      subtleCalls.length = 0;
+      const first = await run();
+      // Both shares and the client's completion, the leaf's ECDSA signature and its verification.
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519', 'importKey:ECDSA', 'sign:ECDSA', 'verify:ECDSA']);
+      const second = await run();
       if (current.deterministicSignatures) {
         expect(second.wire).toEqual(first.wire);
       } else {
-        // The server's P-256 leaf signs with OpenSSL's own ECDSA nonce under the native provider:
+        // The server's P-256 leaf signs with OpenSSL's (or WebCrypto's) own ECDSA nonce there:
         // from its CertificateVerify on, every byte depends on that signature. What the Platform
         // alone decides is still the same on every run: the ClientHello and the ServerHello.
         expect(second.wire[0]).toBe(first.wire[0]);

@@ -16,6 +16,15 @@
  * - Client, components: the binder, the 0-RTT record, EndOfEarlyData, Finished, data and
  *   close_notify rebuilt with sandtls's key schedule, messages and record layer.
  * - Client, engine: what of the trace a sandtls client can reproduce (see that test).
+ *
+ * Every test runs once per crypto provider (test/helpers/providers.ts). The x25519 key exchanges
+ * (the engines' and the ones recomputing the trace's secrets from its RNG pools, through
+ * `handshakeCrypto(provider).kx.respond` with the pool's key as the key-share draw) run in @noble
+ * (noble), node:crypto (node) or WebCrypto (webcrypto, asserted from the `crypto.subtle` calls
+ * observedProvider() records). Under webcrypto the connections park on the provider's Promises
+ * and are settled with `settle()`, the scripted draws in force until they are. No signature is
+ * made or checked: the handshake is resumed. Hashes, HKDF and records are each provider's
+ * synchronous side (noble under webcrypto).
  */
 import { NOBLE_TLS_PRIMITIVES } from '../src/crypto/provider.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +32,7 @@ import {
   bytesToHex,
   CIPHER_SUITES,
   concatBytes,
+  handshakeCrypto,
   hash,
   hexToBytes,
   type Connection,
@@ -58,13 +68,8 @@ import {
   splitHandshakeMessages,
   splitRecords,
 } from './helpers/rfc8448.js';
-import { PROVIDERS } from './helpers/providers.js';
-
-// The WebCrypto provider is left out: these scripted RFC 8448 runs drive connections
-// synchronously, and its key shares and signatures park on Promises. test/web-provider.test.ts
-// replays RFC 8448's 1-RTT server flight byte for byte under it (the x25519 share in WebCrypto),
-// and test/tls-loopback.test.ts runs its handshakes through pipeSettling().
-const SYNC_PROVIDERS = PROVIDERS.filter((p) => !p.async);
+import { settle } from './helpers/loopback.js';
+import { observedProvider, PROVIDERS } from './helpers/providers.js';
 
 const TRANSCRIPTS = loadRfc8448();
 const scenario = (name: string) => rfc8448Scenario(TRANSCRIPTS, name);
@@ -114,9 +119,29 @@ const handshakeBody = (record: Uint8Array) => record.subarray(5);
 
 let scripted: ScriptedRfc8448Engine;
 let engine: Engine;
+/** The `crypto.subtle` calls of the current provider's engine (only the webcrypto row makes any). */
+let subtleCalls: string[];
 // The suites below run once per crypto provider (test/helpers/providers.ts): `scripted` and
 // `engine` are the current one's, set by the outer describe's beforeAll.
-const drawing = <T>(answer: EntropyAnswer, fn: () => T): T => scripted.drawing(answer, fn);
+const drawingUntil = <T>(answer: EntropyAnswer, fn: () => Promise<T>): Promise<T> => scripted.drawingUntil(answer, fn);
+
+/** Feeds `bytes` to `conn`, settles it (a no-op but under an asynchronous provider) and takes what it wrote. */
+async function receiveSettled(conn: Connection, bytes: Uint8Array): Promise<Uint8Array> {
+  conn.receive(bytes);
+  await settle(conn);
+  return conn.takeOutgoing();
+}
+
+/**
+ * The x25519 secret of a trace side's key (its RNG pool's) with `peer`, through the provider's
+ * handshake key exchange: `kx.respond` with the pool answering the key-share draw. Checks that the
+ * key's public share is the one in `ownHello` (the side's own hello message).
+ */
+async function traceX25519(pool: Uint8Array, side: 'client' | 'server', peer: Uint8Array, ownHello: Uint8Array): Promise<Uint8Array> {
+  const answer = await drawingUntil(rfc8448RngPool(pool, side), async () => handshakeCrypto(engine.crypto).kx.respond('x25519', peer));
+  expect(hex(ownHello)).toContain(`001d0020${hex(answer.publicShare)}`);
+  return answer.sharedSecret;
+}
 const records = splitRecords;
 
 function expectConnected(conn: Connection) {
@@ -138,12 +163,12 @@ interface SimpleSession {
  * its RNG pool): decrypts the client Finished, derives resumption_master_secret, decrypts the
  * NewSessionTicket under server_application_traffic_secret_0 and derives the ticket's PSK.
  */
-function simpleSession(): SimpleSession {
+async function simpleSession(): Promise<SimpleSession> {
   const s = SIMPLE;
   const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
   const clientShare = findExtension(decodeClientHello(clientHello).extensions, 'key_share')!.clientShares[0]!;
-  const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Server_RNG_Pool').slice(32, 64), clientShare.keyExchange);
   const serverHello = s.hex('Message_ServerHello');
+  const ecdhe = await traceX25519(s.hex('Server_RNG_Pool'), 'server', clientShare.keyExchange, serverHello);
   const serverFlight = concatBytes(
     s.hex('Message_EncryptedExtensions'),
     s.hex('Message_Server_Certificate'),
@@ -239,15 +264,26 @@ function traceStore(session: SimpleSession) {
 
 // ---------------------------------------------------------------------------------------------
 
-describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
+describe.each(PROVIDERS)('the $name provider', (current) => {
   beforeAll(() => {
-    scripted = scriptedRfc8448Engine(current.factory);
+    const observed = observedProvider(current);
+    scripted = scriptedRfc8448Engine(observed.factory);
     engine = scripted.engine;
+    subtleCalls = observed.subtleCalls;
   });
 
+  /** On the webcrypto row, that each of `operations` ran in WebCrypto since the last check; on the others, that nothing did. Clears the record. */
+  const ranInWebCrypto = (operations: readonly string[]) => {
+    if (current.async) for (const operation of operations) expect(subtleCalls).toContain(operation);
+    else expect(subtleCalls).toEqual([]);
+    subtleCalls.length = 0;
+  };
+
   describe('RFC 8448 Resumed_0RTT_Handshake', () => {
-    it("resumes the Simple_1RTT session: the trace's ticket, PSK, ticket_age_add and age", () => {
-      const session = simpleSession();
+    it("resumes the Simple_1RTT session: the trace's ticket, PSK, ticket_age_add and age", async () => {
+      subtleCalls.length = 0;
+      const session = await simpleSession();
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519']);
       const { ticket } = session;
       expect(hex(ticket.ticket)).toBe(hex(RESUMED.hex('SessionTicket')));
       expect(hex(ticket.ticket)).toBe(hex(SIMPLE.hex('SessionTicket')));
@@ -272,18 +308,17 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(findExtension(hello.extensions, 'psk_key_exchange_modes')!.keModes).toEqual([1]); // psk_dhe_ke
     });
 
-    it('server: ServerHello and the encrypted flight byte for byte, the early data read, the client flight accepted, data and close byte for byte', () => {
+    it('server: ServerHello and the encrypted flight byte for byte, the early data read, the client flight accepted, data and close byte for byte', async () => {
       const s = RESUMED;
-      const session = simpleSession();
+      const session = await simpleSession();
       const { store, lookups, held } = traceStore(session);
       scripted.now = Number(s.text('CurrentTimestamp'));
       const secrets = new Map<string, Uint8Array>();
       const server = engine.server(traceServerConfig(store, { keyLog: keyLogInto(secrets) }));
-      const flight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-        server.receive(s.hex('Record_ClientHello_1'));
-        return server.takeOutgoing();
-      });
+      subtleCalls.length = 0;
+      const flight = await drawingUntil(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => receiveSettled(server, s.hex('Record_ClientHello_1')));
       expect(server.error).toBeUndefined();
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519']);
       // The pool's order: the random, then the key share; nothing else is drawn (no signature).
       expect(scripted.draws.filter((p) => p === 'server_random' || p.startsWith('key_share') || p.startsWith('ticket') || p.endsWith('salt'))).toEqual([
         'server_random',
@@ -358,9 +393,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(server.state).toBe('closed');
     });
 
-    it('client, components: the binder, the 0-RTT record, EndOfEarlyData and Finished, data and close byte for byte', () => {
+    it('client, components: the binder, the 0-RTT record, EndOfEarlyData and Finished, data and close byte for byte', async () => {
       const s = RESUMED;
-      const { psk } = simpleSession();
+      const { psk } = await simpleSession();
       const clientHello = handshakeBody(s.hex('Record_ClientHello_1'));
       const hello = decodeClientHello(clientHello);
       const offer = findExtension(hello.extensions, 'pre_shared_key')!;
@@ -381,7 +416,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       // with the ServerHello's share.
       const serverHello = handshakeBody(s.hex('Record_ServerHello'));
       const serverShare = hex(serverHello).slice(hex(serverHello).indexOf('001d0020') + 8, hex(serverHello).indexOf('001d0020') + 72);
-      const ecdhe = engine.crypto.kx.dh('x25519', s.hex('Client_RNG_Pool').slice(32, 64), hexToBytes(serverShare));
+      subtleCalls.length = 0;
+      const ecdhe = await traceX25519(s.hex('Client_RNG_Pool'), 'client', hexToBytes(serverShare), clientHello);
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519']);
       const handshakeSecret = binderSchedule.handshake(ecdhe);
       const helloHash = SHA256.digest(concatBytes(clientHello, serverHello));
       const clientHandshake = handshakeSecret.clientHandshakeTrafficSecret(helloHash);
@@ -426,9 +463,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
      * session answers with the trace's ServerHello byte for byte; and the two complete a resumed
      * handshake with the early data accepted.
      */
-    it('client, engine: the RFC session, clock and pool give the trace\'s random, share, ticket and age; 0-RTT accepted by a sandtls server', () => {
+    it('client, engine: the RFC session, clock and pool give the trace\'s random, share, ticket and age; 0-RTT accepted by a sandtls server', async () => {
       const s = RESUMED;
-      const session = simpleSession();
+      const session = await simpleSession();
       const times = ticketTimes(session.ticket);
       const rfcSession: TlsSession = {
         cipherSuite: 'TLS_AES_128_GCM_SHA256',
@@ -449,8 +486,9 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       };
       scripted.now = times.now;
       const clientPool = rfc8448RngPool(s.hex('Client_RNG_Pool'), 'client');
-      const makeClient = () =>
-        engine.client({
+      /** A client with the trace's session; settled, so its share is made (under webcrypto) and its ClientHello out. */
+      const makeClient = async () => {
+        const made = engine.client({
           serverName: 'server',
           trustAnchors: RFC8448_RSA_CERT_DER, // never used: a resumed handshake has no certificate
           keyShares: ['x25519'],
@@ -459,9 +497,14 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
           session: rfcSession,
           earlyData: s.hex('Client_EarlyAppData'),
         });
+        await settle(made);
+        return made;
+      };
 
       // Against the trace's server flight: it cannot decrypt.
-      const lone = drawing(clientPool, makeClient);
+      subtleCalls.length = 0;
+      const lone = await drawingUntil(clientPool, makeClient);
+      ranInWebCrypto(['importKey:X25519', 'deriveBits:X25519']);
       expect(scripted.draws.filter((p) => p === 'client_random' || p.startsWith('key_share'))).toEqual(['client_random', 'key_share:x25519']);
       const [ourHello, ourEarly, ...more] = records(lone.takeOutgoing());
       expect(more).toEqual([]);
@@ -477,22 +520,21 @@ describe.each(SYNC_PROVIDERS)('the $name provider', (current) => {
       expect(ourOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge])).toEqual(traceOffer.identities.map((i) => [hex(i.identity), i.obfuscatedTicketAge]));
       expect(findExtension(ours.extensions, 'early_data')).toBeDefined();
       expect(hex(handshakeBody(ourHello!))).not.toBe(hex(handshakeBody(s.hex('Record_ClientHello_1'))));
-      drawing(clientPool, () => lone.receive(concatBytes(s.hex('Record_ServerHello'), RFC8448_4_SERVER_FLIGHT)));
+      await drawingUntil(clientPool, () => receiveSettled(lone, concatBytes(s.hex('Record_ServerHello'), RFC8448_4_SERVER_FLIGHT)));
+      ranInWebCrypto(['deriveBits:X25519']); // the completion with the trace's ServerHello share
       expect(lone.state).toBe('failed');
       expect(lone.error).toMatchObject({ alert: 'bad_record_mac', sender: 'local' });
 
       // Against a sandtls server holding the trace's session.
       const { store } = traceStore(session);
       const server = engine.server(traceServerConfig(store));
-      const client = drawing(clientPool, makeClient);
-      const serverFlight = drawing(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => {
-        server.receive(client.takeOutgoing());
-        return server.takeOutgoing();
-      });
+      const client = await drawingUntil(clientPool, makeClient);
+      const serverFlight = await drawingUntil(rfc8448RngPool(s.hex('Server_RNG_Pool'), 'server'), () => receiveSettled(server, client.takeOutgoing()));
       expect(server.error).toBeUndefined();
       expect(hex(records(serverFlight)[0]!)).toBe(hex(s.hex('Record_ServerHello')));
       expect(hex(server.read())).toBe(hex(s.hex('Client_EarlyAppData')));
       client.receive(serverFlight);
+      await settle(client);
       expectConnected(client);
       server.receive(client.takeOutgoing());
       expectConnected(server);

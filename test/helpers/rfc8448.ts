@@ -118,6 +118,12 @@ export interface ScriptedRfc8448Engine {
   readonly draws: readonly string[];
   /** Runs `fn` with `answer` scripting the draws; draws nobody claims get deterministic filler. */
   drawing<T>(answer: EntropyAnswer, fn: () => T): T;
+  /**
+   * `drawing` for an asynchronous `fn`: `answer` scripts the draws until `fn`'s Promise settles,
+   * so draws made in a parked connection's `resume()` (after an asynchronous provider's key share
+   * or signature) are scripted too.
+   */
+  drawingUntil<T>(answer: EntropyAnswer, fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -141,6 +147,16 @@ export function scriptedRfc8448Engine(crypto?: CryptoProviderFactory): ScriptedR
       filler = 0;
       try {
         return fn();
+      } finally {
+        script = undefined;
+      }
+    },
+    async drawingUntil<T>(answer: EntropyAnswer, fn: () => Promise<T>): Promise<T> {
+      script = answer;
+      draws = [];
+      filler = 0;
+      try {
+        return await fn();
       } finally {
         script = undefined;
       }
