@@ -157,7 +157,9 @@ describe('after init() nothing initialises lazily', () => {
       const env = countingProvider(false);
       const first = profile(env, run);
       const second = profile(env, run);
-      expect(first.ops, `${name}: cold first ${first.ops} vs ${second.ops}`).toBeGreaterThan(3 * second.ops);
+      // A 5-bit table (crypto/curves.ts BASE_TABLE_WINDOW) costs about 1.7 P-256 keygen+ECDH
+      // pairs to build, so a lazy first call is at least 2.5x the second (measured 2.7x).
+      expect(first.ops, `${name}: cold first ${first.ops} vs ${second.ops}`).toBeGreaterThan(2.4 * second.ops);
     }
   });
 

@@ -190,7 +190,7 @@ function _recordedHash(fn: HashFunction, run: _Run): HashFunction {
 function _recordedAeadKey(key: AeadKey, run: _Run): AeadKey {
   return {
     info: key.info,
-    seal: (nonce, plaintext, aad) => run('aead.seal', () => key.seal(nonce, plaintext, aad)),
+    seal: (nonce, plaintext, aad, output) => run('aead.seal', () => key.seal(nonce, plaintext, aad, output)),
     open: (nonce, sealed, aad) => run('aead.open', () => key.open(nonce, sealed, aad)),
     destroy: () => key.destroy(),
   };

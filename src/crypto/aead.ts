@@ -39,8 +39,13 @@ export const AEADS: Readonly<Record<AeadName, AeadInfo>> = Object.freeze({
 /** An AEAD bound to one key. */
 export interface AeadKey {
   readonly info: AeadInfo;
-  /** Returns ciphertext || tag. */
-  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * Returns ciphertext || tag. `output`, when given, is where the caller wants it: exactly
+   * `plaintext.length + info.tagLength` bytes, either apart from `plaintext` or starting at its
+   * first byte (sealing in place, as the record layer does). A key may write there and return
+   * `output`, or ignore it and return a fresh array: the caller uses what is returned.
+   */
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output?: Uint8Array): Uint8Array;
   /** Returns the plaintext or throws `AeadTagError`; no plaintext is produced before the tag checks. */
   open(nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
   /** Wipes the expanded key material; the object is unusable afterwards. */
@@ -350,11 +355,11 @@ class _GcmKey implements AeadKey {
     return { counter, tagMask };
   }
 
-  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output?: Uint8Array): Uint8Array {
     this.#checkNonce(nonce);
     // GCTR from inc32(J0): ctr32 advanced `counter` past J0 while producing E_K(J0).
     const { counter, tagMask } = this.#start(nonce);
-    const out = new Uint8Array(plaintext.length + BLOCK);
+    const out = _alignedOutput(output, plaintext.length + BLOCK);
     const body = out.subarray(0, plaintext.length);
     aesUnsafe.ctr32(this.#schedule(), false, counter, aligned(plaintext), body);
     out.set(this.#tag(aad, body, tagMask), plaintext.length);
@@ -489,11 +494,12 @@ function ccmKey(info: AeadInfo, key: Uint8Array): AeadKey {
 
   return {
     info,
-    seal(nonce, plaintext, aad) {
+    seal(nonce, plaintext, aad, output) {
       check(nonce, plaintext.length, aad);
-      const out = new Uint8Array(plaintext.length + tagLength);
+      // The MAC is over the plaintext: computed before an in-place `output` overwrites it.
       const tag = maskTag(nonce, cbcMac(nonce, aad, plaintext));
-      // out is fresh (aligned); the body is encrypted straight into it.
+      const out = _alignedOutput(output, plaintext.length + tagLength);
+      // out is aligned; the body is encrypted straight into it.
       ctr(nonce, aligned(plaintext), out.subarray(0, plaintext.length));
       out.set(tag, plaintext.length);
       tag.fill(0);
@@ -533,9 +539,10 @@ function chachaKey(info: AeadInfo, key: Uint8Array): AeadKey {
   };
   return {
     info,
-    seal(nonce, plaintext, aad) {
+    seal(nonce, plaintext, aad, output) {
       checkNonce(nonce);
-      return chacha20poly1305(bound(), nonce, aad).encrypt(plaintext);
+      const out = output?.length === plaintext.length + info.tagLength ? output : undefined;
+      return chacha20poly1305(bound(), nonce, aad).encrypt(plaintext, out);
     },
     open(nonce, sealed, aad) {
       checkNonce(nonce);
@@ -554,6 +561,11 @@ function chachaKey(info: AeadInfo, key: Uint8Array): AeadKey {
 }
 
 /** noble's CTR reads 32-bit words, so input must start on a 4-byte boundary. */
+/** `output` if it has `length` bytes and starts on a 4-byte boundary (AES's word-wise CTR writes through a Uint32Array view), else a fresh array. */
+function _alignedOutput(output: Uint8Array | undefined, length: number): Uint8Array {
+  return output !== undefined && output.length === length && output.byteOffset % 4 === 0 ? output : new Uint8Array(length);
+}
+
 function aligned(bytes: Uint8Array): Uint8Array {
   // Uint8Array's slice, a copy: a Buffer's own slice() would return an equally unaligned view.
   return bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);

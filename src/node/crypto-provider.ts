@@ -408,13 +408,15 @@ function _aeadKey(api: NodeCryptoApi, name: AeadName, key: Uint8Array): AeadKey 
   };
   return {
     info,
-    seal(nonce, plaintext, aad) {
+    seal(nonce, plaintext, aad, output) {
       check(nonce, plaintext.length, aad);
       const c = ccm
         ? api.createCipheriv('aes-128-ccm', bound(), nonce, { authTagLength: tagLength }).setAAD(aad, { plaintextLength: plaintext.length })
         : // GCM and ChaCha20-Poly1305 share the AEAD calls; the cast only picks one overload.
           api.createCipheriv(cipher as CipherGCMTypes, bound(), nonce, { authTagLength: tagLength }).setAAD(aad);
-      const out = new Uint8Array(plaintext.length + tagLength);
+      // OpenSSL returns the ciphertext in its own buffer, so `plaintext` is read before `out`
+      // (which may be the same memory: sealing in place) is written.
+      const out = output?.length === plaintext.length + tagLength ? output : new Uint8Array(plaintext.length + tagLength);
       const body = c.update(plaintext);
       out.set(body, 0);
       const rest = c.final();

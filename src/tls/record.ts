@@ -392,6 +392,9 @@ export const AEAD_RECORD_LIMITS: Readonly<Record<AeadName, { readonly keyUpdateA
 /** Sequence numbers are 64-bit and must not wrap (RFC 8446 5.3): 2^64 - 1 is the last usable. */
 const SEQUENCE_SPACE = 2n ** 64n;
 
+/** Bytes ahead of a protected record in its buffer, so its body (after the 5-byte header) starts on a 4-byte boundary. */
+const _BODY_ALIGNMENT = 3;
+
 /**
  * The per-record nonce (RFC 8446 5.3): the 64-bit sequence number in network byte order,
  * left-padded with zeros to iv_length, XORed with the write IV.
@@ -516,14 +519,19 @@ export class RecordProtection {
       // RFC 8446 5.3 (no wrapping) and 5.5 (usage limits): rekey or close, never reuse.
       throw new RecordError('internal_error', `${this.suite.aead} key usage limit reached: a KeyUpdate is required (RFC 8446 5.5)`);
     }
-    const inner = new Uint8Array(innerLength);
-    inner.set(content);
-    inner[content.length] = contentType;
-    const record = new Uint8Array(RECORD_HEADER_LENGTH + innerLength + aead.info.tagLength);
-    _writeHeader(record, 0, CONTENT_TYPE.application_data, LEGACY_RECORD_VERSION, innerLength + aead.info.tagLength);
+    // The inner plaintext is laid out where its ciphertext goes and sealed in place. The record
+    // starts _BODY_ALIGNMENT bytes into its buffer so that its body is 4-byte aligned: AES's
+    // word-wise CTR would otherwise copy it.
+    const sealedLength = innerLength + aead.info.tagLength;
+    const record = new Uint8Array(_BODY_ALIGNMENT + RECORD_HEADER_LENGTH + sealedLength).subarray(_BODY_ALIGNMENT);
+    _writeHeader(record, 0, CONTENT_TYPE.application_data, LEGACY_RECORD_VERSION, sealedLength);
     const header = record.subarray(0, RECORD_HEADER_LENGTH);
-    record.set(aead.seal(perRecordNonce(this.#iv, this.#sequence), inner, header), RECORD_HEADER_LENGTH);
-    inner.fill(0);
+    const body = record.subarray(RECORD_HEADER_LENGTH);
+    body.set(content);
+    body[content.length] = contentType;
+    const sealed = aead.seal(perRecordNonce(this.#iv, this.#sequence), body.subarray(0, innerLength), header, body);
+    // A provider that returned its own array: its ciphertext overwrites the plaintext.
+    if (sealed !== body) body.set(sealed);
     this.#sequence += 1n;
     return record;
   }
