@@ -20,6 +20,9 @@ import { encodePem } from '../src/x509/pem.js';
 import { preverifySignatures, withPreverified } from '../src/x509/preverify.js';
 import type { Certificate } from '../src/x509/types.js';
 import { CertificateError, chainSignatureChecks, VERIFY_LIMITS, verifyChain, type VerifyChainOptions } from '../src/x509/verify.js';
+import { afterChainVerdict, type BuiltInVerdict, type ChainVerification } from '../src/tls/auth.js';
+import { _localAlert } from '../src/tls/errors.js';
+import { callProvider, ready, type Step } from '../src/tls/pending.js';
 import { cnName, issueCertificate, utcTime } from './helpers/cert-builder.js';
 
 /** 2026-01-01T00:00:00Z: inside every fixture's "valid" window (2020..2049). */
@@ -301,3 +304,32 @@ function readdirNames(): string[] {
     .map((file) => file.slice(0, -'.pem'.length))
     .sort();
 }
+
+// ---------------------------------------------------------------------------------------------
+
+describe('afterChainVerdict: a chain still being verified speaks first', () => {
+  const refused = _localAlert('bad_certificate', 'the chain was refused');
+  const pending = (finish: () => BuiltInVerdict): ChainVerification => ({ decided: false, settled: Promise.resolve([]), finish });
+  const resumeOnce = async <T>(step: Step<T>): Promise<Step<T>> => {
+    if (step.ready) throw new Error('expected a park');
+    return step.resume(await step.answer);
+  };
+
+  it('a refused chain fails with its alert before the next message is found unexpected', async () => {
+    const step = afterChainVerdict(pending(() => { throw refused; }), () => { throw _localAlert('unexpected_message', 'finished while in ExpectCertificateVerify'); }, () => ready(0));
+    await expect(resumeOnce(step)).rejects.toBe(refused);
+  });
+
+  it('a refused chain fails with its alert before a CertificateVerify that does not verify, which still shares its park', async () => {
+    const step = afterChainVerdict(pending(() => { throw refused; }), () => callProvider(() => Promise.resolve(false), (e) => e, () => { throw _localAlert('decrypt_error', 'bad CertificateVerify'); }), () => ready(0));
+    expect(step.ready === false && step.kind).toBe('crypto');
+    await expect(resumeOnce(step)).rejects.toBe(refused);
+  });
+
+  it('a chain that verifies: the next step goes on with the verdict, in the same park', async () => {
+    const verdict: BuiltInVerdict = { verified: true, error: undefined };
+    const step = afterChainVerdict(pending(() => verdict), () => callProvider(() => Promise.resolve(7), (e) => e, (n: number) => ready(n)), (v, n) => ready([v, n] as const));
+    const done = await resumeOnce(step);
+    expect(done).toEqual({ ready: true, value: [verdict, 7] });
+  });
+});
