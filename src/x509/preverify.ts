@@ -18,9 +18,9 @@
 import type { HashName } from '../crypto/hash.js';
 import type { HandshakeSignatures, MaybePromise } from '../crypto/provider.js';
 import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
-import { schemeInfo, type PublicKey, type Signatures } from '../crypto/sig.js';
+import type { PublicKey, Signatures } from '../crypto/sig.js';
 import type { WeierstrassCurveName } from '../crypto/curves.js';
-import type { CertificateSignatureCheck } from './verify.js';
+import { CERTIFICATE_ECDSA_SCHEMES, type CertificateSignatureCheck } from './verify.js';
 
 /**
  * A certificate signature verified ahead of path building, and the verdict.
@@ -98,8 +98,8 @@ export function withPreverified(signatures: Signatures, results: readonly Prever
 
 /** The check is ECDSA with this curve and hash (its scheme's: RFC 8446 4.2.3) and this point. */
 function _ecdsaCheckFor(check: CertificateSignatureCheck, curve: WeierstrassCurveName, hashName: HashName, point: Uint8Array): boolean {
-  const info = schemeInfo(check.scheme);
-  return info.kind === 'ecdsa' && info.curve === curve && info.hash === hashName && check.key.kind === 'ec' && _bytesEqual(check.key.point, point);
+  const scheme = CERTIFICATE_ECDSA_SCHEMES[curve]?.[hashName];
+  return scheme !== undefined && check.scheme === scheme && check.key.kind === 'ec' && check.key.curve === curve && _bytesEqual(check.key.point, point);
 }
 
 /** The same key: what the SubjectPublicKeyInfo says, compared field by field. */

@@ -73,7 +73,7 @@ import type { WeierstrassCurveName } from '../crypto/curves.js';
 import { InvalidKeyError } from '../crypto/errors.js';
 import type { HashName } from '../crypto/hash.js';
 import { bitLength, RSA_DEFAULT_MIN_BITS, RSA_MAX_PUBLIC_EXPONENT_BITS } from '../crypto/rsa.js';
-import { OPT_IN_SIGNATURE_SCHEMES, schemeInfo, schemesForKey, type PublicKey, type SignatureScheme, type Signatures } from '../crypto/sig.js';
+import type { PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { parseCertificate } from './cert.js';
 import { matchesServerName, parseServerName, presentedDnsNameProblem, type ServerNameReference } from './hostname.js';
@@ -891,12 +891,25 @@ function _checkSignable(minRsaBits: number, child: Certificate, childIndex: numb
 }
 
 /**
+ * RFC 8446 4.2.3's ECDSA schemes, each fixing its curve and hash: the certificate signatures they
+ * verify. The brainpool schemes (RFC 8734, opt-in) are not listed: no WebCrypto has them, and
+ * their curve, built on its first use, draws from the Platform where path building would; so
+ * path building verifies them itself.
+ * @example
+ * CERTIFICATE_ECDSA_SCHEMES.secp384r1?.['SHA-384']; // 'ecdsa_secp384r1_sha384'
+ */
+export const CERTIFICATE_ECDSA_SCHEMES: Readonly<Partial<Record<WeierstrassCurveName, Partial<Record<HashName, SignatureScheme>>>>> = Object.freeze({
+  secp256r1: Object.freeze({ 'SHA-256': 'ecdsa_secp256r1_sha256' }),
+  secp384r1: Object.freeze({ 'SHA-384': 'ecdsa_secp384r1_sha384' }),
+});
+
+/**
  * The TLS 1.3 signature scheme (RFC 8446 4.2.3) that verifies exactly what a certificate
  * signature with `alg` by `key` means, or undefined when there is none: RSA-PSS (whose RFC 4055
  * parameters the parser narrowed to MGF1 with the signature's hash and a salt as long as the
- * hash) is rsa_pss_rsae_*, PKCS #1 v1.5 rsa_pkcs1_*, Ed25519 ed25519; ECDSA only where the
- * curve's one TLS 1.3 scheme has the certificate's hash (a P-384 key with SHA-256, which RFC
- * 5758 allows, has no scheme).
+ * hash) is rsa_pss_rsae_*, PKCS #1 v1.5 rsa_pkcs1_*, Ed25519 ed25519; ECDSA only with
+ * {@link CERTIFICATE_ECDSA_SCHEMES} (a P-384 key with SHA-256, which RFC 5758 allows, has no
+ * scheme).
  */
 function _certificateScheme(alg: Certificate['signatureAlgorithm'], key: NonNullable<Certificate['publicKey']>): SignatureScheme | undefined {
   switch (alg.kind) {
@@ -906,12 +919,8 @@ function _certificateScheme(alg: Certificate['signatureAlgorithm'], key: NonNull
       return `rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`;
     case 'rsa-pkcs1':
       return `rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`;
-    case 'ecdsa': {
-      if (key.kind !== 'ec') return undefined;
-      const scheme = schemesForKey(key)[0]!;
-      const info = schemeInfo(scheme);
-      return info.kind === 'ecdsa' && info.hash === alg.hash ? scheme : undefined;
-    }
+    case 'ecdsa':
+      return key.kind === 'ec' ? CERTIFICATE_ECDSA_SCHEMES[key.curve]?.[alg.hash] : undefined;
     case 'unsupported':
       return undefined;
   }
@@ -941,8 +950,7 @@ export interface CertificateSignatureCheck {
  * {@link verifyChain} (see {@link candidateIssuers}), leaving out the links path building
  * refuses before verifying (an unsupported algorithm or key, a non-self-signed child without an
  * authority key identifier, a path longer than VERIFY_LIMITS.maxIntermediates), the ones that
- * have no TLS 1.3 scheme or only an opt-in (brainpool) one (path building verifies those itself)
- * and duplicates; a presented copy
+ * have no TLS 1.3 scheme here (path building verifies those itself) and duplicates; a presented copy
  * of a trust anchor is not searched above. Bounded by the same budgets as path building:
  * at most VERIFY_LIMITS.maxSignatureChecks checks whose cost stays within maxSignatureWork, so a
  * hostile chain cannot make this do more work than path building could.
@@ -970,10 +978,7 @@ export function chainSignatureChecks(chain: readonly Certificate[], trustAnchors
         throw error;
       }
       const key = issuer.publicKey!;
-      // The opt-in brainpool schemes are left to path building: no WebCrypto has them, and their
-      // curve, built on its first use, draws from the Platform where path building would.
-      const mapped = _certificateScheme(child.signatureAlgorithm, key);
-      const scheme = mapped === undefined || OPT_IN_SIGNATURE_SCHEMES.includes(mapped) ? undefined : mapped;
+      const scheme = _certificateScheme(child.signatureAlgorithm, key);
       const duplicate = (c: CertificateSignatureCheck) => c.scheme === scheme && _bytesEqual(c.spki, issuer.spki) && _bytesEqual(c.message, child.tbs) && _bytesEqual(c.signature, child.signature);
       if (scheme !== undefined && !checks.some(duplicate)) {
         const cost = _signatureCost(key);
