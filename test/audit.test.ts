@@ -818,15 +818,18 @@ describe('hooks: the application\'s code inside sandtls\'s calls', () => {
     // The manifest's per-call lists are the union of these (and of the wrapped stores and keys of the resumption scenarios).
     // An asynchronous crypto provider: the client's key share is made in engine.client() (its
     // ClientHello waits for it), completed in receive() of the ServerHello; each later answer runs in the resume() after.
+    // The peer's chain signature is verified in the provider too, alongside CertificateVerify's (one park).
     expect(placed('hooks: asynchronous crypto provider, async', 'client')).toEqual([
       'engine.client() HandshakeKeyExchange.generate',
       'receive() HandshakeKeyShare.complete',
+      'resume() HandshakeSignatures.verify',
       'resume() HandshakeSignatures.verify',
       'resume() HandshakeSignatures.sign',
     ]);
     expect(placed('hooks: asynchronous crypto provider, async', 'server')).toEqual([
       'receive() HandshakeKeyExchange.respond',
       'resume() HandshakeSignatures.sign',
+      'receive() HandshakeSignatures.verify',
       'receive() HandshakeSignatures.verify',
     ]);
     expect(manifest.hooks.calls).toEqual({

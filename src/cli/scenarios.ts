@@ -2019,7 +2019,10 @@ export function placedHooks(run: ScenarioRun, side: Side): PlacedHook[] {
   return run.calls[side].flatMap((call) => {
     const during = before === 'connected' ? 'after the handshake' : 'handshake';
     if (call.state !== undefined) before = call.state;
-    return call.hooks.map((h, i) => ({ ...h, api: call.api, during, ...(call.parked && i === call.hooks.length - 1 ? { parked: call.parked } : {}) }));
+    // A call parks on its last hook's Promise, and on any others it started alongside (an
+    // asynchronous provider's chain and CertificateVerify signatures share one park).
+    const parks = (h: HookCall, i: number) => call.parked !== undefined && (i === call.hooks.length - 1 || h.answer === 'promise');
+    return call.hooks.map((h, i) => ({ ...h, api: call.api, during, ...(parks(h, i) ? { parked: call.parked } : {}) }));
   });
 }
 

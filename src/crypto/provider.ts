@@ -43,7 +43,10 @@ export interface HandshakeKeyExchange {
   respond(group: NamedGroup, clientShare: Uint8Array): MaybePromise<KeyShareResponse>;
 }
 
-/** The signature operations a handshake runs (CertificateVerify): each may answer with a Promise. */
+/**
+ * The signature operations a handshake runs (CertificateVerify, and the peer's X.509 chain
+ * signatures verified ahead of path building): each may answer with a Promise.
+ */
 export interface HandshakeSignatures {
   sign(scheme: SignatureScheme, key: PrivateKey, message: Uint8Array): MaybePromise<Uint8Array>;
   verify(scheme: SignatureScheme, key: PublicKey, message: Uint8Array, signature: Uint8Array, options?: VerifyOptions): MaybePromise<boolean>;
@@ -90,13 +93,14 @@ export interface CryptoProvider extends TlsPrimitives {
    */
   readonly kx: KeyExchange;
   /**
-   * Synchronous signatures: self-tests, X.509 chain verification and certificate issuance, key
-   * checks (`publicKeyOf`, `schemesFor`), and CertificateVerify unless `handshake` is given.
+   * Synchronous signatures: self-tests, X.509 chain verification (with `handshake`, what was not
+   * verified ahead there) and certificate issuance, key checks (`publicKeyOf`, `schemesFor`), and
+   * CertificateVerify unless `handshake` is given.
    */
   readonly signatures: Signatures;
   /**
    * An asynchronous provider's handshake operations (key shares, CertificateVerify signing with a
-   * configured private key and verification), which may answer with Promises; the connection
+   * configured private key and verification, the peer's chain signatures), which may answer with Promises; the connection
    * parks (`pending.kind === 'crypto'`) until they settle. Left out by a synchronous provider:
    * the handshake then uses `kx` and `signatures` and never parks on them.
    */

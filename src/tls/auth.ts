@@ -6,17 +6,18 @@
  */
 import { InvalidKeyError } from '../crypto/errors.js';
 import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
-import type { PublicKey, SignatureScheme } from '../crypto/sig.js';
+import type { PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
 import type { Engine } from '../engine.js';
 import { CertificateParseError, parseCertificate } from '../x509/cert.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
-import { CertificateError, verifyChain } from '../x509/verify.js';
+import { preverifySignatures, withPreverified, type PreverifiedSignature } from '../x509/preverify.js';
+import { CertificateError, chainSignatureChecks, verifyChain } from '../x509/verify.js';
 import { asciiToBytes } from './codec.js';
 import { handshakeCrypto } from '../crypto/provider.js';
 import { _isInsecure, type ConnectionLimits, type PeerVerification, type ResolvedClientConfig, type ResolvedIdentity, type ResolvedServerConfig, type TlsSigner } from './config.js';
 import { SIGNATURE_SCHEME, supportedSignatureScheme } from './enums.js';
 import { TlsAlertError, _localAlert, certificateErrorCode } from './errors.js';
-import { callHook, callProvider, ready, type Step } from './pending.js';
+import { andThen, callHook, callProvider, hookFailure, ready, type Step } from './pending.js';
 import type { Certificate, CertificateVerify } from './messages.js';
 
 const _SERVER_CONTEXT = asciiToBytes('TLS 1.3, server CertificateVerify');
@@ -83,7 +84,8 @@ export function parsePeerChain(message: Certificate, limits: ConnectionLimits): 
  * check of RFC 9525), refusing RSA keys below `minRsaBits` (default 2048, at least 1024). Reads
  * the Platform clock once, unless the caller read it and passes `now` (ms). Throws the
  * TlsAlertError to fail with: the CertificateError's alert, node:tls's code for it (which needs
- * the chain as sent), the CertificateError as its cause.
+ * the chain as sent), the CertificateError as its cause. `signatures` verifies the chain's
+ * signatures (default: the provider's synchronous ones).
  */
 export function verifyPeerChain(
   engine: Engine,
@@ -93,10 +95,11 @@ export function verifyPeerChain(
   serverName: string | undefined,
   minRsaBits: number = RSA_DEFAULT_MIN_BITS,
   now?: number,
+  signatures: Signatures = engine.crypto.signatures,
 ): void {
   try {
     verifyChain(
-      { signatures: engine.crypto.signatures, now: () => engine.platform.clock.now() },
+      { signatures, now: () => engine.platform.clock.now() },
       { chain, trustAnchors, usage, minRsaBits, ...(serverName === undefined ? {} : { serverName }), ...(now === undefined ? {} : { now }) },
     );
   } catch (error) {
@@ -155,7 +158,8 @@ const _VERIFIED: BuiltInVerdict = Object.freeze({ verified: true, error: undefin
  * The built-in verification of a peer chain. Unless verification is disabled, a refused chain
  * throws its TlsAlertError (the handshake fails before any hook runs). With
  * `dangerouslyDisableCertificateVerification` and a `verifyPeer` hook, it runs against the
- * `trustAnchors` given (if any) only to tell the hook; without a hook, not at all.
+ * `trustAnchors` given (if any) only to tell the hook; without a hook, not at all. `signatures`
+ * verifies the chain's signatures (default: the provider's synchronous ones).
  */
 export function builtInVerification(
   engine: Engine,
@@ -163,20 +167,134 @@ export function builtInVerification(
   chain: readonly X509Certificate[],
   serverName: string | undefined,
   now?: number,
+  signatures: Signatures = engine.crypto.signatures,
 ): BuiltInVerdict {
   const usage = config.side === 'client' ? 'server' : 'client';
+  const anchors = _verificationAnchors(config);
+  if (anchors === undefined) return _SKIPPED;
   if (!_isInsecure(config)) {
-    verifyPeerChain(engine, chain, config.trustAnchors!, usage, serverName, config.minRsaBits, now);
+    verifyPeerChain(engine, chain, anchors, usage, serverName, config.minRsaBits, now, signatures);
     return _VERIFIED;
   }
-  if (!config.verifyPeer || !config.trustAnchors || config.trustAnchors.length === 0) return _SKIPPED;
   try {
-    verifyPeerChain(engine, chain, config.trustAnchors, usage, serverName, config.minRsaBits, now);
+    verifyPeerChain(engine, chain, anchors, usage, serverName, config.minRsaBits, now, signatures);
     return _VERIFIED;
   } catch (error) {
     if (error instanceof TlsAlertError) return { verified: false, error };
     throw error;
   }
+}
+
+/** The anchors the built-in verification runs against; undefined when it does not run. */
+function _verificationAnchors(config: ResolvedClientConfig | ResolvedServerConfig): readonly X509Certificate[] | undefined {
+  if (!_isInsecure(config)) return config.trustAnchors ?? [];
+  if (!config.verifyPeer || !config.trustAnchors || config.trustAnchors.length === 0) return undefined;
+  return config.trustAnchors;
+}
+
+/**
+ * A peer chain's built-in verification, begun when its Certificate arrives. Decided at once with
+ * a synchronous provider, when verification does not run, or when the provider's handshake side
+ * answered every chain signature at once. Otherwise an asynchronous provider is verifying the
+ * chain's signatures (`settled`, which never rejects), and `finish` runs path validation on its
+ * verdicts: the verdict, or the refused chain's TlsAlertError thrown, as {@link builtInVerification}.
+ */
+export type ChainVerification =
+  | { readonly decided: true; readonly verdict: BuiltInVerdict }
+  | {
+      readonly decided: false;
+      readonly settled: Promise<readonly PreverifiedSignature[]>;
+      readonly finish: (results: readonly PreverifiedSignature[]) => BuiltInVerdict;
+    };
+
+/**
+ * Begins the built-in verification of a received chain (see {@link ChainVerification}). With an
+ * asynchronous provider (`CryptoProvider.handshake`), the signatures path building could verify
+ * (`chainSignatureChecks`, within its budgets) start in the provider's handshake side, all at
+ * once; path validation then runs synchronously on their verdicts (`withPreverified`: a
+ * signature it needs that was not verified ahead is verified synchronously, so the outcome is
+ * the one {@link builtInVerification} gives; a verification the provider threw or rejected on
+ * fails the handshake when path building needs it, internal_error with its error as cause, as a
+ * failing CertificateVerify verification does). The clock is read here, once, as verification
+ * would read it (unless `now` is given).
+ */
+export function beginChainVerification(
+  engine: Engine,
+  config: ResolvedClientConfig | ResolvedServerConfig,
+  chain: readonly X509Certificate[],
+  serverName: string | undefined,
+  now?: number,
+): ChainVerification {
+  const handshake = engine.crypto.handshake;
+  const anchors = _verificationAnchors(config);
+  if (handshake === undefined || anchors === undefined) return { decided: true, verdict: builtInVerification(engine, config, chain, serverName, now) };
+  const at = now ?? engine.platform.clock.now();
+  const ahead = preverifySignatures(handshake.signatures, chainSignatureChecks(chain, anchors, config.minRsaBits));
+  const finish = (results: readonly PreverifiedSignature[]): BuiltInVerdict => {
+    try {
+      return builtInVerification(engine, config, chain, serverName, at, withPreverified(engine.crypto.signatures, results));
+    } catch (error) {
+      // A verification the provider failed, needed by path building: its failure, as for CertificateVerify.
+      throw hookFailure('crypto', error);
+    }
+  };
+  if (Array.isArray(ahead)) return { decided: true, verdict: finish(ahead) };
+  return { decided: false, settled: Promise.resolve(ahead), finish };
+}
+
+/**
+ * The chain's verdict and what comes next in the handshake: `first` (the CertificateVerify check,
+ * or the failure an unexpected message is) and then `then`. When the verification is decided,
+ * `first` runs and `then` gets the verdict. When the chain's signatures are still being verified,
+ * `first` starts now, and the two wait in one park (kind `'crypto'`): the CertificateVerify
+ * signature is verified alongside the chain's. Either way a refused chain fails with its alert
+ * before anything `first` found, as when the chain was verified on its own first.
+ */
+export function afterChainVerdict<T, U>(
+  verification: ChainVerification,
+  first: () => Step<T>,
+  then: (verdict: BuiltInVerdict, value: T) => Step<U>,
+): Step<U> {
+  if (verification.decided) return andThen(first(), (value) => then(verification.verdict, value));
+  let step: Step<T> | undefined;
+  let thrown: { readonly error: unknown } | undefined;
+  try {
+    step = first();
+  } catch (error) {
+    thrown = { error };
+  }
+  const parked = step !== undefined && !step.ready ? step : undefined;
+  type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+  const outcome: Promise<Outcome | undefined> = parked
+    ? Promise.resolve(parked.answer).then(
+        (value): Outcome => ({ ok: true, value }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      )
+    : Promise.resolve(undefined);
+  return {
+    ready: false,
+    kind: 'crypto',
+    answer: Promise.all([verification.settled, outcome]),
+    resume: (value) => {
+      const [results, answered] = value as [readonly PreverifiedSignature[], Outcome | undefined];
+      let verdict: BuiltInVerdict;
+      try {
+        verdict = verification.finish(results);
+      } catch (error) {
+        parked?.abandon();
+        throw error;
+      }
+      if (thrown) throw thrown.error;
+      if (!parked) return then(verdict, (step as { readonly value: T }).value);
+      if (!answered!.ok) {
+        parked.abandon();
+        throw parked.failure(answered!.error);
+      }
+      return andThen(parked.resume(answered!.value), (v) => then(verdict, v));
+    },
+    abandon: () => parked?.abandon(),
+    failure: (error) => (parked ? parked.failure(error) : hookFailure('crypto', error)),
+  };
 }
 
 /**

@@ -31,14 +31,15 @@ import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { decompressCertificate } from './cert-compression.js';
 import {
-  builtInVerification,
+  afterChainVerdict,
+  beginChainVerification,
   certificateVerifyContent,
   checkCertificateVerify,
   chooseSignatureScheme,
   parsePeerChain,
   runVerifyPeer,
   signCertificateVerify,
-  type BuiltInVerdict,
+  type ChainVerification,
 } from './auth.js';
 import { andThen, callProvider, enterState, onFailure, ready, type HookKind, type Step } from './pending.js';
 import { _isInsecure, type ResolvedClientConfig } from './config.js';
@@ -145,7 +146,8 @@ type ClientState =
       readonly hs: _Negotiated;
       readonly request: CertificateRequest | undefined;
       readonly chain: readonly X509Certificate[];
-      readonly verdict: BuiltInVerdict;
+      /** Decided, or (an asynchronous provider) its signatures still being verified. */
+      readonly verification: ChainVerification;
     }
   | {
       readonly kind: 'ExpectFinished';
@@ -319,6 +321,8 @@ class _ClientHandshake implements HandshakeMachine {
         break;
       case 'ExpectCertificateVerify':
         if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
+        // A chain still being verified fails with its own alert first, as if verified at once.
+        if (!state.verification.decided) return afterChainVerdict(state.verification, () => _unexpected(state, message), () => ready(state));
         break;
       case 'ExpectFinished':
         if (message.type === 'finished') return this.#finished(state, message);
@@ -329,8 +333,7 @@ class _ClientHandshake implements HandshakeMachine {
       case 'Failed':
         break;
     }
-    // RFC 8446 6.2: a message that is valid but out of order.
-    throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
+    return _unexpected(state, message);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -670,27 +673,21 @@ class _ClientHandshake implements HandshakeMachine {
     const chain = parsePeerChain(message, this.#config.limits);
     // The one clock read of verification, kept: a session's authentication time (RFC 8446 4.6.1).
     if (!_isInsecure(this.#config)) hs.authenticatedAt = this.#ctx.engine.platform.clock.now();
-    const verdict = builtInVerification(this.#ctx.engine, this.#config, chain, this.#config.serverName, hs.authenticatedAt);
+    const verification = beginChainVerification(this.#ctx.engine, this.#config, chain, this.#config.serverName, hs.authenticatedAt);
     hs.transcript.update(message.raw);
-    return { kind: 'ExpectCertificateVerify', hs, request, chain, verdict };
+    return { kind: 'ExpectCertificateVerify', hs, request, chain, verification };
   }
 
   #certificateVerify(state: Extract<ClientState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ClientState> {
     const { hs } = state;
-    const verified = checkCertificateVerify(
-      this.#ctx.engine,
-      message,
-      state.chain[0]!.publicKey!,
-      this.#config.verifySchemes,
-      'server',
-      hs.transcript.digest(),
-      this.#config.minRsaBits,
-    );
-    return andThen(verified, (scheme) => {
+    // With an asynchronous provider the server's signature is verified alongside the chain's.
+    const verify = () =>
+      checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'server', hs.transcript.digest(), this.#config.minRsaBits);
+    return afterChainVerdict(state.verification, verify, (verdict, scheme) => {
       hs.transcript.update(message.raw);
       // The application's check, once the server proved it holds the leaf's key.
       const next: ClientState = { kind: 'ExpectFinished', hs, request: state.request, chain: state.chain, scheme };
-      return andThen(runVerifyPeer(this.#config, state.chain, this.#config.serverName, state.verdict, false), () => ready(next));
+      return andThen(runVerifyPeer(this.#config, state.chain, this.#config.serverName, verdict, false), () => ready(next));
     });
   }
 
@@ -925,6 +922,11 @@ function _offered(hello: ClientHello): ReadonlySet<number> {
 }
 
 /** Wipes the secrets a state holds. */
+/** RFC 8446 6.2: a message that is valid but out of order. */
+function _unexpected(state: ClientState, message: Decoded<WireHandshakeMessage>): never {
+  throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
+}
+
 function _destroyState(state: ClientState): void {
   switch (state.kind) {
     case 'ExpectServerHello':

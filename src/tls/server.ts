@@ -24,14 +24,15 @@ import type { SignatureScheme } from '../crypto/sig.js';
 import type { Certificate as X509Certificate } from '../x509/types.js';
 import { decompressCertificate } from './cert-compression.js';
 import {
-  builtInVerification,
+  afterChainVerdict,
+  beginChainVerification,
   certificateVerifyContent,
   checkCertificateVerify,
   chooseSignatureScheme,
   parsePeerChain,
   runVerifyPeer,
   signCertificateVerify,
-  type BuiltInVerdict,
+  type ChainVerification,
 } from './auth.js';
 import { asciiToBytes, bytesToAscii } from './codec.js';
 import type { ClientHelloInfo, ResolvedServerConfig, ServerConfig } from './config.js';
@@ -180,7 +181,13 @@ type ServerState =
     }
   | { readonly kind: 'ExpectEndOfEarlyData'; readonly flight: _Flight }
   | { readonly kind: 'ExpectCertificate'; readonly flight: _Flight }
-  | { readonly kind: 'ExpectCertificateVerify'; readonly flight: _Flight; readonly chain: readonly X509Certificate[]; readonly verdict: BuiltInVerdict }
+  | {
+      readonly kind: 'ExpectCertificateVerify';
+      readonly flight: _Flight;
+      readonly chain: readonly X509Certificate[];
+      /** Decided, or (an asynchronous provider) its signatures still being verified. */
+      readonly verification: ChainVerification;
+    }
   | {
       readonly kind: 'ExpectFinished';
       readonly flight: _Flight;
@@ -274,6 +281,8 @@ class _ServerHandshake implements HandshakeMachine {
         break;
       case 'ExpectCertificateVerify':
         if (message.type === 'certificate_verify') return this.#certificateVerify(state, message);
+        // A chain still being verified fails with its own alert first, as if verified at once.
+        if (!state.verification.decided) return afterChainVerdict(state.verification, () => _unexpected(state, message), () => ready(state));
         break;
       case 'ExpectFinished':
         if (message.type === 'finished') return this.#finished(state.flight, state.peerChain, state.peerScheme, message);
@@ -283,7 +292,7 @@ class _ServerHandshake implements HandshakeMachine {
       case 'Failed':
         break;
     }
-    throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
+    return _unexpected(state, message);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -914,18 +923,20 @@ class _ServerHandshake implements HandshakeMachine {
       return { kind: 'ExpectFinished', flight, peerChain: [] };
     }
     const chain = parsePeerChain(message, this.#config.limits);
-    const verdict = builtInVerification(this.#ctx.engine, this.#config, chain, undefined);
-    return { kind: 'ExpectCertificateVerify', flight, chain, verdict };
+    const verification = beginChainVerification(this.#ctx.engine, this.#config, chain, undefined);
+    return { kind: 'ExpectCertificateVerify', flight, chain, verification };
   }
 
   #certificateVerify(state: Extract<ServerState, { kind: 'ExpectCertificateVerify' }>, message: Decoded<WireHandshakeMessage & { type: 'certificate_verify' }>): Step<ServerState> {
     const { flight } = state;
-    const verified = checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
-    return andThen(verified, (peerScheme) => {
+    // With an asynchronous provider the client's signature is verified alongside the chain's.
+    const verify = () =>
+      checkCertificateVerify(this.#ctx.engine, message, state.chain[0]!.publicKey!, this.#config.verifySchemes, 'client', flight.transcript.digest(), this.#config.minRsaBits);
+    return afterChainVerdict(state.verification, verify, (verdict, peerScheme) => {
       flight.transcript.update(message.raw);
       // The application's check, once the client proved it holds the leaf's key.
       const next: ServerState = { kind: 'ExpectFinished', flight, peerChain: state.chain, peerScheme };
-      return andThen(runVerifyPeer(this.#config, state.chain, flight.info.serverName, state.verdict, false), () => ready(next));
+      return andThen(runVerifyPeer(this.#config, state.chain, flight.info.serverName, verdict, false), () => ready(next));
     });
   }
 
@@ -1091,6 +1102,11 @@ function _clientHelloInfo(hello: Decoded<ClientHello>): ClientHelloInfo {
     cipherSuites: Object.freeze(hello.cipherSuites.map((code) => cipherSuiteByCode(code)?.name).filter((x): x is CipherSuiteName => x !== undefined)),
     raw: hello.raw,
   });
+}
+
+/** RFC 8446 6.2: a message that is valid but out of order. */
+function _unexpected(state: ServerState, message: Decoded<WireHandshakeMessage>): never {
+  throw _localAlert('unexpected_message', `${message.type} while in ${state.kind}`);
 }
 
 function _destroyFlight(flight: _Flight): void {

@@ -12,6 +12,13 @@
  *   on noble: WebCrypto has no ML-KEM);
  * - CertificateVerify verification: ECDSA P-256/P-384 (the DER signature re-encoded as WebCrypto's
  *   IEEE P1363 `r || s`), Ed25519, RSA-PSS and RSA PKCS#1 v1.5;
+ * - the peer's X.509 chain signatures, with the same algorithms: path building (src/x509/verify.ts)
+ *   is synchronous, so the signatures it could verify are verified here first, concurrently and
+ *   in the same park as CertificateVerify's (src/x509/preverify.ts, `beginChainVerification` in
+ *   src/tls/auth.ts), and it answers from the results. A pairing no TLS 1.3 scheme has (a P-384
+ *   key signing with SHA-256) stays on noble. Measured before this (same machine as below): one
+ *   noble verification per certificate signature, ECDSA P-256 3.0 ms, Ed25519 1.6 ms, RSA-2048
+ *   PSS 0.26 ms;
  * - signing with a configured private key (not a `TlsSigner`): ECDSA, Ed25519, RSA-PSS.
  *
  * Every private key share is drawn from the engine's Platform, with the noble provider's
@@ -35,13 +42,6 @@
  *   into a parked step; ChaCha20-Poly1305 and AES-CCM are not in WebCrypto at all. Decision:
  *   records stay on noble here; an asynchronous bulk path (sealing whole flights of full
  *   records in WebCrypto) is separate work the figures above argue for.
- * - X.509 chain signatures: path building (src/x509/verify.ts) is synchronous, tries candidate
- *   issuers and stops at the first chain that verifies, so it keeps the synchronous (noble)
- *   signatures rather than a pre-verification pass that would have to guess the candidate pairs
- *   ahead of it. The cost, measured on the same machine: one noble verification per certificate
- *   signature in the chain, ECDSA P-256 3.0 ms, Ed25519 1.6 ms, RSA-2048 PSS 0.26 ms (WebCrypto
- *   would take tens of µs). Only the CertificateVerify signature, which proves possession of
- *   the key, runs here.
  * - the brainpool groups and schemes (RFC 8734): not in WebCrypto;
  * - `init()`'s self-tests and TLS warm-up: `init()` cannot wait, so they run the synchronous
  *   operations; WebCrypto is the runtime's own, checked by this provider's tests (the RFC 8448

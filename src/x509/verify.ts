@@ -73,7 +73,7 @@ import type { WeierstrassCurveName } from '../crypto/curves.js';
 import { InvalidKeyError } from '../crypto/errors.js';
 import type { HashName } from '../crypto/hash.js';
 import { bitLength, RSA_DEFAULT_MIN_BITS, RSA_MAX_PUBLIC_EXPONENT_BITS } from '../crypto/rsa.js';
-import type { Signatures } from '../crypto/sig.js';
+import type { PublicKey, SignatureScheme, Signatures } from '../crypto/sig.js';
 import type { Platform } from '../os/platform.js';
 import { parseCertificate } from './cert.js';
 import { matchesServerName, parseServerName, presentedDnsNameProblem, type ServerNameReference } from './hostname.js';
@@ -476,12 +476,31 @@ function _specificity(error: CertificateError): number {
   return 2;
 }
 
+/** Candidate issuers of `child` during a search: {@link candidateIssuers} over its anchors and intermediates. */
+function _candidates(s: _Search, child: Certificate): IssuerCandidate[] {
+  return candidateIssuers(child, s.anchors, s.intermediates);
+}
+
 /**
- * Candidate issuers of `child`: trust anchors first (the shortest paths), then intermediates,
- * each group ordered by the key identifier hint: a matching SKI first, an absent one next, a
- * different one last (RFC 5280 4.2.1.1: the AKI helps find the issuer, it does not decide).
+ * A certificate path building may try as an issuer, and whether it is a trust anchor.
+ * @example
+ * const candidate: IssuerCandidate = { cert: root, anchor: true };
  */
-function _candidates(s: _Search, child: Certificate): { cert: Certificate; anchor: boolean }[] {
+export interface IssuerCandidate {
+  readonly cert: Certificate;
+  readonly anchor: boolean;
+}
+
+/**
+ * The candidate issuers of `child`, in the order path building tries them: the trust anchors,
+ * then the presented intermediates, whose subject Name has exactly the DER of `child`'s issuer
+ * Name (RFC 5280 4.1.2.4, 7.1); each group ordered by the key identifier hint: a matching SKI
+ * first, an absent one next, a different one last (RFC 5280 4.2.1.1: the AKI helps find the
+ * issuer, it does not decide).
+ * @example
+ * candidateIssuers(leaf, roots, chain.slice(1)).map((c) => c.cert.subject.text);
+ */
+export function candidateIssuers(child: Certificate, trustAnchors: readonly Certificate[], intermediates: readonly Certificate[]): IssuerCandidate[] {
   const issuerName = child.issuer.raw;
   const byHint = (list: readonly Certificate[], anchor: boolean) =>
     list
@@ -489,7 +508,7 @@ function _candidates(s: _Search, child: Certificate): { cert: Certificate; ancho
       .map((cert, order) => ({ cert, anchor, order, hint: _keyIdHint(child, cert) }))
       .sort((a, b) => a.hint - b.hint || a.order - b.order)
       .map(({ cert: c, anchor: a }) => ({ cert: c, anchor: a }));
-  return [...byHint(s.anchors, true), ...byHint(s.intermediates, false)];
+  return [...byHint(trustAnchors, true), ...byHint(intermediates, false)];
 }
 
 function _keyIdHint(child: Certificate, candidate: Certificate): number {
@@ -537,7 +556,7 @@ function _checkLeaf(s: _Search, leaf: Certificate): void {
   }
   _checkExtendedKeyUsage(s, leaf, 0);
   // The leaf's key verifies CertificateVerify later; refuse now what could never be used.
-  _checkKeyUsable(s, leaf, 0);
+  _checkKeyUsable(s.minRsaBits, leaf, 0);
 }
 
 /** An intermediate CA's own checks, given the certificates below it (RFC 5280 6.1.3, 6.1.4). */
@@ -766,7 +785,7 @@ function _checkExtendedKeyUsage(s: _Search, cert: Certificate, index: number): v
 }
 
 /** A key sandtls cannot use: unknown algorithm or curve, or an RSA modulus out of range. */
-function _checkKeyUsable(s: _Search, cert: Certificate, index: number): void {
+function _checkKeyUsable(minRsaBits: number, cert: Certificate, index: number): void {
   const key = cert.publicKey;
   if (key === undefined) {
     throw new CertificateError('unsupported_key', `${_describe(cert, index)} has a public key algorithm sandtls does not support`, {
@@ -775,10 +794,10 @@ function _checkKeyUsable(s: _Search, cert: Certificate, index: number): void {
   }
   if (key.kind === 'rsa') {
     const bits = bitLength(key.n);
-    if (bits < s.minRsaBits || bits > _RSA_MAX_BITS) {
+    if (bits < minRsaBits || bits > _RSA_MAX_BITS) {
       throw new CertificateError(
         'unsupported_key',
-        `${_describe(cert, index)} has a ${bits}-bit RSA key; ${s.minRsaBits} to ${_RSA_MAX_BITS} bits are supported`,
+        `${_describe(cert, index)} has a ${bits}-bit RSA key; ${minRsaBits} to ${_RSA_MAX_BITS} bits are supported`,
         { certificate: index },
       );
     }
@@ -798,31 +817,9 @@ function _checkKeyUsable(s: _Search, cert: Certificate, index: number): void {
  * child's signatureAlgorithm (RFC 4055 for RSA-PSS, RFC 5758 for ECDSA, RFC 8410 for Ed25519).
  */
 function _checkSignature(s: _Search, child: Certificate, childIndex: number, issuer: Certificate, issuerIndex: number): void {
-  const alg = child.signatureAlgorithm;
-  if (alg.kind === 'unsupported') {
-    throw new CertificateError(
-      'unsupported_signature_algorithm',
-      `${_describe(child, childIndex)} is signed with an unsupported algorithm ${alg.oid} (${alg.reason})`,
-      { certificate: childIndex },
-    );
-  }
-  _checkKeyUsable(s, issuer, issuerIndex);
+  _checkSignable(s.minRsaBits, child, childIndex, issuer, issuerIndex);
+  const alg = child.signatureAlgorithm as Exclude<Certificate['signatureAlgorithm'], { kind: 'unsupported' }>;
   const key = issuer.publicKey!;
-  const expectedKey = alg.kind === 'ecdsa' ? 'ec' : alg.kind === 'ed25519' ? 'ed25519' : 'rsa';
-  if (key.kind !== expectedKey) {
-    throw new CertificateError(
-      'bad_signature',
-      `${_describe(child, childIndex)} is signed with ${alg.kind}, which a ${key.kind} key of ${_describe(issuer, issuerIndex)} cannot make`,
-      { certificate: childIndex },
-    );
-  }
-  if (alg.kind === 'ecdsa' && alg.hash === 'SHA-512' && (key.kind !== 'ec' || key.curve === 'secp256r1' || key.curve === 'secp384r1')) {
-    // Like webpki: P-256 and P-384 pair with SHA-256 or SHA-384 only. The brainpool curves take
-    // any of the three (brainpoolP512r1 certificates are signed with SHA-512, RFC 8734 2's pairing).
-    throw new CertificateError('unsupported_signature_algorithm', `${_describe(child, childIndex)} is signed with ECDSA and SHA-512 on ${key.kind === 'ec' ? key.curve : key.kind}`, {
-      certificate: childIndex,
-    });
-  }
   if (++s.signatureChecks > VERIFY_LIMITS.maxSignatureChecks) {
     throw new CertificateError('too_much_work', `path building gave up after ${VERIFY_LIMITS.maxSignatureChecks} signature checks`, {
       certificate: childIndex,
@@ -839,22 +836,11 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
   }
   let valid: boolean;
   try {
-    switch (alg.kind) {
-      case 'ecdsa':
-        // ECDSA in certificates may pair either curve with either hash (RFC 5758 3.2).
-        valid = key.kind === 'ec' && s.signatures.ecdsaVerify(key.curve, alg.hash, key.point, child.tbs, child.signature);
-        break;
-      case 'ed25519':
-        valid = s.signatures.verify('ed25519', key, child.tbs, child.signature);
-        break;
-      case 'rsa-pss':
-        // RFC 4055 3.1 parameters were narrowed by the parser to MGF1 with the same hash and a
-        // salt as long as the hash: exactly TLS's rsa_pss_rsae_* schemes.
-        valid = s.signatures.verify(`rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature, { minRsaBits: s.minRsaBits });
-        break;
-      case 'rsa-pkcs1':
-        valid = s.signatures.verify(`rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`, key, child.tbs, child.signature, { minRsaBits: s.minRsaBits });
-        break;
+    if (alg.kind === 'ecdsa' && key.kind === 'ec') {
+      // ECDSA in certificates may pair either curve with either hash (RFC 5758 3.2).
+      valid = s.signatures.ecdsaVerify(key.curve, alg.hash, key.point, child.tbs, child.signature);
+    } else {
+      valid = s.signatures.verify(_certificateScheme(alg, key)!, key, child.tbs, child.signature, { minRsaBits: s.minRsaBits });
     }
   } catch (cause) {
     // An issuer key that is not a valid point (or otherwise malformed): the issuer is corrupt.
@@ -869,6 +855,146 @@ function _checkSignature(s: _Search, child: Certificate, childIndex: number, iss
       certificate: childIndex,
     });
   }
+}
+
+/**
+ * What makes a link fail before any signature is verified: an algorithm sandtls does not
+ * support, an issuer key it cannot use or that cannot make such a signature, ECDSA with SHA-512
+ * on P-256 or P-384.
+ */
+function _checkSignable(minRsaBits: number, child: Certificate, childIndex: number, issuer: Certificate, issuerIndex: number): void {
+  const alg = child.signatureAlgorithm;
+  if (alg.kind === 'unsupported') {
+    throw new CertificateError(
+      'unsupported_signature_algorithm',
+      `${_describe(child, childIndex)} is signed with an unsupported algorithm ${alg.oid} (${alg.reason})`,
+      { certificate: childIndex },
+    );
+  }
+  _checkKeyUsable(minRsaBits, issuer, issuerIndex);
+  const key = issuer.publicKey!;
+  const expectedKey = alg.kind === 'ecdsa' ? 'ec' : alg.kind === 'ed25519' ? 'ed25519' : 'rsa';
+  if (key.kind !== expectedKey) {
+    throw new CertificateError(
+      'bad_signature',
+      `${_describe(child, childIndex)} is signed with ${alg.kind}, which a ${key.kind} key of ${_describe(issuer, issuerIndex)} cannot make`,
+      { certificate: childIndex },
+    );
+  }
+  if (alg.kind === 'ecdsa' && alg.hash === 'SHA-512' && (key.kind !== 'ec' || key.curve === 'secp256r1' || key.curve === 'secp384r1')) {
+    // Like webpki: P-256 and P-384 pair with SHA-256 or SHA-384 only. The brainpool curves take
+    // any of the three (brainpoolP512r1 certificates are signed with SHA-512, RFC 8734 2's pairing).
+    throw new CertificateError('unsupported_signature_algorithm', `${_describe(child, childIndex)} is signed with ECDSA and SHA-512 on ${key.kind === 'ec' ? key.curve : key.kind}`, {
+      certificate: childIndex,
+    });
+  }
+}
+
+/**
+ * RFC 8446 4.2.3's ECDSA schemes, each fixing its curve and hash: the certificate signatures they
+ * verify. The brainpool schemes (RFC 8734, opt-in) are not listed: no WebCrypto has them, and
+ * their curve, built on its first use, draws from the Platform where path building would; so
+ * path building verifies them itself.
+ * @example
+ * CERTIFICATE_ECDSA_SCHEMES.secp384r1?.['SHA-384']; // 'ecdsa_secp384r1_sha384'
+ */
+export const CERTIFICATE_ECDSA_SCHEMES: Readonly<Partial<Record<WeierstrassCurveName, Partial<Record<HashName, SignatureScheme>>>>> = Object.freeze({
+  secp256r1: Object.freeze({ 'SHA-256': 'ecdsa_secp256r1_sha256' }),
+  secp384r1: Object.freeze({ 'SHA-384': 'ecdsa_secp384r1_sha384' }),
+});
+
+/**
+ * The TLS 1.3 signature scheme (RFC 8446 4.2.3) that verifies exactly what a certificate
+ * signature with `alg` by `key` means, or undefined when there is none: RSA-PSS (whose RFC 4055
+ * parameters the parser narrowed to MGF1 with the signature's hash and a salt as long as the
+ * hash) is rsa_pss_rsae_*, PKCS #1 v1.5 rsa_pkcs1_*, Ed25519 ed25519; ECDSA only with
+ * {@link CERTIFICATE_ECDSA_SCHEMES} (a P-384 key with SHA-256, which RFC 5758 allows, has no
+ * scheme).
+ */
+function _certificateScheme(alg: Certificate['signatureAlgorithm'], key: NonNullable<Certificate['publicKey']>): SignatureScheme | undefined {
+  switch (alg.kind) {
+    case 'ed25519':
+      return 'ed25519';
+    case 'rsa-pss':
+      return `rsa_pss_rsae_${_HASH_SUFFIX[alg.hash]}`;
+    case 'rsa-pkcs1':
+      return `rsa_pkcs1_${_HASH_SUFFIX[alg.hash]}`;
+    case 'ecdsa':
+      return key.kind === 'ec' ? CERTIFICATE_ECDSA_SCHEMES[key.curve]?.[alg.hash] : undefined;
+    case 'unsupported':
+      return undefined;
+  }
+}
+
+/**
+ * One certificate signature path building may verify, as a TLS 1.3 signature scheme: `child`'s
+ * signature over its tbsCertificate, with `issuer`'s key.
+ * @example
+ * const valid = signatures.verify(check.scheme, check.key, check.message, check.signature, { minRsaBits: check.minRsaBits });
+ */
+export interface CertificateSignatureCheck {
+  readonly scheme: SignatureScheme;
+  /** The issuer's key, and the SubjectPublicKeyInfo DER it was parsed from. */
+  readonly key: PublicKey;
+  readonly spki: Uint8Array;
+  /** The child's tbsCertificate DER. */
+  readonly message: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly minRsaBits: number;
+}
+
+/**
+ * The certificate signatures path building from `chain[0]` to `trustAnchors` could verify, for
+ * checking ahead of it (an asynchronous provider verifies them concurrently, then path building
+ * answers from the results). Breadth-first from the leaf over the same candidate issuers as
+ * {@link verifyChain} (see {@link candidateIssuers}), leaving out the links path building
+ * refuses before verifying (an unsupported algorithm or key, a non-self-signed child without an
+ * authority key identifier, a path longer than VERIFY_LIMITS.maxIntermediates), the ones that
+ * have no TLS 1.3 scheme here (path building verifies those itself) and duplicates; a presented copy
+ * of a trust anchor is not searched above. Bounded by the same budgets as path building:
+ * at most VERIFY_LIMITS.maxSignatureChecks checks whose cost stays within maxSignatureWork, so a
+ * hostile chain cannot make this do more work than path building could.
+ * @example
+ * const checks = chainSignatureChecks([leaf, intermediate], roots, 2048);
+ */
+export function chainSignatureChecks(chain: readonly Certificate[], trustAnchors: readonly Certificate[], minRsaBits: number = RSA_DEFAULT_MIN_BITS): CertificateSignatureCheck[] {
+  const leaf = chain[0];
+  if (leaf === undefined) return [];
+  const intermediates = chain.slice(1);
+  const checks: CertificateSignatureCheck[] = [];
+  let work = 0;
+  // Each child with its depth (the leaf 0): an issuer at depth > maxIntermediates is path_too_long.
+  const queue: { cert: Certificate; depth: number }[] = [{ cert: leaf, depth: 0 }];
+  const queued = new Set<Certificate>([leaf]);
+  for (let next = 0; next < queue.length; next++) {
+    const { cert: child, depth } = queue[next]!;
+    for (const { cert: issuer, anchor } of candidateIssuers(child, trustAnchors, intermediates)) {
+      if (!anchor && (depth + 1 > VERIFY_LIMITS.maxIntermediates || _sameCertificate(child, issuer))) continue;
+      try {
+        if (!(_selfIssued(child) && _bytesEqual(child.spki, issuer.spki))) _checkHasAuthorityKeyIdentifier(child, depth);
+        _checkSignable(minRsaBits, child, depth, issuer, depth + 1);
+      } catch (error) {
+        if (error instanceof CertificateError) continue;
+        throw error;
+      }
+      const key = issuer.publicKey!;
+      const scheme = _certificateScheme(child.signatureAlgorithm, key);
+      const duplicate = (c: CertificateSignatureCheck) => c.scheme === scheme && _bytesEqual(c.spki, issuer.spki) && _bytesEqual(c.message, child.tbs) && _bytesEqual(c.signature, child.signature);
+      if (scheme !== undefined && !checks.some(duplicate)) {
+        const cost = _signatureCost(key);
+        if (checks.length + 1 > VERIFY_LIMITS.maxSignatureChecks || work + cost > VERIFY_LIMITS.maxSignatureWork) return checks;
+        work += cost;
+        checks.push({ scheme, key, spki: issuer.spki, message: child.tbs, signature: child.signature, minRsaBits });
+      }
+      // Path building goes on above an intermediate (not above a presented copy of an anchor:
+      // the anchor itself is tried first and ends the path).
+      if (!anchor && !queued.has(issuer) && !trustAnchors.some((a) => _bytesEqual(a.raw, issuer.raw))) {
+        queued.add(issuer);
+        queue.push({ cert: issuer, depth: depth + 1 });
+      }
+    }
+  }
+  return checks;
 }
 
 /** Relative cost of one ECDSA verification per curve (measured: P-256 about 1.4x Ed25519). */
