@@ -18,8 +18,9 @@
 import type { HashName } from '../crypto/hash.js';
 import type { HandshakeSignatures, MaybePromise } from '../crypto/provider.js';
 import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
-import type { PublicKey, Signatures } from '../crypto/sig.js';
+import type { Signatures } from '../crypto/sig.js';
 import type { WeierstrassCurveName } from '../crypto/curves.js';
+import { publicKeysEqual } from './keys.js';
 import { CERTIFICATE_ECDSA_SCHEMES, type CertificateSignatureCheck } from './verify.js';
 
 /**
@@ -84,7 +85,7 @@ export function withPreverified(signatures: Signatures, results: readonly Prever
     sign: (scheme, key, message) => signatures.sign(scheme, key, message),
     verify(scheme, key, message, signature, options = {}) {
       const minRsaBits = options.minRsaBits ?? RSA_DEFAULT_MIN_BITS;
-      const known = find((check) => check.scheme === scheme && check.minRsaBits === minRsaBits && _samePublicKey(check.key, key), message, signature);
+      const known = find((check) => check.scheme === scheme && check.minRsaBits === minRsaBits && publicKeysEqual(check.key, key), message, signature);
       return known ?? signatures.verify(scheme, key, message, signature, options);
     },
     ecdsaVerify(curve, hashName, point, message, derSignature) {
@@ -100,19 +101,6 @@ export function withPreverified(signatures: Signatures, results: readonly Prever
 function _ecdsaCheckFor(check: CertificateSignatureCheck, curve: WeierstrassCurveName, hashName: HashName, point: Uint8Array): boolean {
   const scheme = CERTIFICATE_ECDSA_SCHEMES[curve]?.[hashName];
   return scheme !== undefined && check.scheme === scheme && check.key.kind === 'ec' && check.key.curve === curve && _bytesEqual(check.key.point, point);
-}
-
-/** The same key: what the SubjectPublicKeyInfo says, compared field by field. */
-function _samePublicKey(a: PublicKey, b: PublicKey): boolean {
-  if (a === b) return true;
-  switch (a.kind) {
-    case 'ec':
-      return b.kind === 'ec' && a.curve === b.curve && _bytesEqual(a.point, b.point);
-    case 'ed25519':
-      return b.kind === 'ed25519' && _bytesEqual(a.publicKey, b.publicKey);
-    case 'rsa':
-      return b.kind === 'rsa' && a.n === b.n && a.e === b.e;
-  }
 }
 
 function _isThenable(value: unknown): value is PromiseLike<unknown> {
