@@ -15,6 +15,7 @@ import {
   NAMED_GROUPS,
   NOBLE_TLS_PRIMITIVES,
   recordingPlatform,
+  refusedEd25519PublicKey,
   scriptedPlatform,
   type Engine,
   type MaybePromise,
@@ -284,6 +285,41 @@ describe.each(PROVIDERS)('the $name provider', (provider) => {
       expect(publicKey).toEqual({ kind: 'ed25519', publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')) });
       expect(await signatures.verify('ed25519', publicKey, message, nodeCrypto.sign(null, message, pair.privateKey))).toBe(true);
       expectWebCrypto(provider, subtleCalls, ['sign:Ed25519', 'verify:Ed25519']);
+    });
+
+    it('Ed25519 keys of small order, or with a non-canonical y, verify nothing: the same strict RFC 8032 verdict as noble, though OpenSSL accepts them', async () => {
+      const signatures = handshakeCrypto(engine.crypto).signatures;
+      const identity = '01' + '00'.repeat(31);
+      const smallOrder = [
+        identity,
+        'ec' + 'ff'.repeat(30) + '7f', // order 2
+        '00'.repeat(32),
+        '00'.repeat(31) + '80', // order 4
+        '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+        '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+        'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+        'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+      ];
+      const nonCanonical = ['ed' + 'ff'.repeat(30) + '7f', 'ee' + 'ff'.repeat(30) + '7f', 'ff'.repeat(31) + '7f']; // y = p, p + 1, 2^255 - 1
+      let openSslAccepted = 0;
+      for (const hex of [...smallOrder, ...nonCanonical]) {
+        const publicKey = Uint8Array.from(Buffer.from(hex, 'hex'));
+        expect(refusedEd25519PublicKey(publicKey), hex).toBe(true);
+        // R = the identity, or the key itself, and S = 0: the equation holds for some of these keys
+        // without the strict refusal (OpenSSL's own verdict is counted below).
+        for (const r of [identity, hex]) {
+          const signature = Uint8Array.from(Buffer.concat([Buffer.from(r, 'hex'), Buffer.alloc(32)]));
+          expect(await signatures.verify('ed25519', { kind: 'ed25519', publicKey }, message, signature), hex).toBe(false);
+          if (smallOrder.includes(hex)) {
+            const key = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+            if (nodeCrypto.verify(null, message, key, signature)) openSslAccepted++;
+          }
+        }
+      }
+      expect(openSslAccepted).toBeGreaterThan(0); // the difference the check removes
+      // An ordinary key is not refused.
+      const pair = nodeCrypto.generateKeyPairSync('ed25519');
+      expect(refusedEd25519PublicKey(new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')))).toBe(false);
     });
 
     it('keys of the wrong kind are refused with InvalidKeyError; a scheme fixes the curve', async () => {

@@ -8,7 +8,7 @@ export { WEIERSTRASS_CURVES, WEIERSTRASS_ORDERS, ecSecretFromSeed, ecSeedLength 
 export { keyExchangeFrom } from './kx.js';
 export type { EcdheOps } from './kx.js';
 export { bigIntToBytes, bitLength, bytesToBigInt, emsaPssEncode } from './rsa.js';
-export { checkKeyKind, schemeInfo, schemesForKey } from './sig.js';
+export { checkKeyKind, refusedEd25519PublicKey, schemeInfo, schemesForKey } from './sig.js';
 export { AeadTagError, CryptoError, CryptoParameterError, InvalidKeyError, InvalidKeyShareError, SelfTestError } from './errors.js';
 export { HASHES, HASH_LENGTHS, hash } from './hash.js';
 export type { HashFunction, HashName, RunningHash } from './hash.js';

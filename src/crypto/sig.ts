@@ -105,6 +105,36 @@ const _ECDSA_SCHEME: Readonly<Record<WeierstrassCurveName, SignatureScheme>> = O
   brainpoolP512r1: 'ecdsa_brainpoolP512r1tls13_sha512',
 });
 
+/** The field prime of edwards25519, 2^255 - 19. */
+const _ED25519_P = 2n ** 255n - 19n;
+
+/**
+ * The y-coordinates of edwards25519's eight points of small order (RFC 7748 4.1's curve): the
+ * identity (1), order 2 (p - 1), order 4 (0) and order 8 (these two, each other's negation).
+ */
+const _ED25519_SMALL_ORDER_Y: ReadonlySet<bigint> = new Set([
+  0n,
+  1n,
+  _ED25519_P - 1n,
+  0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n,
+  0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n,
+]);
+
+/**
+ * Whether strict RFC 8032 verification, as the noble provider runs it (not ZIP-215), refuses an
+ * Ed25519 public key before any arithmetic: a non-canonical y (at least p) or a point of small
+ * order, under which signatures are ambiguous (one can verify for many messages). OpenSSL and
+ * BoringSSL accept such keys; a provider over them asks this first, so every provider gives the
+ * same verdict.
+ * @example
+ * refusedEd25519PublicKey(new Uint8Array(32)); // true: y = 0, a point of order 4
+ */
+export function refusedEd25519PublicKey(publicKey: Uint8Array): boolean {
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? publicKey[i]! & 0x7f : publicKey[i]!);
+  return y >= _ED25519_P || _ED25519_SMALL_ORDER_Y.has(y);
+}
+
 /**
  * The algorithm, curve and hash of a scheme; `CryptoParameterError` for one sandtls does not
  * implement. Shared by every provider's signatures.

@@ -69,6 +69,7 @@ import {
   isPlatformFailure,
   keyExchangeFrom,
   nobleCryptoProvider,
+  refusedEd25519PublicKey,
   rsaPublicKey,
   schemeInfo,
   schemesForKey,
@@ -713,7 +714,8 @@ function _signatures(api: NodeCryptoApi, random: RandomSource, hash: (name: Hash
       }
       if (info.kind === 'ed25519' && key.kind === 'ed25519') {
         if (key.publicKey.length !== 32) throw new InvalidKeyError('Ed25519 public key must be 32 bytes');
-        if (signature.length !== 64) return false;
+        // OpenSSL accepts small-order and non-canonical keys; strict RFC 8032, as noble runs it, does not.
+        if (signature.length !== 64 || refusedEd25519PublicKey(key.publicKey)) return false;
         const publicKey = edPublic(key.publicKey);
         if (!publicKey) return false;
         try {

@@ -68,7 +68,7 @@ import {
 } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
 import { bigIntToBytes, bitLength, rsaPublicKey, type RsaPrivateKey } from '../crypto/rsa.js';
-import { SIGNATURE_SCHEMES, schemeInfo, type PrivateKey, type PublicKey, type SignatureScheme, type VerifyOptions } from '../crypto/sig.js';
+import { refusedEd25519PublicKey, SIGNATURE_SCHEMES, schemeInfo, type PrivateKey, type PublicKey, type SignatureScheme, type VerifyOptions } from '../crypto/sig.js';
 
 /** The WebCrypto calls this provider makes (`crypto.subtle` fits); keys are opaque to it. */
 export interface SubtleCryptoLike {
@@ -535,7 +535,9 @@ function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): H
       }
       case 'ed25519':
         if (key.publicKey.length !== 32) throw new InvalidKeyError('Ed25519 public key must be 32 bytes');
-        if (signature.length !== 64) return false;
+        // WebCrypto's Ed25519 (OpenSSL, BoringSSL) accepts small-order and non-canonical keys;
+        // strict RFC 8032, as noble runs it, does not.
+        if (signature.length !== 64 || refusedEd25519PublicKey(key.publicKey)) return false;
         [format, data, raw] = ['raw', key.publicKey, signature];
         break;
       case 'rsa':
