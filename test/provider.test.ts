@@ -44,8 +44,9 @@ const ALLOWED_RUNTIME_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   'curves.js': ['WEIERSTRASS_CURVES', 'WEIERSTRASS_ORDERS', 'ecSecretFromSeed', 'ecSeedLength'],
   'rsa.js': ['RSA_DEFAULT_MIN_BITS', 'RSA_MAX_PUBLIC_EXPONENT_BITS', 'bitLength', 'rsaPrivateKey'],
   'pbe.js': ['MAX_PBE_ITERATIONS', 'aesCbcDecrypt', 'pbeHmac', 'pbkdf2', 'pkcs12Kdf'],
-  // Views of the engine's own provider (its asynchronous handshake side, or without it): no primitive.
-  'provider.js': ['handshakeCrypto', 'synchronousProvider'],
+  // Views of the engine's own provider (its asynchronous handshake side, or without it), and the
+  // test that tells its asynchronous answers from values: no primitive.
+  'provider.js': ['handshakeCrypto', 'isPromiseLike', 'synchronousProvider'],
 };
 
 function tsFiles(dir: string): string[] {

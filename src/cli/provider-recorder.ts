@@ -9,17 +9,18 @@
  * Nothing here imports a `node:` module or touches an ambient global.
  * @module
  */
-import type {
-  AeadKey,
-  CryptoProvider,
-  CryptoProviderFactory,
-  HandshakeCrypto,
-  HandshakeKeyShare,
-  HashFunction,
-  KeyExchange,
-  KeyShare,
-  RandomSource,
-  Signatures,
+import {
+  isPromiseLike,
+  type AeadKey,
+  type CryptoProvider,
+  type CryptoProviderFactory,
+  type HandshakeCrypto,
+  type HandshakeKeyShare,
+  type HashFunction,
+  type KeyExchange,
+  type KeyShare,
+  type RandomSource,
+  type Signatures,
 } from '../index.js';
 
 /**
@@ -152,7 +153,7 @@ function _recordedHandshake(handshake: HandshakeCrypto, run: _Run): HandshakeCry
     kx: {
       generate: (group) => {
         const made = run('kx.generate', () => handshake.kx.generate(group));
-        return _isThenable(made) ? Promise.resolve(made).then(share) : share(made);
+        return isPromiseLike(made) ? Promise.resolve(made).then(share) : share(made);
       },
       respond: (group, clientShare) => run('kx.respond', () => handshake.kx.respond(group, clientShare)),
     },
@@ -161,10 +162,6 @@ function _recordedHandshake(handshake: HandshakeCrypto, run: _Run): HandshakeCry
       verify: (scheme, key, message, signature, options) => run('signatures.verify', () => handshake.signatures.verify(scheme, key, message, signature, options)),
     },
   };
-}
-
-function _isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function _recordedSignatures(signatures: Signatures, run: _Run): Signatures {

@@ -36,6 +36,7 @@ import {
   denyingPlatform,
   init,
   InitError,
+  isPromiseLike,
   memorySessionStore,
   nobleCryptoProvider,
   parseCertificate,
@@ -574,7 +575,7 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
           calls.push({ hook: name, answer: 'threw' });
           throw error;
         }
-        calls.push({ hook: name, answer: _isThenable(answer) ? 'promise' : 'value' });
+        calls.push({ hook: name, answer: isPromiseLike(answer) ? 'promise' : 'value' });
         return answer;
       };
     },
@@ -602,10 +603,6 @@ export async function runScenario(bench: AuditBench, scenario: Scenario, control
     }
   }
   return { scenario, outcome, ...(threw ? { error } : {}), calls, wire, refusals, ...(injected ? { injected } : {}) };
-}
-
-function _isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /**

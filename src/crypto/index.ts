@@ -26,7 +26,7 @@ export {
   mlKem768KeyGen,
 } from './mlkem.js';
 export type { MlKemKeyPair, MlKemName, MlKemSizes } from './mlkem.js';
-export { NOBLE_TLS_PRIMITIVES, handshakeCrypto, nobleCryptoProvider, synchronousProvider } from './provider.js';
+export { NOBLE_TLS_PRIMITIVES, handshakeCrypto, isPromiseLike, nobleCryptoProvider, synchronousProvider } from './provider.js';
 export type {
   CryptoProvider,
   CryptoProviderFactory,

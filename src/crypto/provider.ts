@@ -20,6 +20,16 @@ import { createSignatures, type PrivateKey, type PublicKey, type SignatureScheme
 export type MaybePromise<T> = T | PromiseLike<T>;
 
 /**
+ * Whether an answer is a Promise (any thenable) rather than a value: how the engine tells an
+ * asynchronous provider's or hook's answer from a synchronous one.
+ * @example
+ * if (isPromiseLike(answer)) park(answer); else next(answer);
+ */
+export function isPromiseLike<T>(value: MaybePromise<T>): value is PromiseLike<T> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<T>).then === 'function';
+}
+
+/**
  * A client key share as the handshake uses it: `complete` may answer with a Promise (an
  * asynchronous provider). A synchronous `KeyShare` is one.
  */

@@ -11,7 +11,7 @@
  * its outcome. Every step of the handshake runs inside a call of the application's.
  * @module
  */
-import type { MaybePromise } from '../crypto/provider.js';
+import { isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import { isPlatformFailure } from '../crypto/random.js';
 import { ALERT, type AlertName } from './enums.js';
 import { TlsAlertError, _localAlert, _toLocalAlert } from './errors.js';
@@ -65,10 +65,6 @@ export function ready<T>(value: T): ReadyStep<T> {
   return value === undefined ? (_NOTHING as ReadyStep<T>) : { ready: true, value };
 }
 
-function _isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 /**
  * Calls a hook and continues with its answer: at once when it returns a value, after `resume()`
  * when it returns a Promise. A hook that throws fails the handshake as its rejection would (see
@@ -81,7 +77,7 @@ export function callHook<H, T>(kind: HookKind, call: () => MaybePromise<H>, next
   } catch (error) {
     throw hookFailure(kind, error);
   }
-  if (!_isThenable(answer)) return next(answer);
+  if (!isPromiseLike(answer)) return next(answer);
   return { ready: false, kind, answer, resume: (value) => next(value as H), abandon: _noop, failure: (error) => hookFailure(kind, error) };
 }
 
@@ -106,7 +102,7 @@ export function callProvider<H, T>(
   } catch (error) {
     throw failure(error);
   }
-  if (!_isThenable(answer)) return next(answer);
+  if (!isPromiseLike(answer)) return next(answer);
   const parked = answer;
   return {
     ready: false,

@@ -16,7 +16,7 @@
  * @module
  */
 import type { HashName } from '../crypto/hash.js';
-import type { HandshakeSignatures, MaybePromise } from '../crypto/provider.js';
+import { isPromiseLike, type HandshakeSignatures, type MaybePromise } from '../crypto/provider.js';
 import { RSA_DEFAULT_MIN_BITS } from '../crypto/rsa.js';
 import type { Signatures } from '../crypto/sig.js';
 import type { WeierstrassCurveName } from '../crypto/curves.js';
@@ -54,13 +54,13 @@ export function preverifySignatures(
     } catch (error) {
       return { check, error };
     }
-    if (!_isThenable(answer)) return { check, valid: answer === true };
+    if (!isPromiseLike(answer)) return { check, valid: answer === true };
     return Promise.resolve(answer).then(
       (valid) => ({ check, valid: valid === true }),
       (error: unknown) => ({ check, error }),
     );
   });
-  return answers.some(_isThenable) ? Promise.all(answers) : (answers as PreverifiedSignature[]);
+  return answers.some((answer) => isPromiseLike(answer)) ? Promise.all(answers) : (answers as PreverifiedSignature[]);
 }
 
 /**
@@ -101,10 +101,6 @@ export function withPreverified(signatures: Signatures, results: readonly Prever
 function _ecdsaCheckFor(check: CertificateSignatureCheck, curve: WeierstrassCurveName, hashName: HashName, point: Uint8Array): boolean {
   const scheme = CERTIFICATE_ECDSA_SCHEMES[curve]?.[hashName];
   return scheme !== undefined && check.scheme === scheme && check.key.kind === 'ec' && check.key.curve === curve && _bytesEqual(check.key.point, point);
-}
-
-function _isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function _bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
