@@ -40,7 +40,8 @@ import {
   type TlsSession,
 } from '../src/index.js';
 import { acceptTls, connectTls, createWebCryptoProvider, WEB_PROVIDER_OWN_RANDOMNESS, webCryptoProvider, type SubtleCryptoLike } from '../src/web/index.js';
-import { _derToP1363, _p1363ToDer } from '../src/web/crypto-provider.js';
+import { _derToP1363 } from '../src/web/crypto-provider.js';
+import { p1363ToDer } from '../src/web/webcrypto-signer.js';
 import { TLS_CA, TLS_SERVER_NAME, tlsIdentity, type FixtureKeyType } from './helpers/loopback.js';
 import { connectNodeTls, startNodeTlsServer } from './helpers/node-tls.js';
 import { killOpensslProcesses, startSServer } from './helpers/openssl.js';
@@ -351,7 +352,7 @@ describe('signatures with configured keys, and the ECDSA encodings', () => {
 
   it('ECDSA signatures convert between DER and P1363 both ways, strictly', () => {
     const p1363 = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 || i === 32 ? 0x80 : i));
-    const der = _p1363ToDer(p1363);
+    const der = p1363ToDer(p1363, 32);
     expect(der[0]).toBe(0x30);
     expect(bytesToHex(_derToP1363(der, 32)!)).toBe(bytesToHex(p1363));
     // A leading zero DER does not need, a negative integer, trailing bytes: refused.

@@ -51,7 +51,7 @@
  * older browser) gets the noble operation instead, on the very same drawn key.
  * @module
  */
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes, hexToBytes } from '../crypto/bytes.js';
 import { CryptoParameterError, InvalidKeyError, InvalidKeyShareError } from '../crypto/errors.js';
 import { ecSecretFromSeed, ecSeedLength } from '../crypto/curves.js';
 import { HASH_LENGTHS, type HashName } from '../crypto/hash.js';
@@ -69,6 +69,8 @@ import {
 import type { RandomSource } from '../crypto/random.js';
 import { bigIntToBytes, bitLength, rsaPublicKey, type RsaPrivateKey } from '../crypto/rsa.js';
 import { refusedEd25519PublicKey, SIGNATURE_SCHEMES, schemeInfo, type PrivateKey, type PublicKey, type SignatureScheme, type VerifyOptions } from '../crypto/sig.js';
+import { encodeBase64 } from '../x509/pem.js';
+import { p1363ToDer } from './webcrypto-signer.js';
 
 /** The WebCrypto calls this provider makes (`crypto.subtle` fits); keys are opaque to it. */
 export interface SubtleCryptoLike {
@@ -117,7 +119,7 @@ const _PKCS8_PREFIX = Object.freeze({
 
 /** A PKCS #8 private key: the header for `algorithm`, then `key` (a fresh array, wiped by the caller). */
 function _pkcs8(algorithm: keyof typeof _PKCS8_PREFIX, key: Uint8Array): Uint8Array {
-  return concatBytes(_hex(_PKCS8_PREFIX[algorithm]), key);
+  return concatBytes(hexToBytes(_PKCS8_PREFIX[algorithm]), key);
 }
 
 /** The WebCrypto curve of each ECDHE group, its scalar and share lengths. */
@@ -515,7 +517,7 @@ function _webSignatures(subtle: SubtleCryptoLike, noble: NobleCryptoProvider): H
     }
     const signature = new Uint8Array(await s.sign(paramsOf(info, algorithmOf(info)), cryptoKey, message));
     // RFC 8446 4.2.3: ECDSA signatures are DER; WebCrypto gives IEEE P1363 r || s.
-    return info.kind === 'ecdsa' ? _p1363ToDer(signature) : signature;
+    return info.kind === 'ecdsa' ? p1363ToDer(signature, _NIST[(info as { curve: 'secp256r1' | 'secp384r1' }).curve].bytes) : signature;
   };
 
   /** The verdict; undefined when WebCrypto refused the algorithm (noble's verdict is taken instead). */
@@ -632,21 +634,6 @@ export function _derToP1363(der: Uint8Array, size: number): Uint8Array | undefin
   return at === der.length ? out : undefined;
 }
 
-/** IEEE P1363 `r || s` as the DER ECDSA-Sig-Value TLS carries (RFC 8446 4.2.3). */
-export function _p1363ToDer(p1363: Uint8Array): Uint8Array {
-  const size = p1363.length / 2;
-  const integer = (bytes: Uint8Array): Uint8Array => {
-    let start = 0;
-    while (start < bytes.length - 1 && bytes[start] === 0) start++;
-    const body = bytes.subarray(start);
-    const padded = body[0]! & 0x80 ? concatBytes(Uint8Array.of(0), body) : body;
-    return concatBytes(Uint8Array.of(0x02, padded.length), padded);
-  };
-  const content = concatBytes(integer(p1363.subarray(0, size)), integer(p1363.subarray(size)));
-  const header = content.length < 0x80 ? Uint8Array.of(0x30, content.length) : Uint8Array.of(0x30, 0x81, content.length);
-  return concatBytes(header, content);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
@@ -668,21 +655,11 @@ function _isNotSupported(error: unknown): boolean {
   return _errorName(error) === 'NotSupportedError';
 }
 
-function _hex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g)!, (byte) => parseInt(byte, 16));
-}
-
 const _B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** base64url without padding (RFC 4648 5), as JWK wants it. */
+/** base64url without padding (RFC 4648 5), as JWK wants it: x509's base64 with the URL alphabet. */
 function _toBase64Url(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
-    for (let j = 0; j < chars; j++) out += _B64URL[(n >> (18 - 6 * j)) & 63];
-  }
-  return out;
+  return encodeBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** Decodes unpadded base64url; an invalid character gives an empty result (caught by the length checks). */

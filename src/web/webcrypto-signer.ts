@@ -70,7 +70,7 @@ export function webCryptoSigner<K extends WebCryptoKeyLike>(privateKey: K, certi
   }
   return _signer(publicKey, params.scheme, async (message) => {
     const signature = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: params.hash }, privateKey, message));
-    return _p1363ToDer(signature, params.scalarBytes);
+    return p1363ToDer(signature, params.scalarBytes);
   });
 }
 
@@ -110,10 +110,12 @@ function _describe(key: PublicKey): string {
 /**
  * An ECDSA signature as IEEE P1363 `r || s` (WebCrypto's form, each scalar `size` bytes) in the
  * DER TLS carries (RFC 8446 4.2.3, RFC 3279 2.2.3): `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER,
- * s INTEGER }`, each a minimal, positive INTEGER.
+ * s INTEGER }`, each a minimal, positive INTEGER. Shared with the WebCrypto provider.
+ * @example
+ * p1363ToDer(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, data)), 32);
  */
-function _p1363ToDer(signature: Uint8Array, size: number): Uint8Array {
-  if (signature.length !== 2 * size) throw new Error(`webCryptoSigner: WebCrypto returned a ${signature.length}-byte ECDSA signature, not ${2 * size}`);
+export function p1363ToDer(signature: Uint8Array, size: number): Uint8Array {
+  if (signature.length !== 2 * size) throw new Error(`WebCrypto returned a ${signature.length}-byte ECDSA signature, not ${2 * size}`);
   return encodeSequence(_unsignedInteger(signature.subarray(0, size)), _unsignedInteger(signature.subarray(size)));
 }
 
